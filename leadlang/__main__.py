@@ -1,0 +1,5 @@
+"""`python -m leadlang` runs the command line."""
+
+from leadlang.cli import main
+
+main()

@@ -1,0 +1,177 @@
+"""The `leadlang` command line: parse options, call one public function, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from leadlang.diagnostics import DataError, LeadError, Sources, render_json, render_text
+
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+
+
+class AsOf(click.ParamType):
+    """`2024-06-01`, `2024-06-01T00:00:00Z` or `now`, always read as UTC."""
+
+    name = "TIMESTAMP"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.datetime):
+            return value
+        if value == "now":
+            return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        from leadlang.syntax.parser import parse_timestamp
+
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date or timestamp; use 2024-06-01, 2024-06-01T00:00:00Z or now", param, ctx)
+
+
+AS_OF = click.option("--as-of", type=AsOf(), default="now", show_default=True, help="Score as of this time (UTC).")
+POLICY = click.argument("policy", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _fail(err: Exception) -> None:
+    """Render a stage's failure and exit: 1 for policy errors, 2 for unusable input."""
+    if isinstance(err, LeadError):
+        click.echo(render_text(err.diagnostics, Sources()), err=True)
+        errors = sum(d.is_error for d in err.diagnostics)
+        click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"error: {err}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _load(path: Path):
+    from leadlang.check import load
+
+    try:
+        return load(path)
+    except LeadError as err:
+        _fail(err)
+    except OSError as err:
+        _fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="leadlang")
+def main() -> None:
+    """Qualification-as-code: check, test, score and explain `.lead` policies."""
+
+
+@main.command()
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check(policies: tuple[Path, ...], fmt: str) -> None:
+    """Parse and type-check policies; exit 1 on errors."""
+    from leadlang.check import load
+
+    diagnostics = []
+    for path in policies:
+        try:
+            load(path)
+        except LeadError as err:
+            diagnostics.extend(err.diagnostics)
+        except OSError as err:
+            _fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
+    if fmt == "json":
+        click.echo(render_json(diagnostics))
+    elif diagnostics:
+        click.echo(render_text(diagnostics, Sources()), err=True)
+    errors = sum(d.is_error for d in diagnostics)
+    if fmt == "text":
+        if errors:
+            click.echo(f"{errors} error{'s' if errors != 1 else ''} in {len(policies)} polic{'ies' if len(policies) != 1 else 'y'}", err=True)
+        else:
+            click.echo(f"{len(policies)} polic{'ies' if len(policies) != 1 else 'y'} checked, no errors")
+    sys.exit(EXIT_FINDINGS if errors else 0)
+
+
+def _score(policy, data: Path, as_of: dt.datetime, engine: str):
+    from leadlang.io import load_dataset
+
+    if not data.is_dir():
+        raise DataError(f"{data}: no such data directory")
+    dataset = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
+    if engine == "duckdb":
+        raise DataError("the duckdb engine is not available yet; use --engine python")
+    from leadlang.interpret import evaluate
+
+    return evaluate(policy, dataset.leads, dataset.accounts, dataset.events, as_of)
+
+
+@main.command()
+@POLICY
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="Directory with one file per source.")
+@AS_OF
+@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True)
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (.csv, .parquet, .jsonl).")
+@click.option("--explain", "explain_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the explanation rows here.")
+def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None) -> None:
+    """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
+    from leadlang.interpret import EXPLAIN_COLUMNS
+    from leadlang.io import write_rows
+
+    checked = _load(policy)
+    try:
+        result = _score(checked, data, as_of, engine)
+        write_rows(result.rows, [(o.name, o.kind) for o in checked.outputs], out)
+        if explain_out is not None:
+            write_rows(result.explain, [(checked.key, "string"), *EXPLAIN_COLUMNS], explain_out)
+    except DataError as err:
+        _fail(err)
+    if out is not None:
+        click.echo(f"scored {len(result.rows)} leads -> {out}", err=True)
+
+
+@main.command()
+@POLICY
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--lead", "lead", required=True, help="The key of the lead to explain.")
+@AS_OF
+def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
+    """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
+    from leadlang.explain import render_explanation
+
+    checked = _load(policy)
+    try:
+        result = _score(checked, data, as_of, "python")
+    except DataError as err:
+        _fail(err)
+    state = result.states.get(lead)
+    if state is None:
+        from leadlang.diagnostics import did_you_mean
+
+        hints = did_you_mean(lead, result.states)
+        _fail(DataError(f"no lead with {checked.key} {lead!r} in {data}" + (f"; {hints[0]}" if hints else "")))
+    click.echo(render_explanation(checked, state, as_of))
+
+
+@main.command()
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True)
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+def test(policies: tuple[Path, ...], fmt: str, out: Path | None) -> None:
+    """Run the `test` blocks of each policy."""
+    from leadlang.testing import run_tests
+    from leadlang.testing.report import junit, text
+
+    results = []
+    for path in policies:
+        results.append((path, run_tests(_load(path))))
+    report = junit(results) if fmt == "junit" else text(results)
+    if out is not None:
+        out.write_text(report, encoding="utf-8")
+    else:
+        click.echo(report)
+    failed = sum(not r.passed for _, rs in results for r in rs)
+    sys.exit(EXIT_FINDINGS if failed else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

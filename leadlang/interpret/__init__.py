@@ -1,0 +1,5 @@
+"""The Python reference interpreter: the oracle every SQL engine must agree with."""
+
+from leadlang.interpret.evaluator import EXPLAIN_COLUMNS, Interpreter, LeadState, Result, evaluate
+
+__all__ = ["EXPLAIN_COLUMNS", "Interpreter", "LeadState", "Result", "evaluate"]

@@ -1,0 +1,656 @@
+"""Parse `.lead` text into a `Module`, turning every failure into a Diagnostic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.indenter import PostLex
+
+from leadlang.diagnostics import Diagnostic, LeadError
+from leadlang.syntax import ast as A
+
+MAX_DEPTH = 200
+KEYWORDS = frozenset(
+    "and or not in is between contains any starts ends with matches missing present "
+    "true false when per otherwise clamp to require all of from key let signal score "
+    "bands criteria disqualify matrix classify actions test use policy version expect "
+    "fired because disqualified".split()
+)
+_OPENERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
+_CONTINUE_AFTER = {"LBRACE", "COMMA", "LPAR", "LSQB", "AND", "OR", "ADD_OP", "MUL_OP", "EQUAL", "LESSTHAN", "MORETHAN", "__ANON_LE", "__ANON_GE", "__ANON_NE"}
+_DURATION_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
+
+
+def grammar_path() -> Path:
+    """The grammar shipped in the package, or the repository's copy in a checkout."""
+    packaged = Path(__file__).resolve().parent.parent / "grammar" / "leadlang.lark"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "grammar" / "leadlang.lark"
+
+
+class _TooDeep(Exception):
+    def __init__(self, token: Token):
+        self.token = token
+
+
+class _Lines(PostLex):
+    """Keep a newline only where a line really ends (see the grammar's header)."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        # Decide on each newline from what came before it only: the contextual
+        # lexer reads the next token in the parser's current state, so a
+        # newline must never be held back to peek past it.
+        previous = None  # type of the last token passed on
+        closers: list[str] = []
+        for tok in stream:
+            if tok.type == "_NL":
+                if closers or previous is None or previous in _CONTINUE_AFTER or previous == "_NL":
+                    continue
+            elif tok.type in _OPENERS:
+                closers.append(_OPENERS[tok.type])
+                if len(closers) > MAX_DEPTH:
+                    raise _TooDeep(tok)
+            elif closers and tok.type == closers[-1]:
+                closers.pop()
+            previous = tok.type
+            yield tok
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        postlex=_Lines(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=False,
+    )
+
+
+def _span(path: str, meta) -> A.Span:
+    if getattr(meta, "empty", True) and not hasattr(meta, "line"):
+        return A.NOWHERE
+    return A.Span(path, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+
+
+def _tok_span(path: str, tok: Token) -> A.Span:
+    return A.Span(path, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+
+
+class _BadLiteral(Exception):
+    def __init__(self, message: str, tok: Token, hint: str = ""):
+        self.message, self.tok, self.hint = message, tok, hint
+
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "/": "/"}
+
+
+def unquote(tok: Token) -> str:
+    """Decode a string literal's escapes; a bad escape is a syntax error."""
+    body = tok.value[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        nxt = body[i + 1] if i + 1 < len(body) else ""
+        if nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+        elif nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2 : i + 6]):
+            code = int(body[i + 2 : i + 6], 16)
+            if 0xD800 <= code <= 0xDFFF:
+                raise _BadLiteral(f"`\\u{body[i + 2 : i + 6]}` is a lone surrogate, not a character", tok)
+            out.append(chr(code))
+            i += 6
+        else:
+            raise _BadLiteral(f"unknown escape `\\{nxt}` in string", tok, 'escapes are \\" \\\\ \\n \\t and \\uXXXX')
+    return "".join(out)
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    """ISO-8601 timestamp (or date) to an aware UTC datetime."""
+    value = text.strip()
+    if len(value) == 10:
+        d = dt.date.fromisoformat(value)
+        return dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc)
+    if value.endswith("Z") or value.endswith("z"):
+        value = value[:-1] + "+00:00"
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _number(text: str) -> Decimal:
+    return Decimal(text.replace("_", "").lstrip("+"))
+
+
+@v_args(inline=True, meta=True)
+class _Build(Transformer_NonRecursive):
+    """Parse tree -> AST. Method names are the grammar's rule names and aliases."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def sp(self, meta) -> A.Span:
+        return _span(self.path, meta)
+
+    # -- names and literals
+    def name(self, meta, tok):
+        if tok.type == "QUOTED_NAME":
+            return tok.value[1:-1]
+        return tok.value
+
+    def int_lit(self, meta, tok):
+        return A.Literal(int(tok.value.replace("_", "")), "int", self.sp(meta))
+
+    def decimal_lit(self, meta, tok):
+        return A.Literal(_number(tok.value), "number", self.sp(meta))
+
+    def points_lit(self, meta, tok):
+        value = _number(tok.value)
+        if value == value.to_integral_value() and "." not in tok.value:
+            return A.Literal(int(value), "int", self.sp(meta))
+        return A.Literal(value, "number", self.sp(meta))
+
+    def neg_int_lit(self, meta, tok):
+        return A.Literal(-int(tok.value.replace("_", "")), "int", self.sp(meta))
+
+    def neg_decimal_lit(self, meta, tok):
+        return A.Literal(-_number(tok.value), "number", self.sp(meta))
+
+    def string_lit(self, meta, tok):
+        return A.Literal(unquote(tok), "string", self.sp(meta))
+
+    def true_lit(self, meta):
+        return A.Literal(True, "bool", self.sp(meta))
+
+    def false_lit(self, meta):
+        return A.Literal(False, "bool", self.sp(meta))
+
+    def missing_lit(self, meta):
+        return None
+
+    def date_lit(self, meta, tok):
+        try:
+            return A.Literal(dt.date.fromisoformat(tok.value), "date", self.sp(meta))
+        except ValueError:
+            raise _BadLiteral(f"`{tok.value}` is not a valid date", tok) from None
+
+    def timestamp_lit(self, meta, tok):
+        try:
+            return A.Literal(parse_timestamp(tok.value), "timestamp", self.sp(meta))
+        except ValueError:
+            raise _BadLiteral(f"`{tok.value}` is not a valid timestamp", tok) from None
+
+    def list(self, meta, *items):
+        return A.ListLit(tuple(i for i in items if i is not None), self.sp(meta))
+
+    def duration(self, tok) -> A.Duration:
+        count_text, unit = tok.value.split()
+        unit = unit.rstrip("s")
+        if unit in ("month", "year"):
+            raise _BadLiteral(
+                f"`{tok.value}` is not a duration leadlang accepts",
+                tok,
+                f"{unit}s have no fixed length; write days or weeks, e.g. `{30 if unit == 'month' else 365} days`",
+            )
+        count = int(count_text.replace("_", ""))
+        return A.Duration(count * _DURATION_UNITS[unit], f"{count} {unit}{'' if count == 1 else 's'}", unit, _tok_span(self.path, tok))
+
+    # -- expressions
+    def ref(self, meta, name):
+        return A.Name(name, self.sp(meta))
+
+    def attr(self, meta, base, attr):
+        return A.Attr(base, attr, self.sp(meta))
+
+    def disqualified(self, meta):
+        return A.Disqualified(self.sp(meta))
+
+    def or_(self, meta, left, right):
+        return A.Binary("or", left, right, self.sp(meta))
+
+    def and_(self, meta, left, right):
+        return A.Binary("and", left, right, self.sp(meta))
+
+    def not_(self, meta, operand):
+        return A.Unary("not", operand, self.sp(meta))
+
+    def neg(self, meta, operand):
+        if isinstance(operand, A.Literal) and operand.kind in ("int", "number"):
+            return A.Literal(-operand.value, operand.kind, self.sp(meta))
+        return A.Unary("-", operand, self.sp(meta))
+
+    def compare_op(self, meta, tok):
+        return tok.value
+
+    def compare(self, meta, left, op, right):
+        return A.Binary(op, left, right, self.sp(meta))
+
+    def arith(self, meta, left, op, right):
+        return A.Binary(op.value, left, right, self.sp(meta))
+
+    def in_list(self, meta, operand, items):
+        return A.InList(operand, items, False, self.sp(meta))
+
+    def not_in_list(self, meta, operand, _tok, items):
+        return A.InList(operand, items, True, self.sp(meta))
+
+    def between(self, meta, operand, low, high):
+        return A.Between(operand, low, high, self.sp(meta))
+
+    def contains(self, meta, operand, arg):
+        return A.TextTest("contains", operand, arg, self.sp(meta))
+
+    def contains_any(self, meta, operand, _tok, arg):
+        return A.TextTest("contains_any", operand, arg, self.sp(meta))
+
+    def starts_with(self, meta, operand, _tok, arg):
+        return A.TextTest("starts_with", operand, arg, self.sp(meta))
+
+    def ends_with(self, meta, operand, _tok, arg):
+        return A.TextTest("ends_with", operand, arg, self.sp(meta))
+
+    def matches(self, meta, operand, pattern):
+        lit = A.Literal(unquote(pattern), "string", _tok_span(self.path, pattern))
+        return A.TextTest("matches", operand, lit, self.sp(meta))
+
+    def _is(self, meta, operand, label, negated):
+        if label == "missing":
+            return A.IsMissing(operand, negated, self.sp(meta))
+        if label == "present":
+            return A.IsMissing(operand, not negated, self.sp(meta))
+        end = self.sp(meta)
+        label_span = A.Span(self.path, end.end_line, end.end_column - len(label), end.end_line, end.end_column, end.end - len(label), end.end)
+        return A.IsLabel(operand, label, negated, label_span, end)
+
+    def is_(self, meta, operand, label):
+        return self._is(meta, operand, label, False)
+
+    def is_not(self, meta, operand, _tok, label):
+        return self._is(meta, operand, label, True)
+
+    def call(self, meta, func, *args):
+        return A.Call(func, tuple(a for a in args if a is not None), self.sp(meta))
+
+    def aggregate(self, meta, func, query):
+        return dataclass_replace(query, func=func.value, span=self.sp(meta))
+
+    def event_query(self, meta, source, column, names, where, window, half_life, by_account):
+        if isinstance(names, Token):
+            names = (unquote(names),)
+        elif isinstance(names, A.ListLit):
+            names = tuple(self._event_name(i) for i in names.items)
+        return A.Aggregate(
+            func="", source=source, column=column, names=names, where=where, window=window,
+            half_life=half_life, by_account=by_account is not None, source_span=self.sp(meta), span=self.sp(meta),
+        )
+
+    def _event_name(self, item):
+        if isinstance(item, A.Literal) and item.kind == "string":
+            return item.value
+        raise _BadSpan("event names must be strings", getattr(item, "span", A.NOWHERE))
+
+    def where(self, meta, expr):
+        return expr
+
+    def window(self, meta, _tok, duration):
+        return self.duration(duration)
+
+    def half_life(self, meta, _tok, duration):
+        return self.duration(duration)
+
+    # -- sources
+    def ref_relation(self, meta, model):
+        return A.Relation("ref", (unquote(model),), self.sp(meta))
+
+    def source_relation(self, meta, source, table):
+        return A.Relation("source", (unquote(source), unquote(table)), self.sp(meta))
+
+    def type_ref(self, meta, tok):
+        return A.TypeRef(tok.value, (), self.sp(meta))
+
+    def enum_type(self, meta, *values):
+        return A.TypeRef("enum", tuple(unquote(v) for v in values), self.sp(meta))
+
+    def field_decl(self, meta, name, type_ref):
+        return A.Field(name, type_ref, self.sp(meta))
+
+    def leads(self, meta, relation, key, account, *fields):
+        return A.Leads(relation, key, account, tuple(f for f in fields if f is not None), self.sp(meta))
+
+    def accounts(self, meta, relation, key, *fields):
+        return A.Accounts(relation, key, tuple(f for f in fields if f is not None), self.sp(meta))
+
+    def event_lead(self, meta, name):
+        return ("lead", name, self.sp(meta))
+
+    def event_at(self, meta, name):
+        return ("at", name, self.sp(meta))
+
+    def event_name(self, meta, name):
+        return ("name", name, self.sp(meta))
+
+    def events(self, meta, name, relation, *items):
+        roles: dict[str, str] = {}
+        fields = []
+        for item in items:
+            if item is None:
+                continue
+            if isinstance(item, tuple):
+                role, column, span = item
+                if role in roles:
+                    raise _BadSpan(f"the `{role}` column is given twice", span)
+                roles[role] = column
+            else:
+                fields.append(item)
+        return A.Events(name, relation, roles.get("lead"), roles.get("at"), roles.get("name"), tuple(fields), self.sp(meta))
+
+    # -- declarations
+    def policy_header(self, meta, name, title):
+        return A.PolicyHeader(name, unquote(title), self.sp(meta))
+
+    def version(self, meta, value):
+        return A.Version(unquote(value), self.sp(meta))
+
+    def owner(self, meta, value):
+        return A.Owner(unquote(value), self.sp(meta))
+
+    def use(self, meta, path):
+        return A.Use(unquote(path), self.sp(meta))
+
+    def let(self, meta, name, expr):
+        return A.Let(name, expr, self.sp(meta))
+
+    def signal(self, meta, name, expr):
+        return A.Signal(name, expr, self.sp(meta))
+
+    def clamp(self, meta, low, high):
+        return A.Clamp(Decimal(low.value), Decimal(high.value), self.sp(meta))
+
+    def when_rule(self, meta, id_, points, expr):
+        return A.Rule(id_, Decimal(points.value), "when", expr, None, self.sp(meta))
+
+    def per_rule(self, meta, id_, points, expr, cap):
+        return A.Rule(id_, Decimal(points.value), "per", expr, None if cap is None else Decimal(cap.value), self.sp(meta))
+
+    def points_score(self, meta, name, clamp, *rules):
+        return A.PointsScore(name, clamp, tuple(r for r in rules if r is not None), self.sp(meta))
+
+    def derived_score(self, meta, name, clamp, expr):
+        return A.DerivedScore(name, clamp, expr, self.sp(meta))
+
+    def threshold_band(self, meta, label, threshold):
+        return A.Band(label, Decimal(threshold.value), self.sp(meta))
+
+    def otherwise_band(self, meta, label):
+        return A.Band(label, None, self.sp(meta))
+
+    def bands(self, meta, score, *bands):
+        first = bands[0].span if bands else self.sp(meta)
+        return A.Bands(score, tuple(bands), self.sp(meta), self.sp(meta))
+
+    def require_all(self, meta):
+        return None
+
+    def require_k(self, meta, k):
+        return int(k.value)
+
+    def member(self, meta, id_, cond):
+        return A.Member(id_, cond, self.sp(meta))
+
+    def criteria(self, meta, name, required, *members):
+        return A.Criteria(name, required, tuple(m for m in members if m is not None), self.sp(meta))
+
+    def disqualify(self, meta, *gates):
+        return A.Disqualify(tuple(g for g in gates if g is not None), self.sp(meta))
+
+    def matrix_header(self, meta, *labels):
+        return (tuple(labels), self.sp(meta))
+
+    def matrix_row(self, meta, band, *cells):
+        return A.MatrixRow(band, tuple(cells), self.sp(meta))
+
+    def matrix(self, meta, name, rows_score, cols_score, header, *rows):
+        columns, header_span = header
+        return A.Matrix(name, rows_score, cols_score, columns, tuple(rows), header_span, self.sp(meta))
+
+    def branch(self, meta, label, cond):
+        return A.Branch(label, cond, self.sp(meta))
+
+    def classify(self, meta, name, *rest):
+        *branches, otherwise = rest
+        return A.Classify(name, tuple(branches), otherwise, self.sp(meta), self.sp(meta))
+
+    def setting(self, meta, key, value):
+        if value is None:
+            raise _BadSpan("an action value cannot be `missing`", self.sp(meta))
+        return A.Setting(key, value, self.sp(meta))
+
+    def action(self, meta, label, *settings):
+        return A.Action(label, tuple(settings), self.sp(meta))
+
+    def actions(self, meta, target, *actions):
+        return A.Actions(target, tuple(a for a in actions if a is not None), self.sp(meta), self.sp(meta))
+
+    # -- tests
+    def pair(self, meta, key, value):
+        return A.Pair(key, value, self.sp(meta))
+
+    def test_as_of(self, meta, moment):
+        return A.TestAsOf(self._moment(moment), self.sp(meta))
+
+    def _moment(self, tok) -> dt.datetime:
+        try:
+            return parse_timestamp(tok.value)
+        except ValueError:
+            raise _BadLiteral(f"`{tok.value}` is not a valid timestamp", tok) from None
+
+    def test_lead(self, meta, *pairs):
+        return A.TestRow("lead", tuple(p for p in pairs if p is not None), self.sp(meta))
+
+    def test_account(self, meta, *pairs):
+        return A.TestRow("account", tuple(p for p in pairs if p is not None), self.sp(meta))
+
+    def ago(self, meta, tok):
+        return self.duration(tok)
+
+    def at(self, meta, moment):
+        return self._moment(moment)
+
+    def event_line(self, meta, name, when, times, *pairs):
+        pairs = tuple(p for p in pairs if p is not None)
+        count = 1 if times is None else int(times.value.replace("_", ""))
+        ago = when if isinstance(when, A.Duration) else None
+        at = when if isinstance(when, dt.datetime) else None
+        return A.EventLine(unquote(name), ago, at, count, pairs or (), self.sp(meta))
+
+    def test_events(self, meta, source, *lines):
+        return A.TestEvents(source, tuple(line for line in lines if line is not None), self.sp(meta))
+
+    def expect(self, meta, expr):
+        return A.Expect(expr, self.sp(meta))
+
+    def expect_fired(self, meta, _tok, component, rule):
+        return A.ExpectFired(component, rule, False, self.sp(meta))
+
+    def expect_not_fired(self, meta, _tok, component, rule):
+        return A.ExpectFired(component, rule, True, self.sp(meta))
+
+    def expect_because(self, meta, gate):
+        return A.ExpectBecause(gate, self.sp(meta))
+
+    def test(self, meta, name, *items):
+        return A.Test(unquote(name), tuple(i for i in items if i is not None), self.sp(meta))
+
+    def start(self, meta, *decls):
+        return tuple(d for d in decls if d is not None)
+
+
+class _BadSpan(Exception):
+    def __init__(self, message: str, span: A.Span):
+        self.message, self.span = message, span
+
+
+def dataclass_replace(node, **changes):
+    import dataclasses
+
+    return dataclasses.replace(node, **changes)
+
+
+def _expected(tokens: set[str]) -> str:
+    names = sorted(_describe(t) for t in tokens if t not in ("_NL",))
+    if not names:
+        return ""
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    return f"expected one of: {shown}"
+
+
+_TERMINAL_WORDS = {
+    "NAME": "a name", "QUOTED_NAME": "a `quoted name`", "STRING": "a string", "INT": "a whole number",
+    "DECIMAL": "a number", "POINTS": "points like `+10`", "DURATION": "a duration like `14 days`",
+    "TIMESTAMP": "a timestamp", "DATE": "a date", "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`",
+    "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`",
+    "COMPARE": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "VBAR": "`|`",
+    "DOT": "`.`", "MORETHAN": "`>`", "MINUS": "`-`", "AGGREGATE": "an aggregate like `count(`",
+    "TYPE_NAME": "a type", "$END": "end of file", "_NL": "end of line", "__ANON_0": "`>=`",
+}
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[terminal]
+    pattern = _lark().get_terminal(terminal).pattern if _has_terminal(terminal) else None
+    if pattern is not None and pattern.type == "str":
+        return f"`{pattern.value}`"
+    return terminal.lower().replace("_", " ")
+
+
+def _has_terminal(name: str) -> bool:
+    try:
+        _lark().get_terminal(name)
+        return True
+    except KeyError:
+        return False
+
+
+def _token_text(tok: Token) -> str:
+    if tok.type == "_NL":
+        return "end of line"
+    if tok.type == "$END":
+        return "end of file"
+    text = tok.value if len(tok.value) <= 30 else tok.value[:27] + "..."
+    return f"`{text}`"
+
+
+def _syntax_diagnostic(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
+    line = getattr(err, "line", 0) or 0
+    column = getattr(err, "column", 0) or 0
+    hints: list[str] = []
+    if isinstance(err, UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if 0 <= err.pos_in_stream < len(text) else ""
+        if ch == '"':
+            message, code = "string is not closed before the end of the line", "E102"
+            hints.append('close it with `"`; a newline inside a string is written `\\n`')
+        else:
+            message, code = f"unexpected character `{ch}`" if ch.isprintable() else f"unexpected character U+{ord(ch):04X}", "E101"
+        span = A.Span(path, line, column, line, column + 1, err.pos_in_stream, err.pos_in_stream + 1)
+        expected = _expected(set(err.allowed or ()))
+        if expected:
+            hints.append(expected)
+        return Diagnostic(code, "error", message, span, tuple(hints))
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        span = A.Span(path, line, column, line, column + 1, len(text), len(text))
+        expected = _expected(set(err.expected)) if hasattr(err, "expected") else ""
+        return Diagnostic("E103", "error", "unexpected end of file", span, (expected,) if expected else ("a `{` may not be closed",))
+    assert isinstance(err, UnexpectedToken)
+    tok = err.token
+    span = A.Span(path, tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + 1, tok.start_pos or 0, tok.end_pos or 0)
+    if tok.type == "NAME" and tok.value in KEYWORDS:
+        hints.append(f"`{tok.value}` is a keyword; a column of that name is written `` `{tok.value}` ``")
+    expected = _expected(set(err.accepts or err.expected))
+    if expected:
+        hints.append(expected)
+    return Diagnostic("E104", "error", f"unexpected {_token_text(tok)}", span, tuple(hints))
+
+
+def _depth_check(path: str, decls) -> None:
+    """Refuse expressions nested so deeply that later stages could not walk them."""
+    stack = [(d, 0) for d in decls]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            span = getattr(node, "span", A.NOWHERE)
+            raise LeadError([Diagnostic("E105", "error", f"expression is nested too deeply (more than {MAX_DEPTH} levels)", span, ("split it into `signal`s",))])
+        if hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                value = getattr(node, name)
+                if isinstance(value, tuple):
+                    stack.extend((v, depth + 1) for v in value if hasattr(v, "__dataclass_fields__"))
+                elif hasattr(value, "__dataclass_fields__") and not isinstance(value, A.Span):
+                    stack.append((value, depth + 1))
+
+
+def parse(text: str, path: str = "<string>") -> A.Module:
+    """Parse one policy's text. Raises `LeadError` with one diagnostic on failure."""
+    if "\x00" in text:
+        pos = text.index("\x00")
+        line = text.count("\n", 0, pos) + 1
+        column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        raise LeadError([Diagnostic("E101", "error", "unexpected NUL byte: this does not look like a text file", A.Span(path, line, column, line, column + 1, pos, pos + 1))])
+    try:
+        tree = _lark().parse(text)
+        decls = _Build(path).transform(tree)
+    except _TooDeep as deep:
+        raise LeadError([Diagnostic("E105", "error", f"brackets are nested too deeply (more than {MAX_DEPTH} levels)", _tok_span(path, deep.token))]) from None
+    except UnexpectedInput as err:
+        raise LeadError([_syntax_diagnostic(path, text, err)]) from None
+    except VisitError as err:
+        inner = err.orig_exc
+        if isinstance(inner, _BadLiteral):
+            hints = (inner.hint,) if inner.hint else ()
+            raise LeadError([Diagnostic("E106", "error", inner.message, _tok_span(path, inner.tok), hints)]) from None
+        if isinstance(inner, _BadSpan):
+            raise LeadError([Diagnostic("E107", "error", inner.message, inner.span)]) from None
+        raise
+    except RecursionError:
+        raise LeadError([Diagnostic("E105", "error", "policy is nested too deeply to read", A.Span(path, 1, 1, 1, 2))]) from None
+    except LarkError as err:  # pragma: no cover - any other lark failure is still a syntax error
+        raise LeadError([Diagnostic("E104", "error", f"cannot parse: {str(err).splitlines()[0]}", A.Span(path, 1, 1, 1, 2))]) from None
+    if decls is None:
+        decls = ()
+    _depth_check(path, decls)
+    return A.Module(path, tuple(decls), A.Span(path, 1, 1, 1, 1))
+
+
+def parse_file(path: str | Path) -> tuple[A.Module, str]:
+    """Read and parse a file; unreadable bytes are a diagnostic, not an exception."""
+    p = Path(path)
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        span = A.Span(str(path), line, column, line, column + 1, err.start, err.start + 1)
+        raise LeadError([Diagnostic("E100", "error", f"file is not valid UTF-8 (byte 0x{raw[err.start]:02X})", span, ("save the policy as UTF-8",))]) from None
+    return parse(text, str(path)), text

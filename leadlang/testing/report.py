@@ -1,0 +1,40 @@
+"""Render test results as text for people or JUnit XML for CI."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from leadlang.testing.runner import TestResult
+
+
+def text(results: list[tuple[Path, list[TestResult]]]) -> str:
+    lines: list[str] = []
+    passed = failed = 0
+    for path, tests in results:
+        for r in tests:
+            if r.passed:
+                passed += 1
+                lines.append(f"PASS {path}: {r.name}")
+                continue
+            failed += 1
+            lines.append(f"FAIL {path}:{r.span.line}: {r.name}")
+            for f in r.failures:
+                lines.append(f"  line {f.span.line}: expected {f.expected}")
+                lines.append(f"    actual: {f.actual}")
+            lines.append(f"  fired: {', '.join(r.fired) if r.fired else 'nothing'}")
+    lines.append(f"{passed} passed, {failed} failed")
+    return "\n".join(lines)
+
+
+def junit(results: list[tuple[Path, list[TestResult]]]) -> str:
+    suites = ET.Element("testsuites")
+    for path, tests in results:
+        suite = ET.SubElement(suites, "testsuite", name=str(path), tests=str(len(tests)), failures=str(sum(not r.passed for r in tests)))
+        for r in tests:
+            case = ET.SubElement(suite, "testcase", classname=str(path), name=r.name, file=str(path), line=str(r.span.line))
+            for f in r.failures:
+                node = ET.SubElement(case, "failure", message=f"expected {f.expected}")
+                node.text = f"line {f.span.line}: expected {f.expected}\nactual: {f.actual}\nfired: {', '.join(r.fired) or 'nothing'}"
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")

@@ -1,0 +1,157 @@
+"""Run a policy's `test` blocks on the interpreter and say what failed and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from leadlang.check.policy import Policy
+from leadlang.interpret import Interpreter, LeadState
+from leadlang.syntax import ast as A
+
+SUBJECT = "test-lead"
+ACCOUNT = "test-account"
+
+
+@dataclass
+class Failure:
+    span: A.Span
+    expected: str
+    actual: str
+
+
+@dataclass
+class TestResult:
+    name: str
+    span: A.Span
+    failures: list[Failure] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)  # "fit.free_email (+-40.00)" lines, for failure reports
+    state: LeadState | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _row(pairs: tuple[A.Pair, ...], columns) -> dict:
+    row = {c: None for c in columns}
+    for p in pairs:
+        row[p.key] = None if p.value is None else _value(p.value)
+    return row
+
+
+def _value(lit: A.Literal):
+    if lit.kind == "date":
+        return lit.value
+    return lit.value
+
+
+def build_rows(policy: Policy, test: A.Test, as_of: dt.datetime):
+    """The lead, account and event rows a test describes."""
+    key, account_col = policy.leads.key, policy.leads.account
+    lead_rows = [_row(i.pairs, policy.lead_types) for i in test.items if isinstance(i, A.TestRow) and i.kind == "lead"]
+    for n, row in enumerate(lead_rows):
+        if row.get(key) is None:
+            row[key] = SUBJECT if n == 0 else f"{SUBJECT}-{n + 1}"
+    account_rows = []
+    if policy.accounts is not None:
+        account_rows = [_row(i.pairs, policy.account_types) for i in test.items if isinstance(i, A.TestRow) and i.kind == "account"]
+        for n, row in enumerate(account_rows):
+            if row.get(policy.accounts.key) is None:
+                row[policy.accounts.key] = ACCOUNT if n == 0 else f"{ACCOUNT}-{n + 1}"
+        # A test with one account and a lead that names none means "this lead's account".
+        if account_col and len(account_rows) == 1 and lead_rows and lead_rows[0].get(account_col) is None:
+            lead_rows[0][account_col] = account_rows[0][policy.accounts.key]
+    subject = lead_rows[0][key] if lead_rows else SUBJECT
+    events: dict[str, list[dict]] = {name: [] for name in policy.events}
+    for item in test.items:
+        if not isinstance(item, A.TestEvents):
+            continue
+        ev_decl = policy.events[item.source]
+        for line in item.lines:
+            at = line.at if line.at is not None else as_of - dt.timedelta(seconds=line.ago.seconds)
+            extra = {p.key: (None if p.value is None else _value(p.value)) for p in line.pairs}
+            lead = extra.pop(ev_decl.lead, subject) if ev_decl.lead in extra else subject
+            row = {"lead": lead, "at": at, "name": line.name, **{f.name: None for f in ev_decl.fields}, **extra}
+            events[item.source].extend(dict(row) for _ in range(line.times))
+    return lead_rows, account_rows, events
+
+
+def run_test(policy: Policy, test: A.Test, now: dt.datetime | None = None) -> TestResult:
+    as_of = next((i.at for i in test.items if isinstance(i, A.TestAsOf)), None)
+    as_of = as_of or now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    leads, accounts, events = build_rows(policy, test, as_of)
+    interp = Interpreter(policy, as_of)
+    result = interp.run(leads, accounts, events)
+    state = result.states[leads[0][policy.leads.key]]
+    out = TestResult(test.name, test.span, state=state)
+    out.fired = [
+        f"{e['component']}.{e['rule']}" + (f" ({_signed(e['points'])})" if e["points"] is not None else "")
+        for e in state.explain
+    ]
+    for item in test.items:
+        if isinstance(item, A.Expect):
+            got = interp.eval(item.expr, state)
+            if got is not True:
+                out.failures.append(Failure(item.span, _source(policy, item.span), f"{'unknown (a value is missing)' if got is None else 'false'}; {_context(interp, item.expr, state)}"))
+        elif isinstance(item, A.ExpectFired):
+            fired = (item.component, item.rule) in state.fired
+            if fired == item.negated:
+                word = "did not fire" if not fired else "fired"
+                out.failures.append(Failure(item.span, _source(policy, item.span), f"`{item.component}.{item.rule}` {word}"))
+        elif isinstance(item, A.ExpectBecause):
+            reason = state.values.get("disqualify_reason")
+            if reason != item.gate:
+                actual = "not disqualified" if reason is None else f"disqualified because `{reason}`"
+                out.failures.append(Failure(item.span, _source(policy, item.span), actual))
+    return out
+
+
+def _signed(points) -> str:
+    return f"+{points}" if points >= 0 else str(points)
+
+
+def _source(policy: Policy, span: A.Span) -> str:
+    text = policy.texts.get(span.file, "")
+    if span.end and span.end <= len(text):
+        return text[span.start:span.end]
+    return ""
+
+
+def _context(interp: Interpreter, expr: A.Expr, state: LeadState) -> str:
+    """The values the expectation read, e.g. "segment = heartbreaker, fit = 45.00"."""
+    seen: dict[str, str] = {}
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, (A.Name, A.Attr, A.Aggregate, A.Call)):
+            text = e.name if isinstance(e, A.Name) else f"{e.base}.{e.attr}" if isinstance(e, A.Attr) else _source(interp.policy, e.span)
+            if isinstance(e, A.Name) and e.name in interp.policy.bands and e.name not in seen:
+                seen[f"{e.name}_band"] = _show(state.values.get(f"{e.name}_band"))
+            seen.setdefault(text, _show(interp.eval(e, state)))
+            if not isinstance(e, A.Call):
+                continue
+        if isinstance(e, A.Disqualified):
+            seen["disqualified"] = _show(state.values.get("disqualified"))
+        for name in getattr(e, "__dataclass_fields__", {}):
+            child = getattr(e, name)
+            if isinstance(child, tuple):
+                stack.extend(c for c in child if hasattr(c, "__dataclass_fields__") and not isinstance(c, A.Span))
+            elif hasattr(child, "__dataclass_fields__") and not isinstance(child, (A.Span, A.Duration)):
+                stack.append(child)
+    return ", ".join(f"{k} = {v}" for k, v in reversed(list(seen.items()))) or "no values read"
+
+
+def _show(v) -> str:
+    if v is None:
+        return "missing"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(v)
+
+
+def run_tests(policy: Policy, now: dt.datetime | None = None) -> list[TestResult]:
+    """Every `test` block of the policy, in file order."""
+    return [run_test(policy, t, now) for t in policy.tests]

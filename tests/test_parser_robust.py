@@ -1,0 +1,100 @@
+"""Whatever the bytes, the parser answers with a diagnostic, never a traceback."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadlang.check import check_module
+from leadlang.diagnostics import LeadError
+from leadlang.syntax import parse, parse_file
+
+SPEC_EXAMPLE = (Path(__file__).parent / "cases" / "ok_all_features.lead").read_text()
+ALPHABET = st.sampled_from(list(' \n\t{}()[]<>=!+-*/.,:|#"`\\') + list("abcdeinorstwxyz_0123456789") + ["é", "\u2028", "\x00", "\r"])
+TOKENS = st.sampled_from(
+    "policy leads from ref ( ) key { } score when per max , + 10 - fit : bands >= otherwise matrix | by "
+    "classify test expect lead count product in last 14 days \" x \n and or not is missing".split(" ")
+)
+
+
+def _parse_and_check(text: str) -> None:
+    try:
+        check_module(parse(text, "fuzz.lead"), {"fuzz.lead": text})
+    except LeadError as err:
+        assert err.diagnostics and all(d.code[0] == "E" for d in err.diagnostics)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(ALPHABET, max_size=200))
+def test_random_text(text):
+    _parse_and_check(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TOKENS, max_size=60))
+def test_random_token_soup(tokens):
+    _parse_and_check(" ".join(tokens))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=len(SPEC_EXAMPLE)), st.integers(min_value=0, max_value=40))
+def test_truncated_and_mutated_policy(cut, noise):
+    rng = random.Random(cut * 7919 + noise)
+    text = list(SPEC_EXAMPLE[:cut])
+    for _ in range(noise):
+        if text:
+            text[rng.randrange(len(text))] = rng.choice(list("{}()\"\n:,x#|"))
+    _parse_and_check("".join(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n\n",
+        "# only a comment",
+        'policy p "T"\nsignal s = ' + "(" * 10_000 + "1" + ")" * 10_000 + "\n",
+        'policy p "T"\nsignal s = ' + "[" * 10_000 + "\n",
+        'policy p "T"\nsignal s = ' + " + ".join(["1"] * 5_000) + "\n",
+        'policy p "T"\nsignal s = ' + "not " * 5_000 + "true\n",
+        "\ufeffpolicy p \"T\"\n",
+        "policy p \"T\"\x00",
+    ],
+    ids=["empty", "newlines", "comment", "deep-parens", "unclosed-brackets", "long-chain", "deep-not", "bom", "nul"],
+)
+def test_hostile_inputs(text):
+    _parse_and_check(text)
+
+
+def test_random_bytes_file(tmp_path):
+    rng = random.Random(42)
+    for i in range(50):
+        path = tmp_path / f"r{i}.lead"
+        path.write_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))))
+        try:
+            parse_file(path)
+        except LeadError as err:
+            assert err.diagnostics[0].code.startswith("E1")
+
+
+def test_five_megabyte_policy_is_a_diagnostic_not_a_crash(tmp_path):
+    rules = "\n".join(f"  r{i}: +1 when employees > {i}" for i in range(60_000))
+    text = f'policy big "Big"\nleads from ref("l") key id {{\n  employees int\n}}\nscore fit {{\n{rules}\n}}\n'
+    assert len(text) > 2_000_000
+    policy = check_module(parse(text, "big.lead"), {"big.lead": text})
+    assert len(policy.scores["fit"].rules) == 60_000
+
+
+def test_cli_never_prints_a_traceback(tmp_path):
+    path = tmp_path / "bad.lead"
+    path.write_bytes(b"policy \xff\xfe bad {{{{")
+    proc = subprocess.run([sys.executable, "-m", "leadlang", "check", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "error[E100]" in proc.stderr and "not valid UTF-8" in proc.stderr
