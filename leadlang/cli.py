@@ -120,7 +120,7 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     checked = _load(policy)
     try:
         result = _score(checked, data, as_of, engine)
-        write_rows(result.rows, [(o.name, o.kind) for o in checked.outputs], out)
+        write_rows(result.rows, [(o.name, o.kind) for o in checked.outputs], out, stream=sys.stdout)
         if explain_out is not None:
             write_rows(result.explain, [(checked.key, "string"), *EXPLAIN_COLUMNS], explain_out)
     except DataError as err:

@@ -6,17 +6,10 @@ import datetime as dt
 
 from leadlang.check.policy import Policy
 from leadlang.interpret import LeadState
+from leadlang.interpret.values import show as _show
 from leadlang.syntax import ast as A
 
 
-def _show(v) -> str:
-    if v is None:
-        return "missing"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(v)
 
 
 def render_explanation(policy: Policy, s: LeadState, as_of: dt.datetime) -> str:

@@ -492,8 +492,10 @@ class _Checker:
                     ids = [g.id for g in self.gates]
                 elif item.component in self.scores and isinstance(self.scores[item.component], A.PointsScore):
                     ids = [r.id for r in self.scores[item.component].rules]
+                elif item.component in self.criteria:
+                    ids = [m.id for m in self.criteria[item.component].members]
                 else:
-                    self.error("E201", f"`{item.component}` is not a points score or `disqualify`", item.span, *did_you_mean(item.component, self.scores))
+                    self.error("E201", f"`{item.component}` is not a points score, criteria or `disqualify`", item.span, *did_you_mean(item.component, [*self.scores, *self.criteria]))
                     continue
                 if item.rule not in ids:
                     self.error("E201", f"`{item.component}` has no rule `{item.rule}`", item.span, *did_you_mean(item.rule, ids))

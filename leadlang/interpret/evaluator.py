@@ -161,10 +161,12 @@ class Interpreter:
     def _criteria(self, cr: A.Criteria, s: LeadState) -> None:
         met = 0
         for m in cr.members:
-            truth = self.eval(m.cond, s)
+            # A member whose condition is unknown did not fire: it reads as false.
+            truth = self.eval(m.cond, s) is True
             s.members[(cr.name, m.id)] = truth
-            if truth is True:
+            if truth:
                 met += 1
+                s.fired.add((cr.name, m.id))
                 s.explain.append({"component": cr.name, "kind": "member", "rule": m.id, "points": None})
         need = len(cr.members) if cr.required is None else cr.required
         s.values[cr.name] = met >= need

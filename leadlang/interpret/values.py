@@ -113,3 +113,14 @@ def email_domain(email: str):
 def sql_trim(text: str) -> str:
     """SQL's TRIM: spaces only, both ends."""
     return text.strip(" ")
+
+
+def show(value) -> str:
+    """A value as people read it in reports: `missing`, `true`, ISO times with `Z`."""
+    if value is None:
+        return "missing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)

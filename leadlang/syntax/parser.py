@@ -74,7 +74,7 @@ def _lark() -> Lark:
         postlex=_Lines(),
         propagate_positions=True,
         maybe_placeholders=True,
-        cache=False,
+        cache=True,  # LALR tables are kept in the temp dir, keyed by grammar and options
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from leadlang.check.policy import Policy
 from leadlang.interpret import Interpreter, LeadState
+from leadlang.interpret.values import show as _show
 from leadlang.syntax import ast as A
 
 SUBJECT = "test-lead"
@@ -142,14 +143,6 @@ def _context(interp: Interpreter, expr: A.Expr, state: LeadState) -> str:
     return ", ".join(f"{k} = {v}" for k, v in reversed(list(seen.items()))) or "no values read"
 
 
-def _show(v) -> str:
-    if v is None:
-        return "missing"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(v)
 
 
 def run_tests(policy: Policy, now: dt.datetime | None = None) -> list[TestResult]:

@@ -58,7 +58,7 @@ MARKETING_NAMES = [("email_opened", 40), ("email_clicked", 18), ("webinar_attend
                    ("whitepaper_downloaded", 8), ("pricing_page_view", 12),
                    ("demo_requested", 4), ("form_submitted", 4)]
 
-# activity tiers: (name, weight, product events (lo, hi), active-day spread in days, recent?)
+# activity tiers (name, weight): how much each lead uses the product; see main()
 TIERS = [("power", 12), ("active", 23), ("light", 30), ("lapsed", 15), ("none", 20)]
 
 

@@ -1,0 +1,149 @@
+"""The command line contract: outputs, exit codes (0, 1 findings, 2 bad input), no tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leadlang.cli import main
+
+ROOT = Path(__file__).parent.parent
+PLG = ROOT / "policies" / "plg"
+AS_OF = "2024-06-01"
+
+
+def run(*args: str):
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result
+
+
+def test_check_ok_and_json():
+    r = run("check", PLG / "plg.lead")
+    assert r.exit_code == 0 and "no errors" in r.output
+    r = run("check", "--format", "json", ROOT / "tests/cases/names_unknown_field.lead")
+    assert r.exit_code == 1
+    found = json.loads(r.stdout)
+    assert found[0]["code"] == "E201" and found[0]["line"] == 21 and "did you mean `industry`?" in found[0]["hints"]
+
+
+def test_check_errors_exit_1_with_caret():
+    r = run("check", ROOT / "tests/cases/names_enum_value.lead")
+    assert r.exit_code == 1
+    assert "error[E205]" in r.stderr and "^" in r.stderr and "did you mean `software`?" in r.stderr
+
+
+def test_score_writes_one_row_per_lead_ordered_by_key(tmp_path):
+    out = tmp_path / "scored.csv"
+    r = run("score", PLG / "plg.lead", "--data", PLG / "data", "--as-of", AS_OF, "--engine", "python", "-o", out)
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    with (PLG / "data" / "leads.csv").open(encoding="utf-8") as f:
+        keys = [row["lead_id"] for row in csv.DictReader(f)]
+    assert [row["lead_id"] for row in rows] == sorted(keys)
+    assert all(row["policy"] == "plg@2024.06" and row["as_of"] == "2024-06-01T00:00:00Z" for row in rows)
+    assert {row["disqualified"] for row in rows} <= {"true", "false"}
+    assert {row["segment"] for row in rows} <= {"sales_ready", "opportunity", "heartbreaker", "ignore", "disqualified"}
+
+
+def test_score_formats_and_explain(tmp_path):
+    for ext in ("csv", "jsonl", "parquet"):
+        out = tmp_path / f"scored.{ext}"
+        why = tmp_path / f"why.{ext}"
+        r = run("score", PLG / "plg.lead", "--data", PLG / "data", "--as-of", AS_OF, "--engine", "python", "-o", out, "--explain", why)
+        assert r.exit_code == 0, r.output
+        assert out.stat().st_size > 0 and why.stat().st_size > 0
+    lines = (tmp_path / "why.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    assert set(first) == {"lead_id", "component", "kind", "rule", "points"}
+
+
+def test_score_to_stdout_is_csv():
+    r = run("score", PLG / "plg.lead", "--data", PLG / "data", "--as-of", AS_OF, "--engine", "python")
+    assert r.exit_code == 0
+    header = next(csv.reader(io.StringIO(r.stdout)))
+    assert header[0] == "lead_id" and header[-2:] == ["policy", "as_of"]
+
+
+def test_missing_data_file_is_exit_2(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(PLG / "data", data)
+    (data / "marketing.csv").unlink()
+    r = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", "python")
+    assert r.exit_code == 2
+    assert "marketing" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_column_is_exit_2(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(PLG / "data", data)
+    text = (data / "leads.csv").read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    idx = header.index("employees")
+    rows = [",".join(c for i, c in enumerate(next(csv.reader([line]))) if i != idx) for line in text[:3]]
+    (data / "leads.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    r = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", "python")
+    assert r.exit_code == 2
+    assert "employees" in r.stderr and "leads" in r.stderr
+
+
+def test_bad_value_is_exit_2_naming_file_column_and_policy_line(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(PLG / "data", data)
+    rows = list(csv.DictReader((data / "leads.csv").open(encoding="utf-8")))
+    rows[3]["employees"] = "twelve"
+    with (data / "leads.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    r = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", "python")
+    assert r.exit_code == 2
+    assert "employees" in r.stderr and "twelve" in r.stderr and "plg.lead:" in r.stderr
+
+
+def test_bad_options_are_exit_2():
+    assert run("score", PLG / "plg.lead", "--data", PLG / "data", "--as-of", "yesterday").exit_code == 2
+    assert run("score", PLG / "plg.lead", "--data", PLG / "data", "--bogus").exit_code == 2
+    assert run("check", ROOT / "no-such.lead").exit_code == 2
+    assert run("score", PLG / "plg.lead", "--data", ROOT / "no-such-dir", "--engine", "python").exit_code == 2
+
+
+def test_policy_error_in_score_is_exit_1():
+    r = run("score", ROOT / "tests/cases/names_unknown_field.lead", "--data", PLG / "data", "--engine", "python")
+    assert r.exit_code == 1 and "error[E201]" in r.stderr
+
+
+def test_explain_shows_rules_bands_gates_cell_and_action():
+    rows = list(csv.DictReader(io.StringIO(run("score", PLG / "plg.lead", "--data", PLG / "data", "--as-of", AS_OF, "--engine", "python").stdout)))
+    lead = next(r for r in rows if r["segment"] == "sales_ready")
+    r = run("explain", PLG / "plg.lead", "--data", PLG / "data", "--lead", lead["lead_id"], "--as-of", AS_OF)
+    assert r.exit_code == 0, r.output
+    text = r.stdout
+    assert f"score fit = {lead['fit']}" in text and "band high" in text
+    assert "matrix segment = sales_ready" in text and 'route account_executive' in text
+    assert "criteria ucc" in text and "disqualify: no" in text
+    assert run("explain", PLG / "plg.lead", "--data", PLG / "data", "--lead", "nope", "--as-of", AS_OF).exit_code == 2
+
+
+def test_test_command_text_and_junit(tmp_path):
+    r = run("test", PLG / "plg.lead")
+    assert r.exit_code == 0 and " passed, 0 failed" in r.stdout
+    broken = tmp_path / "broken.lead"
+    broken.write_text((PLG / "plg.lead").read_text(encoding="utf-8").replace("expect fit >= 60", "expect fit >= 95", 1), encoding="utf-8")
+    r = run("test", broken)
+    assert r.exit_code == 1
+    assert "FAIL" in r.stdout and "expect fit >= 95" in r.stdout and "fit = " in r.stdout and "fired:" in r.stdout
+    r = run("test", "--format", "junit", broken)
+    assert r.exit_code == 1 and "<failure" in r.stdout and "<testsuites" in r.stdout
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "leadlang", "score", str(PLG / "plg.lead"), "--data", str(tmp_path), "--engine", "python"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.strip().startswith("error:")
