@@ -860,7 +860,8 @@ def _resolve_uses(module: A.Module, texts: dict[str, str], diags: list[Diagnosti
                 continue
             seen.add(str(target))
             if not target.is_file():
-                diags.append(Diagnostic("E308", "error", f'`use "{d.path}"`: no such file', d.span, (f"looked for {target}",)))
+                shown = (Path(current.path).parent / d.path).as_posix()
+                diags.append(Diagnostic("E308", "error", f'`use "{d.path}"`: no such file', d.span, (f"looked for {shown}, relative to the file that uses it",)))
                 continue
             try:
                 shown = str(Path(current.path).parent / d.path)
