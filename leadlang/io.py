@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import re
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import lru_cache
@@ -50,6 +51,7 @@ _INT = r"[+-]?[0-9]+"
 _NUM = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _TS = _DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+_QUOTE = re.compile(r'[,"\r\n]')
 _EXPECTED = {"int": "is not a whole number", "number": "is not a number", "bool": "is not a boolean (true/false, yes/no or 1/0)",
              "date": "is not a date (YYYY-MM-DD)", "timestamp": "is not an ISO-8601 timestamp (e.g. 2024-06-01T12:30:00Z)"}
 
@@ -70,9 +72,6 @@ class _Col:
     type: TypeRef
     where: str  # "declared int at policies/x.lead:9", quoted in every message about it
     required: bool = False  # a row without a value is an error
-
-
-# ------------------------------------------------------------------ reading --
 
 
 def find_source_file(data_dir: Path, name: str, declared: str | None = None) -> Path:
@@ -289,10 +288,10 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
 
     columns = [_python_values(table.column(f"v{i}"), c.type.name) for i, c in enumerate(cols)]
     for i, col in enumerate(cols):  # JSON has no header: a key no row has is a missing column
-        if ext == "jsonl" and columns[i] and all(v is None for v in columns[i]):
-            if not _run(con, path, f"SELECT bool_or(json_exists(json, {paths[i]})) FROM src")[0][0]:
-                keys = _run(con, path, "SELECT DISTINCT unnest(json_keys(json)) FROM src WHERE json_type(json) = 'OBJECT'")
-                raise _missing(path, col, sorted(k for (k,) in keys))
+        if ext == "jsonl" and columns[i] and all(v is None for v in columns[i]) \
+                and not _run(con, path, f"SELECT bool_or(json_exists(json, {paths[i]})) FROM src")[0][0]:
+            keys = _run(con, path, "SELECT DISTINCT unnest(json_keys(json)) FROM src WHERE json_type(json) = 'OBJECT'")
+            raise _missing(path, col, sorted(k for (k,) in keys))
     con.execute("DROP TABLE src")
     return _build_rows(len(cols))(tuple(c.key for c in cols), columns)
 
@@ -346,6 +345,11 @@ def _cell(v: object, t: str) -> str | None:
     return str(v)
 
 
+def _csv_line(cells: list[str]) -> str:
+    """One RFC 4180 record; a field holding `,` `"` CR or LF is quoted (csv.writer leaves a lone CR bare)."""
+    return ",".join('"' + c.replace('"', '""') + '"' if _QUOTE.search(c) else c for c in cells) + "\n"
+
+
 def _json_value(v: object, t: str) -> str:
     text = _cell(v, t)
     if text is None:
@@ -361,7 +365,7 @@ def _arrow_column(values: list, t: str) -> pa.Array:
         kind = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}[t]
         return pa.array([None if (c := _cell(v, t)) is None else parse(c) for v in values], kind)
     texts = [None if v is None else _plain(v) for v in values]
-    whole = max((len(s.split(".")[0].lstrip("-")) for s in texts if s), default=1)
+    whole = max((len(s.split(".")[0].lstrip("-0")) for s in texts if s), default=0)
     scale = max([4] + [len(s.split(".")[1]) for s in texts if s and "." in s])
     scale = max(0, min(scale, 38 - whole))  # beyond 38 digits, round half-even
     quantum, context = Decimal(1).scaleb(-scale), Context(prec=38)
@@ -381,19 +385,14 @@ def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | Non
             arrays = [_arrow_column([r.get(n) for r in rows], t) for n, t in columns]
             pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(out))
             return
-        f = stream if out is None else open(out, "w", encoding="utf-8", newline="")
-        try:
+        with nullcontext(stream) if out is None else open(out, "w", encoding="utf-8", newline="") as f:
             if fmt == "csv":
-                writer = csv.writer(f, lineterminator="\n")
-                writer.writerow([n for n, _ in columns])
+                f.write(_csv_line([n for n, _ in columns]))
                 for r in rows:
-                    writer.writerow(["" if (c := _cell(r.get(n), t)) is None else c for n, t in columns])
+                    f.write(_csv_line(["" if (c := _cell(r.get(n), t)) is None else c for n, t in columns]))
             else:
                 keys = [json.dumps(n, ensure_ascii=False) for n, _ in columns]
                 for r in rows:
                     f.write("{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, columns)) + "}\n")
-        finally:
-            if out is not None:
-                f.close()
     except (OSError, pa.ArrowException) as e:
         raise DataError(f"{out}: cannot write the file: {getattr(e, 'strerror', None) or e}") from None

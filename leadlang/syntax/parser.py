@@ -23,7 +23,7 @@ KEYWORDS = frozenset(
     "fired because disqualified".split()
 )
 _OPENERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
-_CONTINUE_AFTER = {"LBRACE", "COMMA", "LPAR", "LSQB", "AND", "OR", "ADD_OP", "MUL_OP", "EQUAL", "LESSTHAN", "MORETHAN", "__ANON_LE", "__ANON_GE", "__ANON_NE"}
+_CONTINUE_AFTER = {"LBRACE", "COMMA", "LPAR", "LSQB", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "EQUAL", "LESSTHAN", "MORETHAN", "__ANON_LE", "__ANON_GE", "__ANON_NE"}
 _DURATION_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 
 
@@ -244,8 +244,14 @@ class _Build(Transformer_NonRecursive):
     def compare(self, meta, left, op, right):
         return A.Binary(op, left, right, self.sp(meta))
 
+    def add_op(self, meta, tok):
+        return tok.value
+
+    def mul_op(self, meta, tok):
+        return tok.value
+
     def arith(self, meta, left, op, right):
-        return A.Binary(op.value, left, right, self.sp(meta))
+        return A.Binary(op, left, right, self.sp(meta))
 
     def in_list(self, meta, operand, items):
         return A.InList(operand, items, False, self.sp(meta))
