@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io as stdio
 import json
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -526,8 +527,10 @@ STAMP = st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1), timezones
 @given(rows=st.lists(st.tuples(TEXT, NUMBER, STAMP), min_size=1, max_size=4), ext=st.sampled_from(["csv", "parquet", "jsonl"]))
 def test_written_rows_read_back_unchanged(tmp_path, rows, ext):
     data = [{"lead_id": f"L{i}", "s": s, "n": n, "t": t} for i, (s, n, t) in enumerate(rows)]
-    write_rows(data, [("lead_id", "string"), ("s", "string"), ("n", "number"), ("t", "timestamp")], tmp_path / f"leads.{ext}")
-    got = load_dataset(leads_decl(fld("s", "string", 5), fld("n", "number", 6), fld("t", "timestamp", 7)), None, [], tmp_path).leads
+    with tempfile.TemporaryDirectory(dir=tmp_path) as folder:  # one folder per example
+        write_rows(data, [("lead_id", "string"), ("s", "string"), ("n", "number"), ("t", "timestamp")], Path(folder) / f"leads.{ext}")
+        decl = leads_decl(fld("s", "string", 5), fld("n", "number", 6), fld("t", "timestamp", 7))
+        got = load_dataset(decl, None, [], Path(folder)).leads
     for want, row in zip(data, got, strict=True):
         assert (row["s"], row["t"]) == (want["s"], want["t"])
         if ext != "jsonl":  # JSON numbers are doubles
