@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import leadlang.io
 from leadlang.diagnostics import DataError
 from leadlang.io import Dataset, find_source_file, load_dataset, write_rows
 from leadlang.syntax.ast import Accounts, Events, Field, Leads, Relation, Span, TypeRef
@@ -538,6 +539,19 @@ def test_written_rows_read_back_unchanged(tmp_path, rows, ext):
 
 
 # ------------------------------------------------------------------ volume --
+
+
+def test_file_order_is_kept_when_duckdb_returns_rows_shuffled(tmp_path, monkeypatch):
+    real = leadlang.io._run
+
+    def reversed_run(con, path, sql, arrow=False):
+        out = real(con, path, sql, arrow)
+        return out.take(pa.array(range(out.num_rows - 1, -1, -1))) if arrow else out
+
+    monkeypatch.setattr(leadlang.io, "_run", reversed_run)
+    assert [r["x"] for r in load(tmp_path, "lead_id,x\nL1,1\nL2,2\nL3,3\n", fld("x", "int", 5)).leads] == [1, 2, 3]
+    with pytest.raises(DataError, match='row 2, column "x": "b"'):
+        load(tmp_path, "lead_id,x\nL1,1\nL2,b\nL3,c\n", fld("x", "int", 5))
 
 
 def test_100k_leads_load_in_order(tmp_path):
