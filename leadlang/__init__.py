@@ -6,6 +6,8 @@
     run_tests(policy)            the policy's `test` blocks    (leadlang.testing)
 """
 
+__version__ = "0.1.0"
+
 from leadlang.check import Policy, check_module, load
 from leadlang.diagnostics import DataError, Diagnostic, LeadError
 from leadlang.interpret import evaluate

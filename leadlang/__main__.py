@@ -1,5 +1,5 @@
 """`python -m leadlang` runs the command line."""
 
-from leadlang.cli import main
+from leadlang.cli import run
 
-main()
+run()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from leadlang import __version__
 from leadlang.diagnostics import DataError, LeadError, Sources, render_json, render_text
 
 EXIT_FINDINGS = 1
@@ -59,7 +60,7 @@ def _load(path: Path):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="leadlang")
+@click.version_option(version=__version__, prog_name="leadlang")
 def main() -> None:
     """Qualification-as-code: check, test, score and explain `.lead` policies."""
 
@@ -95,11 +96,11 @@ def check(policies: tuple[Path, ...], fmt: str) -> None:
 def _score(policy, data: Path, as_of: dt.datetime, engine: str):
     from leadlang.io import load_dataset
 
+    if engine == "duckdb":
+        raise DataError("the duckdb engine is not available yet; use --engine python")
     if not data.is_dir():
         raise DataError(f"{data}: no such data directory")
     dataset = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
-    if engine == "duckdb":
-        raise DataError("the duckdb engine is not available yet; use --engine python")
     from leadlang.interpret import evaluate
 
     return evaluate(policy, dataset.leads, dataset.accounts, dataset.events, as_of)
@@ -125,6 +126,8 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
             write_rows(result.explain, [(checked.key, "string"), *EXPLAIN_COLUMNS], explain_out)
     except DataError as err:
         _fail(err)
+    except BrokenPipeError:
+        _quiet_stdout()
     if out is not None:
         click.echo(f"scored {len(result.rows)} leads -> {out}", err=True)
 
@@ -161,17 +164,45 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None) -> None:
     from leadlang.testing import run_tests
     from leadlang.testing.report import junit, text
 
+    from leadlang.check import load
+
     results = []
+    broken = 0
     for path in policies:
-        results.append((path, run_tests(_load(path))))
+        try:
+            results.append((path, run_tests(load(path))))
+        except LeadError as err:  # report it and go on: the other policies' results still count
+            click.echo(render_text(err.diagnostics, Sources()), err=True)
+            broken += 1
+        except OSError as err:
+            _fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
     report = junit(results) if fmt == "junit" else text(results)
     if out is not None:
         out.write_text(report, encoding="utf-8")
     else:
         click.echo(report)
+    if broken:
+        click.echo(f"{broken} polic{'ies' if broken != 1 else 'y'} with errors, not tested", err=True)
     failed = sum(not r.passed for _, rs in results for r in rs)
-    sys.exit(EXIT_FINDINGS if failed else 0)
+    sys.exit(EXIT_FINDINGS if failed or broken else 0)
+
+
+def run() -> None:
+    """The console script: `main`, quiet when a pipe's reader stops early (`| head`)."""
+    try:
+        main(standalone_mode=True)
+    except BrokenPipeError:
+        _quiet_stdout()
+
+
+def _quiet_stdout() -> None:
+    import os
+
+    # Python would complain again while flushing at exit; point stdout at nothing.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -394,5 +394,7 @@ def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | Non
                 keys = [json.dumps(n, ensure_ascii=False) for n, _ in columns]
                 for r in rows:
                     f.write("{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, columns)) + "}\n")
+    except BrokenPipeError:
+        raise  # the reader stopped early (`| head`); the CLI ends quietly
     except (OSError, pa.ArrowException) as e:
         raise DataError(f"{out}: cannot write the file: {getattr(e, 'strerror', None) or e}") from None

@@ -49,7 +49,7 @@ class _Checker:
         self.diags.append(Diagnostic(code, "error", message, span, tuple(h for h in hints if h)))
 
     def declare(self, name: str, what: str, span: A.Span) -> bool:
-        if name in KEYWORDS:
+        if name in KEYWORDS and not isinstance(name, A.QuotedName):
             self.error("E212", f"`{name}` is a keyword and cannot name a {what}", span, f"write it in backticks: `` `{name}` ``")
         if name in self.names:
             first_what, first = self.names[name]
@@ -453,12 +453,17 @@ class _Checker:
         seen: dict[str, Output] = {}
         for o in outs:
             if o.name in seen:
-                self.error("E309", f"output column `{o.name}` would be written twice (by {seen[o.name].role} and {o.role})", self._span_of(o), "rename one of them")
+                self.error("E309", f"output column `{o.name}` would be written twice: by {_what(seen[o.name])} and by {_what(o)}", self._span_of(o), "rename one of them")
             seen[o.name] = o
         return tuple(outs)
 
     def _span_of(self, o: Output) -> A.Span:
-        for table in (self.signals, self.scores, self.criteria, self.classifications, self.actions):
+        if o.role == "action":
+            for act in self.actions[o.source].actions:
+                for setting in act.settings:
+                    if setting.key == o.name:
+                        return setting.span
+        for table in (self.signals, self.scores, self.criteria, self.classifications):
             if o.source in table:
                 return table[o.source].span
         return self.leads.span
@@ -636,6 +641,9 @@ class _Checker:
         if n in self.criteria:
             self.deps.add(("criteria", n))
             return T.BOOL
+        if n.endswith("_met") and n[: -len("_met")] in self.criteria:
+            self.deps.add(("criteria", n[: -len("_met")]))
+            return T.INT  # how many members are true, e.g. `ucc_met >= 2`
         if n in self.classifications:
             self.deps.add(("classification", n))
             return Type("label", labels=self.labels[n], owner=n)
@@ -843,6 +851,15 @@ class _Checker:
         if e.func == "sum":
             return T.NUMBER if e.half_life else col_type
         return col_type
+
+
+def _what(o: Output) -> str:
+    """An output column's origin, in the words of the policy."""
+    return {
+        "signal": f"signal `{o.source}`", "score": f"score `{o.source}`", "band": f"the bands of `{o.source}`",
+        "criteria": f"criteria `{o.source}`", "criteria_met": f"criteria `{o.source}`",
+        "classification": f"classification `{o.source}`", "action": f"the actions of `{o.source}`",
+    }.get(o.role, "leadlang itself")
 
 
 def _resolve_uses(module: A.Module, texts: dict[str, str], diags: list[Diagnostic], loader) -> list[A.Module]:

@@ -26,6 +26,7 @@ class LeadState:
     members: dict[tuple[str, str], object] = field(default_factory=dict)
     explain: list[dict] = field(default_factory=list)
     fired: set[tuple[str, str]] = field(default_factory=set)
+    in_event: bool = False  # evaluating a `where` over one event row
 
 
 @dataclass
@@ -97,6 +98,8 @@ class Interpreter:
 
     def score(self, s: LeadState) -> None:
         p = self.policy
+        s.values["policy"] = p.label
+        s.values["as_of"] = self.as_of
         for step in p.steps:
             if step.kind == "signal":
                 s.values[step.name] = self.eval(p.signals[step.name].expr, s)
@@ -122,10 +125,6 @@ class Interpreter:
         for o in self.policy.outputs:
             if o.role == "key":
                 row[o.name] = s.row[o.name]
-            elif o.role == "policy":
-                row[o.name] = self.policy.label
-            elif o.role == "as_of":
-                row[o.name] = self.as_of
             else:
                 row[o.name] = s.values.get(o.name)
         return row
@@ -202,6 +201,8 @@ class Interpreter:
 
     def _name(self, e: A.Name, s: LeadState):
         n = e.name
+        if s.in_event and n in s.row:
+            return s.row[n]  # inside `where`, the event's own column wins, as the checker resolves it
         if n in self.policy.let_values:
             return self.policy.let_values[n]
         if n in s.values:
@@ -292,8 +293,9 @@ class Interpreter:
             return V.days_between(x, self.as_of)
         if f == "abs":
             return abs(x)
-        pairs = [V.comparable(a, args[0])[0] for a in args]
-        return min(pairs) if f == "least" else max(pairs)
+        if any(isinstance(a, dt.datetime) for a in args):
+            args = [V.as_timestamp(a) for a in args]  # a date among timestamps is its midnight UTC
+        return min(args) if f == "least" else max(args)
 
     # ------------------------------------------------------------- aggregates --
     def _aggregate(self, e: A.Aggregate, s: LeadState):
@@ -348,7 +350,7 @@ class Interpreter:
 
     def _event_eval(self, e: A.Expr, ev: dict):
         """Evaluate a `where` condition with the event's own columns in scope."""
-        state = LeadState(row=ev, account=None, events={}, account_events={})
+        state = LeadState(row=ev, account=None, events={}, account_events={}, in_event=True)
         return self.eval(e, state)
 
 

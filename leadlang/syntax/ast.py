@@ -29,6 +29,16 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+class QuotedName(str):
+    """A name written in backticks: it may be a keyword or hold spaces.
+
+    It equals the plain string, so lookups need not care; only the keyword
+    check (and the formatter) ask how it was written.
+    """
+
+    __slots__ = ()
+
+
 NOWHERE = Span("<unknown>", 0, 0, 0, 0)
 
 

@@ -23,7 +23,10 @@ KEYWORDS = frozenset(
     "fired because disqualified".split()
 )
 _OPENERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
-_CONTINUE_AFTER = {"LBRACE", "COMMA", "LPAR", "LSQB", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "EQUAL", "LESSTHAN", "MORETHAN", "__ANON_LE", "__ANON_GE", "__ANON_NE"}
+# A newline right after one of these continues the line. Matched on the token's
+# text, not Lark's generated terminal names, which shift as the grammar grows.
+_CONTINUE_AFTER = frozenset(["{", ",", "(", "[", "and", "or", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/"])
+_LITERAL_TYPES = frozenset(["STRING", "QUOTED_NAME"])
 _DURATION_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 
 
@@ -49,19 +52,22 @@ class _Lines(PostLex):
         # Decide on each newline from what came before it only: the contextual
         # lexer reads the next token in the parser's current state, so a
         # newline must never be held back to peek past it.
-        previous = None  # type of the last token passed on
+        previous = None  # text (or type, for strings and names) of the last token passed on
         closers: list[str] = []
         for tok in stream:
             if tok.type == "_NL":
                 if closers or previous is None or previous in _CONTINUE_AFTER or previous == "_NL":
                     continue
+                previous = "_NL"
+                yield tok
+                continue
             elif tok.type in _OPENERS:
                 closers.append(_OPENERS[tok.type])
                 if len(closers) > MAX_DEPTH:
                     raise _TooDeep(tok)
             elif closers and tok.type == closers[-1]:
                 closers.pop()
-            previous = tok.type
+            previous = tok.type if tok.type in _LITERAL_TYPES else tok.value
             yield tok
 
 
@@ -154,7 +160,7 @@ class _Build(Transformer_NonRecursive):
     # -- names and literals
     def name(self, meta, tok):
         if tok.type == "QUOTED_NAME":
-            return tok.value[1:-1]
+            return A.QuotedName(tok.value[1:-1])
         return tok.value
 
     def int_lit(self, meta, tok):
@@ -536,7 +542,7 @@ _TERMINAL_WORDS = {
     "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`",
     "COMPARE": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "VBAR": "`|`",
     "DOT": "`.`", "MORETHAN": "`>`", "MINUS": "`-`", "AGGREGATE": "an aggregate like `count(`",
-    "TYPE_NAME": "a type", "$END": "end of file", "_NL": "end of line", "__ANON_0": "`>=`",
+    "TYPE_NAME": "a type", "$END": "end of file", "_NL": "end of line",
 }
 
 

@@ -20,7 +20,7 @@ def text(results: list[tuple[Path, list[TestResult]]]) -> str:
             failed += 1
             lines.append(f"FAIL {path}:{r.span.line}: {r.name}")
             for f in r.failures:
-                lines.append(f"  line {f.span.line}: expected {f.expected}")
+                lines.append(f"  line {f.span.line}: {f.expected}")
                 lines.append(f"    actual: {f.actual}")
             lines.append(f"  fired: {', '.join(r.fired) if r.fired else 'nothing'}")
     lines.append(f"{passed} passed, {failed} failed")
@@ -34,7 +34,7 @@ def junit(results: list[tuple[Path, list[TestResult]]]) -> str:
         for r in tests:
             case = ET.SubElement(suite, "testcase", classname=str(path), name=r.name, file=str(path), line=str(r.span.line))
             for f in r.failures:
-                node = ET.SubElement(case, "failure", message=f"expected {f.expected}")
-                node.text = f"line {f.span.line}: expected {f.expected}\nactual: {f.actual}\nfired: {', '.join(r.fired) or 'nothing'}"
+                node = ET.SubElement(case, "failure", message=f.expected)
+                node.text = f"line {f.span.line}: {f.expected}\nactual: {f.actual}\nfired: {', '.join(r.fired) or 'nothing'}"
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
