@@ -87,24 +87,81 @@ def find_source_file(data_dir: Path, name: str, declared: str | None = None) -> 
     return found[0]
 
 
+def _sources(leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path):
+    """Each declared source: (name, file, columns, key column or None)."""
+    yield ("leads", *_keyed(data_dir, "leads", leads.key, leads.account, leads.fields, leads.span))
+    if accounts is not None:
+        yield ("accounts", *_keyed(data_dir, "accounts", accounts.key, None, accounts.fields, accounts.span))
+    for ev in events:
+        at = f'events "{ev.name}", declared at {_at(ev.span)}'
+        cols = [_Col("lead", ev.lead or "lead", _STRING, f"the lead column of {at}"),
+                _Col("at", ev.at or "at", TypeRef("timestamp"), f"the time column of {at}", required=True),
+                _Col("name", ev.event_name or "name", _STRING, f"the name column of {at}")]
+        cols += [_field_col(f) for f in ev.fields if f.name not in ("lead", "at", "name")]
+        yield ev.name, find_source_file(data_dir, ev.name, at), cols, None
+
+
 def load_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path) -> Dataset:
     """Read and check every declared source in `data_dir` (see the module docstring)."""
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        out = Dataset(leads=_load_keyed(con, data_dir, "leads", leads.key, leads.account, leads.fields, leads.span))
-        if accounts is not None:
-            out.accounts = _load_keyed(con, data_dir, "accounts", accounts.key, None, accounts.fields, accounts.span)
-        for ev in events:
-            at = f'events "{ev.name}", declared at {_at(ev.span)}'
-            cols = [_Col("lead", ev.lead or "lead", _STRING, f"the lead column of {at}"),
-                    _Col("at", ev.at or "at", TypeRef("timestamp"), f"the time column of {at}", required=True),
-                    _Col("name", ev.event_name or "name", _STRING, f"the name column of {at}")]
-            cols += [_field_col(f) for f in ev.fields if f.name not in ("lead", "at", "name")]
-            out.events[ev.name] = _load(con, find_source_file(data_dir, ev.name, at), cols)
+        out = Dataset(leads=[])
+        for name, path, cols, key in _sources(leads, accounts, events, data_dir):
+            rows = _load(con, path, cols)
+            if key is not None:
+                _unique_keys(path, rows, cols[0])
+            if name == "leads":
+                out.leads = rows
+            elif name == "accounts" and key is not None:
+                out.accounts = rows
+            else:
+                out.events[name] = rows
         return out
     finally:
         con.close()
+
+
+def register_dataset(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path) -> dict[str, str]:
+    """Check every source like `load_dataset`, but keep each as a typed temp table in `con`.
+
+    Returns the table name of each source (`leads`, `accounts`, each events name).
+    Event tables keep the events block's own column names, so the compiled SQL
+    reads them as it would read the warehouse relation.
+    """
+    con.execute("SET TimeZone = 'UTC'")
+    tables = {}
+    for name, path, cols, key in _sources(leads, accounts, events, data_dir):
+        table = f"__src_{name}"
+        _register(con, path, cols, table)
+        if key is not None:
+            dup = _run(con, path, f"SELECT {_lit(cols[0].name, chr(34))}, list(rid ORDER BY rid)[1:2] FROM (SELECT *, row_number() OVER () AS rid FROM {_lit(table, chr(34))}) "
+                                  f"GROUP BY 1 HAVING count(*) > 1 ORDER BY min(rid) LIMIT 1")
+            if dup:
+                k, (first, second) = dup[0]
+                raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in rows {first} and {second} ({cols[0].where})")
+        tables[name] = table
+    return tables
+
+
+def _keyed(data_dir: Path, source: str, key: str, account: str | None, fields, span: Span):
+    """The file and columns of the leads or accounts source: the key first."""
+    spans = {f.name: f.span for f in fields}  # a key or link may be listed again as a string field
+    cols = [_Col(key, key, _STRING, f"the {source[:-1]} key, declared at {_at(spans.get(key, span))}", required=True)]
+    if account:
+        cols.append(_Col(account, account, _STRING, f"the account link, declared at {_at(spans.get(account, span))}"))
+    cols += [_field_col(f) for f in fields if f.name not in (key, account)]
+    return find_source_file(data_dir, source, f"the {source} source, declared at {_at(span)}"), cols, key
+
+
+def _unique_keys(path: Path, rows: list[dict], col: _Col) -> None:
+    keys = [r[col.key] for r in rows]
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[str, int] = {}
+    for i, k in enumerate(keys, 1):
+        if (first := seen.setdefault(k, i)) != i:
+            raise DataError(f"{path}: {col.name} {_show(k)} appears twice, in rows {first} and {i} ({col.where})")
 
 
 def _at(span: Span) -> str:
@@ -114,23 +171,6 @@ def _at(span: Span) -> str:
 def _field_col(f: Field) -> _Col:
     text = "enum(" + ", ".join(json.dumps(v, ensure_ascii=False) for v in f.type.values) + ")" if f.type.name == "enum" else f.type.name
     return _Col(f.name, f.name, f.type, f"declared {text if len(text) <= 60 else 'enum(...)'} at {_at(f.span)}")
-
-
-def _load_keyed(con, data_dir: Path, source: str, key: str, account: str | None, fields, span: Span) -> list[dict]:
-    """The leads or accounts source: every row has a key, and no key comes twice."""
-    spans = {f.name: f.span for f in fields}  # a key or link may be listed again as a string field
-    cols = [_Col(key, key, _STRING, f"the {source[:-1]} key, declared at {_at(spans.get(key, span))}", required=True)]
-    if account:
-        cols.append(_Col(account, account, _STRING, f"the account link, declared at {_at(spans.get(account, span))}"))
-    cols += [_field_col(f) for f in fields if f.name not in (key, account)]
-    path = find_source_file(data_dir, source, f"the {source} source, declared at {_at(span)}")
-    rows = _load(con, path, cols)
-    keys = [r[key] for r in rows]
-    seen: dict[str, int] = {}
-    for i, k in enumerate(keys if len(set(keys)) < len(keys) else (), 1):
-        if (first := seen.setdefault(k, i)) != i:
-            raise DataError(f"{path}: {key} {_show(k)} appears twice, in rows {first} and {i} ({cols[0].where})")
-    return rows
 
 
 def _show(value: object) -> str:
@@ -230,15 +270,27 @@ def _bad_cell(path: Path, row: int, col: _Col, raw: object) -> DataError:
     return DataError(f'{path}: row {row}, column "{col.name}": {_show(text)} {what} ({col.where})')
 
 
-def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[dict]:
-    """Rows of one source file as dicts keyed by `_Col.key`."""
+@dataclass
+class _Staged:
+    """A source file copied into the temp table `src`, with the SQL that converts and checks each column."""
+
+    ext: str
+    srcs: list[str]  # each column's text in `src`
+    values: list[str]  # each column converted
+    bad: str  # `CASE ... END`: the index of the first column that does not convert, per row
+    paths: list[str]  # JSON paths, for jsonl
+
+
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Staged | None:
+    """Copy a file into `src` as text; None when it holds no rows at all."""
     ext, name = path.suffix[1:], _lit(str(path))
     if path.stat().st_size == 0:
-        return []
+        return None
+    paths: list[str] = []
     if ext == "csv":
         header = _csv_header(path)
         if header is None:
-            return []
+            return None
         for col in cols:
             if header.count(col.name) != 1:
                 raise _missing(path, col, header) if col.name not in header else DataError(f'{path}: the header has more than one column "{col.name}" ({col.where})')
@@ -271,8 +323,32 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
     for i, (col, value, check) in enumerate(zip(cols, values, checks)):
         check = f"{value} IS NULL" if col.required else check
         bad += f"WHEN {check} THEN {i} " if check else ""
-    select = ", ".join(f"{v} AS v{i}" for i, v in enumerate(values))
-    select += f", CASE {bad}END AS bad" if bad else ", NULL::INTEGER AS bad"
+    return _Staged(ext, srcs, list(values), f"CASE {bad}END" if bad else "NULL::INTEGER", paths)
+
+
+def _raise_bad(con, path: Path, cols: list[_Col], st: _Staged, row: int, which: int) -> None:
+    """The one-line error for the first bad cell (`row` counts from 0)."""
+    if which < 0:
+        raise DataError(f"{path}: row {row + 1} is not a JSON object")
+    raw = _run(con, path, f"SELECT {st.srcs[which]} FROM src WHERE rowid = {row}")[0][0]
+    raise _bad_cell(path, row + 1, cols[which], raw)
+
+
+def _check_json_columns(con, path: Path, cols: list[_Col], st: _Staged, empty: list[bool]) -> None:
+    """JSON has no header: a key that no row has is a missing column."""
+    for i, col in enumerate(cols):
+        if st.ext == "jsonl" and empty[i] \
+                and not _run(con, path, f"SELECT bool_or(json_exists(json, {st.paths[i]})) FROM src")[0][0]:
+            keys = _run(con, path, "SELECT DISTINCT unnest(json_keys(json)) FROM src WHERE json_type(json) = 'OBJECT'")
+            raise _missing(path, col, sorted(k for (k,) in keys))
+
+
+def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[dict]:
+    """Rows of one source file as dicts keyed by `_Col.key`."""
+    st = _stage(con, path, cols)
+    if st is None:
+        return []
+    select = ", ".join(f"{v} AS v{i}" for i, v in enumerate(st.values)) + f", {st.bad} AS bad"
     table = _run(con, path, f"SELECT rowid AS row_id, {select} FROM src", arrow=True)
     order = table.column("row_id").combine_chunks()
     if len(order) > 1 and pc.min(pc.pairwise_diff(order)).as_py() < 0:
@@ -280,20 +356,35 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
     flags = table.column("bad")
     if flags.null_count < len(flags):
         row = pc.index(pc.is_valid(flags), True).as_py()
-        which = flags[row].as_py()
-        if which < 0:
-            raise DataError(f"{path}: row {row + 1} is not a JSON object")
-        raw = _run(con, path, f"SELECT {srcs[which]} FROM src WHERE rowid = {row}")[0][0]
-        raise _bad_cell(path, row + 1, cols[which], raw)
-
+        _raise_bad(con, path, cols, st, row, flags[row].as_py())
     columns = [_python_values(table.column(f"v{i}"), c.type.name) for i, c in enumerate(cols)]
-    for i, col in enumerate(cols):  # JSON has no header: a key no row has is a missing column
-        if ext == "jsonl" and columns[i] and all(v is None for v in columns[i]) \
-                and not _run(con, path, f"SELECT bool_or(json_exists(json, {paths[i]})) FROM src")[0][0]:
-            keys = _run(con, path, "SELECT DISTINCT unnest(json_keys(json)) FROM src WHERE json_type(json) = 'OBJECT'")
-            raise _missing(path, col, sorted(k for (k,) in keys))
+    _check_json_columns(con, path, cols, st, [bool(c) and all(v is None for v in c) for c in columns])
     con.execute("DROP TABLE src")
     return _build_rows(len(cols))(tuple(c.key for c in cols), columns)
+
+
+_TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
+
+
+def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], table: str) -> None:
+    """Check one source file like `_load`, but keep it in DuckDB as the typed temp table `table`."""
+    st = _stage(con, path, cols)
+    typed = []
+    for c, value in zip(cols, st.values if st else [""] * len(cols)):
+        if c.type.name == "timestamp" and st is not None:  # `_value_sql` gives text for Python; here the value itself
+            value = f"CAST(CAST({value} AS TIMESTAMP) AS TIMESTAMPTZ)"
+        typed.append(f"CAST({value} AS {_TYPED[c.type.name]}) AS {_lit(c.name, chr(34))}" if st else f"CAST(NULL AS {_TYPED[c.type.name]}) AS {_lit(c.name, chr(34))}")
+    if st is None:
+        _run(con, path, f"CREATE OR REPLACE TEMP TABLE {_lit(table, chr(34))} AS SELECT {', '.join(typed)} WHERE FALSE")
+        return
+    first = _run(con, path, f"SELECT rowid, b FROM (SELECT rowid, {st.bad} AS b FROM src) WHERE b IS NOT NULL ORDER BY rowid LIMIT 1")
+    if first:
+        _raise_bad(con, path, cols, st, first[0][0], first[0][1])
+    if st.ext == "jsonl":
+        counts = _run(con, path, "SELECT " + ", ".join(f"count({v})" for v in st.values) + " FROM src")[0]
+        _check_json_columns(con, path, cols, st, [n == 0 for n in counts])
+    _run(con, path, f"CREATE OR REPLACE TEMP TABLE {_lit(table, chr(34))} AS SELECT {', '.join(typed)} FROM src ORDER BY rowid")
+    con.execute("DROP TABLE src")
 
 
 def _python_values(column: pa.ChunkedArray, type_name: str) -> list:

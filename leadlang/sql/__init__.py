@@ -1,0 +1,48 @@
+"""Checked policy -> one SQL statement per dialect, through Jinja templates.
+
+    to_sql(policy, "duckdb", as_of=None, tables={})          the scored rows
+    to_sql(policy, "duckdb", what="explain")                 the explanation rows
+
+Templates live in `templates/<dialect>/` and fall back to `templates/base/`,
+so a dialect overrides only the statements whose shape truly differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+
+import jinja2
+
+from leadlang.check.policy import Policy
+from leadlang.sql.compiler import Compiler, Plan
+from leadlang.sql.dialects import DIALECTS, Dialect
+
+__all__ = ["DIALECTS", "Dialect", "plan", "to_sql"]
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None) -> Plan:
+    """The pieces of SQL a policy compiles to (see `compiler.py`)."""
+    return Compiler(policy, DIALECTS[dialect], as_of, tables or {}).plan()
+
+
+def to_sql(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, what: str = "score") -> str:
+    """One statement: `what` is `score` (one row per lead) or `explain` (the fired rules)."""
+    from leadlang import __version__
+
+    p = plan(policy, dialect, as_of, tables)
+    d = p.dialect
+    template = _env().select_template([f"{d.name}/{what}.sql.j2", f"base/{what}.sql.j2"])
+    last = d.ident(f"__step{len(p.layers)}" if p.layers else "__base")
+    return template.render(plan=p, d=d, q=d.ident, policy=policy, last=last, version=__version__, what="" if what == "score" else what)

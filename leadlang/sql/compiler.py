@@ -1,0 +1,448 @@
+"""Checked policy -> a plan of SQL pieces: sources, one aggregation scan per event source, value layers.
+
+Every named value (signal, rule contribution, score, band, criteria member,
+gate, classification, action) is one column. A column sits in the first layer
+after everything it reads, so each layer is one `SELECT prev.*, ...` CTE and a
+policy with 300 rules is still one scan of each source and a handful of CTEs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from leadlang.check.policy import Policy
+from leadlang.sql.dialects import NUMERIC, SCORE, Dialect
+from leadlang.syntax import ast as A
+
+KEY = "__key"
+ACCOUNT = "__account"
+LEAD, AT, NAME = "__lead", "__at", "__name"
+AS_OF, AS_OF_EPOCH = "__as_of", "__as_of_epoch"
+
+
+@dataclass
+class EventScan:
+    """One events source: its columns, and every aggregate read from it in one GROUP BY."""
+
+    name: str
+    relation: str
+    columns: list[tuple[str, str]]  # (output name, SQL)
+    by_lead: list[tuple[str, str]] = field(default_factory=list)  # (column, aggregate SQL)
+    by_account: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    policy: Policy
+    dialect: Dialect
+    params: list[tuple[str, str]]
+    leads_relation: str
+    lead_columns: list[tuple[str, str]]
+    accounts_relation: str | None
+    account_columns: list[tuple[str, str]]
+    scans: list[EventScan]
+    base_columns: list[tuple[str, str]]  # aggregate columns with their empty values filled in
+    layers: list[list[tuple[str, str]]]
+    outputs: list[tuple[str, str]]
+    explain: list[tuple[str, str, str, str, str]]  # component, kind, rule, fired SQL, points SQL
+    key: str
+    order_key: str
+
+
+class Compiler:
+    def __init__(self, policy: Policy, dialect: Dialect, as_of: dt.datetime | None, tables: dict[str, str]):
+        self.p = policy
+        self.d = dialect
+        self.as_of = as_of
+        self.tables = tables
+        self.aggregates: dict[A.Aggregate, str] = {}  # structurally equal aggregates share a column
+        self.windows: dict[int, str] = {}
+        self.depth: dict[str, int] = {}  # column -> layer
+        self.columns: dict[int, list[tuple[str, str]]] = {}
+        self.scans: dict[str, EventScan] = {}
+        self.names: dict[str, str] = {}
+        self.taken: set[str] = {n.lower() for n in (KEY, ACCOUNT, AS_OF, "__account_key")}
+
+    # ---------------------------------------------------------------- names --
+    def q(self, name: str) -> str:
+        return self.d.ident(name)
+
+    def col(self, name: str) -> str:
+        """The SQL column of a policy value: its own name, unless that clashes ignoring case.
+
+        DuckDB, Spark and BigQuery match even quoted names case-insensitively, so a
+        signal `specialization` beside a field `Specialization` needs its own column.
+        """
+        if name not in self.names:
+            column, n = name, 1
+            while column.lower() in self.taken:
+                n += 1
+                column = f"{name}__{n}"
+            self.taken.add(column.lower())
+            self.names[name] = column
+        return self.names[name]
+
+    def c(self, name: str) -> str:
+        return self.q(self.col(name))
+
+    def relation(self, rel: A.Relation) -> str:
+        name = ".".join(rel.parts)
+        mapped = self.tables.get(name)
+        if mapped is not None:
+            return ".".join(self.q(part) for part in mapped.split("."))
+        return self.d.relation(rel.parts)
+
+    def put(self, column: str, sql: str, reads: list[str]) -> None:
+        level = 1 + max((self.depth.get(r, 0) for r in reads), default=0)
+        self.depth[column] = level
+        self.columns.setdefault(level, []).append((self.col(column), sql))
+
+    # ----------------------------------------------------------------- plan --
+    def plan(self) -> Plan:
+        p, d = self.p, self.d
+        lead_cols = [(KEY, d.cast(self.q(p.leads.key), "string"))]
+        if p.leads.account:
+            lead_cols.append((ACCOUNT, d.cast(self.q(p.leads.account), "string")))
+        for f in p.leads.fields:
+            if f.name not in (p.leads.key, p.leads.account):
+                lead_cols.append((self.col(f.name), self.source_column(f)))
+        account_cols: list[tuple[str, str]] = []
+        if p.accounts is not None:
+            account_cols.append(("__account_key", d.cast(self.q(p.accounts.key), "string")))
+            account_cols += [(self.col(f"account.{f.name}"), self.source_column(f)) for f in p.accounts.fields if f.name != p.accounts.key]
+        for ev in p.events.values():
+            cols = [(LEAD, d.cast(self.q(ev.lead), "string")), (AT, d.cast(self.q(ev.at), "timestamp")), (NAME, d.cast(self.q(ev.event_name), "string"))]
+            cols += [(f.name, self.source_column(f)) for f in ev.fields]
+            self.scans[ev.name] = EventScan(ev.name, self.relation(ev.relation), cols)
+
+        self.steps()
+        base = []
+        for agg, column in self.aggregates.items():
+            empty = agg.func in ("count", "active_days", "distinct_leads", "sum")
+            alias = "ag" if not agg.by_account else "aa"
+            ref = f"{self.q(alias + '_' + agg.source)}.{self.q(column)}"
+            base.append((self.col(column), f"COALESCE({ref}, 0)" if empty else ref))
+        as_of = d.timestamp_literal(self.as_of) if self.as_of is not None else d.current_timestamp()
+        params = [(AS_OF, as_of if self.as_of is not None else d.cast(as_of, "timestamp"))]
+        layers = [self.columns[level] for level in sorted(self.columns)]
+        outputs = self.outputs()
+        return Plan(
+            policy=p, dialect=d, params=params, leads_relation=self.relation(p.leads.relation),
+            lead_columns=lead_cols, accounts_relation=self.relation(p.accounts.relation) if p.accounts else None,
+            account_columns=account_cols, scans=[s for s in self.scans.values() if s.by_lead or s.by_account],
+            base_columns=base, layers=layers, outputs=outputs, explain=self.explain_rows(), key=KEY,
+            order_key=self.q(p.leads.key) + d.key_collation,
+        )
+
+    def source_column(self, f: A.Field) -> str:
+        kind = "string" if f.type.name == "enum" else f.type.name
+        return self.d.cast(self.q(f.name), kind)
+
+    # ---------------------------------------------------------------- steps --
+    def steps(self) -> None:
+        p = self.p
+        for step in p.steps:
+            if step.kind == "signal":
+                sig = p.signals[step.name]
+                self.put(step.name, self.expr(sig.expr), self.reads(sig.expr))
+            elif step.kind == "score":
+                self.score(p.scores[step.name])
+            elif step.kind == "band":
+                self.band(p.bands[step.name])
+            elif step.kind == "criteria":
+                self.criteria(p.criteria[step.name])
+            elif step.kind == "disqualify":
+                self.disqualify()
+            elif step.kind == "classification":
+                self.classification(p.classifications[step.name])
+        for target, actions in p.actions.items():
+            keys = list(dict.fromkeys(s.key for a in actions.actions for s in a.settings))
+            for key in keys:
+                whens = " ".join(
+                    f"WHEN {self.d.literal(a.label)} THEN {self.d.literal(s.value.value)}"
+                    for a in actions.actions for s in a.settings if s.key == key
+                )
+                self.put(key, f"CASE {self.c(target)} {whens} END", [target])
+
+    def clamp_round(self, total: str, clamp: A.Clamp | None) -> str:
+        value = f"CAST({total} AS {NUMERIC})"
+        if clamp is not None:
+            value = f"LEAST(GREATEST({value}, {self.d.literal(clamp.low)}), {self.d.literal(clamp.high)})"
+        return f"CAST(ROUND({value}, 2) AS {SCORE})"
+
+    def score(self, sc) -> None:
+        if isinstance(sc, A.DerivedScore):
+            total = f"COALESCE(CAST({self.expr(sc.expr)} AS {NUMERIC}), 0)"
+            self.put(sc.name, self.clamp_round(total, sc.clamp), self.reads(sc.expr))
+            return
+        rule_columns = []
+        for r in sc.rules:
+            column = f"__rule.{sc.name}.{r.id}"
+            points = self.d.literal(r.points)
+            if r.kind == "when":
+                sql = f"CASE WHEN {self.expr(r.expr)} THEN {points} ELSE 0 END"
+            else:
+                product = f"COALESCE({points} * CAST({self.expr(r.expr)} AS {NUMERIC}), 0)"
+                if r.cap is not None:
+                    cap = self.d.literal(r.cap)
+                    product = f"LEAST(GREATEST({product}, -{cap}), {cap})"
+                sql = f"CAST({product} AS {NUMERIC})"
+            self.put(column, sql, self.reads(r.expr))
+            rule_columns.append(column)
+        total = " + ".join(self.c(c) for c in rule_columns) or "0"
+        self.put(sc.name, self.clamp_round(f"({total})", sc.clamp), rule_columns)
+
+    def band(self, b: A.Bands) -> None:
+        whens = " ".join(f"WHEN {self.c(b.score)} >= {self.d.literal(x.threshold)} THEN {self.d.literal(x.label)}" for x in b.bands if x.threshold is not None)
+        self.put(f"{b.score}_band", f"CASE {whens} ELSE {self.d.literal(b.bands[-1].label)} END", [b.score])
+
+    def criteria(self, cr: A.Criteria) -> None:
+        members = []
+        for m in cr.members:
+            column = f"__member.{cr.name}.{m.id}"
+            self.put(column, f"COALESCE({self.expr(m.cond)}, FALSE)", self.reads(m.cond))
+            members.append(column)
+        met = " + ".join(f"CASE WHEN {self.c(c)} THEN 1 ELSE 0 END" for c in members) or "0"
+        self.put(f"{cr.name}_met", f"({met})", members)
+        need = len(cr.members) if cr.required is None else cr.required
+        self.put(cr.name, f"({self.c(cr.name + '_met')} >= {need})", [f"{cr.name}_met"])
+
+    def disqualify(self) -> None:
+        gates = []
+        for g in self.p.gates:
+            column = f"__gate.{g.id}"
+            self.put(column, f"COALESCE({self.expr(g.cond)}, FALSE)", self.reads(g.cond))
+            gates.append((g.id, column))
+        any_gate = " OR ".join(self.c(c) for _, c in gates) or "FALSE"
+        self.put("disqualified", f"({any_gate})", [c for _, c in gates])
+        whens = " ".join(f"WHEN {self.c(c)} THEN {self.d.literal(gid)}" for gid, c in gates)
+        self.put("disqualify_reason", f"CASE {whens} END" if gates else f"CAST(NULL AS {self.d.string})", [c for _, c in gates])
+
+    def classification(self, c) -> None:
+        lit = self.d.literal
+        if isinstance(c, A.Matrix):
+            rb, cb = self.c(f"{c.rows_score}_band"), self.c(f"{c.cols_score}_band")
+            whens = " ".join(
+                f"WHEN {rb} = {lit(row.band)} AND {cb} = {lit(col)} THEN {lit(cell)}"
+                for row in c.rows for col, cell in zip(c.columns, row.cells)
+            )
+            sql = f"CASE WHEN {self.c('disqualified')} THEN {lit('disqualified')} {whens} END"
+            self.put(c.name, sql, [f"{c.rows_score}_band", f"{c.cols_score}_band", "disqualified"])
+            return
+        whens = " ".join(f"WHEN {self.expr(b.cond)} THEN {lit(b.label)}" for b in c.branches)
+        reads = [r for b in c.branches for r in self.reads(b.cond)]
+        self.put(c.name, f"CASE {whens} ELSE {lit(c.otherwise)} END" if whens else lit(c.otherwise), reads)
+
+    # -------------------------------------------------------------- outputs --
+    def outputs(self) -> list[tuple[str, str]]:
+        out = []
+        for o in self.p.outputs:
+            if o.role == "key":
+                out.append((o.name, self.q(KEY)))
+            elif o.role == "policy":
+                out.append((o.name, self.d.literal(self.p.label)))
+            elif o.role == "as_of":
+                out.append((o.name, self.q(AS_OF)))
+            else:
+                out.append((o.name, self.c(o.name)))
+        return out
+
+    def explain_rows(self) -> list[tuple[str, str, str, str, str]]:
+        rows = []
+        for step in self.p.steps:
+            if step.kind == "score" and isinstance(self.p.scores[step.name], A.PointsScore):
+                for r in self.p.scores[step.name].rules:
+                    col = self.c(f"__rule.{step.name}.{r.id}")
+                    rows.append((step.name, "rule", r.id, f"{col} <> 0", f"CAST(ROUND({col}, 2) AS {SCORE})"))
+            elif step.kind == "criteria":
+                for m in self.p.criteria[step.name].members:
+                    rows.append((step.name, "member", m.id, self.c(f"__member.{step.name}.{m.id}"), f"CAST(NULL AS {SCORE})"))
+            elif step.kind == "disqualify":
+                for g in self.p.gates:
+                    rows.append(("disqualify", "gate", g.id, self.c(f"__gate.{g.id}"), f"CAST(NULL AS {SCORE})"))
+        return rows
+
+    # ----------------------------------------------------------- expressions --
+    def reads(self, e: A.Expr) -> list[str]:
+        """The columns an expression reads, for placing it in a layer."""
+        out: list[str] = []
+        stack = [e]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, A.Name):
+                out.append(n.name)
+            elif isinstance(n, A.Attr):
+                out.append(f"__member.{n.base}.{n.attr}")
+            elif isinstance(n, A.Disqualified):
+                out.append("disqualified")
+            elif isinstance(n, A.IsLabel):
+                name = n.operand.name
+                out.append(f"{name}_band" if name in self.p.bands and name not in self.p.classifications else name)
+                continue
+            elif isinstance(n, A.Aggregate):
+                continue  # aggregates are base columns
+            for f in getattr(n, "__dataclass_fields__", {}):
+                child = getattr(n, f)
+                if isinstance(child, tuple):
+                    stack.extend(c for c in child if hasattr(c, "__dataclass_fields__"))
+                elif hasattr(child, "__dataclass_fields__") and not isinstance(child, (A.Span, A.Duration)):
+                    stack.append(child)
+        return out
+
+    def kind(self, e: A.Expr) -> str:
+        return self.p.type_of(e).kind
+
+    def expr(self, e: A.Expr, event: A.Events | None = None) -> str:
+        d, lit = self.d, self.d.literal
+        if isinstance(e, A.Literal):
+            return lit(e.value)
+        if isinstance(e, A.ListLit):
+            return "(" + ", ".join(lit(i.value) for i in e.items) + ")"
+        if isinstance(e, A.Name):
+            if event is not None and e.name in self.p.event_types.get(event.name, {}):
+                return self.q(e.name)
+            if e.name in self.p.let_values:
+                value = self.p.let_values[e.name]
+                return "(" + ", ".join(lit(v) for v in value) + ")" if isinstance(value, tuple) else lit(value)
+            if e.name == self.p.leads.key:
+                return self.q(KEY)
+            if e.name == self.p.leads.account:
+                return self.q(ACCOUNT)
+            return self.c(e.name)
+        if isinstance(e, A.Attr):
+            if e.base in self.p.criteria and any(m.id == e.attr for m in self.p.criteria[e.base].members):
+                return self.c(f"__member.{e.base}.{e.attr}")
+            return self.c(f"account.{e.attr}")
+        if isinstance(e, A.Disqualified):
+            return self.c("disqualified")
+        if isinstance(e, A.Unary):
+            inner = self.expr(e.operand, event)
+            return f"(NOT {inner})" if e.op == "not" else f"(-{inner})"
+        if isinstance(e, A.Binary):
+            return self.binary(e, event)
+        if isinstance(e, A.InList):
+            items = self.expr(e.items, event)
+            return f"({self.expr(e.operand, event)} {'NOT IN' if e.negated else 'IN'} {items})"
+        if isinstance(e, A.Between):
+            x, lo, hi = (self.expr(n, event) for n in (e.operand, e.low, e.high))
+            x, lo, hi = self.same_time(e.operand, x, e.low, lo)[0], self.same_time(e.low, lo, e.operand, x)[0], self.same_time(e.high, hi, e.operand, x)[0]
+            return f"({x} BETWEEN {lo} AND {hi})"
+        if isinstance(e, A.TextTest):
+            text, arg = self.expr(e.operand, event), self.expr(e.arg, event)
+            if e.op == "contains":
+                return d.contains(text, arg)
+            if e.op == "contains_any":
+                values = self.p.let_values.get(e.arg.name) if isinstance(e.arg, A.Name) else tuple(i.value for i in e.arg.items)
+                return "(" + " OR ".join(d.contains(text, lit(v)) for v in values) + ")"
+            if e.op == "starts_with":
+                return d.starts_with(text, arg)
+            if e.op == "ends_with":
+                return d.ends_with(text, arg)
+            return d.matches(text, arg)
+        if isinstance(e, A.IsMissing):
+            return f"({self.expr(e.operand, event)} IS {'NOT ' if e.negated else ''}NULL)"
+        if isinstance(e, A.IsLabel):
+            name = e.operand.name
+            column = f"{name}_band" if name in self.p.bands and name not in self.p.classifications else name
+            return f"({self.c(column)} {'<>' if e.negated else '='} {lit(e.label)})"
+        if isinstance(e, A.Call):
+            return self.call(e, event)
+        if isinstance(e, A.Aggregate):
+            return self.c(self.aggregate(e))
+        raise AssertionError(type(e).__name__)
+
+    def same_time(self, a: A.Expr, a_sql: str, b: A.Expr, b_sql: str) -> tuple[str, str]:
+        """A date compared with a timestamp reads as its midnight UTC."""
+        ka, kb = self.kind(a), self.kind(b)
+        if ka == "date" and kb == "timestamp":
+            a_sql = self.d.date_to_timestamp(a_sql)
+        if kb == "date" and ka == "timestamp":
+            b_sql = self.d.date_to_timestamp(b_sql)
+        return a_sql, b_sql
+
+    def binary(self, e: A.Binary, event) -> str:
+        left, right = self.expr(e.left, event), self.expr(e.right, event)
+        op = e.op
+        if op in ("and", "or"):
+            return f"({left} {op.upper()} {right})"
+        if op in ("=", "!=", "<", "<=", ">", ">="):
+            left, right = self.same_time(e.left, left, e.right, right)
+            return f"({left} {'<>' if op == '!=' else op} {right})"
+        if op == "/":
+            dbl = self.d.double
+            return f"CAST(CAST({left} AS {dbl}) / NULLIF(CAST({right} AS {dbl}), 0) AS {NUMERIC})"
+        result = f"({left} {op} {right})"
+        if op == "*" and self.kind(e) == "number":
+            return f"CAST({result} AS {NUMERIC})"  # keeps the scale from growing with each product
+        return result
+
+    def call(self, e: A.Call, event) -> str:
+        d = self.d
+        args = [self.expr(a, event) for a in e.args]
+        f = e.func
+        if f in ("lower", "upper", "abs"):
+            return f"{f.upper()}({args[0]})"
+        if f == "trim":
+            return d.trim(args[0])
+        if f == "length":
+            return d.length(args[0])
+        if f == "domain":
+            return f"NULLIF(LOWER({d.after_last_at(args[0])}), '')"
+        if f == "coalesce":
+            return f"COALESCE({', '.join(self.unify(e.args, args))})"
+        if f == "days_since":
+            ts = d.date_to_timestamp(args[0]) if self.kind(e.args[0]) == "date" else args[0]
+            return f"CAST(FLOOR(({d.epoch(self.q(AS_OF))} - {d.epoch(ts)}) / 86400) AS {d.bigint})"
+        return d.least(f.upper(), self.unify(e.args, args))
+
+    def unify(self, nodes, sqls: list[str]) -> list[str]:
+        """Arguments of one function share a type: dates among timestamps become midnight UTC."""
+        kinds = [self.kind(n) for n in nodes]
+        if "timestamp" in kinds and "date" in kinds:
+            return [self.d.date_to_timestamp(s) if k == "date" else s for s, k in zip(sqls, kinds)]
+        return sqls
+
+    # ------------------------------------------------------------ aggregates --
+    def aggregate(self, e: A.Aggregate) -> str:
+        key = e  # equal aggregates written in two places share one column (spans do not compare)
+        if key in self.aggregates:
+            return self.aggregates[key]
+        column = f"__agg{len(self.aggregates) + 1}"
+        self.aggregates[key] = column
+        scan = self.scans[e.source]
+        ev = self.p.events[e.source]
+        d = self.d
+        conds = []
+        if e.names is not None:
+            conds.append(f"{self.q(NAME)} IN ({', '.join(d.literal(n) for n in e.names)})")
+        if e.window is not None:
+            conds.append(f"{self.q(AT)} > {d.minus_seconds(self.q(AS_OF), e.window.seconds)}")
+        if e.where is not None:
+            conds.append(self.expr(e.where, ev))
+        cond = " AND ".join(conds) or "TRUE"
+        decay = None
+        if e.half_life is not None:
+            decay = d.power_half(f"({d.epoch(self.q(AS_OF))} - {d.epoch(self.q(AT))}) / {e.half_life.seconds}")
+        f = e.func
+        col = self.q(e.column) if e.column else None
+        if f == "count":
+            sql = f"SUM(CASE WHEN {cond} THEN {decay} END)" if decay else f"COUNT(CASE WHEN {cond} THEN 1 END)"
+        elif f == "active_days":
+            sql = f"COUNT(DISTINCT CASE WHEN {cond} THEN {d.utc_date(self.q(AT))} END)"
+        elif f == "distinct_leads":
+            sql = f"COUNT(DISTINCT CASE WHEN {cond} THEN {self.q(LEAD)} END)"
+        elif f == "first":
+            sql = f"MIN(CASE WHEN {cond} THEN {self.q(AT)} END)"
+        elif f == "last":
+            sql = f"MAX(CASE WHEN {cond} THEN {self.q(AT)} END)"
+        elif f == "sum" and decay:
+            sql = f"SUM(CASE WHEN {cond} THEN CAST({col} AS {d.double}) * {decay} END)"
+        elif f == "avg":
+            sql = f"CAST(AVG(CASE WHEN {cond} THEN CAST({col} AS {d.double}) END) AS {NUMERIC})"
+        else:
+            sql = f"{f.upper()}(CASE WHEN {cond} THEN {col} END)"
+        (scan.by_account if e.by_account else scan.by_lead).append((column, sql))
+        return column
+
+

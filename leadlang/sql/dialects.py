@@ -1,0 +1,307 @@
+"""What each warehouse does differently: quoting, literals, types and a few functions.
+
+Generic first: the base class writes standard SQL, and a dialect overrides only
+where its warehouse truly differs (sqlglot's shape). Every identifier and
+every literal of the generated SQL passes through `ident` and `literal` here,
+so a policy string can never change the meaning of a statement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+NUMERIC = "DECIMAL(38, 10)"  # exact intermediate numbers: 10 decimal places
+SCORE = "DECIMAL(38, 2)"
+
+
+class Dialect:
+    name = "ansi"
+    quote = '"'
+    double = "DOUBLE PRECISION"
+    string = "VARCHAR"
+    bigint = "BIGINT"
+    timestamp = "TIMESTAMP WITH TIME ZONE"
+    least_skips_nulls = True  # DuckDB, PostgreSQL, Spark; Snowflake and BigQuery do not
+    key_collation = ""  # appended to ORDER BY key, so keys sort by code point everywhere
+
+    # ------------------------------------------------------------ quoting --
+    def ident(self, name: str) -> str:
+        q = self.quote
+        return q + str(name).replace(q, q + q) + q
+
+    def string_literal(self, text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    def relation(self, parts: tuple[str, ...]) -> str:
+        return ".".join(self.ident(p) for p in parts)
+
+    # ----------------------------------------------------------- literals --
+    def literal(self, value, kind: str | None = None) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, Decimal):
+            return self.decimal_literal(value)
+        if isinstance(value, dt.datetime):
+            return self.timestamp_literal(value)
+        if isinstance(value, dt.date):
+            return f"DATE {self.string_literal(value.isoformat())}"
+        return self.string_literal(str(value))
+
+    def decimal_literal(self, value: Decimal) -> str:
+        return f"CAST({self.string_literal(format(value, 'f'))} AS {NUMERIC})"
+
+    def timestamp_literal(self, value: dt.datetime) -> str:
+        text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+        return f"CAST({self.string_literal(text)} AS {self.timestamp})"
+
+    def cast(self, sql: str, kind: str) -> str:
+        target = {"string": self.string, "int": self.bigint, "number": NUMERIC, "bool": "BOOLEAN",
+                  "date": "DATE", "timestamp": self.timestamp, "double": self.double}[kind]
+        return f"CAST({sql} AS {target})"
+
+    # --------------------------------------------------------------- time --
+    def epoch(self, ts: str) -> str:
+        """Seconds since 1970 as a double, microseconds kept."""
+        return f"EXTRACT(EPOCH FROM {ts})"
+
+    def minus_seconds(self, ts: str, seconds: int) -> str:
+        return f"({ts} - INTERVAL '{int(seconds)} seconds')"
+
+    def utc_date(self, ts: str) -> str:
+        return f"CAST(({ts} AT TIME ZONE 'UTC') AS DATE)"
+
+    def date_to_timestamp(self, d: str) -> str:
+        return f"(CAST({d} AS TIMESTAMP) AT TIME ZONE 'UTC')"
+
+    def current_timestamp(self) -> str:
+        return "CURRENT_TIMESTAMP"
+
+    # -------------------------------------------------------------- text --
+    def contains(self, text: str, part: str) -> str:
+        return f"(STRPOS({text}, {part}) > 0)"
+
+    def starts_with(self, text: str, part: str) -> str:
+        return f"(LEFT({text}, LENGTH({part})) = {part})"
+
+    def ends_with(self, text: str, part: str) -> str:
+        return f"(RIGHT({text}, LENGTH({part})) = {part})"
+
+    def matches(self, text: str, pattern: str) -> str:
+        return f"({text} ~ {pattern})"
+
+    def trim(self, text: str) -> str:
+        return f"TRIM(BOTH ' ' FROM {text})"
+
+    def length(self, text: str) -> str:
+        return f"CHAR_LENGTH({text})"
+
+    def after_last_at(self, email: str) -> str:
+        """The part of `email` after its last `@` (NULL or '' when there is none)."""
+        return f"SUBSTRING({email} FROM '@([^@]*)$')"
+
+    def least(self, fn: str, args: list[str]) -> str:
+        call = f"{fn}({', '.join(args)})"
+        if not self.least_skips_nulls:
+            return call
+        # leadlang: a function of a missing value is missing, even here
+        nulls = " OR ".join(f"{a} IS NULL" for a in args)
+        return f"(CASE WHEN {nulls} THEN NULL ELSE {call} END)"
+
+    def power_half(self, exponent: str) -> str:
+        return f"POWER(0.5, {exponent})"
+
+
+class DuckDB(Dialect):
+    name = "duckdb"
+    double = "DOUBLE"
+
+    def epoch(self, ts: str) -> str:
+        return f"epoch({ts})"
+
+    def minus_seconds(self, ts: str, seconds: int) -> str:
+        return f"({ts} - INTERVAL {int(seconds)} SECOND)"
+
+    def matches(self, text: str, pattern: str) -> str:
+        return f"regexp_matches({text}, {pattern})"
+
+    def contains(self, text: str, part: str) -> str:
+        return f"contains({text}, {part})"
+
+    def starts_with(self, text: str, part: str) -> str:
+        return f"starts_with({text}, {part})"
+
+    def ends_with(self, text: str, part: str) -> str:
+        return f"ends_with({text}, {part})"
+
+    def after_last_at(self, email: str) -> str:
+        return f"regexp_extract({email}, '@([^@]*)$', 1)"
+
+    def length(self, text: str) -> str:
+        return f"length({text})"
+
+
+class Postgres(Dialect):
+    name = "postgres"
+    string = "TEXT"
+    key_collation = ' COLLATE "C"'
+
+    def epoch(self, ts: str) -> str:
+        return f"CAST(EXTRACT(EPOCH FROM {ts}) AS DOUBLE PRECISION)"
+
+
+class Snowflake(Dialect):
+    name = "snowflake"
+    double = "DOUBLE"
+    timestamp = "TIMESTAMP_TZ"
+    least_skips_nulls = False
+    key_collation = " COLLATE 'utf8'"
+
+    def epoch(self, ts: str) -> str:
+        return f"(DATE_PART(EPOCH_MICROSECOND, {ts}) / 1e6)"
+
+    def minus_seconds(self, ts: str, seconds: int) -> str:
+        return f"DATEADD(SECOND, -{int(seconds)}, {ts})"
+
+    def utc_date(self, ts: str) -> str:
+        return f"CAST(CONVERT_TIMEZONE('UTC', {ts}) AS DATE)"
+
+    def date_to_timestamp(self, d: str) -> str:
+        return f"TO_TIMESTAMP_TZ(TO_CHAR({d}, 'YYYY-MM-DD') || ' 00:00:00 +00:00', 'YYYY-MM-DD HH24:MI:SS TZH:TZM')"
+
+    def contains(self, text: str, part: str) -> str:
+        return f"(POSITION({part}, {text}) > 0)"
+
+    def starts_with(self, text: str, part: str) -> str:
+        return f"STARTSWITH({text}, {part})"
+
+    def ends_with(self, text: str, part: str) -> str:
+        return f"ENDSWITH({text}, {part})"
+
+    def matches(self, text: str, pattern: str) -> str:
+        return f"(REGEXP_INSTR({text}, {pattern}) > 0)"
+
+    def trim(self, text: str) -> str:
+        return f"TRIM({text}, ' ')"
+
+    def length(self, text: str) -> str:
+        return f"LENGTH({text})"
+
+    def after_last_at(self, email: str) -> str:
+        return f"REGEXP_SUBSTR({email}, '@([^@]*)$', 1, 1, 'e', 1)"
+
+
+class BigQuery(Dialect):
+    name = "bigquery"
+    quote = "`"
+    double = "FLOAT64"
+    string = "STRING"
+    bigint = "INT64"
+    timestamp = "TIMESTAMP"
+    least_skips_nulls = False
+
+    def ident(self, name: str) -> str:
+        return "`" + str(name).replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+    def string_literal(self, text: str) -> str:
+        escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
+        return "'" + escaped + "'"
+
+    def cast(self, sql: str, kind: str) -> str:
+        if kind == "number":
+            return f"CAST({sql} AS BIGNUMERIC)"
+        return super().cast(sql, kind)
+
+    def decimal_literal(self, value: Decimal) -> str:
+        return f"BIGNUMERIC {self.string_literal(format(value, 'f'))}"
+
+    def timestamp_literal(self, value: dt.datetime) -> str:
+        text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+        return f"TIMESTAMP {self.string_literal(text)}"
+
+    def epoch(self, ts: str) -> str:
+        return f"(UNIX_MICROS({ts}) / 1e6)"
+
+    def minus_seconds(self, ts: str, seconds: int) -> str:
+        return f"TIMESTAMP_SUB({ts}, INTERVAL {int(seconds)} SECOND)"
+
+    def utc_date(self, ts: str) -> str:
+        return f"DATE({ts}, 'UTC')"
+
+    def date_to_timestamp(self, d: str) -> str:
+        return f"TIMESTAMP({d}, 'UTC')"
+
+    def contains(self, text: str, part: str) -> str:
+        return f"(STRPOS({text}, {part}) > 0)"
+
+    def starts_with(self, text: str, part: str) -> str:
+        return f"STARTS_WITH({text}, {part})"
+
+    def ends_with(self, text: str, part: str) -> str:
+        return f"ENDS_WITH({text}, {part})"
+
+    def matches(self, text: str, pattern: str) -> str:
+        return f"REGEXP_CONTAINS({text}, {pattern})"
+
+    def trim(self, text: str) -> str:
+        return f"TRIM({text}, ' ')"
+
+    def length(self, text: str) -> str:
+        return f"LENGTH({text})"
+
+    def after_last_at(self, email: str) -> str:
+        return f"REGEXP_EXTRACT({email}, '@([^@]*)$')"
+
+
+class Spark(Dialect):
+    name = "spark"
+    quote = "`"
+    double = "DOUBLE"
+    string = "STRING"
+    timestamp = "TIMESTAMP"  # sessions run with spark.sql.session.timeZone=UTC
+
+    def string_literal(self, text: str) -> str:
+        # Spark reads backslash escapes inside string literals
+        escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
+        return "'" + escaped + "'"
+
+    def timestamp_literal(self, value: dt.datetime) -> str:
+        text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return f"to_utc_timestamp({self.string_literal(text)}, 'UTC')"
+
+    def epoch(self, ts: str) -> str:
+        return f"(unix_micros({ts}) / 1e6)"
+
+    def minus_seconds(self, ts: str, seconds: int) -> str:
+        return f"({ts} - make_dt_interval(0, 0, 0, {int(seconds)}))"
+
+    def utc_date(self, ts: str) -> str:
+        return f"to_date({ts})"
+
+    def date_to_timestamp(self, d: str) -> str:
+        return f"CAST({d} AS TIMESTAMP)"
+
+    def contains(self, text: str, part: str) -> str:
+        return f"(instr({text}, {part}) > 0)"
+
+    def starts_with(self, text: str, part: str) -> str:
+        return f"startswith({text}, {part})"
+
+    def ends_with(self, text: str, part: str) -> str:
+        return f"endswith({text}, {part})"
+
+    def matches(self, text: str, pattern: str) -> str:
+        return f"({text} RLIKE {pattern})"
+
+    def length(self, text: str) -> str:
+        return f"char_length({text})"
+
+    def after_last_at(self, email: str) -> str:
+        return f"regexp_extract({email}, '@([^@]*)$', 1)"
+
+
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (DuckDB(), Postgres(), Snowflake(), BigQuery(), Spark())}
