@@ -93,16 +93,18 @@ def check(policies: tuple[Path, ...], fmt: str) -> None:
     sys.exit(EXIT_FINDINGS if errors else 0)
 
 
-def _score(policy, data: Path, as_of: dt.datetime, engine: str):
-    from leadlang.io import load_dataset
-
-    if engine == "duckdb":
-        raise DataError("the duckdb engine is not available yet; use --engine python")
+def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False):
+    """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
     if not data.is_dir():
         raise DataError(f"{data}: no such data directory")
-    dataset = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
-    from leadlang.interpret import evaluate
+    if engine == "duckdb":
+        from leadlang.engine import score_duckdb
 
+        return score_duckdb(policy, data, as_of, explain=explain)
+    from leadlang.interpret import evaluate
+    from leadlang.io import load_dataset
+
+    dataset = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
     return evaluate(policy, dataset.leads, dataset.accounts, dataset.events, as_of)
 
 
@@ -110,7 +112,7 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str):
 @POLICY
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="Directory with one file per source.")
 @AS_OF
-@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True)
+@click.option("--engine", type=click.Choice(["duckdb", "python"]), default="duckdb", show_default=True, help="duckdb: compiled SQL, in-process; python: the reference interpreter.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (.csv, .parquet, .jsonl).")
 @click.option("--explain", "explain_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the explanation rows here.")
 def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None) -> None:
@@ -120,7 +122,7 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
 
     checked = _load(policy)
     try:
-        result = _score(checked, data, as_of, engine)
+        result = _score(checked, data, as_of, engine, explain=explain_out is not None)
         write_rows(result.rows, [(o.name, o.kind) for o in checked.outputs], out, stream=sys.stdout)
         if explain_out is not None:
             write_rows(result.explain, [(checked.key, "string"), *EXPLAIN_COLUMNS], explain_out)
@@ -130,6 +132,37 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
         _quiet_stdout()
     if out is not None:
         click.echo(f"scored {len(result.rows)} leads -> {out}", err=True)
+
+
+class TableMap(click.ParamType):
+    """`NAME=RELATION`: read `ref("NAME")` / `source("a", "b")` (NAME `a.b`) from RELATION."""
+
+    name = "NAME=RELATION"
+
+    def convert(self, value, param, ctx):
+        name, sep, relation = value.partition("=")
+        if not sep or not name.strip() or not relation.strip():
+            self.fail(f"{value!r} is not NAME=RELATION, e.g. stg_leads=analytics.leads", param, ctx)
+        return name.strip(), relation.strip()
+
+
+@main.command("compile")
+@POLICY
+@click.option("--dialect", required=True, type=click.Choice(["duckdb", "postgres", "snowflake", "bigquery", "spark"]))
+@click.option("--as-of", type=AsOf(), default=None, help="Fix the as-of time; default: the warehouse's current time when the SQL runs.")
+@click.option("--table", "tables", multiple=True, type=TableMap(), help="Map a declared relation to another one (repeatable).")
+@click.option("--explain", "explain", is_flag=True, help="Compile the explanation rows instead of the scored rows.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the SQL here.")
+def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path | None) -> None:
+    """Compile POLICY into one SQL statement for a warehouse."""
+    from leadlang.sql import to_sql
+
+    checked = _load(policy)
+    sql = to_sql(checked, dialect, as_of, dict(tables), what="explain" if explain else "score")
+    if out is not None:
+        out.write_text(sql, encoding="utf-8")
+    else:
+        click.echo(sql, nl=False)
 
 
 @main.command()

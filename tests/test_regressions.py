@@ -130,9 +130,10 @@ def test_version_works_from_a_checkout():
     assert r.exit_code == 0 and __version__ in r.stdout
 
 
-def test_duckdb_engine_refuses_before_reading_data(tmp_path):
-    r = CliRunner().invoke(main, ["score", str(ROOT / "policies/plg/plg.lead"), "--data", str(tmp_path / "nowhere"), "--engine", "duckdb"])
-    assert r.exit_code == 2 and "duckdb engine is not available" in r.stderr
+def test_missing_data_directory_is_exit_2_on_both_engines(tmp_path):
+    for engine in ("duckdb", "python"):
+        r = CliRunner().invoke(main, ["score", str(ROOT / "policies/plg/plg.lead"), "--data", str(tmp_path / "nowhere"), "--engine", engine])
+        assert r.exit_code == 2 and "no such data directory" in r.stderr
 
 
 def test_a_reader_that_stops_early_is_not_an_error():

@@ -159,7 +159,10 @@ class Snowflake(Dialect):
     double = "DOUBLE"
     timestamp = "TIMESTAMP_TZ"
     least_skips_nulls = False
-    key_collation = " COLLATE 'utf8'"
+
+    def string_literal(self, text: str) -> str:
+        # Snowflake reads backslash escapes inside single-quoted strings
+        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
     def epoch(self, ts: str) -> str:
         return f"(DATE_PART(EPOCH_MICROSECOND, {ts}) / 1e6)"

@@ -1,0 +1,67 @@
+"""Shared fixtures.
+
+Engines (tests/engines.py), each started once per test session:
+    duckdb_engine, postgres_engine, spark_engine   one engine
+    engine                                         parametrized over all three (ids duckdb/postgres/spark)
+
+Without pgserver/psycopg, pyspark or Java 17+, the postgres and spark fixtures skip their tests and
+say why; with CI=true they fail instead, so that CI never passes with an engine left out.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # `import engines` whatever pytest's import mode
+
+import engines  # noqa: E402
+
+ENGINES = ("duckdb", "postgres", "spark")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _start(name: str):
+    t0 = time.perf_counter()
+    try:
+        eng = engines.FACTORIES[name]()
+    except engines.EngineUnavailable as err:
+        if _in_ci():
+            pytest.fail(f"{name} engine unavailable in CI (CI=true: every engine test must run): {err}", pytrace=False)
+        pytest.skip(f"{name} engine unavailable: {err}")
+    eng.startup_seconds = time.perf_counter() - t0
+    return eng
+
+
+@pytest.fixture(scope="session")
+def duckdb_engine():
+    eng = _start("duckdb")
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine():
+    eng = _start("postgres")
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="session")
+def spark_engine():
+    eng = _start("spark")
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    """Each engine in turn: a test taking `engine` runs once per engine."""
+    return request.getfixturevalue(f"{request.param}_engine")
