@@ -125,6 +125,21 @@ def _checked(table: Table) -> list[tuple]:
     return out
 
 
+def _no_case_collisions(engine: str, tables: list[Table]) -> None:
+    """DuckDB and Spark fold the case of names: `Leads` and `leads` (or two such columns) are one."""
+    seen: dict[str, str] = {}
+    for t in tables:
+        key = t.name.casefold()
+        if key in seen:
+            raise ValueError(f"{engine}: relations {seen[key]!r} and {t.name!r} are the same name (case-insensitive)")
+        seen[key] = t.name
+        cols: dict[str, str] = {}
+        for c, _ in t.columns:
+            if c.casefold() in cols:
+                raise ValueError(f"{engine}: table {t.name!r}: columns {cols[c.casefold()]!r} and {c!r} are the same name (case-insensitive)")
+            cols[c.casefold()] = c
+
+
 def _arrow(table: Table, rows: list[tuple], names: list[str] | None = None):
     """A pyarrow Table of checked rows, with the engine-independent Arrow types."""
     import pyarrow as pa
@@ -149,6 +164,13 @@ def _result(names: list[str], rows, fix=None) -> list[dict]:
 def _aware_to_utc(v):
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
         return v.astimezone(UTC)
+    return v
+
+
+def _interval(v):
+    """DuckDB's INTERVAL comes through Arrow as MonthDayNano: a timedelta, as psycopg and pyspark give."""
+    if getattr(v, "months", 1) == 0:
+        return dt.timedelta(days=v.days, microseconds=v.nanoseconds // 1000)
     return v
 
 
@@ -204,6 +226,7 @@ class DuckDBEngine(Engine):
 
     def run(self, sql: str, tables: list[Table]) -> list[dict]:
         _check_select(sql)
+        _no_case_collisions(self.name, tables)
         loads = [(t, _checked(t)) for t in tables]
         con = self.con
         con.execute("BEGIN TRANSACTION")
@@ -232,7 +255,10 @@ class DuckDBEngine(Engine):
         finally:
             con.execute("ROLLBACK")
         # Arrow carries HUGEINT (sum of BIGINT) as DECIMAL(38, 0): give it back as the int it is
-        fix = [int if ty in ("HUGEINT", "UHUGEINT") else _aware_to_utc if ty.startswith("TIMESTAMP WITH TIME ZONE") else None for ty in types]
+        fix = [
+            int if ty in ("HUGEINT", "UHUGEINT") else _aware_to_utc if ty.startswith("TIMESTAMP WITH TIME ZONE") else _interval if ty == "INTERVAL" else None
+            for ty in types
+        ]
         columns = [data.column(i).to_pylist() for i in range(data.num_columns)]
         return _result(names, zip(*columns) if columns else [], fix)
 
@@ -249,6 +275,7 @@ class PostgresEngine(Engine):
     name = "postgres"
     _TYPES = {"string": "TEXT", "int": "BIGINT", "number": "NUMERIC(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP WITH TIME ZONE"}
     MAX_IDENT = 63  # bytes: PostgreSQL silently truncates longer identifiers
+    DATABASE = "leadlang"
 
     def __init__(self):
         with warnings.catch_warnings():
@@ -263,7 +290,8 @@ class PostgresEngine(Engine):
         try:
             # as root, pgserver runs postgres as a system user `pgserver` it creates (useradd)
             self._server = pgserver.get_server(self._dir / "data", cleanup_mode="delete")
-            self.con = psycopg.connect(self._server.get_uri(), autocommit=True, options="-c TimeZone=UTC")
+            self._create_database()
+            self.con = psycopg.connect(self._server.get_uri(self.DATABASE), autocommit=True, options="-c TimeZone=UTC")
             self.con.execute("SET TIME ZONE 'UTC'")
             self.con.execute("SET statement_timeout = '120s'")
             self.con.execute("SET client_min_messages = warning")
@@ -271,6 +299,19 @@ class PostgresEngine(Engine):
         except BaseException:
             self.close()
             raise
+
+    def _create_database(self) -> None:
+        """A database that sorts and compares text by code point, like Python and DuckDB, whatever
+        locale initdb inherited (en_US.UTF-8 would put 'a' before 'B'); character classes stay UTF-8
+        aware where the C.UTF-8 locale exists."""
+        with self._psycopg.connect(self._server.get_uri(), autocommit=True) as admin:
+            for ctype in (" LC_CTYPE 'C.UTF-8'", ""):
+                try:
+                    admin.execute(f"CREATE DATABASE {self.DATABASE} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C'{ctype}")
+                    return
+                except self._psycopg.errors.Error:
+                    if not ctype:
+                        raise
 
     def quote(self, ident: str) -> str:
         if len(ident.encode()) > self.MAX_IDENT:
@@ -414,6 +455,7 @@ class SparkEngine(Engine):
 
     def run(self, sql: str, tables: list[Table]) -> list[dict]:
         _check_select(sql)
+        _no_case_collisions(self.name, tables)
         loads = [(t, _checked(t)) for t in tables]
         for t, _ in loads:
             schema, table = split_relation(t.name)
