@@ -474,10 +474,7 @@ class SparkEngine(Engine):
             schema, _ = split_relation(t.name)
             rel = self.relation(t.name)
             struct = T.StructType([T.StructField(c, types[ty], True) for c, ty in t.columns])
-            if rows:
-                df = spark.createDataFrame(_arrow(t, rows))  # Arrow: no Python worker, exact types
-            else:
-                df = spark.createDataFrame([], struct)
+            df = spark.createDataFrame(_arrow(t, rows))  # Arrow: no Python worker process, exact types
             if df.schema != struct:
                 raise AssertionError(f"Spark loaded {t.name!r} as {df.schema}, expected {struct}")
             if schema is None:
@@ -537,7 +534,9 @@ def duckdb_engine() -> DuckDBEngine:
 
 def postgres_engine() -> PostgresEngine:
     try:
-        import pgserver  # noqa: F401
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            import pgserver  # noqa: F401
         import psycopg  # noqa: F401
     except ImportError as err:
         raise EngineUnavailable(f"PostgreSQL tests need `pip install pgserver 'psycopg[binary]'` ({err})") from err
