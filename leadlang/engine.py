@@ -21,18 +21,22 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
     import duckdb
 
     from leadlang.io import register_dataset
+    from leadlang.progress import step
     from leadlang.sql import to_sql
 
     con = duckdb.connect()
     try:
-        tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+        with step(f"checking the data files in {data_dir}"):
+            tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir)
         relations = {".".join(policy.leads.relation.parts): tables["leads"]}
         if policy.accounts is not None:
             relations[".".join(policy.accounts.relation.parts)] = tables["accounts"]
         for name, ev in policy.events.items():
             relations[".".join(ev.relation.parts)] = tables[name]
-        rows = _fetch(con, to_sql(policy, "duckdb", as_of, relations))
-        why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain")) if explain else []
+        with step(f"scoring with {policy.label} on DuckDB"):
+            rows = _fetch(con, to_sql(policy, "duckdb", as_of, relations))
+        with step("explaining"):
+            why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain")) if explain else []
         return Scored(rows, why)
     finally:
         con.close()

@@ -415,6 +415,7 @@ class SparkEngine(Engine):
         self._dir = Path(tempfile.mkdtemp(prefix="leadlang-spark-"))
         (self._dir / "log4j2.properties").write_text(_LOG4J)
         java_opts = f"-Dlog4j2.configurationFile=file:{self._dir / 'log4j2.properties'} -Dderby.system.home={self._dir}"
+        java_opts += globals().get("_EXTRA_JAVA", "")  # TEMP-BENCH
         self.spark = None
         self._created: list[tuple[str, str]] = []  # ("view" | "table", quoted name) of the last run
         try:

@@ -147,3 +147,68 @@ def test_test_command_text_and_junit(tmp_path):
 def test_console_script_runs_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "leadlang", "score", str(PLG / "plg.lead"), "--data", str(tmp_path), "--engine", "python"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.strip().startswith("error:")
+
+
+def test_progress_shows_on_a_terminal_and_never_in_the_output(tmp_path):
+    import os
+    import pty
+
+    out = tmp_path / "scored.csv"
+    master, slave = pty.openpty()
+    proc = subprocess.run(
+        [sys.executable, "-m", "leadlang", "score", str(PLG / "plg.lead"), "--data", str(PLG / "data"), "--as-of", AS_OF, "-o", str(out)],
+        stderr=slave, stdout=subprocess.PIPE, env={**os.environ, "TERM": "xterm", "COLUMNS": "120"},
+    )
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    assert b"scoring with plg@2024.06 on DuckDB" in shown
+    assert out.read_text(encoding="utf-8").startswith("lead_id,")
+
+
+def test_duckdb_engine_data_errors_match_the_python_engine(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(PLG / "data", data)
+    rows = list(csv.DictReader((data / "leads.csv").open(encoding="utf-8")))
+    rows[3]["employees"] = "twelve"
+    rows[7]["lead_id"] = rows[2]["lead_id"]
+    with (data / "leads.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    messages = []
+    for engine in ("duckdb", "python"):
+        r = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", engine)
+        assert r.exit_code == 2 and "Traceback" not in r.stderr
+        messages.append(r.stderr)
+    assert messages[0] == messages[1] and "row 4" in messages[0] and "twelve" in messages[0]
+    rows[3]["employees"] = "12"
+    with (data / "leads.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    duck = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", "duckdb")
+    py = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", "python")
+    assert duck.exit_code == py.exit_code == 2 and duck.stderr == py.stderr and "appears twice" in duck.stderr
+
+
+def test_both_engines_write_identical_files(tmp_path):
+    outs = {}
+    for engine in ("duckdb", "python"):
+        for ext in ("csv", "jsonl"):
+            out = tmp_path / f"{engine}.{ext}"
+            why = tmp_path / f"{engine}-why.{ext}"
+            r = run("score", PLG / "plg.lead", "--data", PLG / "data", "--as-of", AS_OF, "--engine", engine, "-o", out, "--explain", why)
+            assert r.exit_code == 0, r.output
+            outs[engine, ext] = (out.read_bytes(), why.read_bytes())
+    assert outs["duckdb", "csv"] == outs["python", "csv"]
+    assert outs["duckdb", "jsonl"] == outs["python", "jsonl"]

@@ -87,3 +87,16 @@ def test_compile_command_maps_tables_and_writes_a_header(tmp_path):
     assert bad.exit_code == 2
     bad = CliRunner().invoke(main, ["compile", str(ROOT / "policies/plg/plg.lead"), "--dialect", "duckdb", "--table", "nonsense"])
     assert bad.exit_code == 2 and "NAME=RELATION" in bad.output
+
+
+def test_bigquery_types_fit_bigquery_limits():
+    """sqlglot parses any precision; BigQuery's NUMERIC takes at most 9 decimal places."""
+    import re
+
+    for path in CORPUS:
+        sql = to_sql(load(path), "bigquery", AS_OF) + to_sql(load(path), "bigquery", AS_OF, what="explain")
+        assert "DECIMAL(" not in sql and "DOUBLE" not in sql and "VARCHAR" not in sql
+        for precision, scale in re.findall(r"\bNUMERIC\((\d+), (\d+)\)", sql):
+            assert int(scale) <= 9 and int(precision) - int(scale) <= 29
+        for precision, scale in re.findall(r"BIGNUMERIC\((\d+), (\d+)\)", sql):
+            assert int(scale) <= 38 and int(precision) - int(scale) <= 38

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from leadlang.check.policy import Policy
-from leadlang.sql.dialects import NUMERIC, SCORE, Dialect
+from leadlang.sql.dialects import Dialect
 from leadlang.syntax import ast as A
 
 KEY = "__key"
@@ -166,14 +166,14 @@ class Compiler:
                 self.put(key, f"CASE {self.c(target)} {whens} END", [target])
 
     def clamp_round(self, total: str, clamp: A.Clamp | None) -> str:
-        value = f"CAST({total} AS {NUMERIC})"
+        value = f"CAST({total} AS {self.d.numeric})"
         if clamp is not None:
             value = f"LEAST(GREATEST({value}, {self.d.literal(clamp.low)}), {self.d.literal(clamp.high)})"
-        return f"CAST(ROUND({value}, 2) AS {SCORE})"
+        return f"CAST(ROUND({value}, 2) AS {self.d.score})"
 
     def score(self, sc) -> None:
         if isinstance(sc, A.DerivedScore):
-            total = f"COALESCE(CAST({self.expr(sc.expr)} AS {NUMERIC}), 0)"
+            total = f"COALESCE(CAST({self.expr(sc.expr)} AS {self.d.numeric}), 0)"
             self.put(sc.name, self.clamp_round(total, sc.clamp), self.reads(sc.expr))
             return
         rule_columns = []
@@ -183,11 +183,11 @@ class Compiler:
             if r.kind == "when":
                 sql = f"CASE WHEN {self.expr(r.expr)} THEN {points} ELSE 0 END"
             else:
-                product = f"COALESCE({points} * CAST({self.expr(r.expr)} AS {NUMERIC}), 0)"
+                product = f"COALESCE({points} * CAST({self.expr(r.expr)} AS {self.d.numeric}), 0)"
                 if r.cap is not None:
                     cap = self.d.literal(r.cap)
                     product = f"LEAST(GREATEST({product}, -{cap}), {cap})"
-                sql = f"CAST({product} AS {NUMERIC})"
+                sql = f"CAST({product} AS {self.d.numeric})"
             self.put(column, sql, self.reads(r.expr))
             rule_columns.append(column)
         total = " + ".join(self.c(c) for c in rule_columns) or "0"
@@ -254,13 +254,13 @@ class Compiler:
             if step.kind == "score" and isinstance(self.p.scores[step.name], A.PointsScore):
                 for r in self.p.scores[step.name].rules:
                     col = self.c(f"__rule.{step.name}.{r.id}")
-                    rows.append((step.name, "rule", r.id, f"{col} <> 0", f"CAST(ROUND({col}, 2) AS {SCORE})"))
+                    rows.append((step.name, "rule", r.id, f"{col} <> 0", f"CAST(ROUND({col}, 2) AS {self.d.score})"))
             elif step.kind == "criteria":
                 for m in self.p.criteria[step.name].members:
-                    rows.append((step.name, "member", m.id, self.c(f"__member.{step.name}.{m.id}"), f"CAST(NULL AS {SCORE})"))
+                    rows.append((step.name, "member", m.id, self.c(f"__member.{step.name}.{m.id}"), f"CAST(NULL AS {self.d.score})"))
             elif step.kind == "disqualify":
                 for g in self.p.gates:
-                    rows.append(("disqualify", "gate", g.id, self.c(f"__gate.{g.id}"), f"CAST(NULL AS {SCORE})"))
+                    rows.append(("disqualify", "gate", g.id, self.c(f"__gate.{g.id}"), f"CAST(NULL AS {self.d.score})"))
         return rows
 
     # ----------------------------------------------------------- expressions --
@@ -371,10 +371,10 @@ class Compiler:
             return f"({left} {'<>' if op == '!=' else op} {right})"
         if op == "/":
             dbl = self.d.double
-            return f"CAST(CAST({left} AS {dbl}) / NULLIF(CAST({right} AS {dbl}), 0) AS {NUMERIC})"
+            return f"CAST(CAST({left} AS {dbl}) / NULLIF(CAST({right} AS {dbl}), 0) AS {self.d.numeric})"
         result = f"({left} {op} {right})"
         if op == "*" and self.kind(e) == "number":
-            return f"CAST({result} AS {NUMERIC})"  # keeps the scale from growing with each product
+            return f"CAST({result} AS {self.d.numeric})"  # keeps the scale from growing with each product
         return result
 
     def call(self, e: A.Call, event) -> str:
@@ -439,7 +439,7 @@ class Compiler:
         elif f == "sum" and decay:
             sql = f"SUM(CASE WHEN {cond} THEN CAST({col} AS {d.double}) * {decay} END)"
         elif f == "avg":
-            sql = f"CAST(AVG(CASE WHEN {cond} THEN CAST({col} AS {d.double}) END) AS {NUMERIC})"
+            sql = f"CAST(AVG(CASE WHEN {cond} THEN CAST({col} AS {d.double}) END) AS {self.d.numeric})"
         else:
             sql = f"{f.upper()}(CASE WHEN {cond} THEN {col} END)"
         (scan.by_account if e.by_account else scan.by_lead).append((column, sql))

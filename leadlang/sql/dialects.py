@@ -11,12 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-NUMERIC = "DECIMAL(38, 10)"  # exact intermediate numbers: 10 decimal places
-SCORE = "DECIMAL(38, 2)"
-
-
 class Dialect:
     name = "ansi"
+    numeric = "DECIMAL(38, 10)"  # exact intermediate numbers: 10 decimal places
+    score = "DECIMAL(38, 2)"
     quote = '"'
     double = "DOUBLE PRECISION"
     string = "VARCHAR"
@@ -53,14 +51,14 @@ class Dialect:
         return self.string_literal(str(value))
 
     def decimal_literal(self, value: Decimal) -> str:
-        return f"CAST({self.string_literal(format(value, 'f'))} AS {NUMERIC})"
+        return f"CAST({self.string_literal(format(value, 'f'))} AS {self.numeric})"
 
     def timestamp_literal(self, value: dt.datetime) -> str:
         text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
         return f"CAST({self.string_literal(text)} AS {self.timestamp})"
 
     def cast(self, sql: str, kind: str) -> str:
-        target = {"string": self.string, "int": self.bigint, "number": NUMERIC, "bool": "BOOLEAN",
+        target = {"string": self.string, "int": self.bigint, "number": self.numeric, "bool": "BOOLEAN",
                   "date": "DATE", "timestamp": self.timestamp, "double": self.double}[kind]
         return f"CAST({sql} AS {target})"
 
@@ -200,6 +198,8 @@ class Snowflake(Dialect):
 
 class BigQuery(Dialect):
     name = "bigquery"
+    numeric = "BIGNUMERIC(38, 10)"  # NUMERIC allows at most 9 decimal places
+    score = "BIGNUMERIC(38, 2)"
     quote = "`"
     double = "FLOAT64"
     string = "STRING"
@@ -213,11 +213,6 @@ class BigQuery(Dialect):
     def string_literal(self, text: str) -> str:
         escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
         return "'" + escaped + "'"
-
-    def cast(self, sql: str, kind: str) -> str:
-        if kind == "number":
-            return f"CAST({sql} AS BIGNUMERIC)"
-        return super().cast(sql, kind)
 
     def decimal_literal(self, value: Decimal) -> str:
         return f"BIGNUMERIC {self.string_literal(format(value, 'f'))}"
