@@ -20,6 +20,13 @@ PLG = ROOT / "policies" / "plg"
 AS_OF = "2024-06-01"
 
 
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
 def run(*args: str):
     result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     return result
@@ -99,10 +106,7 @@ def test_bad_value_is_exit_2_naming_file_column_and_policy_line(tmp_path):
     shutil.copytree(PLG / "data", data)
     rows = list(csv.DictReader((data / "leads.csv").open(encoding="utf-8")))
     rows[3]["employees"] = "twelve"
-    with (data / "leads.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(data / "leads.csv", rows)
     r = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", "python")
     assert r.exit_code == 2
     assert "employees" in r.stderr and "twelve" in r.stderr and "plg.lead:" in r.stderr
@@ -181,10 +185,7 @@ def test_duckdb_engine_data_errors_match_the_python_engine(tmp_path):
     rows = list(csv.DictReader((data / "leads.csv").open(encoding="utf-8")))
     rows[3]["employees"] = "twelve"
     rows[7]["lead_id"] = rows[2]["lead_id"]
-    with (data / "leads.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(data / "leads.csv", rows)
     messages = []
     for engine in ("duckdb", "python"):
         r = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", engine)
@@ -192,10 +193,7 @@ def test_duckdb_engine_data_errors_match_the_python_engine(tmp_path):
         messages.append(r.stderr)
     assert messages[0] == messages[1] and "row 4" in messages[0] and "twelve" in messages[0]
     rows[3]["employees"] = "12"
-    with (data / "leads.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(data / "leads.csv", rows)
     duck = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", "duckdb")
     py = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", "python")
     assert duck.exit_code == py.exit_code == 2 and duck.stderr == py.stderr and "appears twice" in duck.stderr
