@@ -269,22 +269,41 @@ COPY (
 """
 
 
+COMPILED_RUNNER = r"""
+import duckdb, sys
+data, sql, out = sys.argv[1:4]
+c = duckdb.connect(); c.execute("SET TimeZone = 'UTC'")
+c.execute("CREATE VIEW stg_leads AS SELECT * FROM read_parquet('" + data + "/leads.parquet')")
+c.execute("CREATE VIEW stg_product_events AS SELECT * FROM read_parquet('" + data + "/product.parquet')")
+c.execute("CREATE SCHEMA hubspot")
+c.execute("CREATE VIEW hubspot.engagements AS SELECT * FROM read_parquet('" + data + "/marketing.parquet')")
+c.execute("COPY (" + open(sql).read() + ") TO '" + out + "' (FORMAT parquet)")
+"""
 HAND_RUNNER = "import duckdb, sys; c = duckdb.connect(); c.execute(\"SET TimeZone = 'UTC'\"); c.execute(open(sys.argv[1]).read())"
 
 
 # --------------------------------------------------------------- timing --
 
+GNU_TIME = Path("/usr/bin/time")
+
+
 def run_process(cmd: list[str], log: Path) -> tuple[float, int, float]:
-    """Run `cmd` to completion: (wall seconds, peak RSS in MiB, CPU seconds user+sys), from this child's own rusage."""
+    """Run `cmd` to completion: (wall seconds, peak RSS in MiB, CPU seconds user+sys).
+
+    Peak RSS comes from /usr/bin/time when present: a child spawned straight from
+    this (large) process inherits its RSS high-water mark in its own rusage."""
+    rss_file = log.with_suffix(".rss")
+    timed = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *cmd] if GNU_TIME.exists() else cmd
     with open(log, "wb") as f:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen(timed, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (and its children's)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{log.read_text(errors='replace')[-3000:]}")
-    return wall, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime  # Linux: ru_maxrss in KiB
+    rss_kib = int(rss_file.read_text().split()[-1]) if GNU_TIME.exists() else usage.ru_maxrss  # Linux: KiB
+    return wall, rss_kib // 1024, usage.ru_utime + usage.ru_stime
 
 
 def leadlang_cmd(*args: str) -> list[str]:
@@ -340,103 +359,102 @@ def compare(lead_out: Path, hand_out: Path) -> None:
 
 # ------------------------------------------------------------- profile --
 
-PROFILE = r'''
-import datetime as dt, json, sys, time
+PROFILE = r"""
+import datetime as dt, gc, json, sys, time
 from pathlib import Path
-t_start = time.perf_counter()
+T0, C0 = time.perf_counter(), time.process_time()
 import duckdb
 from leadlang.check import load
 import leadlang.io as io
 from leadlang.sql import to_sql
-policy_path, data, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+policy_path, data, out, hand_sql = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
 as_of = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
-phases = {"imports (duckdb, leadlang)": time.perf_counter() - t_start}
-t = time.perf_counter(); policy = load(policy_path); phases["load + check the policy"] = time.perf_counter() - t
+phases, extra, statements = {}, {}, []
+phases["imports (duckdb, leadlang)"] = (time.perf_counter() - T0, time.process_time() - C0)
 
-# every statement register_dataset runs, timed (read-only wrapping of io._run and con.execute)
-statements = []
+class timed:
+    def __init__(self, into, label): self.into, self.label = into, label
+    def __enter__(self): self.t, self.c = time.perf_counter(), time.process_time()
+    def __exit__(self, *exc): self.into[self.label] = (time.perf_counter() - self.t, time.process_time() - self.c)
+
+with timed(phases, "load + check the policy"):
+    policy = load(policy_path)
+
+# every statement register_dataset runs, timed (a read-only wrapper around io._run)
 real_run = io._run
 def timed_run(con, path, sql, arrow=False):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     try:
         return real_run(con, path, sql, arrow)
     finally:
-        statements.append((path.name, " ".join(sql.split())[:110], time.perf_counter() - t))
+        statements.append((path.name, " ".join(sql.split())[:100], time.perf_counter() - t, time.process_time() - c))
 io._run = timed_run
-
 con = duckdb.connect()
-t = time.perf_counter()
-tables = io.register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
-phases["register_dataset (validate + load all sources)"] = time.perf_counter() - t
+with timed(phases, "register_dataset (validate + load all sources)"):
+    tables = io.register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
 io._run = real_run
 relations = {".".join(policy.leads.relation.parts): tables["leads"]}
 for name, ev in policy.events.items():
     relations[".".join(ev.relation.parts)] = tables[name]
-t = time.perf_counter(); sql = to_sql(policy, "duckdb", as_of, relations); phases["compile to SQL"] = time.perf_counter() - t
-t = time.perf_counter(); arrow = con.sql(sql).to_arrow_table(); phases["compiled query on registered tables -> Arrow"] = time.perf_counter() - t
-t = time.perf_counter(); con.execute(f"CREATE TEMP TABLE __res AS {sql}"); phases["(same, again: result left in DuckDB)"] = time.perf_counter() - t
-t = time.perf_counter(); rows = arrow.to_pylist(); phases["Arrow -> Python row dicts (to_pylist)"] = time.perf_counter() - t
-t = time.perf_counter()
-io.write_rows(rows, [(o.name, o.kind) for o in policy.outputs], out)
-phases["write_rows -> parquet (per-value Python)"] = time.perf_counter() - t
+with timed(phases, "compile to SQL"):
+    sql = to_sql(policy, "duckdb", as_of, relations)
+with timed(phases, "compiled query on registered tables -> Arrow"):
+    arrow = con.sql(sql).to_arrow_table()
+with timed(phases, "Arrow -> Python row dicts (to_pylist)"):
+    rows = arrow.to_pylist()
+with timed(phases, "write_rows -> parquet (per-value Python)"):
+    io.write_rows(rows, [(o.name, o.kind) for o in policy.outputs], out)
+n_rows = len(rows)
+del rows, arrow
+gc.collect()
+with timed(extra, "compiled query on the registered tables, COPY TO parquet"):
+    con.execute(f"COPY ({sql}) TO '{out}.reg.parquet' (FORMAT parquet)")
 con.close()
 
-# the same compiled SQL straight over the parquet files, without register_dataset
+# the same compiled SQL straight over the parquet files (views), without register_dataset
 con = duckdb.connect(); con.execute("SET TimeZone = 'UTC'")
-direct = {k: f"read_parquet('{data / (v + '.parquet')}')" for k, v in
-          [(".".join(policy.leads.relation.parts), "leads")] + [(".".join(ev.relation.parts), n) for n, ev in policy.events.items()]}
-for rel, src in direct.items():
-    parts = rel.split(".")
-    if len(parts) == 2:
-        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{parts[0]}"')
-    con.execute(f"CREATE VIEW {'.'.join(chr(34) + p + chr(34) for p in parts)} AS SELECT * FROM {src}")
+con.execute(f"CREATE VIEW stg_leads AS SELECT * FROM read_parquet('{data}/leads.parquet')")
+con.execute(f"CREATE VIEW stg_product_events AS SELECT * FROM read_parquet('{data}/product.parquet')")
+con.execute("CREATE SCHEMA hubspot")
+con.execute(f"CREATE VIEW hubspot.engagements AS SELECT * FROM read_parquet('{data}/marketing.parquet')")
 sql_direct = to_sql(policy, "duckdb", as_of, {})
-extra = {}
-con_reg = duckdb.connect(); con_reg.execute("SET TimeZone = 'UTC'")
-io.register_dataset(con_reg, policy.leads, policy.accounts, list(policy.events.values()), data)
-t = time.perf_counter(); con_reg.execute(f"COPY ({sql}) TO '{out}.reg.parquet' (FORMAT parquet)")
-extra["compiled query on registered tables, COPY TO parquet"] = time.perf_counter() - t
-con_reg.close()
-t = time.perf_counter(); con.sql(sql_direct).to_arrow_table(); extra["compiled query straight over the parquet files -> Arrow"] = time.perf_counter() - t
-t = time.perf_counter(); con.execute(f"COPY ({sql_direct}) TO '{out}.direct.parquet' (FORMAT parquet)")
-extra["compiled query over parquet, COPY TO parquet"] = time.perf_counter() - t
-t = time.perf_counter()
-for rel, src in direct.items():
-    con.execute(f"CREATE TEMP TABLE t_{abs(hash(rel))} AS SELECT * FROM {src}")
-extra["plain typed load of all sources (CREATE TABLE AS read_parquet)"] = time.perf_counter() - t
+with timed(extra, "compiled query straight over the parquet files, COPY TO parquet"):
+    con.execute(f"COPY ({sql_direct}) TO '{out}.direct.parquet' (FORMAT parquet)")
+with timed(extra, "the hand-written query, COPY TO parquet"):
+    con.execute(hand_sql.read_text())
+with timed(extra, "plain typed load of all sources (CREATE TABLE AS read_parquet)"):
+    for name in ("leads", "product", "marketing"):
+        con.execute(f"CREATE TEMP TABLE t_{name} AS SELECT * FROM read_parquet('{data}/{name}.parquet')")
+with timed(extra, "native-type check only: count NULL keys/times, enum values (one scan each)"):
+    con.execute(f"SELECT count(*) FILTER (WHERE lead_id IS NULL), count(*) FILTER (WHERE industry NOT IN ('software', 'fintech', 'healthcare', 'retail', 'education', 'other')), count(*) FILTER (WHERE budget_status NOT IN ('approved', 'planned', 'none')), count(*) - count(DISTINCT lead_id) FROM read_parquet('{data}/leads.parquet')").fetchall()
+    con.execute(f"SELECT count(*) FILTER (WHERE occurred_at IS NULL) FROM read_parquet('{data}/product.parquet')").fetchall()
+    con.execute(f"SELECT count(*) FILTER (WHERE happened_at IS NULL) FROM read_parquet('{data}/marketing.parquet')").fetchall()
+with timed(extra, "product: CAST(occurred_at AS VARCHAR) alone (the text round trip's first step)"):
+    con.execute(f"SELECT max(length(CAST(occurred_at AS VARCHAR))) FROM read_parquet('{data}/product.parquet')").fetchall()
 con.close()
-con = duckdb.connect(); con.execute("SET TimeZone = 'UTC'")
-t = time.perf_counter(); con.execute(open(sys.argv[4]).read()); extra["the hand-written query, in-process (COPY TO parquet)"] = time.perf_counter() - t
-con.close()
-print(json.dumps({"phases": phases, "statements": statements, "extra": extra, "rows": len(rows)}))
-'''
+print(json.dumps({"phases": phases, "statements": statements, "extra": extra, "rows": n_rows}))
+"""
 
 
 def profile(data: Path, work: Path, hand_sql_file: Path) -> None:
     log = work / "profile.log"
-    with open(log, "wb") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", PROFILE, str(POLICY), str(data), str(work / "profile.parquet"), str(hand_sql_file)],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=err)
-        outp = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        print(f"  profile failed: {log.read_text(errors='replace')[-2000:]}")
-        return
-    res = json.loads(outp.decode().strip().splitlines()[-1])  # the last line; DuckDB may print before it
-    total = sum(res["phases"].values()) - res["phases"]["(same, again: result left in DuckDB)"]
-    print(f"  (in-process, one run; peak RSS {usage.ru_maxrss // 1024:,} MiB; {time.perf_counter() - t0:.1f} s in all)")
-    for k, v in res["phases"].items():
-        print(f"  {k:<52} {v:8.2f} s" + ("" if k.startswith("(") else f"  {100 * v / total:5.1f}%"))
-    print(f"  {'sum (the score command, less click/exit)':<52} {total:8.2f} s")
-    print("  register_dataset statements over 0.05 s:")
-    for path, sql, secs in res["statements"]:
-        if secs >= 0.05:
-            print(f"    {secs:7.2f} s  {path:<18} {sql}")
-    print("  for comparison:")
-    for k, v in res["extra"].items():
-        print(f"  {k:<66} {v:7.2f} s")
+    cmd = [sys.executable, "-c", PROFILE, str(POLICY), str(data), str(work / "profile.parquet"), str(hand_sql_file)]
+    t0 = time.perf_counter()
+    wall, rss, cpu = run_process(cmd, log)
+    res = json.loads(log.read_text().strip().splitlines()[-1])  # the last line; DuckDB may print before it
+    total = [sum(v[i] for v in res["phases"].values()) for i in (0, 1)]
+    print(f"  (one in-process run, phases timed one after the other; peak RSS {rss:,} MiB; {time.perf_counter() - t0:.1f} s in all)")
+    print(f"  {'phase':<52} {'wall':>8}   {'share':>6}  {'cpu':>8}")
+    for k, (w, c) in res["phases"].items():
+        print(f"  {k:<52} {w:8.2f} s  {100 * w / total[0]:5.1f}%  {c:8.2f} s")
+    print(f"  {'sum (the score command, less click and exit)':<52} {total[0]:8.2f} s  {'':6}  {total[1]:8.2f} s")
+    print("  register_dataset statements over 0.05 s (wall, cpu):")
+    for path, sql, w, c in res["statements"]:
+        if w >= 0.05:
+            print(f"    {w:7.2f} s {c:7.2f} s  {path:<18} {sql}")
+    print("  for comparison (same process, after freeing the rows):")
+    for k, (w, c) in res["extra"].items():
+        print(f"  {k:<78} {w:7.2f} s  (cpu {c:7.2f} s)")
 
 
 # ----------------------------------------------------- the big policy --
@@ -535,13 +553,19 @@ def main() -> None:
         sql_file.write_text(hand_sql(data, hand_out), encoding="utf-8")
         ll_cmd = leadlang_cmd("score", str(POLICY), "--data", str(data), "--as-of", AS_OF, "-o", str(lead_out))
         hand_cmd = [sys.executable, "-c", HAND_RUNNER, str(sql_file)]
-        ll, hand = [], []
-        print(f"\nscoring, {args.runs} runs each (alternating), wall time of the whole process:")
+        compiled_sql = work / "compiled.sql"
+        subprocess.run(leadlang_cmd("compile", str(POLICY), "--dialect", "duckdb", "--as-of", AS_OF, "-o", str(compiled_sql)), cwd=ROOT, check=True)
+        comp_cmd = [sys.executable, "-c", COMPILED_RUNNER, str(data), str(compiled_sql), str(work / "compiled.parquet")]
+        ll, hand, comp = [], [], []
+        print(f"\nscoring, {args.runs} runs each (alternating), wall time of the whole process (cpu = user+sys of all its threads):")
         for r in range(args.runs):
             ll.append(run_process(ll_cmd, work / "leadlang.log"))
             hand.append(run_process(hand_cmd, work / "hand.log"))
+            if not args.no_profile:
+                comp.append(run_process(comp_cmd, work / "compiled.log"))
             print(f"  run {r + 1}: leadlang {ll[-1][0]:7.2f} s (cpu {ll[-1][2]:6.1f} s, {ll[-1][1]:,} MiB)"
-                  f"   hand-written {hand[-1][0]:7.2f} s (cpu {hand[-1][2]:6.1f} s, {hand[-1][1]:,} MiB)")
+                  f"   hand-written {hand[-1][0]:7.2f} s (cpu {hand[-1][2]:6.1f} s, {hand[-1][1]:,} MiB)"
+                  + (f"   compiled SQL alone {comp[-1][0]:7.2f} s (cpu {comp[-1][2]:6.1f} s, {comp[-1][1]:,} MiB)" if comp else ""))
         t_ll, t_hand = statistics.median(t for t, _, _ in ll), statistics.median(t for t, _, _ in hand)
         c_ll, c_hand = statistics.median(c for _, _, c in ll), statistics.median(c for _, _, c in hand)
         rss_ll, rss_hand = max(m for _, m, _ in ll), max(m for _, m, _ in hand)
@@ -550,6 +574,11 @@ def main() -> None:
         print(f"  hand-written query  median {t_hand:7.2f} s   (cpu {c_hand:6.1f} s)   peak RSS {rss_hand:,} MiB")
         print(f"  ratio leadlang / hand-written: {ratio:.2f}x  (target <= 1.15: {'met' if ratio <= 1.15 else 'NOT met'});"
               f"  CPU-time ratio {c_ll / c_hand:.2f}x;  RSS ratio {rss_ll / max(rss_hand, 1):.2f}x")
+        if comp:
+            t_comp, c_comp = statistics.median(t for t, _, _ in comp), statistics.median(c for _, _, c in comp)
+            print(f"  compiled SQL alone  median {t_comp:7.2f} s   (cpu {c_comp:6.1f} s)   peak RSS {max(m for _, m, _ in comp):,} MiB"
+                  f"   <- `leadlang compile` output over the parquet files (views), COPY TO parquet: no validation, no Python rows")
+            print(f"  ratio compiled SQL alone / hand-written: {t_comp / t_hand:.2f}x wall, {c_comp / c_hand:.2f}x cpu")
         print(f"  throughput: leadlang {args.leads / t_ll:,.0f} leads/s, {(args.product + args.marketing) / t_ll:,.0f} events/s")
 
         print("\ncomparing the outputs (leadlang vs hand-written):")

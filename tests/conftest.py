@@ -33,9 +33,13 @@ def _start(name: str):
     try:
         eng = engines.FACTORIES[name]()
     except engines.EngineUnavailable as err:
+        reason = str(err)
+    else:
+        reason = None
+    if reason is not None:
         if _in_ci():
-            pytest.fail(f"{name} engine unavailable in CI (CI=true: every engine test must run): {err}", pytrace=False)
-        pytest.skip(f"{name} engine unavailable: {err}")
+            pytest.fail(f"{name} engine unavailable in CI (CI=true: every engine test must run): {reason}", pytrace=False)
+        pytest.skip(f"{name} engine unavailable: {reason}")
     eng.startup_seconds = time.perf_counter() - t0
     return eng
 
