@@ -4,14 +4,25 @@
     load(path) / check_module    syntax tree -> checked Policy (leadlang.check)
     evaluate(policy, ...)        Policy + rows -> scored rows  (leadlang.interpret)
     run_tests(policy)            the policy's `test` blocks    (leadlang.testing)
+    to_sql(policy, dialect)      Policy -> one SQL statement   (leadlang.sql)
 """
 
 __version__ = "0.1.0"
 
-from leadlang.check import Policy, check_module, load
-from leadlang.diagnostics import DataError, Diagnostic, LeadError
-from leadlang.interpret import evaluate
-from leadlang.syntax import parse, parse_file
-from leadlang.testing import run_tests
+# The public names load on first use, so `leadlang compile` or `check` does not
+# import the interpreter, and `import leadlang` stays cheap.
+_PUBLIC = {
+    "DataError": "leadlang.diagnostics", "Diagnostic": "leadlang.diagnostics", "LeadError": "leadlang.diagnostics",
+    "Policy": "leadlang.check", "check_module": "leadlang.check", "load": "leadlang.check",
+    "evaluate": "leadlang.interpret", "parse": "leadlang.syntax", "parse_file": "leadlang.syntax",
+    "run_tests": "leadlang.testing", "to_sql": "leadlang.sql",
+}
+__all__ = sorted(_PUBLIC)
 
-__all__ = ["DataError", "Diagnostic", "LeadError", "Policy", "check_module", "evaluate", "load", "parse", "parse_file", "run_tests"]
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        import importlib
+
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'leadlang' has no attribute {name!r}")

@@ -118,20 +118,28 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
 def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None) -> None:
     """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
     from leadlang.interpret import EXPLAIN_COLUMNS
-    from leadlang.io import write_rows
+    from leadlang.io import write_rows, write_table
 
     checked = _load(policy)
     try:
         result = _score(checked, data, as_of, engine, explain=explain_out is not None)
-        write_rows(result.rows, [(o.name, o.kind) for o in checked.outputs], out, stream=sys.stdout)
-        if explain_out is not None:
-            write_rows(result.explain, [(checked.key, "string"), *EXPLAIN_COLUMNS], explain_out)
+        columns = [(o.name, o.kind) for o in checked.outputs]
+        why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
+        if engine == "duckdb":  # Arrow straight to the file; rows only for CSV and JSONL
+            write_table(result.table, columns, out, stream=sys.stdout)
+            if explain_out is not None:
+                write_table(result.explain_table, why_columns, explain_out)
+        else:
+            write_rows(result.rows, columns, out, stream=sys.stdout)
+            if explain_out is not None:
+                write_rows(result.explain, why_columns, explain_out)
     except DataError as err:
         _fail(err)
     except BrokenPipeError:
         _quiet_stdout()
     if out is not None:
-        click.echo(f"scored {len(result.rows)} leads -> {out}", err=True)
+        count = result.table.num_rows if engine == "duckdb" else len(result.rows)
+        click.echo(f"scored {count} leads -> {out}", err=True)
 
 
 class TableMap(click.ParamType):

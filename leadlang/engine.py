@@ -12,8 +12,18 @@ from leadlang.diagnostics import DataError
 
 @dataclass
 class Scored:
-    rows: list[dict]
-    explain: list[dict]
+    """The engine's result, kept as Arrow: rows become Python dicts only when asked for."""
+
+    table: object  # pyarrow.Table
+    explain_table: object | None
+
+    @property
+    def rows(self) -> list[dict]:
+        return self.table.to_pylist()
+
+    @property
+    def explain(self) -> list[dict]:
+        return [] if self.explain_table is None else self.explain_table.to_pylist()
 
 
 def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False) -> Scored:
@@ -34,19 +44,20 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
         for name, ev in policy.events.items():
             relations[".".join(ev.relation.parts)] = tables[name]
         with step(f"scoring with {policy.label} on DuckDB"):
-            rows = _fetch(con, to_sql(policy, "duckdb", as_of, relations))
-        with step("explaining"):
-            why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain")) if explain else []
-        return Scored(rows, why)
+            table = _fetch(con, to_sql(policy, "duckdb", as_of, relations))
+        why = None
+        if explain:
+            with step("explaining"):
+                why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain"))
+        return Scored(table, why)
     finally:
         con.close()
 
 
-def _fetch(con, sql: str) -> list[dict]:
+def _fetch(con, sql: str):
     import duckdb
 
     try:
-        table = con.sql(sql).to_arrow_table()  # Arrow gives aware UTC datetimes and exact decimals
+        return con.sql(sql).to_arrow_table()  # Arrow gives aware UTC datetimes and exact decimals
     except duckdb.Error as err:  # a value the warehouse cannot hold, e.g. a decimal overflow
         raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
-    return table.to_pylist()

@@ -135,8 +135,8 @@ def register_dataset(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Acc
         table = f"__src_{name}"
         _register(con, path, cols, table)
         if key is not None:
-            dup = _run(con, path, f"SELECT {_lit(cols[0].name, chr(34))}, list(rid ORDER BY rid)[1:2] FROM (SELECT *, row_number() OVER () AS rid FROM {_lit(table, chr(34))}) "
-                                  f"GROUP BY 1 HAVING count(*) > 1 ORDER BY min(rid) LIMIT 1")
+            dup = _run(con, path, f"SELECT {_lit(cols[0].name, chr(34))}, list(__row ORDER BY __row)[1:2] FROM {_lit(table, chr(34))} "
+                                  f"GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__row) LIMIT 1")
             if dup:
                 k, (first, second) = dup[0]
                 raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in rows {first} and {second} ({cols[0].where})")
@@ -366,16 +366,69 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
 _TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
 
 
+# Parquet types that already are the declared type: no text round trip needed.
+_NATIVE = {
+    "string": ("VARCHAR",), "enum": ("VARCHAR",), "bool": ("BOOLEAN",), "date": ("DATE",),
+    "int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT"),
+    "number": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "DECIMAL"),
+    "timestamp": ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
+}
+
+
+def _native_parquet(con, path: Path, cols: list[_Col]) -> bool:
+    """Whether every declared column of a Parquet file already has its declared type."""
+    if path.suffix != ".parquet" or path.stat().st_size == 0:
+        return False
+    types = {row[0]: row[1] for row in _run(con, path, f"DESCRIBE SELECT * FROM read_parquet({_lit(str(path))})")}
+    for col in cols:
+        if col.name not in types:
+            raise _missing(path, col, list(types))
+        kind = types[col.name].split("(")[0]
+        if kind not in _NATIVE[col.type.name]:
+            return False
+        if kind == "DECIMAL" and int(types[col.name].rstrip(")").split(",")[-1]) > 10:
+            return False  # more places than the engine keeps: the exact text path decides
+    return True
+
+
+def _native_value(col: _Col) -> str:
+    """A native Parquet column as the engine reads it: as on the text path, "" is missing."""
+    name = _lit(col.name, '"')
+    return f"NULLIF({name}, '')" if col.type.name in ("string", "enum") else name
+
+
 def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], table: str) -> None:
-    """Check one source file like `_load`, but keep it in DuckDB as the typed temp table `table`."""
+    """Check one source file like `_load`, but keep it in DuckDB as the typed relation `table`.
+
+    The relation has the declared columns plus `__row`, the 1-based row in the
+    file, for messages. A Parquet file whose columns already have the declared
+    types becomes a view over the file, checked only for what can still be
+    wrong (a missing key or time, an enum value); anything else is read as
+    text and converted cell by cell, exactly as for the Python engine.
+    """
+    name, q = _lit(table, '"'), (lambda c: _lit(c, '"'))
+    if _native_parquet(con, path, cols):
+        typed = ", ".join(f"CAST({_native_value(c)} AS {_TYPED[c.type.name]}) AS {q(c.name)}" for c in cols)
+        _run(con, path, f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {typed}, file_row_number + 1 AS __row "
+                        f"FROM read_parquet({_lit(str(path))}, file_row_number = true)")
+        checks = [(i, f"{q(c.name)} IS NULL") for i, c in enumerate(cols) if c.required]
+        checks += [(i, f"{q(c.name)} NOT IN ({', '.join(_lit(v) for v in c.type.values)})") for i, c in enumerate(cols) if c.type.name == "enum"]
+        if checks:
+            bad = " ".join(f"WHEN {check} THEN {i}" for i, check in checks)
+            first = _run(con, path, f"SELECT __row, b FROM (SELECT __row, CASE {bad} END AS b FROM {name}) WHERE b IS NOT NULL ORDER BY __row LIMIT 1")
+            if first:
+                row, which = first[0]
+                raw = _run(con, path, f"SELECT CAST({q(cols[which].name)} AS VARCHAR) FROM {name} WHERE __row = {row}")[0][0]
+                raise _bad_cell(path, row, cols[which], raw)
+        return
     st = _stage(con, path, cols)
     typed = []
     for c, value in zip(cols, st.values if st else [""] * len(cols)):
         if c.type.name == "timestamp" and st is not None:  # `_value_sql` gives text for Python; here the value itself
             value = f"CAST(CAST({value} AS TIMESTAMP) AS TIMESTAMPTZ)"
-        typed.append(f"CAST({value} AS {_TYPED[c.type.name]}) AS {_lit(c.name, chr(34))}" if st else f"CAST(NULL AS {_TYPED[c.type.name]}) AS {_lit(c.name, chr(34))}")
+        typed.append(f"CAST({value if st else 'NULL'} AS {_TYPED[c.type.name]}) AS {q(c.name)}")
     if st is None:
-        _run(con, path, f"CREATE OR REPLACE TEMP TABLE {_lit(table, chr(34))} AS SELECT {', '.join(typed)} WHERE FALSE")
+        _run(con, path, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(typed)}, 0 AS __row WHERE FALSE")
         return
     first = _run(con, path, f"SELECT rowid, b FROM (SELECT rowid, {st.bad} AS b FROM src) WHERE b IS NOT NULL ORDER BY rowid LIMIT 1")
     if first:
@@ -383,7 +436,7 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
     if st.ext == "jsonl":
         counts = _run(con, path, "SELECT " + ", ".join(f"count({v})" for v in st.values) + " FROM src")[0]
         _check_json_columns(con, path, cols, st, [n == 0 for n in counts])
-    _run(con, path, f"CREATE OR REPLACE TEMP TABLE {_lit(table, chr(34))} AS SELECT {', '.join(typed)} FROM src ORDER BY rowid")
+    _run(con, path, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(typed)}, rowid + 1 AS __row FROM src")
     con.execute("DROP TABLE src")
 
 
@@ -462,6 +515,43 @@ def _arrow_column(values: list, t: str) -> pa.Array:
     quantum, context = Decimal(1).scaleb(-scale), Context(prec=38)
     decimals = [None if s is None else Decimal(s).quantize(quantum, ROUND_HALF_EVEN, context) for s in texts]
     return pa.array(decimals, pa.decimal128(38, scale))
+
+
+_ARROW = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
+
+
+def _decimal_column(col: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """An engine's decimal column at the scale `_arrow_column` would pick; None if it is not decimal."""
+    if not pa.types.is_decimal(col.type):
+        return None
+    scale = 4
+    for k in range(4, col.type.scale):  # the fewest places that keep every value exact, at least 4
+        if pc.all(pc.equal(pc.round(col, k), col)).as_py() is not False:
+            break
+        scale = k + 1
+    else:
+        scale = max(4, col.type.scale) if col.type.scale > 4 else 4
+    return col.cast(pa.decimal128(38, scale))
+
+
+def write_table(table: pa.Table, columns: list[tuple[str, str]], out: Path | None, stream=sys.stdout) -> None:
+    """Write an engine's Arrow result: Parquet straight from Arrow, other formats through `write_rows`.
+
+    Both paths give the same file as `write_rows` over the same values.
+    """
+    if out is None or Path(out).suffix.lower() != ".parquet":
+        return write_rows(table.to_pylist(), columns, out, stream)
+    arrays = []
+    for n, t in columns:
+        col = table.column(n)
+        typed = _decimal_column(col) if t == "number" else None
+        if typed is None:
+            typed = _arrow_column(col.to_pylist(), t) if t == "number" else col.cast(_ARROW[t])
+        arrays.append(typed)
+    try:
+        pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(out))
+    except (OSError, pa.ArrowException) as e:
+        raise DataError(f"{out}: cannot write the file: {getattr(e, 'strerror', None) or e}") from None
 
 
 def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | None, stream=sys.stdout) -> None:

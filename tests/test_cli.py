@@ -210,3 +210,48 @@ def test_both_engines_write_identical_files(tmp_path):
             outs[engine, ext] = (out.read_bytes(), why.read_bytes())
     assert outs["duckdb", "csv"] == outs["python", "csv"]
     assert outs["duckdb", "jsonl"] == outs["python", "jsonl"]
+
+
+def test_native_parquet_reads_like_text_on_both_engines(tmp_path):
+    """Typed Parquet takes the engine's fast path; values, errors and outputs match the Python engine."""
+    import duckdb
+
+    data = tmp_path / "data"
+    data.mkdir()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for name in ("leads", "product", "marketing"):
+        src = str(PLG / "data" / f"{name}.csv")
+        if name == "leads":
+            con.execute(f"COPY (SELECT * REPLACE (CAST(employees AS INTEGER) AS employees, CAST(timeline_days AS BIGINT) AS timeline_days, "
+                        f"CASE WHEN lead_id = 'L00005' THEN '' ELSE title END AS title) FROM read_csv('{src}', all_varchar = true)) TO '{data / 'leads.parquet'}'")
+        else:
+            at = "occurred_at" if name == "product" else "happened_at"
+            con.execute(f"COPY (SELECT * REPLACE (CAST({at} AS TIMESTAMPTZ) AS {at}) FROM read_csv('{src}', all_varchar = true)) TO '{data / f'{name}.parquet'}'")
+    outs = []
+    for engine in ("duckdb", "python"):
+        out = tmp_path / f"{engine}.csv"
+        r = run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", engine, "-o", out)
+        assert r.exit_code == 0, r.output
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    # a value outside the enum, in a natively typed column: the same one-line error on both engines
+    con.execute(f"COPY (SELECT * REPLACE (CASE WHEN lead_id = 'L00009' THEN 'banking' ELSE industry END AS industry) FROM '{data / 'leads.parquet'}') TO '{tmp_path / 'l.parquet'}'")
+    (tmp_path / "l.parquet").replace(data / "leads.parquet")
+    errors = [run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", e) for e in ("duckdb", "python")]
+    assert errors[0].exit_code == errors[1].exit_code == 2
+    assert errors[0].stderr == errors[1].stderr and '"banking"' in errors[0].stderr and "row 9" in errors[0].stderr
+
+
+def test_parquet_outputs_of_both_engines_are_equal(tmp_path):
+    import pyarrow.parquet as pq
+
+    tables = {}
+    for engine in ("duckdb", "python"):
+        out, why = tmp_path / f"{engine}.parquet", tmp_path / f"{engine}-why.parquet"
+        r = run("score", PLG / "plg.lead", "--data", PLG / "data", "--as-of", AS_OF, "--engine", engine, "-o", out, "--explain", why)
+        assert r.exit_code == 0, r.output
+        tables[engine] = (pq.read_table(out), pq.read_table(why))
+    for a, b in zip(tables["duckdb"], tables["python"]):
+        assert a.schema == b.schema
+        assert a.equals(b)
