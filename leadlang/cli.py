@@ -93,14 +93,14 @@ def check(policies: tuple[Path, ...], fmt: str) -> None:
     sys.exit(EXIT_FINDINGS if errors else 0)
 
 
-def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False):
+def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None):
     """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
     if not data.is_dir():
         raise DataError(f"{data}: no such data directory")
     if engine == "duckdb":
         from leadlang.engine import score_duckdb
 
-        return score_duckdb(policy, data, as_of, explain=explain)
+        return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet)
     from leadlang.interpret import evaluate
     from leadlang.io import load_dataset
 
@@ -122,11 +122,13 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
 
     checked = _load(policy)
     try:
-        result = _score(checked, data, as_of, engine, explain=explain_out is not None)
+        parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
+        result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet)
         columns = [(o.name, o.kind) for o in checked.outputs]
         why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
-        if engine == "duckdb":  # Arrow straight to the file; rows only for CSV and JSONL
-            write_table(result.table, columns, out, stream=sys.stdout)
+        if engine == "duckdb":  # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
+            if result.table is not None:
+                write_table(result.table, columns, out, stream=sys.stdout)
             if explain_out is not None:
                 write_table(result.explain_table, why_columns, explain_out)
         else:
@@ -138,7 +140,7 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     except BrokenPipeError:
         _quiet_stdout()
     if out is not None:
-        count = result.table.num_rows if engine == "duckdb" else len(result.rows)
+        count = (result.written if result.table is None else result.table.num_rows) if engine == "duckdb" else len(result.rows)
         click.echo(f"scored {count} leads -> {out}", err=True)
 
 

@@ -14,8 +14,9 @@ from leadlang.diagnostics import DataError
 class Scored:
     """The engine's result, kept as Arrow: rows become Python dicts only when asked for."""
 
-    table: object  # pyarrow.Table
+    table: object | None  # pyarrow.Table; None when DuckDB wrote the file itself
     explain_table: object | None
+    written: int | None = None  # rows DuckDB wrote straight to the output file
 
     @property
     def rows(self) -> list[dict]:
@@ -26,8 +27,24 @@ class Scored:
         return [] if self.explain_table is None else self.explain_table.to_pylist()
 
 
-def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False) -> Scored:
-    """Score every lead of `data_dir` on DuckDB: the same rows as the Python engine."""
+# Parquet column types `io.write_rows` gives these outputs; a score always fits scale 4.
+_PARQUET = {"string": "VARCHAR", "int": "BIGINT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ", "score": "DECIMAL(38, 4)"}
+
+
+def _streamable(policy: Policy) -> bool:
+    """Whether DuckDB can write the Parquet file itself with the Python writer's exact types.
+
+    A `number` signal's scale depends on its values, which only the Python writer measures.
+    """
+    return all(o.kind != "number" or o.role == "score" for o in policy.outputs)
+
+
+def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False, parquet: Path | None = None) -> Scored:
+    """Score every lead of `data_dir` on DuckDB: the same rows as the Python engine.
+
+    With `parquet`, and when `_streamable`, DuckDB writes the rows to that file
+    itself as the query runs; `Scored.table` is then None and `written` the count.
+    """
     import duckdb
 
     from leadlang.io import register_dataset
@@ -43,13 +60,18 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
             relations[".".join(policy.accounts.relation.parts)] = tables["accounts"]
         for name, ev in policy.events.items():
             relations[".".join(ev.relation.parts)] = tables[name]
+        sql = to_sql(policy, "duckdb", as_of, relations)
+        table, written = None, None
         with step(f"scoring with {policy.label} on DuckDB"):
-            table = _fetch(con, to_sql(policy, "duckdb", as_of, relations))
+            if parquet is not None and _streamable(policy):
+                written = _copy(con, policy, sql, parquet)
+            else:
+                table = _fetch(con, sql)
         why = None
         if explain:
             with step("explaining"):
                 why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain"))
-        return Scored(table, why)
+        return Scored(table, why, written)
     finally:
         con.close()
 
@@ -60,4 +82,23 @@ def _fetch(con, sql: str):
     try:
         return con.sql(sql).to_arrow_table()  # Arrow gives aware UTC datetimes and exact decimals
     except duckdb.Error as err:  # a value the warehouse cannot hold, e.g. a decimal overflow
+        raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+
+
+def _copy(con, policy: Policy, sql: str, out: Path) -> int:
+    """`COPY` the scored rows to a Parquet file, typed as `io.write_rows` types them."""
+    import duckdb
+
+    q = lambda name: '"' + name.replace('"', '""') + '"'  # noqa: E731 - DuckDB's one quoting rule
+    cols = ", ".join(
+        f"CAST({q(o.name)} AS {_PARQUET['score' if o.role == 'score' else o.kind]}) AS {q(o.name)}" for o in policy.outputs
+    )
+    target = "'" + str(out).replace("'", "''") + "'"
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        # a projection keeps the compiled query's ORDER BY while insertion order is preserved
+        return con.execute(f"COPY (SELECT {cols} FROM (\n{sql}\n) AS scored) TO {target} (FORMAT parquet)").fetchall()[0][0]
+    except duckdb.IOException as err:
+        raise DataError(f"{out}: cannot write the file: {str(err).splitlines()[0]}") from None
+    except duckdb.Error as err:
         raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
