@@ -224,6 +224,14 @@ class Engine:
 # --------------------------------------------------------------------------------------------
 # DuckDB: in-process, one in-memory connection; each run is one transaction, rolled back
 
+    def table_ddl(self, t: Table) -> list[str]:
+        """The statements that make `t` an empty table: its schema, then a fresh table."""
+        schema, _ = split_relation(t.name)
+        rel = self.relation(t.name)
+        cols = ", ".join(f"{self.quote(c)} {self._TYPES[ty]}" for c, ty in t.columns)
+        first = [f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}"] if schema is not None else []
+        return [*first, f"DROP TABLE IF EXISTS {rel}", f"CREATE TABLE {rel} ({cols})"]
+
 
 class DuckDBEngine(Engine):
     name = "duckdb"
@@ -244,13 +252,9 @@ class DuckDBEngine(Engine):
         con.execute("BEGIN TRANSACTION")
         try:
             for t, rows in loads:
-                schema, _ = split_relation(t.name)
-                if schema is not None:
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+                for statement in self.table_ddl(t):
+                    con.execute(statement)
                 rel = self.relation(t.name)
-                con.execute(f"DROP TABLE IF EXISTS {rel}")
-                cols = ", ".join(f"{self.quote(c)} {self._TYPES[ty]}" for c, ty in t.columns)
-                con.execute(f"CREATE TABLE {rel} ({cols})")
                 if rows:
                     data = _arrow(t, rows, names=[f"c{i}" for i in range(len(t.columns))])
                     con.register("__leadlang_load", data)
@@ -338,13 +342,9 @@ class PostgresEngine(Engine):
         loads = [(t, _checked(t)) for t in tables]
         with self.con.transaction(force_rollback=True), self.con.cursor() as cur:
             for t, rows in loads:
-                schema, _ = split_relation(t.name)
-                if schema is not None:
-                    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+                for statement in self.table_ddl(t):
+                    cur.execute(statement)
                 rel = self.relation(t.name)
-                cur.execute(f"DROP TABLE IF EXISTS {rel}")
-                cols = ", ".join(f"{self.quote(c)} {self._TYPES[ty]}" for c, ty in t.columns)
-                cur.execute(f"CREATE TABLE {rel} ({cols})")
                 if rows:
                     with cur.copy(f"COPY {rel} FROM STDIN") as copy:
                         for r in rows:
