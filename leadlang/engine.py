@@ -89,7 +89,9 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
     """`COPY` the scored rows to a Parquet file, typed as `io.write_rows` types them."""
     import duckdb
 
-    q = lambda name: '"' + name.replace('"', '""') + '"'  # noqa: E731 - DuckDB's one quoting rule
+    from leadlang.sql import DIALECTS
+
+    q = DIALECTS["duckdb"].ident  # the dialect's one quoting rule
     cols = ", ".join(
         f"CAST({q(o.name)} AS {_PARQUET['score' if o.role == 'score' else o.kind]}) AS {q(o.name)}" for o in policy.outputs
     )

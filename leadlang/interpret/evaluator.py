@@ -299,9 +299,7 @@ class Interpreter:
 
     # ------------------------------------------------------------- aggregates --
     def _aggregate(self, e: A.Aggregate, s: LeadState):
-        pool = s.account_events if e.by_account else s.events
-        if e.by_account and s.account is None and self.policy.leads.account and s.row.get(self.policy.leads.account) is None:
-            pool = {}
+        pool = s.account_events if e.by_account else s.events  # a lead without an account has none
         matching = list(self._matching(e, pool.get(e.source, ())))
         f = e.func
         if f == "count":

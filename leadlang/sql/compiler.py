@@ -57,7 +57,6 @@ class Compiler:
         self.as_of = as_of
         self.tables = tables
         self.aggregates: dict[A.Aggregate, str] = {}  # structurally equal aggregates share a column
-        self.windows: dict[int, str] = {}
         self.depth: dict[str, int] = {}  # column -> layer
         self.columns: dict[int, list[tuple[str, str]]] = {}
         self.scans: dict[str, EventScan] = {}
@@ -325,8 +324,8 @@ class Compiler:
             items = self.expr(e.items, event)
             return f"({self.expr(e.operand, event)} {'NOT IN' if e.negated else 'IN'} {items})"
         if isinstance(e, A.Between):
-            x, lo, hi = (self.expr(n, event) for n in (e.operand, e.low, e.high))
-            x, lo, hi = self.same_time(e.operand, x, e.low, lo)[0], self.same_time(e.low, lo, e.operand, x)[0], self.same_time(e.high, hi, e.operand, x)[0]
+            nodes = [e.operand, e.low, e.high]
+            x, lo, hi = self.unify(nodes, [self.expr(n, event) for n in nodes])
             return f"({x} BETWEEN {lo} AND {hi})"
         if isinstance(e, A.TextTest):
             text, arg = self.expr(e.operand, event), self.expr(e.arg, event)
@@ -352,22 +351,13 @@ class Compiler:
             return self.c(self.aggregate(e))
         raise AssertionError(type(e).__name__)
 
-    def same_time(self, a: A.Expr, a_sql: str, b: A.Expr, b_sql: str) -> tuple[str, str]:
-        """A date compared with a timestamp reads as its midnight UTC."""
-        ka, kb = self.kind(a), self.kind(b)
-        if ka == "date" and kb == "timestamp":
-            a_sql = self.d.date_to_timestamp(a_sql)
-        if kb == "date" and ka == "timestamp":
-            b_sql = self.d.date_to_timestamp(b_sql)
-        return a_sql, b_sql
-
     def binary(self, e: A.Binary, event) -> str:
         left, right = self.expr(e.left, event), self.expr(e.right, event)
         op = e.op
         if op in ("and", "or"):
             return f"({left} {op.upper()} {right})"
         if op in ("=", "!=", "<", "<=", ">", ">="):
-            left, right = self.same_time(e.left, left, e.right, right)
+            left, right = self.unify([e.left, e.right], [left, right])
             return f"({left} {'<>' if op == '!=' else op} {right})"
         if op == "/":
             dbl = self.d.double

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -303,7 +304,7 @@ class _Build(Transformer_NonRecursive):
         return A.Call(func, tuple(a for a in args if a is not None), self.sp(meta))
 
     def aggregate(self, meta, func, query):
-        return dataclass_replace(query, func=func.value, span=self.sp(meta))
+        return dataclasses.replace(query, func=func.value, span=self.sp(meta))
 
     def event_query(self, meta, source, column, names, where, window, half_life, by_account):
         if isinstance(names, Token):
@@ -416,7 +417,6 @@ class _Build(Transformer_NonRecursive):
         return A.Band(label, None, self.sp(meta))
 
     def bands(self, meta, score, *bands):
-        first = bands[0].span if bands else self.sp(meta)
         return A.Bands(score, tuple(bands), self.sp(meta), self.sp(meta))
 
     def require_all(self, meta):
@@ -519,12 +519,6 @@ class _Build(Transformer_NonRecursive):
 class _BadSpan(Exception):
     def __init__(self, message: str, span: A.Span):
         self.message, self.span = message, span
-
-
-def dataclass_replace(node, **changes):
-    import dataclasses
-
-    return dataclasses.replace(node, **changes)
 
 
 def _expected(tokens: set[str]) -> str:

@@ -37,14 +37,8 @@ class TestResult:
 def _row(pairs: tuple[A.Pair, ...], columns) -> dict:
     row = {c: None for c in columns}
     for p in pairs:
-        row[p.key] = None if p.value is None else _value(p.value)
+        row[p.key] = None if p.value is None else p.value.value
     return row
-
-
-def _value(lit: A.Literal):
-    if lit.kind == "date":
-        return lit.value
-    return lit.value
 
 
 def build_rows(policy: Policy, test: A.Test, as_of: dt.datetime):
@@ -71,7 +65,7 @@ def build_rows(policy: Policy, test: A.Test, as_of: dt.datetime):
         ev_decl = policy.events[item.source]
         for line in item.lines:
             at = line.at if line.at is not None else as_of - dt.timedelta(seconds=line.ago.seconds)
-            extra = {p.key: (None if p.value is None else _value(p.value)) for p in line.pairs}
+            extra = {p.key: (None if p.value is None else p.value.value) for p in line.pairs}
             lead = extra.pop(ev_decl.lead, subject) if ev_decl.lead in extra else subject
             row = {"lead": lead, "at": at, "name": line.name, **{f.name: None for f in ev_decl.fields}, **extra}
             events[item.source].extend(dict(row) for _ in range(line.times))
