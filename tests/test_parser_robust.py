@@ -98,3 +98,63 @@ def test_cli_never_prints_a_traceback(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "error[E100]" in proc.stderr and "not valid UTF-8" in proc.stderr
+
+
+# ------------------------------------------- the shared-scanner lexing --
+# The parser lets every parser state try a scanner shared by all states before
+# compiling one of its own (see `_share_root_scanner`). It must lex exactly as
+# Lark's contextual lexer does: same tokens, same errors.
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = sorted([*REPO.glob("policies/*/*.lead"), *REPO.glob("tests/cases/*.lead"), *REPO.glob("tests/differential/*.lead")])
+
+
+def _plain_lark():
+    from lark import Lark
+
+    from leadlang.syntax.parser import _Lines, grammar_path
+
+    return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="contextual", postlex=_Lines(), propagate_positions=True, maybe_placeholders=True)
+
+
+def _outcome(lark, text: str):
+    from lark import Token, Tree
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        tree = lark.parse(text)
+    except UnexpectedInput as err:
+        token = getattr(err, "token", None)
+        return ("error", type(err).__name__, getattr(err, "pos_in_stream", None), token and (token.type, str(token)), sorted(getattr(err, "expected", None) or getattr(err, "allowed", None) or ()))
+    except Exception as err:  # the postlexer's depth limit
+        return ("raised", type(err).__name__)
+    return [(t.type, str(t), t.start_pos, t.end_pos) for t in tree.scan_values(lambda v: isinstance(v, Token))] if isinstance(tree, Tree) else tree
+
+
+@pytest.fixture(scope="module")
+def both_lexers():
+    from leadlang.syntax.parser import _lark
+
+    return _lark(), _plain_lark()
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(REPO)))
+def test_shared_scanner_lexes_like_lark(both_lexers, path):
+    fast, plain = both_lexers
+    text = path.read_text(encoding="utf-8")
+    assert _outcome(fast, text) == _outcome(plain, text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(TOKENS, max_size=60))
+def test_shared_scanner_lexes_like_lark_on_token_soup(both_lexers, tokens):
+    fast, plain = both_lexers
+    text = " ".join(tokens)
+    assert _outcome(fast, text) == _outcome(plain, text)
+
+
+def test_shared_scanner_is_in_use():
+    from leadlang.syntax.parser import _lark
+
+    lexers = _lark().parser.lexer.lexer.lexers.values()
+    assert all(isinstance(lexer.match, __import__("functools").partial) for lexer in lexers)

@@ -22,6 +22,31 @@ from leadlang.sql.dialects import DIALECTS, Dialect
 __all__ = ["DIALECTS", "Dialect", "plan", "to_sql"]
 
 
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept in the user's temp dir (Jinja checks the source's
+    checksum), so a `leadlang compile` does not compile them anew each run. The
+    cache is only a speed-up: when it cannot be read or written, it is skipped."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            pass
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _BytecodeCache(pattern="__leadlang_%s.cache")
+    except (OSError, RuntimeError):  # no usable temp dir
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
@@ -29,6 +54,7 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=_bytecode_cache(),
     )
 
 

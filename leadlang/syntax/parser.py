@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.indenter import PostLex
 
@@ -74,7 +74,7 @@ class _Lines(PostLex):
 
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(
+    lark = Lark(
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
@@ -83,6 +83,65 @@ def _lark() -> Lark:
         maybe_placeholders=True,
         cache=True,  # LALR tables are kept in the temp dir, keyed by grammar and options
     )
+    _share_root_scanner(lark)
+    return lark
+
+
+def _share_root_scanner(lark: Lark) -> None:
+    """Let each parser state's lexer try a scanner shared by all states first.
+
+    Lark's contextual lexer compiles a regular expression of its own for each
+    parser state it meets, which is most of the time a short policy takes to
+    parse. A shared scanner over a superset of a state's terminals tries them
+    in the same order as the state's own scanner (Lark sorts terminals by one
+    global key), so when the terminal it finds is one the state accepts, the
+    state's scanner would have found the same. Two shared scanners serve: all
+    terminals, and all but the names (for states where a keyword is expected
+    and a name is not). Lark's "unless" callback, which retypes a name that is
+    a keyword, runs as before. In any other case the state's own scanner
+    decides, compiled as before; so the tokens are the contextual lexer's, one
+    for one (tests/test_parser_robust compares the two on every policy in the
+    repository).
+    """
+    import copy
+
+    contextual = getattr(getattr(lark.parser, "lexer", None), "lexer", None)
+    root = getattr(contextual, "root_lexer", None)
+    if root is None or not hasattr(root, "scanner"):  # pragma: no cover - another Lark layout: keep Lark's own lexing
+        return
+    absorbing = {name for name, cb in root.callback.items() if hasattr(cb, "scanner")}
+    # The order argument needs a name-like terminal to be wider than every
+    # keyword it can spell; otherwise keep Lark's lexing untouched.
+    for t in root.terminals:
+        if t.name in absorbing and t.pattern.max_width <= max((len(k) for k in KEYWORDS), default=0):
+            return  # pragma: no cover
+    conf = copy.copy(lark.lexer_conf)
+    conf.terminals = [t for t in lark.terminals if t.name not in absorbing]
+    conf.skip_validation = True
+    no_names = type(root)(conf)
+    shared = [(frozenset(t.name for t in lark.terminals), root.scanner.match), (frozenset(t.name for t in conf.terminals), no_names.scanner.match)]
+    for state_lexer in {id(x): x for x in contextual.lexers.values()}.values():
+        accepts = frozenset(t.name for t in state_lexer.terminals)
+        scan = next(m for names, m in reversed(shared) if accepts <= names)
+        state_lexer.match = functools.partial(_match_shared, scan, accepts, state_lexer)
+        # A name that spells a keyword the state accepts becomes that keyword,
+        # as the state's own "unless" callback does; Lark replaces these with
+        # its own if the state's scanner is ever built.
+        state_lexer.callback = {name: functools.partial(_retype, root.callback[name], accepts) for name in absorbing & accepts}
+
+
+def _retype(unless, accepts, tok: Token) -> Token:
+    keyword = unless.scanner.fullmatch(tok.value)
+    if keyword in accepts:
+        tok.type = keyword
+    return tok
+
+
+def _match_shared(scan, accepts, state_lexer, text, pos):
+    found = scan(text, pos)
+    if found is not None and found[1] in accepts:
+        return found
+    return state_lexer.scanner.match(text, pos)
 
 
 def _span(path: str, meta) -> A.Span:
@@ -147,13 +206,27 @@ def _number(text: str) -> Decimal:
     return Decimal(text.replace("_", "").lstrip("+"))
 
 
-@v_args(inline=True, meta=True)
 class _Build(Transformer_NonRecursive):
-    """Parse tree -> AST. Method names are the grammar's rule names and aliases."""
+    """Parse tree -> AST. Method names are the grammar's rule names and aliases.
+
+    Each method is called as `method(meta, *children)`. The dispatch below does
+    what `v_args(inline=True, meta=True)` would, without Lark wrapping the
+    method anew on every call (a third of the transform's time).
+    """
 
     def __init__(self, path: str):
-        super().__init__()
+        super().__init__(visit_tokens=False)
         self.path = path
+
+    def _call_userfunc(self, tree, new_children=None):
+        children = tree.children if new_children is None else new_children
+        method = getattr(type(self), tree.data, None)
+        if method is None:
+            return self.__default__(tree.data, children, tree.meta)
+        try:
+            return method(self, tree.meta, *children)
+        except Exception as e:
+            raise VisitError(tree.data, tree, e) from e
 
     def sp(self, meta) -> A.Span:
         return _span(self.path, meta)
