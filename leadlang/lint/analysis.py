@@ -187,7 +187,7 @@ class Analysis:
                 return all(self.maybe_missing(a) for a in e.args)
             return e.func == "domain" or any(self.maybe_missing(a) for a in e.args)
         if isinstance(e, A.Binary):
-            if e.op == "/":
+            if e.op == "/" and not self._nonzero(e.right):
                 return True  # dividing by zero gives missing
             return self.maybe_missing(e.left) or self.maybe_missing(e.right)
         if isinstance(e, A.Unary):
@@ -223,6 +223,10 @@ class Analysis:
         if isinstance(e, A.Binary) and e.op in ("+", "-", "*"):
             left, right = self.value_range(e.left), self.value_range(e.right)
             return left + right if e.op == "+" else left + -right if e.op == "-" else left * right
+        if isinstance(e, A.Binary) and e.op == "/" and self._nonzero(e.right):
+            left, c = self.value_range(e.left), Decimal(self.const(e.right))
+            ends = sorted([left.low / c, left.high / c])
+            return Range(ends[0], ends[1])
         if isinstance(e, A.Call):
             if e.func == "length":
                 return NONNEGATIVE
@@ -242,6 +246,10 @@ class Analysis:
                     out = out | r
                 return out
         return ANYTHING
+
+    def _nonzero(self, e: A.Expr) -> bool:
+        c = self.const(e)
+        return isinstance(c, (int, Decimal)) and not isinstance(c, bool) and c != 0
 
     def score_range(self, name: str) -> Range:
         """Every value score `name` can take, after clamp and rounding."""
