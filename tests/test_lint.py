@@ -95,9 +95,16 @@ CASES = [
     ("L104", "disqualify { everyone: count(product) >= 0 }",
              "disqualify { some: count(product) >= 1 }"),
     ("L104", "score s { a: +1 when employees is missing or employees >= 0 or employees < 0 }",
-             "score s { a: +1 when employees >= 0 or employees < 0 }"),
+             "score s { a: +1 when employees >= 0 or employees < -1 }"),
+    # true whenever `employees` is present: it only tests that
+    ("L104", "score s { a: +1 when employees >= 0 or employees < 0 }",
+             "score s { a: +1 when employees >= 0 or employees < 0 and industry = \"retail\" }"),
+    ("L104", "score f clamp 0 to 100 { a: +10 when employees > 1 }\nscore s { a: +1 when f >= 0 }",
+             "score f clamp 0 to 100 { a: +10 when employees > 1 }\nscore s { a: +1 when f >= 10 }"),
     ("L104", 'score s { a: +1 when not (industry = "retail" and false) }',
-             'score s { a: +1 when industry = "software" or industry = "fintech" or industry = "retail" }'),
+             'score s { a: +1 when industry = "software" or industry = "fintech" }'),
+    ("L104", 'score s { a: +1 when industry = "software" or industry = "fintech" or industry = "retail" }',
+             'score s { a: +1 when industry is missing or industry = "software" or industry = "fintech" }'),
     ("L105", 'classify k { a when industry in ["software", "fintech"]\n b when industry = "software"\n otherwise c }',
              'classify k { b when industry = "software"\n a when industry in ["software", "fintech"]\n otherwise c }'),
     ("L105", 'classify k { a when employees > 10\n b when employees <= 10\n c when employees is missing\n otherwise d }',
@@ -244,6 +251,11 @@ def test_verdicts_agree_with_the_interpreter(conds):
             assert not any(fired), conds[i]
         elif verdict == "always":
             assert all(fired), conds[i]
+        if analysis.always_when_present(rule.expr):
+            tested = [f for f in FIELDS if f in conds[i]]
+            for lead in LEADS:
+                if all(lead[f] is not None for f in tested):
+                    assert ("s", f"r{i}") in result.states[lead["lead_id"]].fired, (conds[i], lead)
     # shadowing: a branch the analysis calls shadowed is never the first true one
     exprs = [r.expr for r in policy.scores["s"].rules]
     for i in range(1, len(exprs)):
@@ -299,7 +311,7 @@ def test_inline_ignore_same_line_next_line_and_all(tmp_path):
     r = run("lint", "--format", "json", p)
     assert sorted(d["code"] for d in json.loads(r.stdout)) == ["L201", "L201", "L201"]
     text = base.replace("let unused = 1", "let unused = 1  # leadlang: ignore[L201]")
-    text = text.replace("let other = 2", "# leadlang: ignore[L201] -- kept for the next quarter\nlet other = 2")
+    text = text.replace("let other = 2", "# leadlang: ignore [L201] -- kept for the next quarter\nlet other = 2")
     text = text.replace("let third = 3", "let third = 3 # leadlang: ignore")
     write(p, text)
     r = run("lint", "--format", "json", p)
@@ -307,9 +319,10 @@ def test_inline_ignore_same_line_next_line_and_all(tmp_path):
 
 
 def test_inline_ignore_of_another_code_or_inside_a_string_does_not_silence(tmp_path):
-    text = example_policy('let unused = 1  # leadlang: ignore[L202]\nlet s2 = "# leadlang: ignore[L201]"\nscore s { a: +1 when count(product where seats > 0) > 0 }')
+    text = example_policy('let unused = 1  # leadlang: ignore[L202]\nlet s2 = "# leadlang: ignore[L201]"\n'
+                          '# leadlang: ignore[L201]\n\nlet s3 = 3\nscore s { a: +1 when count(product where seats > 0) > 0 }')
     found = lint(checked(text))
-    assert [d.code for d in found] == ["L201", "L201"]
+    assert [d.code for d in found] == ["L201", "L201", "L201"]  # an own-line comment covers the next line only
 
 
 def test_pyproject_select_ignore_fail_level_and_per_file_ignores(tmp_path):

@@ -401,7 +401,7 @@ class Analysis:
             for g in f[1:]:
                 yield from self._atoms(g)
 
-    def _domain(self, subject, atoms: list[Atom]) -> list:
+    def _domain(self, subject, atoms: list[Atom], present: bool = False) -> list:
         info = self._subjects[subject]
         values: list = []
         if info.kind in ("bool", "opaque"):
@@ -416,7 +416,7 @@ class Analysis:
                 values = sorted(v for v in named if isinstance(v, str)) + [OTHER]
         else:
             values = self._regions(info, atoms)
-        if info.missing:
+        if info.missing and not present:
             values.append(MISSING)
         return values
 
@@ -477,15 +477,18 @@ class Analysis:
             return False if False in (left, right) else None if None in (left, right) else True
         return True if True in (left, right) else None if None in (left, right) else False
 
-    def worlds(self, *conds: A.Expr) -> Iterator[tuple] | None:
-        """The truth values of `conds` in every combination of subject regions, or None if too many."""
+    def worlds(self, *conds: A.Expr, present: bool = False) -> Iterator[tuple] | None:
+        """The truth values of `conds` in every combination of subject regions, or None if too many.
+
+        With `present`, only the combinations where no value is missing.
+        """
         formulas = [self.formula(c) for c in conds]
         atoms: dict[object, list[Atom]] = {}
         for f in formulas:
             for a in self._atoms(f):
                 atoms.setdefault(a.subject, []).append(a)
         subjects = list(atoms)
-        domains = [self._domain(s, atoms[s]) for s in subjects]
+        domains = [self._domain(s, atoms[s], present) for s in subjects]
         if math.prod(len(d) for d in domains) > MAX_COMBINATIONS:
             return None
         return (tuple(self._eval(f, dict(zip(subjects, combo))) for f in formulas) for combo in itertools.product(*domains))
@@ -497,6 +500,13 @@ class Analysis:
             return None
         seen = {w[0] is True for w in worlds}
         return "always" if seen == {True} else "never" if seen == {False} else None
+
+    def always_when_present(self, cond: A.Expr) -> bool:
+        """Whether `cond` is true for every lead whose tested values are all present."""
+        if any(a.op in ("missing", "present") for a in self._atoms(self.formula(cond))):
+            return False  # it says what happens to missing values: nothing to point out
+        worlds = self.worlds(cond, present=True)
+        return worlds is not None and all(w[0] is True for w in worlds)
 
     def shadowed(self, cond: A.Expr, earlier: list[A.Expr]) -> bool:
         """Whether `cond` is never the first true condition after `earlier`."""

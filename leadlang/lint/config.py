@@ -13,7 +13,7 @@ from leadlang.diagnostics import DataError, Diagnostic
 
 FAIL_LEVELS = ("error", "warning")
 _KEYS = {"select", "ignore", "fail-level", "per-file-ignores"}
-_IGNORE = re.compile(r"#\s*leadlang:\s*ignore\b(?:\[([^\]]*)\])?")
+_IGNORE = re.compile(r"#\s*leadlang:\s*ignore\b(?:\s*\[([^\]]*)\])?")
 
 
 @dataclass(frozen=True)

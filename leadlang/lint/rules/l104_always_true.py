@@ -17,9 +17,11 @@ def check(ctx):
     ## What it does
     Analyses the same conditions as L103 and flags those that are true for
     every possible lead — including leads whose fields are missing, so
-    `employees >= 0 or employees < 0` is *not* flagged (it is not true when
-    `employees` is missing), but `count(product) >= 0` or
-    `employees is missing or employees >= 0 or employees < 0` is.
+    `count(product) >= 0` or `fit >= 0` for a score clamped at 0 are always
+    true. A condition that is true whenever the values it tests are present,
+    like `employees >= 0 or employees < 0`, is flagged too: for a lead whose
+    `employees` is missing it is not true (three-valued logic), so all it
+    really tests is `employees is present`.
 
     ## Why it matters
     A rule that always fires is a constant offset that moves every threshold;
@@ -44,6 +46,10 @@ def check(ctx):
     """
     a = ctx.analysis
     for what, name, cond, span in a.conditions:
-        if a.verdict(cond) == "always":
+        verdict = a.verdict(cond)
+        if verdict == "always":
             yield ctx.finding(cond.span, f"the condition of {what} `{name}` is always true: {EFFECT[what]}",
                               "check the comparison and the `and`/`or` between its parts")
+        elif verdict is None and a.always_when_present(cond):
+            yield ctx.finding(cond.span, f"the condition of {what} `{name}` is true for every lead whose values are present: it only tests that they are not missing",
+                              "write `X is present` if that is the intent; otherwise check the comparison and the `and`/`or` between its parts")
