@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import random
 import re
-from decimal import Decimal
 from pathlib import Path
 
 import jsonschema
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 
 from leadlang.check import check_module
 from leadlang.cli import main
-from leadlang.diagnostics import Diagnostic, LeadError, render_github
+from leadlang.diagnostics import Diagnostic, render_github
 from leadlang.interpret import evaluate
 from leadlang.lint import Settings, all_rules, lint
 from leadlang.lint import docs as lint_docs

@@ -30,7 +30,10 @@ def lint(policy: Policy, settings: Settings | None = None) -> list[Diagnostic]:
         if not settings.enabled(code, policy.path):
             continue
         ctx = Context(policy, analysis, r)
-        found.extend(d for d in r.check(ctx) if ctx.in_main(d.span))
+        try:
+            found.extend(d for d in r.check(ctx) if ctx.in_main(d.span))
+        except RecursionError:  # a pathologically deep policy: say nothing rather than guess
+            continue
     ignores = inline_ignores(policy.texts.get(policy.path, ""))
     found = [d for d in found if not suppressed(d, ignores)]
     return sorted(found, key=lambda d: (d.span.line, d.span.column, d.code))

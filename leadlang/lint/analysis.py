@@ -25,92 +25,21 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from dataclasses import dataclass, fields, is_dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import fields, is_dataclass, replace
+from decimal import Decimal
 from functools import cached_property
 from typing import Iterator
 
 from leadlang.check.policy import Policy
 from leadlang.check.types import Type
+from leadlang.lint.logic import ANYTHING, INF, MISSING, NONNEGATIVE, OTHER, Atom, Range, Subject, atoms, evaluate, point, regions
 from leadlang.syntax import ast as A
 
-INF = Decimal("Infinity")
-MISSING = object()  # a subject's "missing" region
-OTHER = object()  # any string the condition does not name
 MAX_COMBINATIONS = 20_000
+MAX_INLINED = 200  # nodes: a bigger signal stays a name (a subject of its own)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _NEVER_MISSING_AGGREGATES = ("count", "active_days", "distinct_leads", "sum")
-
-
-@dataclass(frozen=True)
-class Range:
-    """A closed interval of possible values; ends may be infinite."""
-
-    low: Decimal
-    high: Decimal
-
-    def __or__(self, other: Range) -> Range:
-        return Range(min(self.low, other.low), max(self.high, other.high))
-
-    def __add__(self, other: Range) -> Range:
-        return Range(self.low + other.low, self.high + other.high)
-
-    def __neg__(self) -> Range:
-        return Range(-self.high, -self.low)
-
-    def __mul__(self, other: Range) -> Range:
-        products = [_mul(a, b) for a in (self.low, self.high) for b in (other.low, other.high)]
-        return Range(min(products), max(products))
-
-    def clamp(self, low: Decimal, high: Decimal) -> Range:
-        return Range(min(max(self.low, low), high), min(max(self.high, low), high))
-
-    def rounded(self) -> Range:
-        return Range(_round2(self.low), _round2(self.high))
-
-    def meets(self, low: Decimal, high: Decimal) -> bool:
-        """Whether some value v of the range has low <= v < high."""
-        return self.high >= low and self.low < high
-
-
-ANYTHING = Range(-INF, INF)
-NONNEGATIVE = Range(Decimal(0), INF)
-
-
-def _point(v) -> Range:
-    return Range(Decimal(v), Decimal(v))
-
-
-def _mul(a: Decimal, b: Decimal) -> Decimal:
-    return Decimal(0) if a == 0 or b == 0 else a * b  # 0 x infinity is 0 here: a bound, not a value
-
-
-def _round2(v: Decimal) -> Decimal:
-    return v if v.is_infinite() else v.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class Atom:
-    """One test of one subject: `op` is a comparison, in, not in, missing, present or truth."""
-
-    subject: object
-    op: str
-    value: object = None
-
-
-# A condition formula: ("and", f, g), ("or", f, g), ("not", f), ("const", bool) or an Atom.
-
-
-@dataclass(frozen=True)
-class Subject:
-    """What the analysis knows of one subject: its kind, type and range."""
-
-    kind: str  # ordered, string, bool, label, opaque
-    discrete: bool = False
-    values: tuple = ()  # an enum's values or a label set: the whole domain
-    range: Range = ANYTHING
-    missing: bool = True
 
 
 class Analysis:
@@ -120,6 +49,8 @@ class Analysis:
         self.policy = policy
         self._subjects: dict[object, Subject] = {}
         self._score_ranges: dict[str, Range] = {}
+        self._canon_signals: dict[str, object] = {}
+        self._missing_signals: dict[str, bool] = {}
 
     # ----------------------------------------------------------- lookups --
     def type_of(self, e: A.Expr) -> Type | None:
@@ -149,7 +80,7 @@ class Analysis:
             if e.name in self.policy.lets:
                 return self.policy.lets[e.name].expr
             if e.name in self.policy.signals:
-                return self.canon(self.policy.signals[e.name].expr)
+                return self._canon_signal(e)
             return e
         if isinstance(e, A.Aggregate) or not is_dataclass(e):
             return e  # inside `where`, names are the events' own columns
@@ -162,6 +93,15 @@ class Analysis:
                 changes[f.name] = tuple(self.canon(x) for x in v)
         return replace(e, **changes) if changes else e
 
+    def _canon_signal(self, e: A.Name):
+        """A signal's inlined expression, or its name when that would grow too big to compare."""
+        if e.name not in self._canon_signals:
+            self._canon_signals[e.name] = e  # stands in while the signal is inlined
+            inlined = self.canon(self.policy.signals[e.name].expr)
+            small = sum(1 for _ in itertools.islice(walk(inlined), MAX_INLINED + 1)) <= MAX_INLINED
+            self._canon_signals[e.name] = inlined if small else e
+        return self._canon_signals[e.name]
+
     # -------------------------------------------------------- missingness --
     def maybe_missing(self, e: A.Expr) -> bool:
         p = self.policy
@@ -172,7 +112,10 @@ class Analysis:
             if n in p.lets:
                 return False
             if n in p.signals:
-                return self.maybe_missing(p.signals[n].expr)
+                if n not in self._missing_signals:
+                    self._missing_signals[n] = True  # stands in while it is worked out
+                    self._missing_signals[n] = self.maybe_missing(p.signals[n].expr)
+                return self._missing_signals[n]
             if n in p.scores or n in p.criteria or n in p.classifications:
                 return False
             if n.endswith("_met") and n[:-4] in p.criteria:
@@ -206,7 +149,7 @@ class Analysis:
         p = self.policy
         c = self.const(e)
         if isinstance(c, (int, Decimal)) and not isinstance(c, bool):
-            return _point(c)
+            return point(c)
         if isinstance(e, A.Name):
             n = e.name
             if n in p.scores:
@@ -260,9 +203,9 @@ class Analysis:
         if isinstance(sc, A.DerivedScore):
             total = self.value_range(sc.expr)
             if self.maybe_missing(sc.expr):
-                total = total | _point(0)  # a missing result counts as 0
+                total = total | point(0)  # a missing result counts as 0
         else:
-            total = _point(0)
+            total = point(0)
             for r in sc.rules:
                 total = total + self.rule_range(r)
         if sc.clamp is not None:
@@ -275,11 +218,11 @@ class Analysis:
         if r.kind == "when":
             verdict = self.verdict(r.expr)
             if verdict == "never":
-                return _point(0)
+                return point(0)
             if verdict == "always":
-                return _point(r.points)
-            return _point(0) | _point(r.points)
-        points = (_point(r.points) * self.value_range(r.expr)) | _point(0)
+                return point(r.points)
+            return point(0) | point(r.points)
+        points = (point(r.points) * self.value_range(r.expr)) | point(0)
         return points.clamp(-r.cap, r.cap) if r.cap is not None else points
 
     def band_ranges(self, score: str) -> list[tuple[A.Band, Decimal, Decimal]]:
@@ -394,14 +337,7 @@ class Analysis:
         self._subjects.setdefault(key, Subject("opaque", missing=self.maybe_missing(e)))
         return Atom(key, "truth")
 
-    def _atoms(self, f) -> Iterator[Atom]:
-        if isinstance(f, Atom):
-            yield f
-        elif f[0] != "const":
-            for g in f[1:]:
-                yield from self._atoms(g)
-
-    def _domain(self, subject, atoms: list[Atom], present: bool = False) -> list:
+    def _domain(self, subject, tests: list[Atom], present: bool = False) -> list:
         info = self._subjects[subject]
         values: list = []
         if info.kind in ("bool", "opaque"):
@@ -409,73 +345,16 @@ class Analysis:
         elif info.kind == "label":
             values = list(info.values)
         elif info.kind == "string":
-            named = {a.value for a in atoms if a.op in ("=", "!=")} | {v for a in atoms if a.op in ("in", "not in") for v in a.value}
+            named = {a.value for a in tests if a.op in ("=", "!=")} | {v for a in tests if a.op in ("in", "not in") for v in a.value}
             if info.values:
                 values = list(info.values)
             else:
                 values = sorted(v for v in named if isinstance(v, str)) + [OTHER]
         else:
-            values = self._regions(info, atoms)
+            values = regions(info, tests)
         if info.missing and not present:
             values.append(MISSING)
         return values
-
-    @staticmethod
-    def _regions(info: Subject, atoms: list[Atom]) -> list[Decimal]:
-        """One value from each region the constants (and the range's ends) tell apart."""
-        r = info.range
-        cuts = {a.value for a in atoms if isinstance(a.value, Decimal)}
-        cuts |= {v for a in atoms if a.op in ("in", "not in") for v in a.value if isinstance(v, Decimal)}
-        cuts |= {x for x in (r.low, r.high) if x.is_finite()}
-        cuts = sorted(c for c in cuts if r.low <= c <= r.high)
-        if not cuts:
-            return [Decimal(0) if r.low <= 0 <= r.high else (r.low if r.low.is_finite() else r.high)]
-        reps = list(cuts)
-        for a, b in zip(cuts, cuts[1:]):
-            if info.discrete:
-                inner = Decimal(math.floor(a) + 1)
-                if inner < b:
-                    reps.append(inner)
-            else:
-                reps.append((a + b) / 2)
-        below, above = Decimal(math.floor(cuts[0]) - 1), Decimal(math.floor(cuts[-1]) + 1)
-        reps += [x for x in (below, above) if r.low <= x <= r.high]
-        return reps
-
-    @staticmethod
-    def _eval_atom(a: Atom, v):
-        if v is MISSING:
-            return True if a.op == "missing" else False if a.op == "present" else None
-        op = a.op
-        if op == "missing":
-            return False
-        if op == "present":
-            return True
-        if op == "truth":
-            return v
-        if op in ("in", "not in"):
-            return (v in a.value) != (op == "not in")
-        if op == "=":
-            return v == a.value
-        if op == "!=":
-            return v != a.value
-        if v is OTHER or isinstance(v, (str, bool)) or not isinstance(a.value, Decimal):
-            return None  # never produced: ordering atoms are built on numbers and times only
-        return {"<": v < a.value, "<=": v <= a.value, ">": v > a.value, ">=": v >= a.value}[op]
-
-    def _eval(self, f, env):
-        if isinstance(f, Atom):
-            return self._eval_atom(f, env[f.subject])
-        tag = f[0]
-        if tag == "const":
-            return f[1]
-        if tag == "not":
-            v = self._eval(f[1], env)
-            return None if v is None else not v
-        left, right = self._eval(f[1], env), self._eval(f[2], env)
-        if tag == "and":
-            return False if False in (left, right) else None if None in (left, right) else True
-        return True if True in (left, right) else None if None in (left, right) else False
 
     def worlds(self, *conds: A.Expr, present: bool = False) -> Iterator[tuple] | None:
         """The truth values of `conds` in every combination of subject regions, or None if too many.
@@ -483,15 +362,15 @@ class Analysis:
         With `present`, only the combinations where no value is missing.
         """
         formulas = [self.formula(c) for c in conds]
-        atoms: dict[object, list[Atom]] = {}
+        tests: dict[object, list[Atom]] = {}
         for f in formulas:
-            for a in self._atoms(f):
-                atoms.setdefault(a.subject, []).append(a)
-        subjects = list(atoms)
-        domains = [self._domain(s, atoms[s], present) for s in subjects]
+            for a in atoms(f):
+                tests.setdefault(a.subject, []).append(a)
+        subjects = list(tests)
+        domains = [self._domain(s, tests[s], present) for s in subjects]
         if math.prod(len(d) for d in domains) > MAX_COMBINATIONS:
             return None
-        return (tuple(self._eval(f, dict(zip(subjects, combo))) for f in formulas) for combo in itertools.product(*domains))
+        return (tuple(evaluate(f, dict(zip(subjects, combo))) for f in formulas) for combo in itertools.product(*domains))
 
     def verdict(self, cond: A.Expr) -> str | None:
         """"never" (never true), "always" (true for every lead) or None (it depends, or unknown)."""
@@ -503,7 +382,7 @@ class Analysis:
 
     def always_when_present(self, cond: A.Expr) -> bool:
         """Whether `cond` is true for every lead whose tested values are all present."""
-        if any(a.op in ("missing", "present") for a in self._atoms(self.formula(cond))):
+        if any(a.op in ("missing", "present") for a in atoms(self.formula(cond))):
             return False  # it says what happens to missing values: nothing to point out
         worlds = self.worlds(cond, present=True)
         return worlds is not None and all(w[0] is True for w in worlds)
@@ -517,7 +396,7 @@ class Analysis:
         """Whether two conditions fire for exactly the same leads."""
         if self.canon(a) == self.canon(b):
             return True
-        if {x.subject for x in self._atoms(self.formula(a))} != {x.subject for x in self._atoms(self.formula(b))}:
+        if {x.subject for x in atoms(self.formula(a))} != {x.subject for x in atoms(self.formula(b))}:
             return False  # different subjects: equivalence is possible but rare, and not worth the search
         worlds = self.worlds(a, b)
         return worlds is not None and all((x is True) == (y is True) for x, y in worlds)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadlang.lint.analysis import Range
+from leadlang.lint.logic import Range
 
 
 def describe_range(r: Range) -> str:
