@@ -91,6 +91,10 @@ CASES = [
              "score s clamp 0 to 10 { a: +10 when employees > 1 }\nbands s { top >= 5, low otherwise }\nclassify k {\n x when s is top\n otherwise y\n}"),
     ("L103", "signal big = employees >= 1000\nscore s { a: +1 when big and employees < 10 }",
              "signal big = employees >= 1000\nscore s { a: +1 when big and employees < 10000 }"),
+    ("L103", "score s { a: +1 when active_days(product in last 30 days) > 31 }",
+             "score s { a: +1 when active_days(product in last 30 days) > 30 }"),
+    ("L103", "signal idle = days_since(last(product))\nscore s { a: +1 when idle < 0 }",
+             "signal idle = days_since(signed_up_at)\nscore s { a: +1 when idle < 0 }"),
     ("L104", "disqualify { everyone: count(product) >= 0 }",
              "disqualify { some: count(product) >= 1 }"),
     ("L104", "score s { a: +1 when employees is missing or employees >= 0 or employees < 0 }",
@@ -226,7 +230,10 @@ def _leads(n: int, seed: int) -> list[dict]:
 
 
 AS_OF_TS = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
-EVENTS = {"product": [{"user_id": "L001", "occurred_at": AS_OF_TS - dt.timedelta(days=2), "event_name": "login", "seats": 1}]}
+EVENTS = {"product": [  # in-memory event rows: `lead`, `at`, `name` and the declared columns
+    {"lead": f"L{i:03}", "at": AS_OF_TS - dt.timedelta(days=d), "name": "login", "seats": i % 4}
+    for i in range(0, 300, 3) for d in range(i % 7, 60, 11)
+]}
 LEADS = _leads(300, 7)
 
 
@@ -487,3 +494,14 @@ def test_generated_rule_pages_are_up_to_date():
     assert sorted(p.name for p in out.glob("*.md")) == sorted(wanted), "run `python -m leadlang.lint.docs`"
     for name, text in wanted.items():
         assert (out / name).read_text(encoding="utf-8") == text, f"docs/lint/{name} is stale: run `python -m leadlang.lint.docs`"
+
+
+@pytest.mark.parametrize("as_of", [dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc), dt.datetime(2024, 6, 1, 12, 34, tzinfo=dt.timezone.utc)])
+def test_active_days_bound_holds_in_the_interpreter(as_of):
+    """The analysis bounds `active_days(... in last 30 days)` by 31: events every hour reach it, never more."""
+    policy = checked(example_policy("signal days = active_days(product in last 30 days)"))
+    events = [{"lead": "L1", "at": as_of - dt.timedelta(hours=h), "name": "x", "seats": 1} for h in range(0, 24 * 40)]
+    lead = {"lead_id": "L1", "account_id": None, **{f: None for f in FIELDS}, "email": None, "signed_up_at": None}
+    value = evaluate(policy, [lead], [], {"product": events}, as_of).states["L1"].values["days"]
+    bound = Analysis(policy).value_range(policy.signals["days"].expr)
+    assert value == 31 and bound.high == 31

@@ -160,6 +160,9 @@ class Analysis:
                 return Range(Decimal(0), Decimal(len(p.criteria[n[:-4]].members)))
             return ANYTHING
         if isinstance(e, A.Aggregate):
+            if e.func == "active_days" and e.window is not None:
+                # distinct UTC dates in (as_of - D, as_of]: at most D in whole days, rounded up, plus one
+                return Range(Decimal(0), Decimal(math.ceil(e.window.seconds / 86400) + 1))
             return NONNEGATIVE if e.func in ("count", "active_days", "distinct_leads") else ANYTHING
         if isinstance(e, A.Unary) and e.op == "-":
             return -self.value_range(e.operand)
@@ -173,6 +176,8 @@ class Analysis:
         if isinstance(e, A.Call):
             if e.func == "length":
                 return NONNEGATIVE
+            if e.func == "days_since" and isinstance(e.args[0], A.Aggregate) and e.args[0].func in ("first", "last") and e.args[0].column is None:
+                return NONNEGATIVE  # events after the as-of time are ignored, so they are never in the future
             if e.func == "abs":
                 r = self.value_range(e.args[0])
                 if r.low >= 0:
