@@ -230,6 +230,41 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None) -> None:
     sys.exit(EXIT_FINDINGS if failed or broken else 0)
 
 
+@main.command()
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--fail-level", type=click.Choice(["error", "warning"]), default=None, help="Exit 1 on findings of this severity or worse.  [default: error, or the config's]")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (L101,L2).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated.")
+def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
+    """Find dead, redundant or risky logic in policies; exit 1 on findings at the fail level."""
+    from leadlang.diagnostics import render_github, render_sarif
+    from leadlang.lint import all_rules, lint_files
+    from leadlang.lint.config import split_codes
+
+    try:
+        report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level)
+    except DataError as err:
+        _fail(err)
+    found = report.diagnostics
+    if fmt == "json":
+        click.echo(render_json(found))
+    elif fmt == "sarif":
+        rules = {r.code: {"name": r.name, "summary": r.summary, "severity": r.severity, "help": r.section("What it does")} for r in all_rules().values()}
+        click.echo(render_sarif(found, rules, __version__))
+    elif fmt == "github":
+        if found:
+            click.echo(render_github(found))
+    else:
+        if found:
+            click.echo(render_text(found, Sources()))
+        counts = {s: sum(d.severity == s for d in found) for s in ("error", "warning", "hint")}
+        shown = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+        files = f"{report.files} polic{'ies' if report.files != 1 else 'y'}"
+        click.echo(f"{shown} in {files}" if shown else f"{files} linted, no findings", err=bool(found))
+    sys.exit(EXIT_FINDINGS if report.failed else 0)
+
+
 def run() -> None:
     """The console script: `main`, quiet when a pipe's reader stops early (`| head`)."""
     try:

@@ -1,11 +1,13 @@
-"""Diagnostics as data, and the renderers that turn them into text or JSON."""
+"""Diagnostics as data, and the renderers that turn them into text, JSON, SARIF or GitHub annotations."""
 
 from __future__ import annotations
 
 import difflib
 import json
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import quote
 
 from leadlang.syntax.ast import Span
 
@@ -15,7 +17,7 @@ class Diagnostic:
     """One finding: a stable code, a severity, a one-line message and where."""
 
     code: str
-    severity: str  # "error", "warning" or "info"
+    severity: str  # "error", "warning" or "hint"
     message: str
     span: Span
     hints: tuple[str, ...] = ()
@@ -104,3 +106,86 @@ def to_dict(d: Diagnostic) -> dict:
 
 def render_json(diagnostics: Sequence[Diagnostic]) -> str:
     return json.dumps([to_dict(d) for d in diagnostics], indent=2)
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "hint": "note", "info": "note"}
+_GITHUB_COMMAND = {"error": "error", "warning": "warning", "hint": "notice", "info": "notice"}
+
+
+def _message(d: Diagnostic) -> str:
+    """The message with its hints, for formats that have one text field."""
+    return "\n".join([d.message, *(f"hint: {h}" for h in d.hints)])
+
+
+def _uri(file: str) -> str:
+    """A file as a SARIF URI: relative paths stay relative (forward slashes, percent-encoded)."""
+    path = Path(file)
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
+
+
+def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[str, str]], tool_version: str) -> str:
+    """A SARIF 2.1.0 log with one run; `rules` maps code -> {name, summary, severity, help}."""
+    codes = list(dict.fromkeys([*rules, *(d.code for d in diagnostics)]))
+    descriptors = []
+    for code in codes:
+        meta = rules.get(code, {})
+        descriptor = {"id": code}
+        if meta.get("name"):
+            descriptor["name"] = meta["name"]
+        if meta.get("summary"):
+            descriptor["shortDescription"] = {"text": meta["summary"]}
+        if meta.get("help"):
+            descriptor["help"] = {"text": meta["help"]}
+        descriptor["defaultConfiguration"] = {"level": _SARIF_LEVEL.get(meta.get("severity", "error"), "warning")}
+        descriptors.append(descriptor)
+    results = []
+    for d in diagnostics:
+        s = d.span
+        location: dict = {"artifactLocation": {"uri": _uri(s.file)}}
+        if s.line >= 1:
+            region = {"startLine": s.line, "startColumn": max(1, s.column)}
+            if s.end_line >= s.line:
+                region["endLine"] = s.end_line
+                if s.end_column >= 1 and (s.end_line > s.line or s.end_column > s.column):
+                    region["endColumn"] = s.end_column
+            location["region"] = region
+        results.append({
+            "ruleId": d.code,
+            "ruleIndex": codes.index(d.code),
+            "level": _SARIF_LEVEL.get(d.severity, "warning"),
+            "message": {"text": _message(d)},
+            "locations": [{"physicalLocation": location}],
+        })
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "leadlang", "version": tool_version, "informationUri": "https://pypi.org/project/leadlang/", "rules": descriptors}},
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diagnostics: Sequence[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: one `::error file=...,line=...::message` per finding."""
+    out = []
+    for d in diagnostics:
+        s = d.span
+        props = [f"file={_escape_property(s.file)}"]
+        if s.line >= 1:
+            props += [f"line={s.line}", f"col={max(1, s.column)}", f"endLine={max(s.line, s.end_line)}"]
+            if s.end_line == s.line and s.end_column > s.column:
+                props.append(f"endColumn={s.end_column - 1}")  # GitHub's end column is the last one marked
+        props.append(f"title={_escape_property(d.code)}")
+        out.append(f"::{_GITHUB_COMMAND.get(d.severity, 'warning')} {','.join(props)}::{_escape_data(_message(d))}")
+    return "\n".join(out)

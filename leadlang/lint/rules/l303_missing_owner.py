@@ -1,0 +1,34 @@
+"""L303: a policy without `owner`."""
+
+from leadlang.lint.registry import rule
+from leadlang.syntax import ast as A
+
+
+@rule("L303", "missing-owner", "warning")
+def check(ctx):
+    """A policy without an `owner` line.
+
+    ## What it does
+    Flags a policy whose header has no `owner "..."`.
+
+    ## Why it matters
+    A qualification policy routes pipeline; when it misbehaves, sales and
+    marketing need to know whom to ask. The owner is the team or person who
+    answers for it and reviews its changes.
+
+    ## Example
+    ```lead
+    policy demo "Demo"
+      version "2024.06"
+    ```
+
+    ## Instead
+    ```lead
+    policy demo "Demo"
+      version "2024.06"
+      owner "revops@example.com"
+    ```
+    """
+    if ctx.policy.owner is None:
+        header = next(d for d in ctx.policy.modules[0].decls if isinstance(d, A.PolicyHeader))
+        yield ctx.finding(header.span, f"policy `{ctx.policy.name}` has no `owner`", 'add e.g. `owner "revops@example.com"` after the `policy` line')
