@@ -28,7 +28,8 @@ from leadlang.syntax.parser import parse
 
 ROOT = Path(__file__).parent.parent
 RULES = all_rules()
-SCHEMA = json.loads((ROOT / "tests" / "sarif" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads((ROOT / "tests" / "sarif" / "sarif-schema-2.1.0-rtm.5.json").read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.validators.validator_for(SCHEMA)  # the schema names its draft (04)
 
 
 def checked(text: str, path: str = "p.lead"):
@@ -435,7 +436,7 @@ def test_sarif_format_validates_against_the_schema(tmp_path):
     p = write(tmp_path / "p.lead", MANY)
     r = run("lint", "--format", "sarif", p)
     log = json.loads(r.stdout)
-    jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER).validate(log)
+    VALIDATOR(SCHEMA, format_checker=VALIDATOR.FORMAT_CHECKER).validate(log)
     run_ = log["runs"][0]
     rules = run_["tool"]["driver"]["rules"]
     assert [x["id"] for x in rules] == list(RULES)
