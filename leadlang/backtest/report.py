@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 
 from leadlang.backtest.compute import Backtest, Figures
@@ -118,6 +119,17 @@ def _axis(lo: float, hi: float, ticks: int = 5) -> list[float]:
     return [lo + (hi - lo) * i / ticks for i in range(ticks + 1)]
 
 
+def _nice_top(top: float) -> tuple[float, list[float]]:
+    """A round axis top at or above `top` and its ticks: steps of 1, 2, 2.5 or 5 times a power of ten."""
+    if top <= 0:
+        return 1.0, [0.0, 1.0]
+    raw = top / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    n = math.ceil(top / step - 1e-9)
+    return n * step, [i * step for i in range(n + 1)]
+
+
 def _policy_view(f: Figures) -> dict:
     """What the template draws for one policy: geometry in chart units, computed here, not in Jinja."""
     scores = []
@@ -130,10 +142,10 @@ def _policy_view(f: Figures) -> dict:
         width = (h["hi"] - h["lo"]) / len(shares) if shares else 0
         bins = [{"from": h["lo"] + i * width, "to": h["lo"] + (i + 1) * width, "won": a / top, "not_won": b / top,
                  "won_share": a, "not_won_share": b} for i, (a, b) in enumerate(shares)]
-        best = max([d["win_rate"] for d in s["deciles"]] + [1e-9])
+        best, rate_ticks = _nice_top(max([d["win_rate"] for d in s["deciles"]] + [0]))
         scores.append({"name": name, "auc": s["auc"], "deciles": s["deciles"], "decile_top": best, "roc": ch["roc"],
                        "hist": bins, "hist_lo": h["lo"], "hist_hi": h["hi"], "hist_ticks": _axis(h["lo"], h["hi"], 4),
-                       "rate_ticks": _axis(0, best, 4)})
+                       "rate_ticks": rate_ticks})
     matrices = []
     for name, m in f.matrices.items():
         top = max([c["win_rate"] or 0 for c in m["cells"]] + [m["disqualified"]["win_rate"] or 0])
