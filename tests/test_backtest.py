@@ -543,3 +543,22 @@ def test_html_report_renders_in_a_real_browser(world, tmp_path, chromium):
         assert colours is None or len(colours) > 50
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("leads", [0, 1, 5])
+def test_degenerate_data_renders(tmp_path, leads):
+    """No leads, one lead, nobody won, every score tied: figures are null where undefined, nothing crashes."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "p.lead").write_text(POLICY.replace("THRESHOLD", "60"), encoding="utf-8")
+    write_csv(data / "leads.csv", ["lead_id", "industry", "size", "email"], [[f"k{i}", "retail", 0, ""] for i in range(leads)])
+    write_csv(data / "web.csv", ["lead_id", "at", "name"], [])
+    write_csv(tmp_path / "o.csv", ["lead_id", "outcome"], [[f"k{i}", "lost"] for i in range(leads)])
+    bt = backtest(load(tmp_path / "p.lead"), data, tmp_path / "o.csv", AS_OF, load(tmp_path / "p.lead"), [("ignore", 1)])
+    doc = bt.to_json()
+    assert doc["won"] == 0 and doc["scores"]["fit"]["auc"] is None and len(doc["scores"]["fit"]["deciles"]) == leads
+    assert all(r["win_share"] is None and r["lift"] is None for r in doc["groups"]["segment"])
+    assert json.loads(json.dumps(doc, allow_nan=False)) == doc
+    assert "<svg" in render_html(bt)
+    r = run("backtest", tmp_path / "p.lead", "--data", data, "--outcomes", tmp_path / "o.csv", "--as-of", "2024-06-01")
+    assert r.exit_code == 0 and ("no lead is won" in r.stderr) == (leads > 0)

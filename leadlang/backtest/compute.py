@@ -30,6 +30,7 @@ from pathlib import Path
 
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError, did_you_mean
+from leadlang.syntax.ast import Matrix
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 HISTOGRAM_BINS = 20
@@ -169,14 +170,13 @@ def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime) 
             for s in scores:
                 out.scores[s], out.charts[s] = _score(con, q("s:" + s), totals)
             for c in policy.classifications.values():
-                if hasattr(c, "rows_score"):
+                if isinstance(c, Matrix):
                     out.matrices[c.name] = _matrix(con, c, q, totals)
     finally:
         con.close()
-    key = policy.key
     if unmatched:
         shown = ", ".join(f'"{k}"' for k in examples) + (", ..." if unmatched > len(examples) else "")
-        out.warnings.append(f"{unmatched} of {rows} outcome rows have a {key} that matches no lead in {data_dir} ({shown}); they are not counted")
+        out.warnings.append(f"{unmatched} of {rows} outcome rows have a {policy.key} that matches no lead in {data_dir} ({shown}); they are not counted")
     if early:
         out.warnings.append(f"{early} won leads closed before the as-of date {out.to_json()['as_of']} (negative days to close): was their outcome already known then?")
     if n and not won:
