@@ -396,7 +396,7 @@ def test_challenger_side_by_side_with_differences(world):
     assert got["differences"]["scores"]["fit"]["auc"] == 0  # the score itself did not change
     r = run("backtest", world / "champion.lead", world / "challenger.lead", "--data", world / "data",
             "--outcomes", world / "outcomes.csv", "--as-of", "2024-06-01")
-    assert r.exit_code == 0 and "differences (challenger fixture@2 − champion fixture@1)" in r.stdout
+    assert r.exit_code == 0 and "champion fixture@1 → challenger fixture@2" in r.stdout
 
 
 def test_capacity(world):

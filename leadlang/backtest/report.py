@@ -63,23 +63,45 @@ def figures_text(f: Figures) -> list[str]:
     return out
 
 
+def side_by_side(bt: Backtest) -> dict[str, list[dict]]:
+    """Per shared group and label: the champion's row, the challenger's row (None where a policy lacks the label), the differences."""
+    out = {}
+    for name, diffs in bt.differences["groups"].items():
+        a, b = ({r["label"]: r for r in f.groups[name]} for f in (bt.champion, bt.challenger))
+        out[name] = [{"label": d["label"], "a": a.get(d["label"]), "b": b.get(d["label"]), "d": d} for d in diffs]
+    return out
+
+
+def _arrow(a: dict | None, b: dict | None, key: str, fmt) -> str:
+    return f"{'–' if a is None else fmt(a[key])} → {'–' if b is None else fmt(b[key])}"
+
+
 def render_text(bt: Backtest) -> str:
     out = figures_text(bt.champion)
     if bt.challenger is not None:
         out += ["", "=" * 72, "challenger: " + "\n".join(figures_text(bt.challenger)), "", "=" * 72,
-                f"differences (challenger {bt.challenger.policy} − champion {bt.champion.policy})"]
-        d = bt.differences
-        for name, rows in d["groups"].items():
-            out += ["", name, *_table(["label", "Δ leads", "Δ won", "Δ win rate", "Δ lift", "Δ win share", "Δ rev share"],
-                                      [[r["label"], signed(r["leads"]), signed(r["won"]), signed(r["win_rate"], True), signed(r["lift"]),
-                                        signed(r["win_share"], True), signed(r["revenue_share"], True)] for r in rows])]
-        if d["scores"]:
-            out += ["", *_table(["score", "Δ AUC"], [[s, "–" if v["auc"] is None else f"{v['auc']:+.3f}"] for s, v in d["scores"].items()])]
+                f"champion {bt.champion.policy} → challenger {bt.challenger.policy}"]
+        for name, rows in side_by_side(bt).items():
+            out += ["", name, *_table(
+                ["label", "leads", "Δ", "win rate", "Δ", "win share", "Δ", "Δ lift", "Δ rev share"],
+                [[r["label"], _arrow(r["a"], r["b"], "leads", num), signed(r["d"]["leads"]),
+                  _arrow(r["a"], r["b"], "win_rate", pct), signed(r["d"]["win_rate"], True),
+                  _arrow(r["a"], r["b"], "win_share", pct), signed(r["d"]["win_share"], True),
+                  signed(r["d"]["lift"]), signed(r["d"]["revenue_share"], True)] for r in rows])]
+        scores = bt.differences["scores"]
+        if scores:
+            out += ["", *_table(["score", "ROC AUC", "Δ"], [[s, f"{_auc(bt.champion, s)} → {_auc(bt.challenger, s)}",
+                                                              "–" if v["auc"] is None else f"{v['auc']:+.3f}"] for s, v in scores.items()])]
     if bt.capacity:
         out += ["", "capacity", *_table(["policy", "label", "leads", "capacity", "fits", "over"],
                                         [[c["policy"], f"{c['group']}.{c['label']}", num(c["leads"]), num(c["capacity"]),
                                           "yes" if c["fits"] else "no", num(c["over"])] for c in bt.capacity])]
     return "\n".join(out)
+
+
+def _auc(f: Figures, score: str) -> str:
+    auc = f.scores[score]["auc"]
+    return "–" if auc is None else f"{auc:.3f}"
 
 
 def render_json(bt: Backtest) -> str:
@@ -96,7 +118,7 @@ def _env():
     env = Environment(loader=PackageLoader("leadlang.backtest", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters.update(pct=pct, num=num, signed=signed, colour=win_colour)
-    env.globals.update(text_on=text_on)
+    env.globals.update(text_on=text_on, delta_class=lambda d: "" if not d else "pos" if d > 0 else "neg")
     return env
 
 
@@ -159,4 +181,5 @@ def render_html(bt: Backtest) -> str:
     """The report: one HTML file with inline CSS and SVG, no scripts and nothing fetched."""
     views = [_policy_view(bt.champion)] + ([_policy_view(bt.challenger)] if bt.challenger else [])
     return _env().get_template("report.html.j2").render(
-        bt=bt, views=views, differences=bt.differences, capacity=bt.capacity)
+        bt=bt, views=views, differences=bt.differences, capacity=bt.capacity,
+        compare=side_by_side(bt) if bt.challenger else {})
