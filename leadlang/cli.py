@@ -263,6 +263,49 @@ def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: t
         files = f"{report.files} polic{'ies' if report.files != 1 else 'y'}"
         click.echo(f"{shown} in {files}" if shown else f"{files} linted, no findings", err=bool(found))
     sys.exit(EXIT_FINDINGS if report.failed else 0)
+class Capacity(click.ParamType):
+    """`LABEL=N` or `GROUP.LABEL=N`: how many leads of a label the team can work."""
+
+    name = "LABEL=N"
+
+    def convert(self, value, param, ctx):
+        label, sep, n = value.partition("=")
+        if not sep or not label.strip() or not n.strip().isdigit():
+            self.fail(f"{value!r} is not LABEL=N with N a whole number, e.g. sales_ready=400", param, ctx)
+        return label.strip(), int(n)
+
+
+@main.command()
+@POLICY
+@click.argument("challenger", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="Directory with one file per source.")
+@click.option("--outcomes", required=True, type=click.Path(path_type=Path), help="What happened to each lead (.csv, .parquet, .jsonl).")
+@click.option("--as-of", type=AsOf(), required=True, help="Score as of this past time (UTC); events after it are ignored.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Also write the HTML report here.")
+@click.option("--capacity", "capacity", multiple=True, type=Capacity(), help="Does a label's volume fit N leads? (repeatable)")
+def backtest(policy: Path, challenger: Path | None, data: Path, outcomes: Path, as_of: dt.datetime, fmt: str,
+             report: Path | None, capacity) -> None:
+    """Back-test POLICY (and a CHALLENGER) against closed deals: win rate, lift and revenue per label, band and decile."""
+    from leadlang.backtest import backtest as run_backtest
+    from leadlang.backtest.report import render_html, render_json, render_text
+
+    champion, other = _load(policy), _load(challenger) if challenger is not None else None
+    try:
+        result = run_backtest(champion, data, outcomes, as_of, other, list(capacity))
+        if report is not None:
+            try:
+                report.write_text(render_html(result), encoding="utf-8")
+            except OSError as err:
+                raise DataError(f"{report}: cannot write the report: {err.strerror}") from None
+    except DataError as err:
+        _fail(err)
+    for f in filter(None, (result.champion, result.challenger)):
+        for w in f.warnings:
+            click.echo(f"warning: {f.policy}: {w}", err=True)
+    click.echo(render_json(result) if fmt == "json" else render_text(result))
+    if report is not None:
+        click.echo(f"report -> {report}", err=True)
 
 
 def run() -> None:

@@ -69,3 +69,28 @@ def spark_engine():
 def engine(request):
     """Each engine in turn: a test taking `engine` runs once per engine."""
     return request.getfixturevalue(f"{request.param}_engine")
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by playwright, for tests that open a page; skips without them, fails in CI."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "the python package playwright is not installed (pip install '.[test]')"
+    if reason is None and not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if reason is not None:
+        if _in_ci():
+            pytest.fail(f"browser unavailable in CI (CI=true: browser tests must run): {reason}", pytrace=False)
+        pytest.skip(f"browser unavailable: {reason}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -1,0 +1,76 @@
+"""Read the outcomes file (what happened to each lead) into DuckDB, checked like a `--data` source.
+
+The file is CSV, Parquet or JSONL with one row per lead: the policy's key
+column, `outcome`, and optionally `amount` and `closed_at`. `outcome` is `won`,
+`lost` or `open`, or a boolean (true/yes/1 = won, false/no/0 = lost), in any
+case. `amount` is a number, `closed_at` a timestamp (a date alone is midnight
+UTC). Reading, typing and the one-line errors are those of `leadlang.io`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from leadlang.diagnostics import DataError
+from leadlang.io import EXTENSIONS, _Col, _csv_header, _lit, _register, _run, _show
+from leadlang.syntax.ast import TypeRef
+
+TABLE = "__src_outcomes"
+WON = ("won", "true", "yes", "1")
+NOT_WON = ("lost", "open", "false", "no", "0")
+_WHERE = "the outcomes file"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """The column names of a CSV, Parquet or JSONL file (JSONL: every key of any row)."""
+    name = _lit(str(path))
+    if path.stat().st_size == 0:
+        return []
+    if path.suffix == ".csv":
+        return _csv_header(path) or []
+    if path.suffix == ".parquet":
+        return [row[0] for row in _run(con, path, f"DESCRIBE SELECT * FROM read_parquet({name})")]
+    rows = _run(con, path, f"SELECT DISTINCT unnest(json_keys(json)) FROM read_ndjson_objects({name}) WHERE json_type(json) = 'OBJECT'")
+    return [k for (k,) in rows]
+
+
+def register_outcomes(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> dict[str, bool]:
+    """Load `path` as the temp table `__src_outcomes(key, outcome, won, amount, closed_at, __row)`.
+
+    `outcome` is normalised to won, lost or open (a false boolean is lost),
+    `won` says whether it is won; `amount` and `closed_at` are NULL when the file
+    lacks the column. Returns which optional columns the file has.
+    """
+    path = Path(path)
+    if path.suffix not in tuple(f".{e}" for e in EXTENSIONS):
+        raise DataError(f"{path}: unknown outcomes format {path.suffix or '(no extension)'!r}; use .csv, .parquet or .jsonl")
+    if not path.is_file():
+        raise DataError(f"{path}: no such outcomes file")
+    con.execute("SET TimeZone = 'UTC'")
+    names = _columns(con, path)
+    has = {"amount": "amount" in names, "closed_at": "closed_at" in names}
+    cols = [_Col(key, key, TypeRef("string"), f"the lead key, in {_WHERE}", required=True),
+            _Col("outcome", "outcome", TypeRef("string"), f"won, lost, open or a boolean, in {_WHERE}", required=True)]
+    cols += [_Col(c, c, TypeRef(t), f"{'a number' if t == 'number' else 'a timestamp'}, in {_WHERE}")
+             for c, t in (("amount", "number"), ("closed_at", "timestamp")) if has[c]]
+    _register(con, path, cols, "__outcomes_raw")
+    q = (lambda c: _lit(c, '"'))
+    allowed = ", ".join(_lit(v) for v in WON + NOT_WON)
+    bad = _run(con, path, f"SELECT __row, outcome FROM __outcomes_raw WHERE lower(trim(outcome)) NOT IN ({allowed}) ORDER BY __row LIMIT 1")
+    if bad:
+        row, value = bad[0]
+        raise DataError(f'{path}: row {row}, column "outcome": {_show(value)} is not an outcome; use won, lost, open, or a boolean (true/false)')
+    dup = _run(con, path, f"SELECT {q(key)}, list(__row ORDER BY __row)[1:2] FROM __outcomes_raw GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__row) LIMIT 1")
+    if dup:
+        k, (first, second) = dup[0]
+        raise DataError(f"{path}: {key} {json.dumps(str(k), ensure_ascii=False)} appears twice, in rows {first} and {second}; keep one outcome per lead")
+    won = ", ".join(_lit(v) for v in WON)
+    _run(con, path, f"""CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT {q(key)} AS key,
+        CASE WHEN lower(trim(outcome)) IN ({won}) THEN 'won' WHEN lower(trim(outcome)) = 'open' THEN 'open' ELSE 'lost' END AS outcome,
+        lower(trim(outcome)) IN ({won}) AS won,
+        {'amount' if has['amount'] else 'CAST(NULL AS DECIMAL(38, 10))'} AS amount,
+        {'closed_at' if has['closed_at'] else 'CAST(NULL AS TIMESTAMPTZ)'} AS closed_at, __row FROM __outcomes_raw""")
+    return has
