@@ -202,24 +202,35 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
 @click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True)
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-def test(policies: tuple[Path, ...], fmt: str, out: Path | None) -> None:
+@click.option("--coverage", "with_coverage", is_flag=True, help="Report the rules, gates, members, branches and cells the tests exercised.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), help="With coverage: exit 1 when total coverage is below this percentage.")
+def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: bool, fail_under: float | None) -> None:
     """Run the `test` blocks of each policy."""
     from leadlang.testing import run_tests
+    from leadlang.testing.coverage import below, coverage, render_text
     from leadlang.testing.report import junit, text
 
     from leadlang.check import load
 
     results = []
+    covered = {}
     broken = 0
     for path in policies:
         try:
-            results.append((path, run_tests(load(path))))
+            checked = load(path)
+            results.append((path, run_tests(checked)))
+            covered[path] = coverage(checked, results[-1][1], path)
         except LeadError as err:  # report it and go on: the other policies' results still count
             click.echo(render_text(err.diagnostics, Sources()), err=True)
             broken += 1
         except OSError as err:
             _fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
-    report = junit(results) if fmt == "junit" else text(results)
+    with_coverage = with_coverage or fail_under is not None
+    shown = list(covered.values()) if with_coverage else []
+    if fmt == "junit":
+        report = junit(results, covered if with_coverage else None)
+    else:
+        report = text(results) + ("\n" + render_text(shown) if shown else "")
     if out is not None:
         out.write_text(report, encoding="utf-8")
     else:
@@ -227,7 +238,12 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None) -> None:
     if broken:
         click.echo(f"{broken} polic{'ies' if broken != 1 else 'y'} with errors, not tested", err=True)
     failed = sum(not r.passed for _, rs in results for r in rs)
-    sys.exit(EXIT_FINDINGS if failed or broken else 0)
+    short = fail_under is not None and below(shown, fail_under)
+    if short:
+        from leadlang.testing.coverage import total_percent
+
+        click.echo(f"coverage {total_percent(shown):.1f}% is below --fail-under {fail_under:g}", err=True)
+    sys.exit(EXIT_FINDINGS if failed or broken or short else 0)
 
 
 def run() -> None:
