@@ -246,6 +246,44 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: 
     sys.exit(EXIT_FINDINGS if failed or broken or short else 0)
 
 
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="Directory with one file per source.")
+@AS_OF
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--limit", type=click.IntRange(min=0), help="Show at most this many moved leads (text and markdown: 20 by default; json: all).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when any lead moved, like `git diff --exit-code`.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the diff here.")
+def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: int | None, exit_code: bool, out: Path | None) -> None:
+    """What changing OLD into NEW does to the leads of DATA: files or GIT_REV:path."""
+    import json
+
+    from leadlang.diff import diff, load_side, render_markdown
+    from leadlang.diff import render_text as render_diff
+
+    try:
+        sides = [load_side(spec) for spec in (old, new)]
+        result = diff(*sides, data, as_of, limit=limit if fmt == "json" else (20 if limit is None else limit))
+    except LeadError as err:
+        click.echo(render_text(err.diagnostics, Sources(getattr(err, "texts", {}))), err=True)
+        errors = sum(d.is_error for d in err.diagnostics)
+        click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    except DataError as err:
+        _fail(err)
+    shown = 20 if limit is None else limit
+    report = json.dumps(result, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else render_markdown(result, shown) if fmt == "markdown" else render_diff(result, shown) + "\n"
+    if out is not None:
+        try:
+            out.write_text(report, encoding="utf-8")
+        except OSError as err:
+            _fail(DataError(f"{out}: cannot write the file: {err.strerror}"))
+    else:
+        click.echo(report, nl=False)
+    sys.exit(EXIT_FINDINGS if exit_code and result["moved_count"] else 0)
+
+
 def run() -> None:
     """The console script: `main`, quiet when a pipe's reader stops early (`| head`)."""
     try:
