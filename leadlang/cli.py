@@ -207,7 +207,8 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
 def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: bool, fail_under: float | None) -> None:
     """Run the `test` blocks of each policy."""
     from leadlang.testing import run_tests
-    from leadlang.testing.coverage import below, coverage, render_text
+    from leadlang.testing.coverage import below, coverage
+    from leadlang.testing.coverage import render_text as render_coverage
     from leadlang.testing.report import junit, text
 
     from leadlang.check import load
@@ -230,7 +231,7 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: 
     if fmt == "junit":
         report = junit(results, covered if with_coverage else None)
     else:
-        report = text(results) + ("\n" + render_text(shown) if shown else "")
+        report = text(results) + ("\n" + render_coverage(shown) if shown else "")
     if out is not None:
         out.write_text(report, encoding="utf-8")
     else:

@@ -61,7 +61,8 @@ def _git(*args: str) -> str:
     except OSError:
         raise DataError("git is not installed; it is needed to read GIT_REV:path") from None
     if done.returncode != 0:
-        raise DataError((done.stderr.strip().splitlines() or [f"git {args[0]} failed"])[-1].removeprefix("fatal: "))
+        lines = [line.split(": ", 1)[-1] for line in done.stderr.strip().splitlines()] or [f"git {args[0]} failed"]
+        raise DataError("; ".join(line.rstrip(".") for line in lines))  # fatal: ..., then git's hints
     return done.stdout
 
 
