@@ -156,7 +156,7 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
     scored = {}
     for name, side in (("old", old), ("new", new)):
         try:
-            scored[name] = score_duckdb(side.policy, data, as_of, explain=True)
+            scored[name] = score_duckdb(side.policy, data, as_of).table
         except DataError as err:
             raise DataError(f"{side.spec}: {err}") from None
 
@@ -172,9 +172,8 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
 
     con = duckdb.connect()
     try:
-        for name, result in scored.items():
-            con.register(f"{name}_rows", result.table)
-            con.register(f"{name}_why", result.explain_table)
+        for name, table in scored.items():
+            con.register(f"{name}_rows", table)
         with step("comparing the two policies' outcomes"):
             select = [f"coalesce(o.{q(o.key)}, n.{q(n.key)}) AS key"]
             for i, out in enumerate(outputs):
@@ -183,13 +182,22 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
                 select += [f"{col('old', sc, 'DECIMAL(38, 2)')} AS os{j}", f"{col('new', sc, 'DECIMAL(38, 2)')} AS ns{j}"]
             con.execute(f"CREATE TEMP TABLE leads AS SELECT {', '.join(select)} "
                         f"FROM old_rows o FULL JOIN new_rows n ON o.{q(o.key)} = n.{q(n.key)}")
-            total = con.execute("SELECT count(*) FROM leads").fetchone()[0]
+            total = con.execute("SELECT count(*) FROM leads").fetchall()[0][0]
             cells = con.execute(" UNION ALL ".join(f"SELECT {i} AS i, o{i} AS a, n{i} AS b, count(*) AS c FROM leads GROUP BY ALL" for i in range(len(outputs))) or "SELECT 0, '', '', 0 WHERE false").fetchall()
             stats = _score_stats(con, scores, scored_by) if scores else {}
             both = [i for i, out in enumerate(outputs) if out in has["old"] and out in has["new"]]
             changed = " OR ".join(f"o{i} IS DISTINCT FROM n{i}" for i in both) or "false"
             con.execute(f"CREATE TEMP TABLE moved AS SELECT * FROM leads WHERE {changed}")
-            moved_count = con.execute("SELECT count(*) FROM moved").fetchone()[0]
+            moved_count = con.execute("SELECT count(*) FROM moved").fetchall()[0][0]
+        # the explanation rows, of the moved leads only: the rules whose firing changed for them
+        keys = con.sql("SELECT key FROM moved").to_arrow_table()
+        for name, side in (("old", old), ("new", new)):
+            try:
+                with step(f"explaining the {moved_count} moved leads with {side.spec}"):
+                    con.register(f"{name}_why", _explain(side.policy, data, as_of, keys))
+            except DataError as err:
+                raise DataError(f"{side.spec}: {err}") from None
+        with step("finding the rules that moved each lead"):
             firing = ("SELECT w.{k} AS key, w.component, w.kind, w.rule, w.points FROM {t} w SEMI JOIN moved m ON w.{k} = m.key")
             rows = con.execute(f"""
                 WITH a AS ({firing.format(k=q(o.key), t='old_why')}), b AS ({firing.format(k=q(n.key), t='new_why')}),
@@ -240,6 +248,43 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
     return result
 
 
+def _explain(policy: Policy, data: Path, as_of: dt.datetime, keys):
+    """The explanation rows of the leads in `keys` (Arrow, one `key` column), on DuckDB.
+
+    Without an accounts source, the leads and events are cut down to those
+    leads first, so explaining a few moved leads of millions stays cheap; with
+    one, `by account` aggregates pool colleagues' events, so nothing is cut.
+    """
+    import duckdb
+
+    from leadlang.io import register_dataset
+    from leadlang.sql import DIALECTS, to_sql
+
+    q = DIALECTS["duckdb"].ident
+    con = duckdb.connect()
+    try:
+        tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
+        if keys.num_rows == 0:
+            return con.sql(f"SELECT NULL::VARCHAR AS {q(policy.key)}, NULL::VARCHAR AS component, NULL::VARCHAR AS kind, "
+                           "NULL::VARCHAR AS rule, NULL::DECIMAL(38, 2) AS points WHERE false").to_arrow_table()
+        con.register("__moved", keys)
+        if policy.accounts is None:
+            lead_column = {"leads": policy.key, **{name: ev.lead or "lead" for name, ev in policy.events.items()}}
+            for name, column in lead_column.items():
+                con.execute(f"CREATE TEMP VIEW {q('__moved_' + name)} AS SELECT * FROM {q(tables[name])} "
+                            f"WHERE {q(column)} IN (SELECT key FROM __moved)")
+                tables[name] = f"__moved_{name}"
+        relations = {".".join(policy.leads.relation.parts): tables["leads"]}
+        if policy.accounts is not None:
+            relations[".".join(policy.accounts.relation.parts)] = tables["accounts"]
+        relations.update({".".join(ev.relation.parts): tables[name] for name, ev in policy.events.items()})
+        return con.sql(to_sql(policy, "duckdb", as_of, relations, what="explain")).to_arrow_table()
+    except duckdb.Error as err:
+        raise DataError(f"the DuckDB engine could not explain the moved leads: {str(err).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
 def _score_stats(con, scores: list[str], has: dict) -> dict:
     """Mean and quartiles of each score before and after; None for a side without the score."""
     parts = []
@@ -247,7 +292,7 @@ def _score_stats(con, scores: list[str], has: dict) -> dict:
         for side in ("o", "n"):
             c = f"{side}s{j}"
             parts.append(f"sum({c}), count({c}), quantile_cont({c}::DECIMAL(38, 4), [0.25, 0.5, 0.75])")
-    row = con.execute(f"SELECT {', '.join(parts)} FROM leads").fetchone()
+    row = con.execute(f"SELECT {', '.join(parts)} FROM leads").fetchall()[0]
     out = {}
     for j, sc in enumerate(scores):
         entry = {}
