@@ -166,8 +166,8 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
     has = {"old": set(outputs_of(o)), "new": set(outputs_of(n))}
     scored_by = {"old": set(o.scores), "new": set(n.scores)}
 
-    def col(side: str, name: str, cast: str) -> str:
-        present = (scored_by if cast.startswith("DECIMAL") else has)[side]
+    def col(side: str, name: str, present: set[str], cast: str) -> str:
+        """The side's column, or NULL where that policy has no such output."""
         return f"{side[0]}.{q(name)}" if name in present else f"NULL::{cast}"
 
     con = duckdb.connect()
@@ -177,9 +177,9 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
         with step("comparing the two policies' outcomes"):
             select = [f"coalesce(o.{q(o.key)}, n.{q(n.key)}) AS key"]
             for i, out in enumerate(outputs):
-                select += [f"{col('old', out, 'VARCHAR')} AS o{i}", f"{col('new', out, 'VARCHAR')} AS n{i}"]
+                select += [f"{col('old', out, has['old'], 'VARCHAR')} AS o{i}", f"{col('new', out, has['new'], 'VARCHAR')} AS n{i}"]
             for j, sc in enumerate(scores):
-                select += [f"{col('old', sc, 'DECIMAL(38, 2)')} AS os{j}", f"{col('new', sc, 'DECIMAL(38, 2)')} AS ns{j}"]
+                select += [f"{col(s, sc, scored_by[s], 'DECIMAL(38, 2)')} AS {s[0]}s{j}" for s in ("old", "new")]
             con.execute(f"CREATE TEMP TABLE leads AS SELECT {', '.join(select)} "
                         f"FROM old_rows o FULL JOIN new_rows n ON o.{q(o.key)} = n.{q(n.key)}")
             total = con.execute("SELECT count(*) FROM leads").fetchall()[0][0]
