@@ -40,7 +40,7 @@ POLICY = click.argument("policy", type=click.Path(exists=True, dir_okay=False, p
 def _fail(err: Exception) -> None:
     """Render a stage's failure and exit: 1 for policy errors, 2 for unusable input."""
     if isinstance(err, LeadError):
-        click.echo(render_text(err.diagnostics, Sources()), err=True)
+        click.echo(render_text(err.diagnostics, Sources(getattr(err, "texts", {}))), err=True)
         errors = sum(d.is_error for d in err.diagnostics)
         click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -266,15 +266,13 @@ def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: i
     try:
         sides = [load_side(spec) for spec in (old, new)]
         result = diff(*sides, data, as_of, limit=limit if fmt == "json" else (20 if limit is None else limit))
-    except LeadError as err:
-        click.echo(render_text(err.diagnostics, Sources(getattr(err, "texts", {}))), err=True)
-        errors = sum(d.is_error for d in err.diagnostics)
-        click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
-        sys.exit(EXIT_FINDINGS)
-    except DataError as err:
+    except (LeadError, DataError) as err:  # a git-read policy's LeadError carries its texts
         _fail(err)
     shown = 20 if limit is None else limit
-    report = json.dumps(result, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else render_markdown(result, shown) if fmt == "markdown" else render_diff(result, shown) + "\n"
+    if fmt == "json":
+        report = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    else:
+        report = render_markdown(result, shown) if fmt == "markdown" else render_diff(result, shown) + "\n"
     if out is not None:
         try:
             out.write_text(report, encoding="utf-8")

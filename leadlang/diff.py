@@ -57,7 +57,7 @@ def load_side(spec: str) -> Side:
 
 def _git(*args: str) -> str:
     try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, encoding="utf-8")
+        done = subprocess.run(["git", *args], capture_output=True, text=True, encoding="utf-8", check=False)
     except OSError:
         raise DataError("git is not installed; it is needed to read GIT_REV:path") from None
     if done.returncode != 0:
@@ -124,7 +124,7 @@ def _load_git(rev: str, rel: str, spec: str) -> Policy:
 def _renamed(d: Diagnostic, old: str, new: str) -> Diagnostic:
     from dataclasses import replace
 
-    fix = lambda s: s.replace(old, new)  # noqa: E731
+    fix = lambda s: s.replace(old, new)
     return replace(d, message=fix(d.message), hints=tuple(map(fix, d.hints)), span=replace(d.span, file=fix(d.span.file)))
 
 
@@ -390,8 +390,8 @@ def render_markdown(d: dict, limit: int = 20) -> str:
     out = [
         "### leadlang diff",
         "",
-        f"`{_md(d['old']['policy'])}` ({_md(d['old']['label'])}) → `{_md(d['new']['policy'])}` ({_md(d['new']['label'])}), "
-        f"{total} leads as of {d['as_of']}",
+        (f"`{d['old']['policy']}` ({_md(d['old']['label'])}) → `{d['new']['policy']}` ({_md(d['new']['label'])}), "
+         f"{total} leads as of {d['as_of']}"),
         "",
         f"**{d['moved_count']} of {total} leads moved** ({_pct(d['moved_count'], total)})." if d["moved_count"] else "**No lead moved.**",
         "",

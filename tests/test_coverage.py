@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -239,7 +238,7 @@ def test_cli_junit_carries_coverage_properties(policy_file, tmp_path):
     suite = ET.parse(out).getroot().find("testsuite")
     props = [(p.get("name"), p.get("value")) for p in suite.find("properties")]
     assert props[:3] == [("coverage", "75.0"), ("coverage.covered", "12"), ("coverage.items", "16")]
-    assert [v for k, v in props if k == "coverage.missed"][0] == f"{policy_file}:{_line(policy_file.read_text(), 'never: +10')}: rule fit.never"
+    assert next(v for k, v in props if k == "coverage.missed") == f"{policy_file}:{_line(policy_file.read_text(), 'never: +10')}: rule fit.never"
     assert len(suite.findall("testcase")) == 3
     plain = _run("test", "--format", "junit", policy_file)
     assert "<properties" not in plain.output

@@ -52,7 +52,7 @@ def oracle(old, new, data: Path) -> dict:
     key = old.key
     rows_o, rows_n = {r[key]: r for r in ro.rows}, {r[key]: r for r in rn.rows}
     keys = sorted(rows_o.keys() | rows_n.keys())
-    labelled = lambda p: [o.name for o in p.outputs if o.role in ("band", "classification")]  # noqa: E731
+    labelled = lambda p: [o.name for o in p.outputs if o.role in ("band", "classification")]
     outputs = labelled(new) + [x for x in labelled(old) if x not in labelled(new)]
     both = [x for x in outputs if x in labelled(old) and x in labelled(new)]
     out = {"leads": len(keys), "outputs": {}, "scores": {}, "moved": []}
