@@ -40,7 +40,7 @@ POLICY = click.argument("policy", type=click.Path(exists=True, dir_okay=False, p
 def _fail(err: Exception) -> None:
     """Render a stage's failure and exit: 1 for policy errors, 2 for unusable input."""
     if isinstance(err, LeadError):
-        click.echo(render_text(err.diagnostics, Sources()), err=True)
+        click.echo(render_text(err.diagnostics, Sources(getattr(err, "texts", {}))), err=True)
         errors = sum(d.is_error for d in err.diagnostics)
         click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -202,24 +202,36 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
 @click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True)
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-def test(policies: tuple[Path, ...], fmt: str, out: Path | None) -> None:
+@click.option("--coverage", "with_coverage", is_flag=True, help="Report the rules, gates, members, branches and cells the tests exercised.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), help="With coverage: exit 1 when total coverage is below this percentage.")
+def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: bool, fail_under: float | None) -> None:
     """Run the `test` blocks of each policy."""
     from leadlang.testing import run_tests
+    from leadlang.testing.coverage import below, coverage
+    from leadlang.testing.coverage import render_text as render_coverage
     from leadlang.testing.report import junit, text
 
     from leadlang.check import load
 
     results = []
+    covered = {}
     broken = 0
     for path in policies:
         try:
-            results.append((path, run_tests(load(path))))
+            checked = load(path)
+            results.append((path, run_tests(checked)))
+            covered[path] = coverage(checked, results[-1][1], path)
         except LeadError as err:  # report it and go on: the other policies' results still count
             click.echo(render_text(err.diagnostics, Sources()), err=True)
             broken += 1
         except OSError as err:
             _fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
-    report = junit(results) if fmt == "junit" else text(results)
+    with_coverage = with_coverage or fail_under is not None
+    shown = list(covered.values()) if with_coverage else []
+    if fmt == "junit":
+        report = junit(results, covered if with_coverage else None)
+    else:
+        report = text(results) + ("\n" + render_coverage(shown) if shown else "")
     if out is not None:
         out.write_text(report, encoding="utf-8")
     else:
@@ -227,7 +239,48 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None) -> None:
     if broken:
         click.echo(f"{broken} polic{'ies' if broken != 1 else 'y'} with errors, not tested", err=True)
     failed = sum(not r.passed for _, rs in results for r in rs)
-    sys.exit(EXIT_FINDINGS if failed or broken else 0)
+    short = fail_under is not None and below(shown, fail_under)
+    if short:
+        from leadlang.testing.coverage import total_percent
+
+        click.echo(f"coverage {total_percent(shown):.1f}% is below --fail-under {fail_under:g}", err=True)
+    sys.exit(EXIT_FINDINGS if failed or broken or short else 0)
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="Directory with one file per source.")
+@AS_OF
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--limit", type=click.IntRange(min=0), help="Show at most this many moved leads (text and markdown: 20 by default; json: all).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when any lead moved, like `git diff --exit-code`.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the diff here.")
+def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: int | None, exit_code: bool, out: Path | None) -> None:
+    """What changing OLD into NEW does to the leads of DATA: files or GIT_REV:path."""
+    import json
+
+    from leadlang.diff import diff, load_side, render_markdown
+    from leadlang.diff import render_text as render_diff
+
+    try:
+        sides = [load_side(spec) for spec in (old, new)]
+        result = diff(*sides, data, as_of, limit=limit if fmt == "json" else (20 if limit is None else limit))
+    except (LeadError, DataError) as err:  # a git-read policy's LeadError carries its texts
+        _fail(err)
+    shown = 20 if limit is None else limit
+    if fmt == "json":
+        report = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    else:
+        report = render_markdown(result, shown) if fmt == "markdown" else render_diff(result, shown) + "\n"
+    if out is not None:
+        try:
+            out.write_text(report, encoding="utf-8")
+        except OSError as err:
+            _fail(DataError(f"{out}: cannot write the file: {err.strerror}"))
+    else:
+        click.echo(report, nl=False)
+    sys.exit(EXIT_FINDINGS if exit_code and result["moved_count"] else 0)
 
 
 @main.command()

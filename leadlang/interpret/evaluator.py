@@ -26,6 +26,7 @@ class LeadState:
     members: dict[tuple[str, str], object] = field(default_factory=dict)
     explain: list[dict] = field(default_factory=list)
     fired: set[tuple[str, str]] = field(default_factory=set)
+    branches: dict[str, int] = field(default_factory=dict)  # classify name -> index of the branch taken; len(branches) is `otherwise`
     in_event: bool = False  # evaluating a `where` over one event row
 
 
@@ -190,9 +191,11 @@ class Interpreter:
             col_band = s.values[f"{c.cols_score}_band"]
             row = next(r for r in c.rows if r.band == row_band)
             return row.cells[c.columns.index(col_band)]
-        for b in c.branches:
+        for i, b in enumerate(c.branches):
             if self.eval(b.cond, s) is True:
+                s.branches[c.name] = i
                 return b.label
+        s.branches[c.name] = len(c.branches)
         return c.otherwise
 
     # ------------------------------------------------------------ expressions --

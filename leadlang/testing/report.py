@@ -27,10 +27,18 @@ def text(results: list[tuple[Path, list[TestResult]]]) -> str:
     return "\n".join(lines)
 
 
-def junit(results: list[tuple[Path, list[TestResult]]]) -> str:
+def junit(results: list[tuple[Path, list[TestResult]]], coverage: dict | None = None) -> str:
+    """JUnit XML; with `coverage` (path -> `Coverage`), each suite gets coverage properties."""
     suites = ET.Element("testsuites")
     for path, tests in results:
         suite = ET.SubElement(suites, "testsuite", name=str(path), tests=str(len(tests)), failures=str(sum(not r.passed for r in tests)))
+        if coverage and path in coverage:
+            c = coverage[path]
+            props = ET.SubElement(suite, "properties")
+            for name, value in (("coverage", f"{c.percent:.1f}"), ("coverage.covered", len(c.covered)), ("coverage.items", len(c.items))):
+                ET.SubElement(props, "property", name=name, value=str(value))
+            for i in c.missed:
+                ET.SubElement(props, "property", name="coverage.missed", value=f"{i.where}: {i.kind} {i.name}")
         for r in tests:
             case = ET.SubElement(suite, "testcase", classname=str(path), name=r.name, file=str(path), line=str(r.span.line))
             for f in r.failures:

@@ -1,0 +1,404 @@
+"""`leadlang diff`: checked against both policies' interpreter outputs, computed independently here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leadlang.check import load
+from leadlang.cli import main
+from leadlang.diff import Side, diff
+from leadlang.interpret import evaluate
+from leadlang.io import load_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+
+
+# ------------------------------------------------------------------ oracle --
+
+def _interpret(policy, data: Path):
+    ds = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
+    return evaluate(policy, ds.leads, ds.accounts, ds.events, AS_OF)
+
+
+def _quartile(xs: list[Decimal], p: Decimal) -> Decimal:
+    """Linear interpolation between closest ranks (numpy's default, DuckDB's quantile_cont)."""
+    xs = sorted(xs)
+    h = (len(xs) - 1) * p
+    lo = int(h)
+    return xs[lo] if lo + 1 >= len(xs) else xs[lo] + (h - lo) * (xs[lo + 1] - xs[lo])
+
+
+def _stats(values: list[Decimal]) -> dict:
+    return {
+        "mean": (sum(values) / len(values)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+        "q1": _quartile(values, Decimal("0.25")),
+        "median": _quartile(values, Decimal("0.5")),
+        "q3": _quartile(values, Decimal("0.75")),
+    }
+
+
+def oracle(old, new, data: Path) -> dict:
+    """What the diff must say, from the interpreter's rows and explanation rows of both policies."""
+    ro, rn = _interpret(old, data), _interpret(new, data)
+    key = old.key
+    rows_o, rows_n = {r[key]: r for r in ro.rows}, {r[key]: r for r in rn.rows}
+    keys = sorted(rows_o.keys() | rows_n.keys())
+    labelled = lambda p: [o.name for o in p.outputs if o.role in ("band", "classification")]
+    outputs = labelled(new) + [x for x in labelled(old) if x not in labelled(new)]
+    both = [x for x in outputs if x in labelled(old) and x in labelled(new)]
+    out = {"leads": len(keys), "outputs": {}, "scores": {}, "moved": []}
+
+    def declared(p, name):
+        if name not in labelled(p):
+            return {}
+        return dict.fromkeys(p.labels[name.removesuffix("_band") if name.endswith("_band") and name not in p.classifications else name], 0)
+
+    for name in outputs:
+        pairs = Counter((rows_o.get(k, {}).get(name), rows_n.get(k, {}).get(name)) for k in keys)
+        before, after = declared(old, name), declared(new, name)
+        for (a, b), c in pairs.items():
+            if a is not None:
+                before[a] += c
+            if b is not None:
+                after[b] += c
+        out["outputs"][name] = {"before": before, "after": after, "transitions": dict(pairs)}
+    for sc in list(new.scores) + [s for s in old.scores if s not in new.scores]:
+        out["scores"][sc] = {
+            side: _stats([rows[k][sc] for k in keys]) if sc in p.scores else None
+            for side, p, rows in (("before", old, rows_o), ("after", new, rows_n))
+        }
+    why_o, why_n = {}, {}
+    for rows, into in ((ro.explain, why_o), (rn.explain, why_n)):
+        for e in rows:
+            into.setdefault(e[key], {})[(e["component"], e["kind"], e["rule"])] = e["points"]
+    for k in keys:
+        changes = {x: [rows_o[k][x], rows_n[k][x]] for x in both if rows_o[k][x] != rows_n[k][x]}
+        if changes:
+            a, b = why_o.get(k, {}), why_n.get(k, {})
+            rules = sorted({f"{c}.{r}" for (c, kind, r) in a.keys() | b.keys() if a.get((c, kind, r), "absent") != b.get((c, kind, r), "absent")})
+            out["moved"].append({"key": k, "changes": changes, "rules": rules})
+    return out
+
+
+def assert_matches(got: dict, want: dict) -> None:
+    assert got["leads"] == want["leads"]
+    assert list(got["outputs"]) == list(want["outputs"])
+    for name, w in want["outputs"].items():
+        g = got["outputs"][name]
+        assert g["before"] == w["before"], name
+        assert g["after"] == w["after"], name
+        assert {(t["from"], t["to"]): t["count"] for t in g["transitions"]} == w["transitions"], name
+        assert len(g["transitions"]) == len(w["transitions"])
+        assert g["changed"] == sum(c for (a, b), c in w["transitions"].items() if a != b) or len(g["in"]) == 1
+    assert list(got["scores"]) == list(want["scores"])
+    for sc, w in want["scores"].items():
+        for side in ("before", "after"):
+            if w[side] is None:
+                assert got["scores"][sc][side] is None
+            else:
+                assert {k: Decimal(str(v)) for k, v in got["scores"][sc][side].items()} == w[side], (sc, side)
+    assert got["moved_count"] == len(want["moved"])
+    assert got["moved"] == want["moved"]
+
+
+def _copy(tmp_path: Path, name: str, *edits: tuple[str, str]) -> Path:
+    src = ROOT / "policies" / name / f"{name}.lead"
+    text = src.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / f"{name}_new.lead"
+    path.write_text(text)
+    return path
+
+
+CHANGES = {
+    "plg-threshold-and-points": ("plg", ("high >= 60, low otherwise", "high >= 50, low otherwise"), ("senior_title:    +20", "senior_title:    +25")),
+    "bant-new-rule": ("bant", ("  end_user_only:", '  fintech_bonus:    +12 when industry = "financial_services"\n  end_user_only:'),),
+    "ucc-gate-and-member": ("ucc", ('spam_signup:  lower(email) matches "^(test|asdf|qwerty|foo)[0-9]*@"', 'spam_signup:  lower(email) matches "^(test|asdf|qwerty|foo|a)[0-9]*@"'),
+                            ("paid_plan:     +10", "paid_plan:     +18")),
+    "meddic-derived-weights": ("meddic", ("score total = 0.6 * fit + 0.4 * engagement", "score total = 0.5 * fit + 0.5 * engagement"),),
+    "abm-matrix-relabel": ("abm", ("  engaged   | nurture       | sdr_outreach", "  engaged   | sdr_outreach  | sdr_outreach"),),
+    "xeducation-rule-removed": ("xeducation", ("  chat_only:      -10 when `Last Activity` = \"Olark Chat Conversation\"\n", ""),),
+}
+
+
+@pytest.mark.parametrize("case", list(CHANGES))
+def test_example_policy_changes_match_the_interpreter(case, tmp_path):
+    name, *edits = CHANGES[case]
+    old_path = ROOT / "policies" / name / f"{name}.lead"
+    new_path = _copy(tmp_path, name, *edits)
+    old, new = load(old_path), load(new_path)
+    data = ROOT / "policies" / name / "data"
+    got = diff(Side(str(old_path), old), Side(str(new_path), new), data, AS_OF)
+    want = oracle(old, new, data)
+    assert want["moved"], "the change should move some leads"
+    assert_matches(got, want)
+    # a rule whose points changed shows in the rules of a lead it moved, if it fired for that lead
+    if case == "bant-new-rule":
+        assert any("fit.fintech_bonus" in m["rules"] for m in got["moved"])
+    if case == "abm-matrix-relabel":
+        assert all(m["rules"] == [] and list(m["changes"]) == ["play"] for m in got["moved"])
+
+
+def test_same_policy_moves_nothing():
+    path = ROOT / "policies" / "plg" / "plg.lead"
+    p = load(path)
+    got = diff(Side("a", p), Side("b", p), path.parent / "data", AS_OF)
+    assert got["moved_count"] == 0 and got["moved"] == []
+    for e in got["outputs"].values():
+        assert e["changed"] == 0 and all(t["from"] == t["to"] for t in e["transitions"])
+        assert e["before"] == e["after"]
+    assert all(s["before"] == s["after"] for s in got["scores"].values())
+
+
+# ------------------------------------------------------------ edge data --
+
+EDGE_OLD = '''policy edge "edge"
+  version "1"
+
+leads from ref("leads") key lead_id {
+  employees int
+  country   string
+}
+
+score fit {
+  big: +50 when employees > 100
+  us:  +20 when country = "US"
+}
+
+score old_only { one: +1 when country is missing }
+
+bands fit { high >= 50, mid >= 20, low otherwise }
+bands old_only { yes >= 1, no otherwise }
+
+classify tier {
+  a when fit is high
+  otherwise b
+}
+'''
+
+EDGE_NEW = '''policy edge "edge"
+  version "2"
+
+leads from ref("leads") key lead_id {
+  employees int
+  country   string
+}
+
+score fit {
+  big: +50 when employees > 200
+  us:  +25 when country = "US"
+  ca:  +10 when country != "US"
+}
+
+score new_only { one: +1 when employees is missing }
+
+bands fit { high >= 50, mid >= 20, low otherwise }
+
+classify tier {
+  a when fit is high
+  c when fit is mid
+  otherwise b
+}
+
+classify fresh {
+  known when new_only = 0
+  otherwise unknown
+}
+'''
+
+EDGE_CSV = '''lead_id,employees,country
+e01,150,US
+e02,,US
+e03,500,
+e04,250,CA
+e05,,
+e06,0,US
+e07,101,DE
+e08,300,US
+'''
+
+
+@pytest.fixture
+def edge(tmp_path):
+    (tmp_path / "old.lead").write_text(EDGE_OLD)
+    (tmp_path / "new.lead").write_text(EDGE_NEW)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "leads.csv").write_text(EDGE_CSV)
+    return tmp_path
+
+
+def test_missing_values_and_outputs_present_on_one_side(edge):
+    old, new = load(edge / "old.lead"), load(edge / "new.lead")
+    got = diff(Side("old.lead", old), Side("new.lead", new), edge / "data", AS_OF)
+    assert_matches(got, oracle(old, new, edge / "data"))
+    # outputs: NEW's column order, then what only OLD has
+    assert list(got["outputs"]) == ["fit_band", "tier", "fresh", "old_only_band"]
+    fresh = got["outputs"]["fresh"]
+    assert fresh["in"] == ["new"] and fresh["before"] == {} and fresh["changed"] == 0
+    assert {t["from"] for t in fresh["transitions"]} == {None}
+    assert fresh["after"] == {"known": 6, "unknown": 2}
+    gone = got["outputs"]["old_only_band"]
+    assert gone["in"] == ["old"] and gone["after"] == {} and {t["to"] for t in gone["transitions"]} == {None}
+    assert gone["before"] == {"yes": 2, "no": 6}
+    assert got["scores"]["old_only"]["after"] is None and got["scores"]["new_only"]["before"] is None
+    # a label nobody has is listed with 0
+    assert got["outputs"]["tier"]["before"]["b"] + got["outputs"]["tier"]["before"]["a"] == 8
+    assert "c" in got["outputs"]["tier"]["after"] and "c" not in got["outputs"]["tier"]["before"]
+    # hand-checked: e07 (101, DE): old fit 50 high -> a; new fit 0 + ca 10 = 10 low -> b
+    e07 = next(m for m in got["moved"] if m["key"] == "e07")
+    assert e07 == {"key": "e07", "changes": {"fit_band": ["high", "low"], "tier": ["a", "b"]}, "rules": ["fit.big", "fit.ca"]}
+    # e05: everything missing: fit 0 both sides, no rule fires on either side -> not moved
+    assert "e05" not in {m["key"] for m in got["moved"]}
+    # transitions are ordered by old label then new label, in declaration order, absent (null) first
+    order = [(t["from"], t["to"]) for t in got["outputs"]["tier"]["transitions"]]
+    rank_a, rank_b = {"a": 0, "b": 1}, {"a": 0, "c": 1, "b": 2}
+    assert order == sorted(order, key=lambda p: (rank_a[p[0]], rank_b[p[1]]))
+
+
+def test_limit_caps_the_moved_list_not_the_count(edge):
+    old, new = load(edge / "old.lead"), load(edge / "new.lead")
+    full = diff(Side("o", old), Side("n", new), edge / "data", AS_OF)
+    two = diff(Side("o", old), Side("n", new), edge / "data", AS_OF, limit=2)
+    assert two["moved"] == full["moved"][:2] and two["moved_count"] == full["moved_count"] > 2
+
+
+# --------------------------------------------------------------- CLI --
+
+def _run(*args, **kw):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False, **kw)
+
+
+def test_cli_formats(edge, tmp_path):
+    args = ["diff", edge / "old.lead", edge / "new.lead", "--data", edge / "data", "--as-of", "2024-06-01"]
+    res = _run(*args, "--format", "json")
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert got["as_of"] == "2024-06-01T00:00:00Z" and got["old"]["label"] == "edge@1" and got["new"]["label"] == "edge@2"
+    assert_matches(got, oracle(load(edge / "old.lead"), load(edge / "new.lead"), edge / "data"))
+
+    text = _run(*args).stdout
+    assert f"8 leads as of 2024-06-01T00:00:00Z; {got['moved_count']} moved" in text
+    assert "tier: " in text and "fresh: 0 leads changed (only in new)" in text
+    assert "e07  fit_band high → low, tier a → b  [fit.big, fit.ca]" in text
+    assert "fit: mean" in text
+
+    md = tmp_path / "comment.md"
+    res = _run(*args, "--format", "markdown", "--limit", 1, "-o", md)
+    assert res.exit_code == 0 and res.stdout == ""
+    body = md.read_text()
+    assert body.startswith("### leadlang diff")
+    assert f"**{got['moved_count']} of 8 leads moved**" in body
+    assert "| old \\ new |" in body and "<details" in body and "</details>" in body
+    assert f"Moved leads (first 1 of {got['moved_count']}, by key)" in body
+    first = got["moved"][0]
+    assert f"| {first['key']} |" in body
+    assert body.count("| e0") == 1  # --limit 1
+
+
+def test_cli_exit_code_option(edge):
+    base = ["diff", edge / "old.lead", "--data", edge / "data", "--as-of", "2024-06-01", "--exit-code"]
+    assert _run(base[0], base[1], edge / "new.lead", *base[2:]).exit_code == 1
+    assert _run(base[0], base[1], edge / "old.lead", *base[2:]).exit_code == 0
+
+
+def test_cli_bad_input(edge):
+    data = ["--data", edge / "data"]
+    cases = [
+        (["diff", edge / "nope.lead", edge / "new.lead", *data], 2, "no such file"),
+        (["diff", edge / "old.lead", edge / "new.lead", "--data", edge / "missing"], 2, "no such data directory"),
+        (["diff", edge / "old.lead", edge / "new.lead", *data, "--format", "xml"], 2, "xml"),
+        (["diff", edge / "old.lead", edge / "new.lead", *data, "--limit", "-1"], 2, "--limit"),
+    ]
+    (edge / "broken.lead").write_text(EDGE_NEW.replace("employees > 200", "employes > 200"))
+    cases.append((["diff", edge / "old.lead", edge / "broken.lead", *data], 1, "unknown name `employes`"))
+    (edge / "other_key.lead").write_text(EDGE_NEW.replace("key lead_id", "key employees_id"))
+    cases.append((["diff", edge / "old.lead", edge / "other_key.lead", *data], 2, "different columns"))
+    (edge / "more_fields.lead").write_text(EDGE_NEW.replace("  country   string\n", "  country   string\n  budget    int\n"))
+    cases.append((["diff", edge / "old.lead", edge / "more_fields.lead", *data], 2, 'no column "budget"'))
+    for args, code, message in cases:
+        res = _run(*args)
+        assert res.exit_code == code, (args, res.output)
+        assert message in res.stderr, (args, res.stderr)
+        assert "Traceback" not in res.output
+
+
+# --------------------------------------------------------------- git --
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path):
+    r = tmp_path / "repo"
+    (r / "policies" / "shared").mkdir(parents=True)
+    shared = EDGE_NEW.split("score fit")[0].replace('policy edge "edge"\n  version "2"\n', "")
+    (r / "policies" / "shared" / "base.lead").write_text(shared + "let big_size = 200\n")
+    body = 'policy edge "edge"\n  version "2"\n\nuse "shared/base.lead"\n\nscore fit' + EDGE_NEW.split("score fit", 1)[1]
+    (r / "policies" / "edge.lead").write_text(body.replace("employees > 200", "employees > big_size"))
+    (r / "data").mkdir()
+    (r / "data" / "leads.csv").write_text(EDGE_CSV)
+    _git(r, "init", "-q")
+    _git(r, "add", ".")
+    _git(r, "commit", "-qm", "first")
+    # the working tree changes only the used file: HEAD's policy must read HEAD's shared file
+    (r / "policies" / "shared" / "base.lead").write_text(shared + "let big_size = 100\n")
+    return r
+
+
+def test_git_revision_reads_the_policy_and_its_uses_at_that_revision(repo, tmp_path, monkeypatch):
+    committed = tmp_path / "committed"
+    (committed / "shared").mkdir(parents=True)
+    for rel in ("edge.lead", "shared/base.lead"):
+        (committed / rel).write_text(_git(repo, "show", f"HEAD:policies/{rel}"))
+    old, new = load(committed / "edge.lead"), load(repo / "policies" / "edge.lead")
+    want = oracle(old, new, repo / "data")
+    assert want["moved"]  # big_size 200 -> 100 moves e01 (150 employees)
+
+    monkeypatch.chdir(repo)
+    res = _run("diff", "HEAD:policies/edge.lead", "policies/edge.lead", "--data", "data", "--as-of", "2024-06-01", "--format", "json")
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert got["old"]["policy"] == "HEAD:policies/edge.lead"
+    assert_matches(got, want)
+
+    # from a subdirectory: ./ paths are relative to the cwd, others to the repository's root, as in `git show`
+    monkeypatch.chdir(repo / "policies")
+    for spec in ("HEAD:./edge.lead", "HEAD:policies/edge.lead"):
+        res = _run("diff", spec, "edge.lead", "--data", "../data", "--as-of", "2024-06-01", "--format", "json")
+        assert res.exit_code == 0, res.output
+        assert_matches(json.loads(res.stdout), want)
+    res = _run("diff", "HEAD:edge.lead", "edge.lead", "--data", "../data")
+    assert res.exit_code == 2 and "HEAD:edge.lead" in res.stderr and "HEAD:./edge.lead" in res.stderr
+
+
+def test_git_errors(repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    args = ["--data", "data", "--as-of", "2024-06-01"]
+    res = _run("diff", "nope:policies/edge.lead", "policies/edge.lead", *args)
+    assert res.exit_code == 2 and "nope:policies/edge.lead" in res.stderr and "nope" in res.stderr
+    # a revision whose policy does not check: exit 1, the diagnostic names REV:path and quotes its line
+    (repo / "policies" / "edge.lead").write_text((repo / "policies" / "edge.lead").read_text().replace("employees > big_size", "employes > big_size"))
+    _git(repo, "commit", "-qam", "broken")
+    res = _run("diff", "HEAD:policies/edge.lead", "HEAD~1:policies/edge.lead", *args)
+    assert res.exit_code == 1
+    assert "HEAD:policies/edge.lead:" in res.stderr and "unknown name `employes`" in res.stderr
+    assert "big: +50 when employes > big_size" in res.stderr  # the source line is shown
+    assert "leadlang-diff-" not in res.stderr  # no temporary path leaks
+
+
+def test_git_outside_a_repository(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = _run("diff", "HEAD:x.lead", "HEAD:y.lead", "--data", ".")
+    assert res.exit_code == 2 and "not in a git repository" in res.stderr
