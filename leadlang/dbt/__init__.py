@@ -135,9 +135,3 @@ def init_project(directory: Path) -> list[Path]:
 
     return init(directory)
 
-
-def dbt_relation(rel, tables: dict[str, str] | None = None) -> str:
-    """`ref('x')` or `source('a', 'b')`: the dbt relation a declared relation reads."""
-    from leadlang.dbt.models import jinja_call
-
-    return jinja_call(*target(rel, tables or {}))

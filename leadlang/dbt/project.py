@@ -52,6 +52,7 @@ def init(directory: Path) -> list[Path]:
             {
                 "name": name, "version": "1.0.0", "config-version": 2, "profile": name,
                 "model-paths": ["models"], "seed-paths": ["seeds"], "clean-targets": ["target", "logs"],
+                "models": {name: {"leadlang": {"+materialized": "table"}}},
                 "vars": {"leadlang_as_of": AS_OF},
                 "flags": {"send_anonymous_usage_stats": False},
                 # stands in for the ingestion tool that loads source tables in a real warehouse

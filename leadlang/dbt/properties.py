@@ -67,7 +67,7 @@ def score_model(policy: Policy, d: Dialect, name: str) -> dict:
     return {
         "name": name,
         "description": f"{policy.title}: leads scored by leadlang policy {policy.label}, one row per lead.",
-        "config": {"materialized": "table", "contract": {"enforced": True}, "tags": ["leadlang"]},
+        "config": {"contract": {"enforced": True}, "tags": ["leadlang"]},
         "columns": columns,
     }
 
@@ -79,7 +79,7 @@ def explain_model(policy: Policy, d: Dialect, name: str) -> dict:
     return {
         "name": name + EXPLAIN_SUFFIX,
         "description": f"Why each lead scored as it did under leadlang policy {policy.label}: the fired rules with their points, the true criteria members and the true disqualify gates.",
-        "config": {"materialized": "table", "contract": {"enforced": True}, "tags": ["leadlang"]},
+        "config": {"contract": {"enforced": True}, "tags": ["leadlang"]},
         "columns": [
             _column(policy.key, text, "the lead's key", key_test),
             _column("component", text, "the score, criteria, or `disqualify`", ["not_null"]),

@@ -82,7 +82,8 @@ def asserted(policy: Policy, test: A.Test) -> tuple[list[str], bool]:
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:80] or "test"
+    """A unit test name from a test block's: dbt names tables after it, and PostgreSQL allows 63 bytes."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower())[:40].strip("_") or "test"
 
 
 def unit_tests(policy: Policy, tables: dict[str, str], model: str) -> list[dict]:
