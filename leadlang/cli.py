@@ -238,12 +238,12 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None) -> None:
 @click.option("--sources", is_flag=True, help="Write OUT/sources.yml declaring the source() tables the dbt project does not declare (never overwrites).")
 def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bool) -> None:
     """Write dbt models, properties YAML, data tests and unit tests for POLICIES into OUT."""
-    from leadlang.dbt import TestsFail, generate
+    from leadlang.dbt import FailingTests, generate
 
     checked = [_load(p) for p in policies]
     try:
         result = generate(checked, out, dialect, dict(tables), sources)
-    except TestsFail as err:
+    except FailingTests as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
     except DataError as err:

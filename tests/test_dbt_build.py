@@ -12,12 +12,15 @@ Without dbt-core and dbt-duckdb these tests skip; with CI=true they fail instead
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import os
 import re
 import shutil
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -46,6 +49,22 @@ def _dbt_runner():
     return dbtRunner
 
 
+@contextlib.contextmanager
+def _in(directory: Path):
+    """Run dbt from `directory`, and take back what it changes in the process: the working
+    directory, the root logger's handlers, the warning filters."""
+    root = logging.getLogger()
+    handlers, level, cwd = root.handlers[:], root.level, os.getcwd()
+    with warnings.catch_warnings():
+        os.chdir(directory)
+        try:
+            yield
+        finally:
+            os.chdir(cwd)
+            root.handlers[:] = handlers
+            root.setLevel(level)
+
+
 def _no_empty_strings(rows: list[dict]) -> list[dict]:
     """A CSV seed cannot tell an empty string from a missing value, and dbt's CSV reader (agate,
     used by dbt-postgres) reads a string of only spaces or line breaks as missing: both sides get
@@ -64,14 +83,15 @@ class Case:
     unit_tests: bool
 
 
-def _seed(project: Path, policy, model: str, leads, accounts, events) -> list[dict]:
-    """Write the rows as seeds named `<model>__<relation>`; the models read them through --table."""
+def _seed(project: Path, policy, model: str, leads, accounts, events, dialect: str = "duckdb") -> tuple[dict, list[dict]]:
+    """Write the rows as seeds named `<model>__<relation>`: the `--table` mapping that makes the
+    models read them, and their `seeds:` entries (`column_types` in the dialect's types)."""
     mapping, seeds = {}, {}
     for t in tables_for(policy, leads, accounts, events):
         seed = f"{model}__{re.sub(r'[^a-z0-9]+', '_', t.name.lower()).strip('_')}"
         mapping[t.name] = seeds[t.name] = seed
         write_rows(t.rows, t.columns, project / "seeds" / f"{seed}.csv")
-    return mapping, seed_properties(policy, "duckdb", seeds)
+    return mapping, seed_properties(policy, dialect, seeds)
 
 
 def _cases(project: Path) -> list[Case]:
@@ -114,14 +134,10 @@ def build(tmp_path_factory):
         write_policy(case.policy, project / "models" / "corpus", "duckdb", mapping, case.model, case.unit_tests)
     (project / "seeds" / "corpus.yml").write_text(dump([], {"version": 2, "seeds": seed_entries}), encoding="utf-8")
 
-    cwd = os.getcwd()
-    os.chdir(project)  # as `cd demo && dbt build`: the profile's database file and the hook's data are relative
-    try:
+    with _in(project):  # as `cd demo && dbt build`: the profile's database file and the hook's data are relative
         t0 = time.perf_counter()
         result = runner().invoke(["build", "--vars", f"{{leadlang_as_of: '{AS_OF_TEXT}'}}", "--threads", "4", "--quiet", "--no-write-json", "--no-partial-parse"])
         seconds = time.perf_counter() - t0
-    finally:
-        os.chdir(cwd)
     assert result.exception is None, f"dbt build raised: {result.exception}"
     failed = [f"{r.node.unique_id}: {r.status}: {r.message}" for r in result.result if str(r.status) not in ("success", "pass")]
     assert result.success and not failed, "dbt build failed:\n" + "\n".join(failed[:20])
@@ -193,8 +209,8 @@ def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine)
                           {k: _no_empty_strings(v) for k, v in events.items()}, AS_OF, False))
     seed_entries = []
     for case in cases:
-        mapping, entries = _seed(project, case.policy, case.model, case.leads, case.accounts, case.events)
-        seed_entries += [{**e, "config": {**e["config"], "column_types": {c: t for c, t in e["config"]["column_types"].items()}}} for e in entries]
+        mapping, entries = _seed(project, case.policy, case.model, case.leads, case.accounts, case.events, "postgres")
+        seed_entries += entries
         write_policy(case.policy, project / "models", "postgres", mapping, case.model, case.unit_tests)
     schema = "dbt_leadlang"
     uri = postgres_engine._server.get_uri(postgres_engine.DATABASE)
@@ -207,10 +223,10 @@ def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine)
     (project / "profiles.yml").write_text(dump([], {"leadlang_pg": {"target": "dev", "outputs": {"dev": {
         "type": "postgres", "host": socket_dir, "port": 5432, "user": "postgres", "password": "",
         "dbname": postgres_engine.DATABASE, "schema": schema, "threads": 4}}}}), encoding="utf-8")
-    t0 = time.perf_counter()
-    result = runner().invoke(["build", "--project-dir", str(project), "--profiles-dir", str(project),
-                              "--vars", f"{{leadlang_as_of: '{AS_OF_TEXT}'}}", "--quiet", "--no-write-json", "--no-partial-parse"])
-    seconds = time.perf_counter() - t0
+    with _in(project):
+        t0 = time.perf_counter()
+        result = runner().invoke(["build", "--vars", f"{{leadlang_as_of: '{AS_OF_TEXT}'}}", "--quiet", "--no-write-json", "--no-partial-parse"])
+        seconds = time.perf_counter() - t0
     assert result.exception is None, f"dbt build raised: {result.exception}"
     failed = [f"{r.node.unique_id}: {r.status}: {r.message}" for r in result.result if str(r.status) not in ("success", "pass")]
     assert result.success and not failed, "dbt build failed:\n" + "\n".join(failed[:20])

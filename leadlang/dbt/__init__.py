@@ -18,11 +18,11 @@ import yaml
 from leadlang.check.policy import Policy
 from leadlang.dbt.models import AS_OF_VAR, EXPLAIN_SUFFIX, model_sql, target
 from leadlang.dbt.properties import dump, explain_model, header, relation_columns, score_model, seed_properties, sources_stub
-from leadlang.dbt.unit_tests import TestsFail, unit_tests
+from leadlang.dbt.unit_tests import FailingTests, unit_tests
 from leadlang.diagnostics import DataError
 from leadlang.sql import DIALECTS
 
-__all__ = ["AS_OF_VAR", "Generated", "TestsFail", "generate", "init_project", "relation_columns", "seed_properties", "write_policy"]
+__all__ = ["AS_OF_VAR", "Generated", "FailingTests", "generate", "init_project", "relation_columns", "seed_properties", "write_policy"]
 
 SOURCES_FILE = "sources.yml"
 

@@ -23,7 +23,7 @@ from leadlang.syntax import ast as A
 DEFAULT_AS_OF = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
 
-class TestsFail(Exception):
+class FailingTests(Exception):
     """A test block fails on the interpreter: its unit test would assert a wrong outcome."""
 
 
@@ -113,12 +113,11 @@ def unit_tests(policy: Policy, tables: dict[str, str], model: str) -> list[dict]
             ]
         given += by_relation.values()
         columns, explain = asserted(policy, test)
-        name = slug(test.name)
-        n = 1
-        while name in names:
+        name, n = slug(test.name), 1
+        while name in names or name + EXPLAIN_SUFFIX in names:
             n += 1
             name = f"{slug(test.name)}_{n}"
-        names.add(name)
+        names |= {name, name + EXPLAIN_SUFFIX}
         where = f"{test.span.file}:{test.span.line}" if test.span.file else f"line {test.span.line}"
         common = {"overrides": {"vars": {AS_OF_VAR: yaml_value(as_of)}}, "given": given}
         rows = [{policy.key: r[policy.key], **{c: yaml_value(r[c]) for c in columns}} for r in result.rows]
@@ -140,7 +139,7 @@ def unit_tests(policy: Policy, tables: dict[str, str], model: str) -> list[dict]
                 "expect": {"rows": why},
             })
     if failing:
-        raise TestsFail(f"{policy.path}: test{'s' if len(failing) > 1 else ''} " + ", ".join(f'"{t}"' for t in failing)
+        raise FailingTests(f"{policy.path}: test{'s' if len(failing) > 1 else ''} " + ", ".join(f'"{t}"' for t in failing)
                         + " fail on the interpreter, so no unit test can expect their outcome; `leadlang test` shows why")
     return out
 
