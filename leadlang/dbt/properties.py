@@ -3,6 +3,8 @@ a `sources.yml` stub, and seed `column_types` for projects that load data as see
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from leadlang.check.policy import Policy
@@ -105,18 +107,18 @@ def sources_stub(policies: list[Policy], dialect: str, tables: dict[str, str], d
                     cols.append({"name": c, "data_type": d.type_name(k), "quote": True})
     if not found:
         return None
-    return {
-        "version": 2,
-        "sources": [
-            {
-                "name": source,
-                "description": "Declared by leadlang from the policies' source() relations: set `schema` (and `database`) to where these tables live.",
-                "schema": source,
-                "tables": [{"name": table, "columns": cols} for table, cols in tbls.items()],
-            }
-            for source, tbls in found.items()
-        ],
-    }
+    sources = []
+    for source, tbls in found.items():
+        entry = {
+            "name": source,
+            "description": "Declared by leadlang from the policies' source() relations: set `schema` (and `database`) to where these tables live.",
+            "schema": source,
+            "tables": [{"name": table, "columns": cols} for table, cols in tbls.items()],
+        }
+        if not all(re.fullmatch(r"[a-z_][a-z0-9_]*", n) for n in [source, *tbls]):
+            entry["quoting"] = {"schema": True, "identifier": True}  # names that are not plain identifiers
+        sources.append(entry)
+    return {"version": 2, "sources": sources}
 
 
 def relation_columns(policy: Policy) -> dict:
