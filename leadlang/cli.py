@@ -361,6 +361,46 @@ def backtest(policy: Path, challenger: Path | None, data: Path, outcomes: Path, 
         click.echo(f"report -> {report}", err=True)
 
 
+@main.command("dbt")
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The models directory, e.g. models/leadlang.")
+@click.option("--dialect", default="duckdb", show_default=True, type=click.Choice(["duckdb", "postgres", "snowflake", "bigquery", "spark"]))
+@click.option("--table", "tables", multiple=True, type=TableMap(), help="Read a declared relation from another: NAME=x is ref('x'), NAME=a.b is source('a', 'b') (repeatable).")
+@click.option("--sources", is_flag=True, help="Write OUT/sources.yml declaring the source() tables the dbt project does not declare (never overwrites).")
+def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bool) -> None:
+    """Write dbt models, properties YAML, data tests and unit tests for POLICIES into OUT."""
+    from leadlang.dbt import FailingTests, generate
+
+    checked = [_load(p) for p in policies]
+    try:
+        result = generate(checked, out, dialect, dict(tables), sources)
+    except FailingTests as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    except DataError as err:
+        _fail(err)
+    for name, files in result.files.items():
+        n = result.unit_tests[name]
+        click.echo(f"{name}: {', '.join(str(f) for f in files)} ({n} unit test{'s' if n != 1 else ''})")
+    if result.sources:
+        click.echo(f"sources: {result.sources} (a stub: set each source's schema)")
+    if result.kept:
+        click.echo(f"warning: {result.kept} exists and is kept; declare the policies' source() tables there", err=True)
+
+
+@main.command()
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create a ready project in DIRECTORY: example policy, sample data, dbt on DuckDB, pre-commit."""
+    from leadlang.dbt import init_project
+
+    try:
+        written = init_project(directory)
+    except DataError as err:
+        _fail(err)
+    click.echo(f"created {len(written)} files in {directory}; next: cd {directory} && dbt build")
+
+
 def run() -> None:
     """The console script: `main`, quiet when a pipe's reader stops early (`| head`)."""
     try:

@@ -75,6 +75,18 @@ def assert_agree(engine, policy, leads, accounts, events, as_of=AS_OF):
     tables = tables_for(policy, leads, accounts, events)
     mapping = catalog_safe(engine, tables)
     got = engine.run(to_sql(policy, engine.name, as_of, mapping), tables)
+    why = engine.run(to_sql(policy, engine.name, as_of, mapping, what="explain"), tables)
+    assert_same_result(policy, oracle, got, why, engine.name)
+
+
+def assert_same_result(policy, oracle, got, why, name: str, ordered: bool = True):
+    """The interpreter's `oracle` result vs an engine's scored rows `got` and explanation rows `why`.
+
+    `ordered=False` for a stored table (dbt's), whose rows come back in no particular order: the
+    rows are then matched by key and the explanation rows compared as sets."""
+    if not ordered:
+        position = {r[policy.key]: i for i, r in enumerate(oracle.rows)}
+        got = sorted(got, key=lambda r: position.get(r[policy.key], len(position)))
     assert [r[policy.key] for r in got] == [r[policy.key] for r in oracle.rows], "keys differ or are out of order"
     exact = {o.name for o in policy.outputs if o.role in ("score", "criteria_met", "band", "classification", "reason")}
     problems = []
@@ -82,11 +94,13 @@ def assert_agree(engine, policy, leads, accounts, events, as_of=AS_OF):
         assert list(row) == list(want), "output columns differ"
         for column, value in want.items():
             if not same(value, row[column], column in exact):
-                problems.append(f"{want[policy.key]!r} {column}: interpreter {value!r}, {engine.name} {row[column]!r}")
+                problems.append(f"{want[policy.key]!r} {column}: interpreter {value!r}, {name} {row[column]!r}")
     assert not problems, f"{len(problems)} cells differ, e.g.\n" + "\n".join(problems[:8])
-    why = engine.run(to_sql(policy, engine.name, as_of, mapping, what="explain"), tables)
     flat = [(r[policy.key], r["component"], r["kind"], r["rule"], None if r["points"] is None else Decimal(str(r["points"]))) for r in why]
-    assert flat == [(r[policy.key], r["component"], r["kind"], r["rule"], r["points"]) for r in oracle.explain]
+    want = [(r[policy.key], r["component"], r["kind"], r["rule"], r["points"]) for r in oracle.explain]
+    if not ordered:
+        flat, want = sorted(flat, key=repr), sorted(want, key=repr)
+    assert flat == want
 
 
 def _id(path: Path) -> str:

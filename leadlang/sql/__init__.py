@@ -19,7 +19,7 @@ from leadlang.check.policy import Policy
 from leadlang.sql.compiler import Compiler, Plan
 from leadlang.sql.dialects import DIALECTS, Dialect
 
-__all__ = ["DIALECTS", "Dialect", "plan", "to_sql"]
+__all__ = ["DIALECTS", "Dialect", "plan", "render", "to_sql"]
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -58,17 +58,25 @@ def _env() -> jinja2.Environment:
     )
 
 
-def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None) -> Plan:
-    """The pieces of SQL a policy compiles to (see `compiler.py`)."""
-    return Compiler(policy, DIALECTS[dialect], as_of, tables or {}).plan()
+def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, **hooks) -> Plan:
+    """The pieces of SQL a policy compiles to (see `compiler.py`).
+
+    `hooks` are for generators that wrap the SQL (dbt): `relation_sql(Relation) -> text` writes
+    each declared relation, `as_of_sql` is the as-of expression, both used verbatim.
+    """
+    return Compiler(policy, DIALECTS[dialect], as_of, tables or {}, **hooks).plan()
 
 
 def to_sql(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, what: str = "score") -> str:
     """One statement: `what` is `score` (one row per lead) or `explain` (the fired rules)."""
+    return render(plan(policy, dialect, as_of, tables), what)
+
+
+def render(p: Plan, what: str = "score") -> str:
+    """The statement of a plan: `what` is `score` or `explain`."""
     from leadlang import __version__
 
-    p = plan(policy, dialect, as_of, tables)
-    d = p.dialect
+    policy, d = p.policy, p.dialect
     template = _env().select_template([f"{d.name}/{what}.sql.j2", f"base/{what}.sql.j2"])
     last = d.ident(f"__step{len(p.layers)}" if p.layers else "__base")
     return template.render(plan=p, d=d, q=d.ident, policy=policy, last=last, version=__version__, what="" if what == "score" else what)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Callable
 
 from leadlang.check.policy import Policy
 from leadlang.sql.dialects import Dialect
@@ -51,11 +52,14 @@ class Plan:
 
 
 class Compiler:
-    def __init__(self, policy: Policy, dialect: Dialect, as_of: dt.datetime | None, tables: dict[str, str]):
+    def __init__(self, policy: Policy, dialect: Dialect, as_of: dt.datetime | None, tables: dict[str, str],
+                 relation_sql: Callable[[A.Relation], str] | None = None, as_of_sql: str | None = None):
         self.p = policy
         self.d = dialect
         self.as_of = as_of
         self.tables = tables
+        self.relation_sql = relation_sql  # hooks for generators that wrap the SQL (dbt's ref(), var())
+        self.as_of_sql = as_of_sql
         self.aggregates: dict[A.Aggregate, str] = {}  # structurally equal aggregates share a column
         self.depth: dict[str, int] = {}  # column -> layer
         self.columns: dict[int, list[tuple[str, str]]] = {}
@@ -90,6 +94,8 @@ class Compiler:
         mapped = self.tables.get(name)
         if mapped is not None:
             return ".".join(self.q(part) for part in mapped.split("."))
+        if self.relation_sql is not None:
+            return self.relation_sql(rel)
         return self.d.relation(rel.parts)
 
     def put(self, column: str, sql: str, reads: list[str]) -> None:
@@ -124,6 +130,8 @@ class Compiler:
             base.append((self.col(column), f"COALESCE({ref}, 0)" if empty else ref))
         as_of = d.timestamp_literal(self.as_of) if self.as_of is not None else d.current_timestamp()
         params = [(AS_OF, as_of if self.as_of is not None else d.cast(as_of, "timestamp"))]
+        if self.as_of_sql is not None:
+            params = [(AS_OF, self.as_of_sql)]
         layers = [self.columns[level] for level in sorted(self.columns)]
         outputs = self.outputs()
         return Plan(

@@ -57,10 +57,13 @@ class Dialect:
         text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
         return f"CAST({self.string_literal(text)} AS {self.timestamp})"
 
+    def type_name(self, kind: str) -> str:
+        """The SQL type of a leadlang value kind (string, int, number, bool, date, timestamp, double)."""
+        return {"string": self.string, "int": self.bigint, "number": self.numeric, "bool": "BOOLEAN",
+                "date": "DATE", "timestamp": self.timestamp, "double": self.double}[kind]
+
     def cast(self, sql: str, kind: str) -> str:
-        target = {"string": self.string, "int": self.bigint, "number": self.numeric, "bool": "BOOLEAN",
-                  "date": "DATE", "timestamp": self.timestamp, "double": self.double}[kind]
-        return f"CAST({sql} AS {target})"
+        return f"CAST({sql} AS {self.type_name(kind)})"
 
     # --------------------------------------------------------------- time --
     def epoch(self, ts: str) -> str:

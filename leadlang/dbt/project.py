@@ -1,0 +1,171 @@
+"""`leadlang init`: a ready project — the example policy, its sample data, dbt on DuckDB, pre-commit.
+
+The project builds offline with `dbt build` run from its directory: `profiles.yml` sits in the
+project and points dbt-duckdb at a local database file. The leads and product events are seeds
+(typed by the policy's declarations); the marketing events stand for a table an ingestion tool
+loads, so they are a dbt source, loaded by an `on-run-start` hook from `data/`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from leadlang.dbt.models import relation_name
+from leadlang.dbt.properties import dump, relation_columns, seed_properties
+from leadlang.diagnostics import DataError
+from leadlang.sql import DIALECTS
+
+DEMO = Path(__file__).parent / "demo"
+POLICY = "policies/plg.lead"
+MODELS = "models/leadlang"
+AS_OF = "2024-06-01T00:00:00Z"  # the sample data's as-of time
+
+
+def _name(directory: Path) -> str:
+    name = re.sub(r"[^a-z0-9_]+", "_", directory.resolve().name.lower()).strip("_")
+    return name if re.match(r"[a-z_]", name or "0") else f"leadlang_{name or 'project'}"
+
+
+def init(directory: Path) -> list[Path]:
+    from leadlang.check import check_module
+    from leadlang.dbt import generate
+    from leadlang.syntax import parse
+
+    name = _name(directory)
+    text = (DEMO / POLICY).read_text(encoding="utf-8")
+    policy = check_module(parse(text, POLICY), {POLICY: text})
+    d = DIALECTS["duckdb"]
+    seeds, loads = {}, []
+    for rel, columns in relation_columns(policy).items():
+        if rel.kind == "ref":
+            seeds[relation_name(rel)] = rel.parts[0]
+            continue
+        schema, table = (d.ident(p) for p in rel.parts)
+        types = ", ".join(f"{d.string_literal(c)}: {d.string_literal(d.type_name(k))}" for c, k in columns)
+        csv = d.string_literal("data/" + "/".join(rel.parts) + ".csv")
+        loads += [f"CREATE SCHEMA IF NOT EXISTS {schema}",
+                  f"CREATE OR REPLACE TABLE {schema}.{table} AS SELECT * FROM read_csv({csv}, header = true, auto_detect = false, columns = {{{types}}})"]
+    files = {
+        "dbt_project.yml": dump(
+            [f"The dbt project of {name}: leadlang policies in policies/, their models in {MODELS}/ (`leadlang dbt`)."],
+            {
+                "name": name, "version": "1.0.0", "config-version": 2, "profile": name,
+                "model-paths": ["models"], "seed-paths": ["seeds"], "clean-targets": ["target", "logs"],
+                "models": {name: {"leadlang": {"+materialized": "table"}}},
+                "vars": {"leadlang_as_of": AS_OF},
+                "flags": {"send_anonymous_usage_stats": False},
+                # stands in for the ingestion tool that loads source tables in a real warehouse
+                "on-run-start": loads,
+            },
+        ),
+        "profiles.yml": dump(
+            ["dbt-duckdb on a local file: `dbt build` needs no server and no network."],
+            {name: {"target": "dev", "outputs": {"dev": {"type": "duckdb", "path": f"{name}.duckdb", "threads": 1, "settings": {"TimeZone": "UTC"}}}}},
+        ),
+        "seeds/seeds.yml": dump(["Column types from the policy's declarations: no value is left to type inference."],
+                                {"version": 2, "seeds": seed_properties(policy, "duckdb", seeds)}),
+        ".pre-commit-config.yaml": _PRE_COMMIT.format(models=MODELS),
+        ".gitignore": "target/\nlogs/\ndbt_packages/\n*.duckdb\n*.duckdb.wal\n",
+        "README.md": _README.format(name=name, models=MODELS, policy=POLICY, as_of=AS_OF),
+    }
+    copies = [POLICY, *(f"seeds/{s}.csv" for s in seeds.values())]
+    copies += ["data/" + "/".join(rel.parts) + ".csv" for rel in relation_columns(policy) if rel.kind == "source"]
+    clash = [p for p in [*files, *copies, MODELS] if (directory / p).exists()]
+    if clash:
+        raise DataError(f"{directory}: {clash[0]} already exists; `leadlang init` never overwrites, choose a new directory")
+    written = []
+    try:
+        for rel_path, body in files.items():
+            written.append(_put(directory / rel_path, body.encode("utf-8")))
+        for rel_path in copies:
+            written.append(_put(directory / rel_path, (DEMO / rel_path).read_bytes()))
+    except OSError as err:
+        raise DataError(f"{directory}: cannot write the project: {err.strerror}") from None
+    policy.path = POLICY
+    result = generate([policy], directory / MODELS, "duckdb", sources=True)
+    written += result.files[policy.name] + ([result.sources] if result.sources else [])
+    return written
+
+
+def _put(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+_PRE_COMMIT = """\
+# pre-commit hooks for leadlang policies (https://pre-commit.com): `pre-commit install` once.
+repos:
+  - repo: local
+    hooks:
+      - id: leadlang-check
+        name: leadlang check
+        entry: leadlang check
+        language: system
+        files: \\.lead$
+      - id: leadlang-test
+        name: leadlang test
+        entry: leadlang test
+        language: system
+        files: \\.lead$
+      - id: leadlang-dbt
+        name: leadlang dbt (the models match the policies)
+        entry: leadlang dbt --out {models}
+        language: system
+        files: \\.lead$
+"""
+
+_README = """\
+# {name}
+
+A lead qualification project: the policy in `{policy}` (leadlang) is scored in
+the warehouse by dbt. It is the product-led example of leadlang — fit and
+engagement scores, disqualifiers, UCC criteria and the fit × engagement
+matrix — with 300 sample leads.
+
+```sh
+pip install leadlang dbt-core dbt-duckdb
+dbt build              # seeds, models, data tests and unit tests, offline
+```
+
+`dbt build` runs from this directory: `profiles.yml` here points dbt-duckdb at
+`{name}.duckdb`, a local file. It builds:
+
+| model | what |
+| --- | --- |
+| `plg` | one row per lead: scores, bands, criteria, the segment, the stage and the routing |
+| `plg_explain` | why: every fired rule with its points, every true criteria member and gate |
+
+and runs the contract, the data tests and one unit test per `test` block of
+the policy (see `{models}/plg.yml`).
+
+## Layout
+
+| path | what |
+| --- | --- |
+| `{policy}` | the policy; edit it, then regenerate the models |
+| `{models}/` | generated by `leadlang dbt`: never edit by hand |
+| `seeds/` | leads and product events, typed by `seeds/seeds.yml` |
+| `data/hubspot/engagements.csv` | marketing events: a dbt source, loaded by the `on-run-start` hook of `dbt_project.yml` as an ingestion tool would |
+| `.pre-commit-config.yaml` | checks, tests and regenerates the models on commit |
+
+## Changing the policy
+
+```sh
+leadlang check {policy}
+leadlang test {policy}
+leadlang dbt {policy} --out {models}
+dbt build
+```
+
+## As-of time
+
+The models score as of the dbt var `leadlang_as_of`; `dbt_project.yml` sets it
+to `{as_of}`, the time the sample data was made for. Remove it to score as of
+each run's current time, or pass another one:
+
+```sh
+dbt build --vars '{{leadlang_as_of: "2024-05-01T00:00:00Z"}}'
+```
+"""
