@@ -56,7 +56,8 @@ def _regions(comments: list[Comment], chunks: list[Chunk], last_line: int) -> li
 
 def layout(text: str, chunks: list[Chunk], comments: list[Comment], width: int) -> str:
     src = text.split("\n")
-    regions = _regions(comments, chunks, len(src))
+    last_line = max((n for n, line in enumerate(src, 1) if line.strip()), default=1)
+    regions = _regions(comments, chunks, last_line)
 
     def in_region(line: int) -> bool:
         return any(a <= line <= b for a, b in regions)
@@ -108,7 +109,8 @@ def layout(text: str, chunks: list[Chunk], comments: list[Comment], width: int) 
                 put_blank(blank_before(c.line))
                 out.append((" " * (len(src[el.first - 1]) - len(src[el.first - 1].lstrip())) + c.text, None))
                 prev_opens = False
-            put_blank(blank_before(el.first))
+            top_level = not src[el.first - 1][:1].isspace()
+            put_blank(top_level or blank_before(el.first))
             out.append((el.text, "verbatim"))
             prev_last, prev_opens = el.last, False
             continue

@@ -155,33 +155,38 @@ class Renderer:
             return Cat(["(", Align(doc), ")"])
         return doc
 
-    def flatten(self, e) -> list:
+    def spine(self, e) -> list[tuple[str | None, object]]:
+        """`a and b or c` as [(None, a), ("and", b), ("or", c)]: the chain down its left side.
+
+        Going left, `and` may sit under `or` without parentheses (it binds
+        tighter), so one chain can hold both and still read top to bottom.
+        """
         if isinstance(e, A.Binary) and e.op in ("and", "or"):
             left = e.left
-            if isinstance(left, A.Binary) and left.op == e.op and not self.parenthesised(left):
-                return self.flatten(left) + [e.right]
-            return [left, e.right]
-        return [e]
+            if isinstance(left, A.Binary) and _LEVEL.get(left.op, 0) in (1, 2) and _LEVEL[left.op] >= _LEVEL[e.op] and not self.parenthesised(left):
+                return self.spine(left) + [(e.op, e.right)]
+            return [(None, left), (e.op, e.right)]
+        return [(None, e)]
 
     def chain(self, e, top: bool = True) -> tuple[object, Chain | None]:
-        """A condition, with its top-level `and`/`or` chain breakable before each operator.
+        """A condition, with its `and`/`or` chain breakable before each operator.
 
         The top-level chain keeps the author's choice to break it (a newline
         between two operands); a nested one breaks only when the line is full.
         """
         if not (isinstance(e, A.Binary) and e.op in ("and", "or")):
             return self.expr(e), None
-        operands = self.flatten(e)
-        need = _LEVEL[e.op]
+        operands = self.spine(e)
         parts: list = []
         slots: list[Cat] = []
-        for i, operand in enumerate(operands):
-            if i:
-                parts += [Line(), e.op, " "]
-            parts.append(self.sub(operand, need if i == 0 else need + 1))
+        for i, (op, operand) in enumerate(operands):
+            if op is None:
+                parts.append(self.sub(operand, _LEVEL[operands[1][0]]))
+            else:
+                parts += [Line(), op, " ", self.sub(operand, _LEVEL[op] + 1)]
             slots.append(Cat())
             parts.append(slots[-1])
-        lines = [(o.span.line, o.span.end_line) for o in operands]
+        lines = [(o.span.line, o.span.end_line) for _, o in operands]
         broken = top and any(a[1] < b[0] for a, b in zip(lines, lines[1:]))
         group = Group(Cat(parts), brk=broken)
         return Align(group), Chain(group, lines, slots)
