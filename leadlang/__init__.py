@@ -5,6 +5,7 @@
     evaluate(policy, ...)        Policy + rows -> scored rows  (leadlang.interpret)
     run_tests(policy)            the policy's `test` blocks    (leadlang.testing)
     to_sql(policy, dialect)      Policy -> one SQL statement   (leadlang.sql)
+    format_source(text)          text -> canonical text        (leadlang.fmt)
 """
 
 __version__ = "0.1.0"
@@ -16,6 +17,7 @@ _PUBLIC = {
     "Policy": "leadlang.check", "check_module": "leadlang.check", "load": "leadlang.check",
     "evaluate": "leadlang.interpret", "parse": "leadlang.syntax", "parse_file": "leadlang.syntax",
     "run_tests": "leadlang.testing", "to_sql": "leadlang.sql",
+    "format_source": "leadlang.fmt",
 }
 __all__ = sorted(_PUBLIC)
 
