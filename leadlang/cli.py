@@ -271,7 +271,9 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
             if not check:
                 Path(path).write_bytes(result.after.encode("utf-8"))
             click.echo(f"{'would reformat' if check else 'reformatted'} {path}", err=True)
-    files = lambda n: f"{n} file{'s' if n != 1 else ''}"  # noqa: E731
+    def files(n: int) -> str:
+        return f"{n} file{'s' if n != 1 else ''}"
+
     summary = [f"{files(changed)} {'would be reformatted' if check or show_diff else 'reformatted'}"] if changed else []
     summary += [f"{files(unchanged)} {'already formatted' if check or show_diff else 'left unchanged'}"] if unchanged else []
     summary += [f"{files(broken)} with errors, not formatted"] if broken else []

@@ -312,7 +312,7 @@ def test_not_utf8_is_a_diagnostic(tmp_path):
 
 
 def test_a_formatter_bug_leaves_the_file_alone_and_exits_2(tmp_path, monkeypatch):
-    import leadlang.fmt as fmt
+    from leadlang import fmt
 
     f = tmp_path / "p.lead"
     f.write_text(UGLY)

@@ -37,7 +37,7 @@ def format_source(text: str, path: str = "<string>", width: int = WIDTH) -> str:
     result = _format(text, path, width)
     try:
         same_tree = parse(result, path) == parse(text, path)
-    except Exception as err:  # noqa: BLE001 - any failure to re-read is the formatter's fault
+    except Exception as err:  # any failure to re-read is the formatter's fault
         raise FormatterBug(f"{path}: the formatted text does not parse: {err}") from err
     if not same_tree:
         raise FormatterBug(f"{path}: formatting would change the policy's meaning")

@@ -77,9 +77,7 @@ def _fits(next_cmd, rest: list, width: int, must_be_flat: bool) -> bool:
         ind, mode, d = stack.pop()
         if isinstance(d, str):
             width -= len(d)
-        elif isinstance(d, Cat):
-            stack.extend((ind, mode, p) for p in reversed(d.parts))
-        elif isinstance(d, Fill):
+        elif isinstance(d, (Cat, Fill)):
             stack.extend((ind, mode, p) for p in reversed(d.parts))
         elif isinstance(d, Align):
             stack.append((ind, mode, d.doc))

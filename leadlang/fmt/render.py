@@ -10,8 +10,9 @@ from the source through the nodes' spans.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 from leadlang.fmt.doc import Align, Cat, Fill, Group, Line, join
 from leadlang.syntax import ast as A
@@ -119,8 +120,8 @@ class Renderer:
     def closer(self, node, indent: int) -> None:
         self.emit(node.span.end_line, node.span.end_line, indent, "}", blank="never", closes=True)
 
-    def item(self, node, indent: int, doc, expr=None, chain=None, first: int | None = None) -> None:
-        self.emit(first or node.span.line, node.span.end_line, indent, doc, chain=chain)
+    def item(self, node, indent: int, doc, chain: Chain | None = None) -> None:
+        self.emit(node.span.line, node.span.end_line, indent, doc, chain=chain)
 
     # ------------------------------------------------------ expressions --
 
@@ -187,7 +188,7 @@ class Renderer:
             slots.append(Cat())
             parts.append(slots[-1])
         lines = [(o.span.line, o.span.end_line) for _, o in operands]
-        broken = top and any(a[1] < b[0] for a, b in zip(lines, lines[1:]))
+        broken = top and any(a[1] < b[0] for a, b in pairwise(lines))
         group = Group(Cat(parts), brk=broken)
         return Align(group), Chain(group, lines, slots)
 
@@ -282,8 +283,6 @@ class Renderer:
     def moment(self, span: A.Span, value) -> str:
         """The written form of a timestamp or date inside `span` (after its first token)."""
         m = _MOMENT.search(self.masked, span.start, span.end)
-        while m and not re.match(r"(?<![\w-])", self.masked[m.start() - 1 : m.start()] or " "):
-            m = _MOMENT.search(self.masked, m.end(), span.end)  # pragma: no cover
         if m:
             return self.text[m.start() : m.end()]
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")  # pragma: no cover
