@@ -100,6 +100,15 @@ def test_every_policy_in_the_repository(path):
     assert_formatted_well(text, format_source(text, str(path)))
 
 
+SNAPSHOTTED = sorted((ROOT / "tests" / "cases").glob("ok_*.lead")) + sorted((ROOT / "tests" / "differential").glob("*.lead"))
+
+
+@pytest.mark.parametrize("path", SNAPSHOTTED, ids=lambda p: p.stem)
+def test_formatted_case_snapshot(path, snapshot):
+    """The formatter's output for the valid corpus cases, reviewed in pull requests like SQL."""
+    assert format_source(path.read_text(encoding="utf-8"), path.name) == snapshot
+
+
 def test_the_corpus_is_mostly_valid_policies():
     assert sum(_parses(p) for p in CORPUS) >= 50
 

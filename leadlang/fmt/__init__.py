@@ -10,7 +10,7 @@ nothing. If any of that fails the formatter has a bug; it raises
 
 from __future__ import annotations
 
-from leadlang.fmt.comments import scan
+from leadlang.fmt.comments import FMT_OFF, FMT_ON, scan
 from leadlang.fmt.layout import layout
 from leadlang.fmt.render import Renderer
 from leadlang.syntax.parser import parse
@@ -27,7 +27,17 @@ class FormatterBug(Exception):
 def _format(text: str, path: str, width: int) -> str:
     module = parse(text, path)
     comments, masked = scan(text)
-    chunks = Renderer(text, masked, {c.line for c in comments}, width).module(module)
+    frozen: set[int] = set()
+    off = None
+    for c in (c for c in comments if c.own_line):
+        if off is None and FMT_OFF.fullmatch(c.text):
+            off = c.line
+        elif off is not None and FMT_ON.fullmatch(c.text):
+            frozen.update(range(off, c.line + 1))
+            off = None
+    if off is not None:
+        frozen.update(range(off, text.count("\n") + 2))
+    chunks = Renderer(text, masked, {c.line for c in comments}, width, frozen).module(module)
     return layout(text, chunks, comments, width)
 
 

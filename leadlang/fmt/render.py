@@ -93,9 +93,15 @@ def _level(e) -> int:
 
 
 class Renderer:
-    def __init__(self, text: str, masked: str, comment_lines: set[int], width: int):
+    def __init__(self, text: str, masked: str, comment_lines: set[int], width: int, frozen: set[int] = frozenset()):
         self.text, self.masked, self.width = text, masked, width
         self.comment_lines = comment_lines
+        self.frozen = frozen  # lines under `# fmt: off`: copied as they are, so they set no column
+        self.chunks: list[Chunk] = []
+
+    def widest(self, items, width) -> int:
+        """The widest of `items` by `width`, leaving out those under `# fmt: off`."""
+        return max((width(i) for i in items if i.span.line not in self.frozen), default=0)
         self.chunks: list[Chunk] = []
 
     # ---------------------------------------------------------- helpers --
@@ -322,7 +328,7 @@ class Renderer:
         hi = i
         while hi + 1 < len(decls) and self._kind(decls[hi + 1]) == kind and self._adjacent(decls[hi], decls[hi + 1]):
             hi += 1
-        return max(width(decls[j]) for j in range(lo, hi + 1))
+        return self.widest(decls[lo : hi + 1], width)
 
     def decl(self, d, decls: list, i: int) -> None:
         kind = self._kind(d)
@@ -361,7 +367,7 @@ class Renderer:
             self.events(d, blank)
         elif isinstance(d, A.PointsScore):
             self.opener(d, 0, self.score_head(d), blank)
-            pad = max((len(name(r.id)) + 1 for r in d.rules), default=0)
+            pad = self.widest(d.rules, lambda r: len(name(r.id)) + 1)
             for r in d.rules:
                 doc, chain = self.chain(r.expr)
                 rest = [f"{(name(r.id) + ':').ljust(pad)} {points(r.points)} {r.kind} ", doc]
@@ -384,7 +390,7 @@ class Renderer:
             self.classify(d, blank)
         elif isinstance(d, A.Actions):
             self.opener(d, 0, f"actions {name(d.target)}", blank)
-            pad = max((len(name(a.label)) + 1 for a in d.actions), default=0)
+            pad = self.widest(d.actions, lambda a: len(name(a.label)) + 1)
             for a in d.actions:
                 settings = [f"{name(s.key)} {self.literal(s.value)}" for s in a.settings]
                 head = f"{(name(a.label) + ':').ljust(pad)} "
@@ -409,12 +415,12 @@ class Renderer:
 
     def fields(self, rows: list[tuple[int, int, str, object]]) -> None:
         """Block lines `NAME TYPE` (or an event role `lead COL`), the second column aligned."""
-        pad = max((len(r[2]) for r in rows), default=0)
+        pad = max((len(r[2]) for r in rows if r[0] not in self.frozen), default=0)
         for first, last, label, doc in sorted(rows, key=lambda r: r[0]):
             self.emit(first, last, INDENT, Cat([label.ljust(pad), "  ", doc]))
 
     def members(self, members) -> None:
-        pad = max((len(name(m.id)) + 1 for m in members), default=0)
+        pad = self.widest(members, lambda m: len(name(m.id)) + 1)
         for m in members:
             doc, chain = self.chain(m.cond)
             self.item(m, INDENT, Cat([f"{(name(m.id) + ':').ljust(pad)} ", doc]), chain=chain)
@@ -460,13 +466,14 @@ class Renderer:
     def matrix(self, d: A.Matrix, blank: str) -> None:
         self.opener(d, 0, f"matrix {name(d.name)}: {name(d.rows_score)} by {name(d.cols_score)}", blank)
         rows = [("", [name(c) for c in d.columns], d.header_span)] + [(name(r.band), [name(c) for c in r.cells], r.span) for r in d.rows]
-        label_width = max(len(r[0]) for r in rows)
+        label_width = max((len(r[0]) for r in rows if r[2].line not in self.frozen), default=0)
         widths: list[int] = []
-        for _, cells, _ in rows:
+        for _, cells, span in rows:
             for k, cell in enumerate(cells):
                 if k == len(widths):
                     widths.append(0)
-                widths[k] = max(widths[k], len(cell))
+                if span.line not in self.frozen:
+                    widths[k] = max(widths[k], len(cell))
         for label, cells, span in rows:
             parts = [label.ljust(label_width)] + [cell.ljust(widths[k]) for k, cell in enumerate(cells)]
             self.emit(span.line, span.end_line, INDENT, " | ".join(parts).rstrip())
@@ -474,7 +481,7 @@ class Renderer:
 
     def classify(self, d: A.Classify, blank: str) -> None:
         self.opener(d, 0, f"classify {name(d.name)}", blank)
-        pad = max((len(name(b.label)) for b in d.branches), default=0)
+        pad = self.widest(d.branches, lambda b: len(name(b.label)))
         for b in d.branches:
             doc, chain = self.chain(b.cond)
             self.item(b, INDENT, Cat([f"{name(b.label).ljust(pad)} when ", doc]), chain=chain)
