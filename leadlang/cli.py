@@ -241,7 +241,10 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
 
     changed = unchanged = broken = 0
     bug = False
-    for path in expand(policies):
+    paths = expand(policies)
+    if not paths:
+        click.echo("no .lead files to format", err=True)
+    for path in paths:
         try:
             if path == STDIN:
                 text = click.get_text_stream("stdin").read()
@@ -269,7 +272,10 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
                 click.echo(result.after, nl=False)
         elif result.changed:
             if not check:
-                Path(path).write_bytes(result.after.encode("utf-8"))
+                try:
+                    Path(path).write_bytes(result.after.encode("utf-8"))
+                except OSError as err:
+                    _fail(DataError(f"{path}: cannot write the formatted policy: {err.strerror}"))
             click.echo(f"{'would reformat' if check else 'reformatted'} {path}", err=True)
     def files(n: int) -> str:
         return f"{n} file{'s' if n != 1 else ''}"

@@ -130,13 +130,14 @@ def test_examples_are_in_canonical_form():
 
 # -------------------------------------------------------- properties ---
 
-STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+VERBATIM = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`\n]+`|#[^\n]*')  # strings, quoted names, comments
 
 
 def _outside_strings(text: str, change) -> str:
-    strings = STRING.findall(text)
-    pieces = STRING.split(text)
-    return "".join(change(piece) + (strings[k] if k < len(strings) else "") for k, piece in enumerate(pieces))
+    """Apply `change` to the code between strings, backticked names and comments."""
+    kept = VERBATIM.findall(text)
+    pieces = VERBATIM.split(text)
+    return "".join(change(piece) + (kept[k] if k < len(kept) else "") for k, piece in enumerate(pieces))
 
 
 def _spaced(text: str, rnd: random.Random) -> str:
@@ -168,6 +169,17 @@ def _commented(text: str, rnd: random.Random) -> str:
             line += " " * rnd.randint(0, 3) + f"#trailing {n}"
         out.append(line)
     return "\n".join(out)
+
+
+CANONICAL = EXAMPLES + sorted(p for p in CASES.glob("*.expected.lead") if "fmt: off" not in p.read_text())
+
+
+@pytest.mark.parametrize("path", CANONICAL, ids=lambda p: p.name)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_canonical_text_comes_back_from_any_spacing(path, seed):
+    """Re-indent and re-space a formatted file (comments and strings untouched): fmt restores it."""
+    text = path.read_text(encoding="utf-8")
+    assert format_source(_spaced(text, random.Random(seed))) == text
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large])
@@ -311,6 +323,24 @@ def test_malformed_policy_gets_diagnostics_exit_1_and_others_are_still_formatted
 def test_missing_file_is_exit_2(tmp_path):
     r = run("fmt", tmp_path / "nowhere.lead")
     assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_unwritable_file_is_exit_2(tmp_path, monkeypatch):
+    f = tmp_path / "p.lead"
+    f.write_text(UGLY)
+
+    def refuse(self, data):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    r = run("fmt", f)
+    assert r.exit_code == 2 and f"error: {f}: cannot write the formatted policy: Permission denied" in r.stderr
+    assert f.read_text() == UGLY
+
+
+def test_an_empty_directory_is_nothing_to_do(tmp_path):
+    r = run("fmt", "--check", tmp_path)
+    assert r.exit_code == 0 and "no .lead files" in r.stderr
 
 
 def test_not_utf8_is_a_diagnostic(tmp_path):
