@@ -6,6 +6,7 @@
     run_tests(policy)            the policy's `test` blocks    (leadlang.testing)
     to_sql(policy, dialect)      Policy -> one SQL statement   (leadlang.sql)
     lint(policy)                 Policy -> lint findings       (leadlang.lint)
+    format_source(text)          text -> canonical text        (leadlang.fmt)
 """
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ _PUBLIC = {
     "evaluate": "leadlang.interpret", "parse": "leadlang.syntax", "parse_file": "leadlang.syntax",
     "run_tests": "leadlang.testing", "to_sql": "leadlang.sql",
     "lint": "leadlang.lint",
+    "format_source": "leadlang.fmt",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -401,6 +401,66 @@ def init(directory: Path) -> None:
     click.echo(f"created {len(written)} files in {directory}; next: cd {directory} && dbt build")
 
 
+@main.command("fmt")
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file would be reformatted.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
+def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Format policies in place (a directory means its `.lead` files; `-` is stdin to stdout)."""
+    from leadlang.fmt import FormatterBug
+    from leadlang.fmt.files import STDIN, expand, format_file, format_text, unified_diff
+
+    changed = unchanged = broken = 0
+    bug = False
+    paths = expand(policies)
+    if not paths:
+        click.echo("no .lead files to format", err=True)
+    for path in paths:
+        try:
+            if path == STDIN:
+                text = click.get_text_stream("stdin").read()
+                sources = Sources({"<stdin>": text})
+                result = format_text(text, "<stdin>")
+            else:
+                sources = Sources()
+                result = format_file(path)
+        except LeadError as err:
+            click.echo(render_text(err.diagnostics, sources), err=True)
+            broken += 1
+            continue
+        except FormatterBug as err:
+            click.echo(f"error: {err} (a bug in leadlang fmt; the file is left as it is)", err=True)
+            bug = True
+            continue
+        except OSError as err:
+            _fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
+        changed += result.changed
+        unchanged += not result.changed
+        if show_diff:
+            click.echo(unified_diff(result), nl=False)
+        elif path == STDIN:
+            if not check:
+                click.echo(result.after, nl=False)
+        elif result.changed:
+            if not check:
+                try:
+                    Path(path).write_bytes(result.after.encode("utf-8"))
+                except OSError as err:
+                    _fail(DataError(f"{path}: cannot write the formatted policy: {err.strerror}"))
+            click.echo(f"{'would reformat' if check else 'reformatted'} {path}", err=True)
+    def files(n: int) -> str:
+        return f"{n} file{'s' if n != 1 else ''}"
+
+    summary = [f"{files(changed)} {'would be reformatted' if check or show_diff else 'reformatted'}"] if changed else []
+    summary += [f"{files(unchanged)} {'already formatted' if check or show_diff else 'left unchanged'}"] if unchanged else []
+    summary += [f"{files(broken)} with errors, not formatted"] if broken else []
+    if summary:
+        click.echo(", ".join(summary), err=True)
+    if bug:
+        sys.exit(EXIT_INPUT)
+    sys.exit(EXIT_FINDINGS if broken or (check and changed) else 0)
+
+
 def run() -> None:
     """The console script: `main`, quiet when a pipe's reader stops early (`| head`)."""
     try:
