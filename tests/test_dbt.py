@@ -267,7 +267,10 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path):
     project = props(demo / "dbt_project.yml")
     assert project["profile"] == "demo" and project["vars"]["leadlang_as_of"] == "2024-06-01T00:00:00Z"
     hooks = props(demo / ".pre-commit-config.yaml")["repos"][0]["hooks"]
-    assert [h["entry"] for h in hooks] == ["leadlang check", "leadlang test", "leadlang dbt --out models/leadlang"]
+    assert [h["entry"] for h in hooks] == ["leadlang fmt", "leadlang lint", "leadlang check", "leadlang test", "leadlang dbt --out models/leadlang"]
+    # the hooks pass on the project as made: the policy is formatted and lints clean at error level
+    assert run("fmt", "--check", demo / "policies/plg.lead").exit_code == 0
+    assert run("lint", demo / "policies/plg.lead").exit_code == 0
     seeds = {s["name"]: s["config"]["column_types"] for s in props(demo / "seeds/seeds.yml")["seeds"]}
     assert seeds["stg_product_events"]["occurred_at"] == "TIMESTAMP WITH TIME ZONE" and seeds["stg_leads"]["employees"] == "BIGINT"
     # the sample rows are the example's own
