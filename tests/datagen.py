@@ -20,26 +20,13 @@ AS_OF = dt.datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 ODD_STRINGS = ["", " padded ", "O'Brien", 'say "hi"', "back\\slash", "line\nbreak", "café", "日本", "🙂", "UPPER", "a@b@Example.COM", "@", "x@"]
 
 
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        for f in getattr(n, "__dataclass_fields__", {}):
-            child = getattr(n, f)
-            if isinstance(child, tuple):
-                stack.extend(c for c in child if hasattr(c, "__dataclass_fields__"))
-            elif hasattr(child, "__dataclass_fields__") and not isinstance(child, A.Span):
-                stack.append(child)
-
-
 def policy_facts(policy: Policy):
     """Literals by kind, event names and window lengths the policy mentions."""
     literals: dict[str, set] = {"string": set(), "int": set(), "number": set(), "date": set(), "timestamp": set()}
     names: set[str] = set()
     seconds: set[int] = set()
     for module in policy.modules:
-        for node in _walk(module):
+        for node in A.walk(module):
             if isinstance(node, A.Literal) and node.kind in literals:
                 literals[node.kind].add(node.value)
             elif isinstance(node, A.Aggregate):

@@ -44,19 +44,6 @@ def _row(values: dict) -> dict:
     return {k: yaml_value(v) for k, v in values.items() if v is not None}
 
 
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        for f in getattr(n, "__dataclass_fields__", {}):
-            child = getattr(n, f)
-            if isinstance(child, tuple):
-                stack.extend(c for c in child if hasattr(c, "__dataclass_fields__"))
-            elif hasattr(child, "__dataclass_fields__") and not isinstance(child, (A.Span, A.Duration)):
-                stack.append(child)
-
-
 def asserted(policy: Policy, test: A.Test) -> tuple[list[str], bool]:
     """The output columns a test's expectations read, and whether it expects fired rules or members."""
     outputs = [o.name for o in policy.outputs]
@@ -68,7 +55,7 @@ def asserted(policy: Policy, test: A.Test) -> tuple[list[str], bool]:
         elif isinstance(item, A.ExpectBecause):
             wanted |= {"disqualified", "disqualify_reason"}
         elif isinstance(item, A.Expect):
-            for n in _walk(item.expr):
+            for n in A.walk(item.expr):
                 if isinstance(n, A.Name):
                     wanted.add(n.name)
                 elif isinstance(n, A.Disqualified):

@@ -443,19 +443,4 @@ class Analysis:
         return refs
 
 
-def walk(node) -> Iterator:
-    """Every AST node under `node` (itself included), in source order."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, A.Span) or not is_dataclass(n):
-            continue
-        yield n
-        children = []
-        for f in fields(n):
-            v = getattr(n, f.name)
-            if isinstance(v, tuple):
-                children.extend(x for x in v if is_dataclass(x))
-            elif is_dataclass(v):
-                children.append(v)
-        stack.extend(reversed(children))
+walk = A.walk  # every AST node under a node, in source order

@@ -289,12 +289,7 @@ class Compiler:
                 continue
             elif isinstance(n, A.Aggregate):
                 continue  # aggregates are base columns
-            for f in getattr(n, "__dataclass_fields__", {}):
-                child = getattr(n, f)
-                if isinstance(child, tuple):
-                    stack.extend(c for c in child if hasattr(c, "__dataclass_fields__"))
-                elif hasattr(child, "__dataclass_fields__") and not isinstance(child, (A.Span, A.Duration)):
-                    stack.append(child)
+            stack.extend(A.children(n))
         return out
 
     def kind(self, e: A.Expr) -> str:

@@ -505,3 +505,27 @@ class Module:
     path: str
     decls: tuple[Decl, ...]
     span: Span = _span()
+
+
+# ------------------------------------------------------------------ walking --
+
+
+def children(node) -> list:
+    """The nodes directly under `node`, in field order (spans are not nodes)."""
+    out = []
+    for name in getattr(node, "__dataclass_fields__", ()):
+        value = getattr(node, name)
+        if isinstance(value, tuple):
+            out.extend(v for v in value if hasattr(v, "__dataclass_fields__") and not isinstance(v, Span))
+        elif hasattr(value, "__dataclass_fields__") and not isinstance(value, Span):
+            out.append(value)
+    return out
+
+
+def walk(node):
+    """Every node under `node`, itself included, in source order (no recursion)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(children(n)))

@@ -680,13 +680,7 @@ def _depth_check(path: str, decls) -> None:
         if depth > MAX_DEPTH:
             span = getattr(node, "span", A.NOWHERE)
             raise LeadError([Diagnostic("E105", "error", f"expression is nested too deeply (more than {MAX_DEPTH} levels)", span, ("split it into `signal`s",))])
-        if hasattr(node, "__dataclass_fields__"):
-            for name in node.__dataclass_fields__:
-                value = getattr(node, name)
-                if isinstance(value, tuple):
-                    stack.extend((v, depth + 1) for v in value if hasattr(v, "__dataclass_fields__"))
-                elif hasattr(value, "__dataclass_fields__") and not isinstance(value, A.Span):
-                    stack.append((value, depth + 1))
+        stack.extend((child, depth + 1) for child in A.children(node))
 
 
 def parse(text: str, path: str = "<string>") -> A.Module:

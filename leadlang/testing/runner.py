@@ -128,12 +128,7 @@ def _context(interp: Interpreter, expr: A.Expr, state: LeadState) -> str:
                 continue
         if isinstance(e, A.Disqualified):
             seen["disqualified"] = _show(state.values.get("disqualified"))
-        for name in getattr(e, "__dataclass_fields__", {}):
-            child = getattr(e, name)
-            if isinstance(child, tuple):
-                stack.extend(c for c in child if hasattr(c, "__dataclass_fields__") and not isinstance(c, A.Span))
-            elif hasattr(child, "__dataclass_fields__") and not isinstance(child, (A.Span, A.Duration)):
-                stack.append(child)
+        stack.extend(A.children(e))
     return ", ".join(f"{k} = {v}" for k, v in reversed(list(seen.items()))) or "no values read"
 
 
