@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
@@ -114,8 +115,10 @@ def _copy(tmp_path: Path, name: str, *edits: tuple[str, str]) -> Path:
     src = ROOT / "policies" / name / f"{name}.lead"
     text = src.read_text()
     for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new, 1)
+        # runs of spaces match any run, so the edits survive `leadlang fmt` re-aligning the policies
+        pattern = re.compile(" +".join(re.escape(part) for part in re.split(" +", old)))
+        assert pattern.search(text), old
+        text = pattern.sub(lambda _: new, text, count=1)
     path = tmp_path / f"{name}_new.lead"
     path.write_text(text)
     return path
