@@ -135,10 +135,12 @@ def register_dataset(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Acc
         table = f"__src_{name}"
         _register(con, path, cols, table)
         if key is not None:
-            dup = _run(con, path, f"SELECT {_lit(cols[0].name, chr(34))}, list(__row ORDER BY __row)[1:2] FROM {_lit(table, chr(34))} "
-                                  f"GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__row) LIMIT 1")
+            # the cheap aggregate first (no per-key lists); the rows only for the key at fault
+            key_col, rel = _lit(cols[0].name, chr(34)), _lit(table, chr(34))
+            dup = _run(con, path, f"SELECT min(__row) FROM {rel} GROUP BY {key_col} HAVING count(*) > 1 ORDER BY 1 LIMIT 1")
             if dup:
-                k, (first, second) = dup[0]
+                k = _run(con, path, f"SELECT {key_col} FROM {rel} WHERE __row = {dup[0][0]}")[0][0]
+                first, second = (r for (r,) in _run(con, path, f"SELECT __row FROM {rel} WHERE {key_col} = (SELECT {key_col} FROM {rel} WHERE __row = {dup[0][0]}) ORDER BY __row LIMIT 2"))
                 raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in rows {first} and {second} ({cols[0].where})")
         tables[name] = table
     return tables
