@@ -133,17 +133,29 @@ def register_dataset(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Acc
     tables = {}
     for name, path, cols, key in _sources(leads, accounts, events, data_dir):
         table = f"__src_{name}"
-        _register(con, path, cols, table)
+        scan = _register(con, path, cols, table)
         if key is not None:
-            # the cheap aggregate first (no per-key lists); the rows only for the key at fault
-            key_col, rel = _lit(cols[0].name, chr(34)), _lit(table, chr(34))
-            dup = _run(con, path, f"SELECT min(__row) FROM {rel} GROUP BY {key_col} HAVING count(*) > 1 ORDER BY 1 LIMIT 1")
+            dup = first_duplicate(con, path, table, cols[0].name)
             if dup:
-                k = _run(con, path, f"SELECT {key_col} FROM {rel} WHERE __row = {dup[0][0]}")[0][0]
-                first, second = (r for (r,) in _run(con, path, f"SELECT __row FROM {rel} WHERE {key_col} = (SELECT {key_col} FROM {rel} WHERE __row = {dup[0][0]}) ORDER BY __row LIMIT 2"))
+                k, first, second = dup
                 raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in rows {first} and {second} ({cols[0].where})")
+        table = scan
         tables[name] = table
     return tables
+
+
+def first_duplicate(con: duckdb.DuckDBPyConnection, path: Path, relation: str, key: str) -> tuple | None:
+    """The first repeated key of `relation` (which has `__row`), reading in row order:
+    (key, its first row, the row that repeats it) — what the Python engine reports.
+
+    A count per key first (no per-key lists or windows: cheap on millions of rows);
+    the rows only when some key does repeat."""
+    rel, k = _lit(relation, '"'), _lit(key, '"')
+    if not _run(con, path, f"SELECT 1 FROM {rel} GROUP BY {k} HAVING count(*) > 1 LIMIT 1"):
+        return None
+    return tuple(_run(con, path, f"WITH d AS (SELECT {k} AS k, min(__row) AS r1 FROM {rel} GROUP BY 1 HAVING count(*) > 1) "
+                                 f"SELECT d.k, d.r1, min(t.__row) AS r2 FROM {rel} t JOIN d ON t.{k} = d.k AND t.__row > d.r1 "
+                                 f"GROUP BY 1, 2 ORDER BY r2 LIMIT 1")[0])
 
 
 def _keyed(data_dir: Path, source: str, key: str, account: str | None, fields, span: Span):
@@ -393,13 +405,26 @@ def _native_parquet(con, path: Path, cols: list[_Col]) -> bool:
     return True
 
 
-def _native_value(col: _Col) -> str:
+def _native_value(col: _Col, no_empty: frozenset[str]) -> str:
     """A native Parquet column as the engine reads it: as on the text path, "" is missing."""
     name = _lit(col.name, '"')
-    return f"NULLIF({name}, '')" if col.type.name in ("string", "enum") else name
+    return f"NULLIF({name}, '')" if col.type.name in ("string", "enum") and col.name not in no_empty else name
 
 
-def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], table: str) -> None:
+def _no_empty_strings(con, path: Path, cols: list[_Col]) -> frozenset[str]:
+    """The string columns the Parquet file's statistics prove hold no "" (so need no NULLIF).
+
+    A column qualifies when every row group has a non-empty minimum (a lower bound
+    of its values) or holds only nulls; without statistics it does not."""
+    names = [c.name for c in cols if c.type.name in ("string", "enum")]
+    if not names:
+        return frozenset()
+    rows = _run(con, path, f"SELECT path_in_schema, bool_and(coalesce(stats_min_value <> '', stats_null_count = num_values, false)) "
+                           f"FROM parquet_metadata({_lit(str(path))}) WHERE path_in_schema IN ({', '.join(_lit(n) for n in names)}) GROUP BY 1")
+    return frozenset(name for name, ok in rows if ok)
+
+
+def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], table: str) -> str:
     """Check one source file like `_load`, but keep it in DuckDB as the typed relation `table`.
 
     The relation has the declared columns plus `__row`, the 1-based row in the
@@ -407,12 +432,18 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
     types becomes a view over the file, checked only for what can still be
     wrong (a missing key or time, an enum value); anything else is read as
     text and converted cell by cell, exactly as for the Python engine.
+
+    Returns the relation to read the rows from: `table` itself, or for such a
+    Parquet file a second view without `__row`, which DuckDB scans faster.
     """
     name, q = _lit(table, '"'), (lambda c: _lit(c, '"'))
     if _native_parquet(con, path, cols):
-        typed = ", ".join(f"CAST({_native_value(c)} AS {_TYPED[c.type.name]}) AS {q(c.name)}" for c in cols)
+        no_empty = _no_empty_strings(con, path, cols)
+        typed = ", ".join(f"CAST({_native_value(c, no_empty)} AS {_TYPED[c.type.name]}) AS {q(c.name)}" for c in cols)
         _run(con, path, f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {typed}, file_row_number + 1 AS __row "
                         f"FROM read_parquet({_lit(str(path))}, file_row_number = true)")
+        scan = f"{table}__scan"
+        _run(con, path, f"CREATE OR REPLACE TEMP VIEW {_lit(scan, chr(34))} AS SELECT {typed} FROM read_parquet({_lit(str(path))})")
         checks = [(i, f"{q(c.name)} IS NULL") for i, c in enumerate(cols) if c.required]
         checks += [(i, f"{q(c.name)} NOT IN ({', '.join(_lit(v) for v in c.type.values)})") for i, c in enumerate(cols) if c.type.name == "enum"]
         if checks:
@@ -422,7 +453,7 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
                 row, which = first[0]
                 raw = _run(con, path, f"SELECT CAST({q(cols[which].name)} AS VARCHAR) FROM {name} WHERE __row = {row}")[0][0]
                 raise _bad_cell(path, row, cols[which], raw)
-        return
+        return scan
     st = _stage(con, path, cols)
     typed = []
     for c, value in zip(cols, st.values if st else [""] * len(cols)):
@@ -431,7 +462,7 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
         typed.append(f"CAST({value if st else 'NULL'} AS {_TYPED[c.type.name]}) AS {q(c.name)}")
     if st is None:
         _run(con, path, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(typed)}, 0 AS __row WHERE FALSE")
-        return
+        return table
     first = _run(con, path, f"SELECT rowid, b FROM (SELECT rowid, {st.bad} AS b FROM src) WHERE b IS NOT NULL ORDER BY rowid LIMIT 1")
     if first:
         _raise_bad(con, path, cols, st, first[0][0], first[0][1])
@@ -440,6 +471,7 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
         _check_json_columns(con, path, cols, st, [n == 0 for n in counts])
     _run(con, path, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(typed)}, rowid + 1 AS __row FROM src")
     con.execute("DROP TABLE src")
+    return table
 
 
 def _python_values(column: pa.ChunkedArray, type_name: str) -> list:

@@ -566,3 +566,48 @@ def test_100k_leads_load_in_order(tmp_path):
     assert all(r["employees"] == i for i, r in enumerate(rows))
     assert rows[12345] == {"lead_id": "L12345", "employees": 12345, "score": Decimal("12345.25"), "active": True,
                            "seen": dt.datetime(2024, 1, 1, 0, 0, 45, tzinfo=UTC)}
+
+
+# ------------------------------------------ the DuckDB engine's Parquet views --
+
+
+def _registered(tmp_path: Path, *fields: Field) -> list[dict]:
+    import duckdb
+
+    from leadlang.io import register_dataset
+
+    con = duckdb.connect()
+    tables = register_dataset(con, leads_decl(*fields), None, [], tmp_path)
+    cols = ", ".join(f'"{c}"' for c in ["lead_id", *(f.name for f in fields)])
+    return [dict(zip(["lead_id", *(f.name for f in fields)], r)) for r in con.execute(f'SELECT {cols} FROM "{tables["leads"]}" ORDER BY 1').fetchall()]
+
+
+def test_native_parquet_reads_empty_strings_as_missing_like_the_python_engine(tmp_path):
+    # row groups of 2: the second holds "", the others prove by their statistics they hold none
+    pq.write_table(pa.table({"lead_id": ["L1", "L2", "L3", "L4", "L5"], "title": ["VP", "CTO", "", None, "Dev"],
+                             "city": ["Oslo", "Rome", "Nice", "Bonn", "Kyiv"]}), tmp_path / "leads.parquet", row_group_size=2)
+    fields = (fld("title", "string", 5), fld("city", "string", 6))
+    expected = load_dataset(leads_decl(*fields), None, [], tmp_path).leads
+    assert [r["title"] for r in expected] == ["VP", "CTO", None, None, "Dev"]
+    assert _registered(tmp_path, *fields) == expected
+    import duckdb
+
+    from leadlang.io import _Col, _no_empty_strings
+
+    cols = [_Col(n, n, TypeRef("string"), "") for n in ("lead_id", "title", "city")]
+    assert _no_empty_strings(duckdb.connect(), tmp_path / "leads.parquet", cols) == {"lead_id", "city"}
+    # no statistics: nothing is proved, every string column keeps its NULLIF
+    pq.write_table(pa.table({"lead_id": ["L1", "L2"], "title": ["", "x"], "city": ["a", "b"]}), tmp_path / "leads.parquet", write_statistics=False)
+    assert _no_empty_strings(duckdb.connect(), tmp_path / "leads.parquet", cols) == set()
+    assert [r["title"] for r in _registered(tmp_path, *fields)] == [None, "x"]
+
+
+def test_duplicate_key_names_the_first_two_rows(tmp_path):
+    pq.write_table(pa.table({"lead_id": ["L1", "L2", "L3", "L2", "L1", "L2"]}), tmp_path / "leads.parquet")
+    with pytest.raises(DataError) as duck:
+        _registered(tmp_path)
+    with pytest.raises(DataError) as python:
+        load_dataset(leads_decl(), None, [], tmp_path)
+    # the first key seen again, reading in row order: the same message from both engines
+    assert str(duck.value) == str(python.value)
+    assert str(duck.value).startswith(f'{tmp_path / "leads.parquet"}: lead_id "L2" appears twice, in rows 2 and 4')

@@ -557,10 +557,23 @@ def test_half_life_decay_is_continuous_in_seconds():
     # age 7 days with half-life 14 days weighs 2 ** -0.5; age 1 hour weighs 0.5 ** (1 / 336)
     evs = [event("login", AS_OF - dt.timedelta(days=7)), event("login", AS_OF - dt.timedelta(hours=1))]
     got = val('count(ev "login" half-life 14 days)', events=evs)
-    assert math.isclose(float(got), 2 ** -0.5 + 0.5 ** (1 / 336), rel_tol=1e-12)
+    assert math.isclose(float(got), 2 ** -0.5 + 0.5 ** (1 / 336), rel_tol=1e-10)
+    # a decayed count has 10 decimal places: 0.70710678118654... + 0.99793939... = 1.70504596948...
+    assert got == Decimal(2 ** -0.5 + 0.5 ** (1 / 336)).quantize(Decimal("1e-10"), rounding="ROUND_HALF_UP") == Decimal("1.7050459695")
     # the window still applies to decayed counts
     evs = [event("login", AS_OF - dt.timedelta(days=14)), event("login", AS_OF - dt.timedelta(days=40))]
     assert dec(val('count(ev "login" in last 30 days half-life 14 days)', events=evs)) == Decimal("0.5")
+
+
+def test_decayed_values_have_ten_places_rounded_half_away_from_zero():
+    # 11 half-lives: 0.5 ** 11 = 0.00048828125 exactly, a tie at the tenth place: away from zero
+    assert val('count(ev "login" half-life 1 day)', events=[event("login", AS_OF - 11 * DAY)]) == Decimal("0.0004882813")
+    assert val('sum(ev.v half-life 1 day)', events=[event("login", AS_OF - 11 * DAY, v=Decimal(-1))]) == Decimal("-0.0004882813")
+    # a microsecond past three half-lives weighs 0.125 - 1e-13: 0.1250000000 at ten places, so
+    # 3 points per decayed reply score 0.375, which rounds to 0.38 (not 0.37, as 0.3749999999997 would)
+    old = event("email_reply", AS_OF - 30 * DAY - dt.timedelta(microseconds=1))
+    assert val('count(ev "email_reply" half-life 10 days)', events=[old]) == Decimal("0.1250000000")
+    assert score_of('  replies: +3 per count(ev "email_reply" half-life 10 days)', events=[old]) == Decimal("0.38")
 
 
 def test_column_aggregates_ignore_missing_values():

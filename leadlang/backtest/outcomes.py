@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from leadlang.diagnostics import DataError
-from leadlang.io import EXTENSIONS, _Col, _csv_header, _lit, _register, _run, _show
+from leadlang.io import EXTENSIONS, _Col, _csv_header, _lit, _register, _run, _show, first_duplicate
 from leadlang.syntax.ast import TypeRef
 
 TABLE = "__src_outcomes"
@@ -63,9 +63,9 @@ def register_outcomes(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> d
     if bad:
         row, value = bad[0]
         raise DataError(f'{path}: row {row}, column "outcome": {_show(value)} is not an outcome; use won, lost, open, or a boolean (true/false)')
-    dup = _run(con, path, f"SELECT {q(key)}, list(__row ORDER BY __row)[1:2] FROM __outcomes_raw GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__row) LIMIT 1")
+    dup = first_duplicate(con, path, "__outcomes_raw", key)
     if dup:
-        k, (first, second) = dup[0]
+        k, first, second = dup
         raise DataError(f"{path}: {key} {json.dumps(str(k), ensure_ascii=False)} appears twice, in rows {first} and {second}; keep one outcome per lead")
     won = ", ".join(_lit(v) for v in WON)
     _run(con, path, f"""CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT {q(key)} AS key,

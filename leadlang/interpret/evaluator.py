@@ -308,7 +308,7 @@ class Interpreter:
         if f == "count":
             if e.half_life is None:
                 return len(matching)
-            return sum((self._decay(ev, e.half_life) for ev in matching), Decimal(0))
+            return V.round_decayed(sum((self._decay(ev, e.half_life) for ev in matching), Decimal(0)))
         if f == "active_days":
             return len({ev["at"].astimezone(dt.timezone.utc).date() for ev in matching})
         if f == "distinct_leads":
@@ -321,7 +321,7 @@ class Interpreter:
         present = [ev for ev in matching if ev.get(col) is not None]
         if f == "sum":
             if e.half_life is not None:
-                return sum((V.CONTEXT.multiply(V.to_decimal(ev[col]), self._decay(ev, e.half_life)) for ev in present), Decimal(0))
+                return V.round_decayed(sum((V.CONTEXT.multiply(V.to_decimal(ev[col]), self._decay(ev, e.half_life)) for ev in present), Decimal(0)))
             total = sum((ev[col] for ev in present), 0)
             return total
         if not present:

@@ -9,12 +9,22 @@ from decimal import ROUND_HALF_UP, Decimal
 # Exact decimal arithmetic: enough digits that no policy sees binary rounding.
 CONTEXT = decimal.Context(prec=38, rounding=decimal.ROUND_HALF_EVEN)
 CENT = Decimal("0.01")
+DECAY_PLACES = Decimal("1e-10")
 SECONDS_PER_DAY = 86400
 
 
 def round2(value) -> Decimal:
     """Round to 2 places, half away from zero (Decimal's ROUND_HALF_UP)."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP, context=CONTEXT)
+
+
+def round_decayed(value) -> Decimal:
+    """A decayed count or sum is a number with 10 decimal places, half away from zero.
+
+    Decay (`0.5 ^ (age / half-life)`) is not a decimal; fixing its places makes the
+    result one number that every engine reproduces, not one that depends on the
+    precision of each warehouse's floating point near a rounding boundary."""
+    return Decimal(value).quantize(DECAY_PLACES, rounding=ROUND_HALF_UP, context=CONTEXT)
 
 
 def to_decimal(value) -> Decimal:

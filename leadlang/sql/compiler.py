@@ -420,7 +420,8 @@ class Compiler:
         f = e.func
         col = self.q(e.column) if e.column else None
         if f == "count":
-            sql = f"SUM(CASE WHEN {cond} THEN {decay} END)" if decay else f"COUNT(CASE WHEN {cond} THEN 1 END)"
+            # a decayed count has 10 decimal places (`values.round_decayed`), the cast rounding half away from zero
+            sql = f"CAST(SUM(CASE WHEN {cond} THEN {decay} END) AS {d.numeric})" if decay else f"COUNT(CASE WHEN {cond} THEN 1 END)"
         elif f == "active_days":
             sql = f"COUNT(DISTINCT CASE WHEN {cond} THEN {d.utc_date(self.q(AT))} END)"
         elif f == "distinct_leads":
@@ -430,7 +431,7 @@ class Compiler:
         elif f == "last":
             sql = f"MAX(CASE WHEN {cond} THEN {self.q(AT)} END)"
         elif f == "sum" and decay:
-            sql = f"SUM(CASE WHEN {cond} THEN CAST({col} AS {d.double}) * {decay} END)"
+            sql = f"CAST(SUM(CASE WHEN {cond} THEN CAST({col} AS {d.double}) * {decay} END) AS {d.numeric})"
         elif f == "avg":
             sql = f"CAST(AVG(CASE WHEN {cond} THEN CAST({col} AS {d.double}) END) AS {self.d.numeric})"
         else:
