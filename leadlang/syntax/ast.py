@@ -8,13 +8,50 @@ unchanged" check relies on.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Union
 
+class _Node:
+    """Equality, hashing and repr shared by every node, over the fields that compare.
 
-@dataclass(frozen=True, slots=True)
-class Span:
+    They behave as the ones `dataclass(eq=True, frozen=True)` would write for each
+    class; written once here, they save Python generating and compiling three
+    methods for each of the fifty-odd node classes every time leadlang starts.
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _compared(self.__class__))
+
+    def __hash__(self):
+        return hash((self.__class__.__name__, *(getattr(self, f) for f in _compared(self.__class__))))
+
+    def __repr__(self):
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return f"{self.__class__.__qualname__}({shown})"
+
+
+_COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+def _compared(cls: type) -> tuple[str, ...]:
+    names = _COMPARED.get(cls)
+    if names is None:
+        names = _COMPARED[cls] = tuple(f.name for f in fields(cls) if f.compare)
+    return names
+
+
+def node(cls):
+    """A syntax tree node: a frozen, slotted dataclass (see `_Node`)."""
+    return dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+
+
+@node
+class Span(_Node):
     """Where a node stands in its source file (1-based lines and columns)."""
 
     file: str
@@ -49,8 +86,8 @@ def _span() -> Span:
 # ------------------------------------------------------------- expressions --
 
 
-@dataclass(frozen=True, slots=True)
-class Literal:
+@node
+class Literal(_Node):
     """A constant: `kind` is int, number, string, bool, date or timestamp."""
 
     value: object
@@ -58,22 +95,22 @@ class Literal:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class ListLit:
+@node
+class ListLit(_Node):
     items: tuple[Expr, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
+@node
+class Name(_Node):
     """A bare name: a lead field, let, signal, score, criteria or classification."""
 
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Attr:
+@node
+class Attr(_Node):
     """`base.attr`: `account.industry` or a criteria member `ucc.urgency`."""
 
     base: str
@@ -81,22 +118,22 @@ class Attr:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Disqualified:
+@node
+class Disqualified(_Node):
     """The built-in boolean `disqualified`."""
 
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Unary:
+@node
+class Unary(_Node):
     op: str  # "-" or "not"
     operand: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Binary:
+@node
+class Binary(_Node):
     """Logic (`and`, `or`), comparisons (`= != < <= > >=`) and arithmetic (`+ - * /`)."""
 
     op: str
@@ -105,24 +142,24 @@ class Binary:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class InList:
+@node
+class InList(_Node):
     operand: Expr
     items: Expr
     negated: bool = False
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Between:
+@node
+class Between(_Node):
     operand: Expr
     low: Expr
     high: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class TextTest:
+@node
+class TextTest(_Node):
     """`contains`, `contains_any`, `starts_with`, `ends_with` or `matches`."""
 
     op: str
@@ -131,8 +168,8 @@ class TextTest:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class IsMissing:
+@node
+class IsMissing(_Node):
     """`x is missing` (or `x is present`, with `negated`)."""
 
     operand: Expr
@@ -140,8 +177,8 @@ class IsMissing:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class IsLabel:
+@node
+class IsLabel(_Node):
     """`fit is high`, `segment is not ignore`."""
 
     operand: Expr
@@ -151,23 +188,23 @@ class IsLabel:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+@node
+class Call(_Node):
     func: str
     args: tuple[Expr, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Duration:
+@node
+class Duration(_Node):
     seconds: int
     text: str
     unit: str
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Aggregate:
+@node
+class Aggregate(_Node):
     """`AGG(SOURCE[.column] [names] [where C] [in last D] [half-life D] [by account])`."""
 
     func: str
@@ -191,8 +228,8 @@ Expr = Union[
 # ------------------------------------------------------------------ sources --
 
 
-@dataclass(frozen=True, slots=True)
-class TypeRef:
+@node
+class TypeRef(_Node):
     """`string`, `int`, `number`, `bool`, `date`, `timestamp` or `enum(...)`."""
 
     name: str
@@ -200,15 +237,15 @@ class TypeRef:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+@node
+class Field(_Node):
     name: str
     type: TypeRef
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Relation:
+@node
+class Relation(_Node):
     """`ref("model")` or `source("source_name", "table")`."""
 
     kind: str
@@ -220,8 +257,8 @@ class Relation:
         return f"{self.kind}({args})"
 
 
-@dataclass(frozen=True, slots=True)
-class Leads:
+@node
+class Leads(_Node):
     relation: Relation
     key: str
     account: str | None
@@ -229,16 +266,16 @@ class Leads:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Accounts:
+@node
+class Accounts(_Node):
     relation: Relation
     key: str
     fields: tuple[Field, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Events:
+@node
+class Events(_Node):
     name: str
     relation: Relation
     lead: str | None
@@ -251,54 +288,54 @@ class Events:
 # ------------------------------------------------------------- declarations --
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyHeader:
+@node
+class PolicyHeader(_Node):
     name: str
     title: str
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Version:
+@node
+class Version(_Node):
     value: str
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+@node
+class Owner(_Node):
     value: str
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Use:
+@node
+class Use(_Node):
     path: str
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Let:
+@node
+class Let(_Node):
     name: str
     expr: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
+@node
+class Signal(_Node):
     name: str
     expr: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Clamp:
+@node
+class Clamp(_Node):
     low: Decimal
     high: Decimal
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+@node
+class Rule(_Node):
     """`id: +N when COND` (kind `when`) or `id: +N per VALUE [, max M]` (kind `per`)."""
 
     id: str
@@ -309,39 +346,39 @@ class Rule:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class PointsScore:
+@node
+class PointsScore(_Node):
     name: str
     clamp: Clamp | None
     rules: tuple[Rule, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class DerivedScore:
+@node
+class DerivedScore(_Node):
     name: str
     clamp: Clamp | None
     expr: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Band:
+@node
+class Band(_Node):
     label: str
     threshold: Decimal | None  # None for `otherwise`
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Bands:
+@node
+class Bands(_Node):
     score: str
     bands: tuple[Band, ...]
     score_span: Span = _span()
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+@node
+class Member(_Node):
     """A criteria member or a disqualify gate: `id: COND`."""
 
     id: str
@@ -349,29 +386,29 @@ class Member:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Criteria:
+@node
+class Criteria(_Node):
     name: str
     required: int | None  # None means `require all`
     members: tuple[Member, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Disqualify:
+@node
+class Disqualify(_Node):
     gates: tuple[Member, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class MatrixRow:
+@node
+class MatrixRow(_Node):
     band: str
     cells: tuple[str, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Matrix:
+@node
+class Matrix(_Node):
     name: str
     rows_score: str
     cols_score: str
@@ -381,15 +418,15 @@ class Matrix:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Branch:
+@node
+class Branch(_Node):
     label: str
     cond: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Classify:
+@node
+class Classify(_Node):
     name: str
     branches: tuple[Branch, ...]
     otherwise: str
@@ -397,22 +434,22 @@ class Classify:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
+@node
+class Setting(_Node):
     key: str
     value: Literal
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+@node
+class Action(_Node):
     label: str
     settings: tuple[Setting, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Actions:
+@node
+class Actions(_Node):
     target: str
     actions: tuple[Action, ...]
     target_span: Span = _span()
@@ -422,15 +459,15 @@ class Actions:
 # -------------------------------------------------------------------- tests --
 
 
-@dataclass(frozen=True, slots=True)
-class Pair:
+@node
+class Pair(_Node):
     key: str
     value: Literal | None  # None for `missing`
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class EventLine:
+@node
+class EventLine(_Node):
     name: str
     ago: Duration | None
     at: dt.datetime | None
@@ -439,14 +476,14 @@ class EventLine:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class TestAsOf:
+@node
+class TestAsOf(_Node):
     at: dt.datetime
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class TestRow:
+@node
+class TestRow(_Node):
     """A `lead { ... }` or `account { ... }` row of a test."""
 
     kind: str  # "lead" or "account"
@@ -454,29 +491,29 @@ class TestRow:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class TestEvents:
+@node
+class TestEvents(_Node):
     source: str
     lines: tuple[EventLine, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Expect:
+@node
+class Expect(_Node):
     expr: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class ExpectFired:
+@node
+class ExpectFired(_Node):
     component: str
     rule: str
     negated: bool = False
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class ExpectBecause:
+@node
+class ExpectBecause(_Node):
     gate: str
     span: Span = _span()
 
@@ -484,8 +521,8 @@ class ExpectBecause:
 TestItem = Union[TestAsOf, TestRow, TestEvents, Expect, ExpectFired, ExpectBecause]
 
 
-@dataclass(frozen=True, slots=True)
-class Test:
+@node
+class Test(_Node):
     name: str
     items: tuple[TestItem, ...]
     span: Span = _span()
@@ -498,8 +535,8 @@ Decl = Union[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Module:
+@node
+class Module(_Node):
     """One parsed `.lead` file: its declarations in file order."""
 
     path: str
