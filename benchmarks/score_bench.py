@@ -597,13 +597,13 @@ def main() -> None:
         print(f"  leadlang check failed:\n{check.stderr[-3000:]}")
         return
     t_check = [run_process(leadlang_cmd("check", str(big)), work / "check.log")[0] for _ in range(5)]
-    compiles = [run_process(leadlang_cmd("compile", str(big), "--dialect", "duckdb", "-o", str(work / "big.sql")), work / "compile.log") for _ in range(5)]
+    compiles = [run_process(leadlang_cmd("compile", str(big), "--dialect", "duckdb", "-o", str(work / "big.sql")), work / "compile.log") for _ in range(9)]
     t_compile = statistics.median(t for t, _, _ in compiles)
     sql_lines = (work / "big.sql").read_text().count("\n")
     t_noop = statistics.median(run_process(leadlang_cmd("--version"), work / "version.log")[0] for _ in range(5))
     print(f"  {big} ({n_lines} lines, 300 rules) -> {sql_lines:,} lines of SQL")
     print(f"  leadlang check               median of 5 {statistics.median(t_check):6.3f} s")
-    print(f"  leadlang compile --dialect duckdb  median of 5 {t_compile:6.3f} s  (target < 0.5 s: "
+    print(f"  leadlang compile --dialect duckdb  median of 9 {t_compile:6.3f} s, fastest {min(t for t, _, _ in compiles):.3f} s  (target < 0.5 s: "
           f"{'met' if t_compile < 0.5 else 'NOT met'}), cpu {statistics.median(c for _, _, c in compiles):.3f} s, peak RSS {max(m for _, m, _ in compiles):,} MiB")
     print(f"  (process start-up alone, `leadlang --version`: {t_noop:.3f} s)")
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

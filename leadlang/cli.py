@@ -418,7 +418,11 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
     for path in paths:
         try:
             if path == STDIN:
-                text = click.get_text_stream("stdin").read()
+                raw = click.get_binary_stream("stdin").read()
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError as err:
+                    _fail(DataError(f"<stdin>: not valid UTF-8 (byte 0x{raw[err.start]:02X} at offset {err.start}); save the policy as UTF-8"))
                 sources = Sources({"<stdin>": text})
                 result = format_text(text, "<stdin>")
             else:

@@ -295,6 +295,8 @@ def test_stdin_to_stdout():
     assert r.exit_code == 0 and r.stdout == PRETTY
     assert run("fmt", "--check", "-", input=UGLY).exit_code == 1
     assert run("fmt", "--check", "-", input=PRETTY).exit_code == 0
+    bad = run("fmt", "-", input=UGLY.encode() + b"\xff\n")
+    assert bad.exit_code == 2 and "<stdin>: not valid UTF-8 (byte 0xFF" in bad.output and bad.stdout == ""
 
 
 def test_a_directory_means_its_policies(tmp_path):
