@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+
+if TYPE_CHECKING:  # pyarrow is imported where it is used: `leadlang score` on DuckDB rarely needs it
+    import pyarrow as pa
 
 from leadlang.diagnostics import DataError, did_you_mean
 from leadlang.syntax.ast import Accounts, Events, Field, Leads, Span, TypeRef
@@ -359,6 +359,8 @@ def _check_json_columns(con, path: Path, cols: list[_Col], st: _Staged, empty: l
 
 def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[dict]:
     """Rows of one source file as dicts keyed by `_Col.key`."""
+    import pyarrow.compute as pc
+
     st = _stage(con, path, cols)
     if st is None:
         return []
@@ -538,6 +540,8 @@ def _json_value(v: object, t: str) -> str:
 
 
 def _arrow_column(values: list, t: str) -> pa.Array:
+    import pyarrow as pa
+
     if t != "number":
         parse = {"string": str, "int": int, "bool": "true".__eq__, "date": dt.date.fromisoformat, "timestamp": dt.datetime.fromisoformat}[t]
         kind = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}[t]
@@ -551,11 +555,17 @@ def _arrow_column(values: list, t: str) -> pa.Array:
     return pa.array(decimals, pa.decimal128(38, scale))
 
 
-_ARROW = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
+def _arrow_type(t: str):
+    import pyarrow as pa
+
+    return {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}[t]
 
 
 def _decimal_column(col: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """An engine's decimal column at the scale `_arrow_column` would pick; None if it is not decimal."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if not pa.types.is_decimal(col.type):
         return None
     scale = 4
@@ -573,6 +583,9 @@ def write_table(table: pa.Table, columns: list[tuple[str, str]], out: Path | Non
 
     Both paths give the same file as `write_rows` over the same values.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     if out is None or Path(out).suffix.lower() != ".parquet":
         return write_rows(table.to_pylist(), columns, out, stream)
     arrays = []
@@ -580,7 +593,7 @@ def write_table(table: pa.Table, columns: list[tuple[str, str]], out: Path | Non
         col = table.column(n)
         typed = _decimal_column(col) if t == "number" else None
         if typed is None:
-            typed = _arrow_column(col.to_pylist(), t) if t == "number" else col.cast(_ARROW[t])
+            typed = _arrow_column(col.to_pylist(), t) if t == "number" else col.cast(_arrow_type(t))
         arrays.append(typed)
     try:
         pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(out))
@@ -590,6 +603,9 @@ def write_table(table: pa.Table, columns: list[tuple[str, str]], out: Path | Non
 
 def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | None, stream=sys.stdout) -> None:
     """Write `rows` with the ordered, typed `columns`; `out`'s extension picks the format, CSV to `stream` without it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
     if fmt not in EXTENSIONS:
         raise DataError(f"{out}: unknown output format {Path(out).suffix or '(no extension)'!r}; use .csv, .parquet or .jsonl")
