@@ -418,7 +418,7 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
     for path in paths:
         try:
             if path == STDIN:
-                raw = click.get_binary_stream("stdin").read()
+                raw = sys.stdin.buffer.read()
                 try:
                     text = raw.decode("utf-8-sig")
                 except UnicodeDecodeError as err:
