@@ -365,6 +365,7 @@ from pathlib import Path
 T0, C0 = time.perf_counter(), time.process_time()
 import duckdb
 from leadlang.check import load
+from leadlang.engine import relations_for
 import leadlang.io as io
 from leadlang.sql import to_sql
 policy_path, data, out, hand_sql = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
@@ -393,9 +394,7 @@ con = duckdb.connect()
 with timed(phases, "register_dataset (validate + load all sources)"):
     tables = io.register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
 io._run = real_run
-relations = {".".join(policy.leads.relation.parts): tables["leads"]}
-for name, ev in policy.events.items():
-    relations[".".join(ev.relation.parts)] = tables[name]
+relations = relations_for(policy, tables)
 with timed(phases, "compile to SQL"):
     sql = to_sql(policy, "duckdb", as_of, relations)
 with timed(phases, "compiled query on registered tables -> Arrow"):

@@ -257,6 +257,7 @@ def _explain(policy: Policy, data: Path, as_of: dt.datetime, keys):
     """
     import duckdb
 
+    from leadlang.engine import relations_for
     from leadlang.io import register_dataset
     from leadlang.sql import DIALECTS, to_sql
 
@@ -274,11 +275,7 @@ def _explain(policy: Policy, data: Path, as_of: dt.datetime, keys):
                 con.execute(f"CREATE TEMP VIEW {q('__moved_' + name)} AS SELECT * FROM {q(tables[name])} "
                             f"WHERE {q(column)} IN (SELECT key FROM __moved)")
                 tables[name] = f"__moved_{name}"
-        relations = {".".join(policy.leads.relation.parts): tables["leads"]}
-        if policy.accounts is not None:
-            relations[".".join(policy.accounts.relation.parts)] = tables["accounts"]
-        relations.update({".".join(ev.relation.parts): tables[name] for name, ev in policy.events.items()})
-        return con.sql(to_sql(policy, "duckdb", as_of, relations, what="explain")).to_arrow_table()
+        return con.sql(to_sql(policy, "duckdb", as_of, relations_for(policy, tables), what="explain")).to_arrow_table()
     except duckdb.Error as err:
         raise DataError(f"the DuckDB engine could not explain the moved leads: {str(err).splitlines()[0]}") from None
     finally:

@@ -39,6 +39,15 @@ def _streamable(policy: Policy) -> bool:
     return all(o.kind != "number" or o.role == "score" for o in policy.outputs)
 
 
+def relations_for(policy: Policy, tables: dict[str, str]) -> dict[str, str]:
+    """Each relation the policy declares (`x` or `a.b`) -> the DuckDB table or view of its source."""
+    relations = {".".join(policy.leads.relation.parts): tables["leads"]}
+    if policy.accounts is not None:
+        relations[".".join(policy.accounts.relation.parts)] = tables["accounts"]
+    relations.update({".".join(ev.relation.parts): tables[name] for name, ev in policy.events.items()})
+    return relations
+
+
 def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False, parquet: Path | None = None) -> Scored:
     """Score every lead of `data_dir` on DuckDB: the same rows as the Python engine.
 
@@ -55,11 +64,7 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
     try:
         with step(f"checking the data files in {data_dir}"):
             tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir)
-        relations = {".".join(policy.leads.relation.parts): tables["leads"]}
-        if policy.accounts is not None:
-            relations[".".join(policy.accounts.relation.parts)] = tables["accounts"]
-        for name, ev in policy.events.items():
-            relations[".".join(ev.relation.parts)] = tables[name]
+        relations = relations_for(policy, tables)
         sql = to_sql(policy, "duckdb", as_of, relations)
         table, written = None, None
         with step(f"scoring with {policy.label} on DuckDB"):

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from leadlang.check.policy import Policy
-from leadlang.dbt.models import AS_OF_VAR, EXPLAIN_SUFFIX, model_sql, target
+from leadlang.dbt.models import AS_OF_VAR, EXPLAIN_SUFFIX, model_sql
 from leadlang.dbt.properties import dump, explain_model, header, relation_columns, score_model, seed_properties, sources_stub
 from leadlang.dbt.unit_tests import FailingTests, unit_tests
 from leadlang.diagnostics import DataError

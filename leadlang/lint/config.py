@@ -122,29 +122,18 @@ def inline_ignores(text: str) -> dict[int, set[str] | None]:
     A comment after code applies to its own line; a comment alone on its line
     applies to the next line.
     """
+    from leadlang.syntax.comments import scan
+
     out: dict[int, set[str] | None] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        m = _IGNORE.search(line)
-        if m is None or _in_string(line, m.start()):
+    for comment in scan(text)[0]:
+        m = _IGNORE.search(comment.text)
+        if m is None:
             continue
-        target = number + 1 if line[: m.start()].strip() == "" else number
+        target = comment.line + 1 if comment.own_line else comment.line
         codes = None if m.group(1) is None else set(split_codes([m.group(1)]))
         previous = out.get(target, set())
         out[target] = None if codes is None or previous is None else previous | codes
     return out
-
-
-def _in_string(line: str, pos: int) -> bool:
-    """Whether `pos` falls inside a double-quoted string of `line`."""
-    inside = escaped = False
-    for ch in line[:pos]:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == '"':
-            inside = not inside
-    return inside
 
 
 def suppressed(d: Diagnostic, ignores: dict[int, set[str] | None]) -> bool:
