@@ -20,12 +20,21 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # `import engines` whatever pytest's import mode
 
 import engines  # noqa: E402
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+# Property tests: in CI (CI=true) every run draws the same examples, so a red run reproduces; locally
+# they are randomized (HYPOTHESIS_PROFILE=ci to reproduce CI, =dev to force random draws).
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+_hypothesis_settings.register_profile("dev", derandomize=False)
 
 ENGINES = ("duckdb", "postgres", "spark")
 
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci() else "dev"))
 
 
 def _start(name: str):
