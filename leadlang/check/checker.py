@@ -883,11 +883,11 @@ def _read_used(loader, shown: str) -> tuple[A.Module, str] | str:
     except OSError as err:
         return f"cannot read {shown}: {err.strerror or err}"
     except LeadError as err:
-        if any(d.code == "E100" and "UTF-8" in d.message for d in err.diagnostics):
+        if any(d.code == "E100" for d in err.diagnostics):
             return f"{shown} is not a leadlang policy (not UTF-8 text)"
+        if any(d.code == "E101" and "NUL" in d.message for d in err.diagnostics):
+            return f"{shown} is not a leadlang policy (it holds NUL bytes)"
         raise
-    if "\0" in text:
-        return f"{shown} is not a leadlang policy (it holds NUL bytes)"
     return sub, text
 
 
