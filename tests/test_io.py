@@ -714,3 +714,31 @@ def test_one_whole_number_rule_for_every_format_and_engine(tmp_path):
         msg = _both(folder, fld("n", "int", 5))
         assert msg.startswith(f"{folder / 'leads'}.") and msg.split(": ", 1)[1].startswith(("row 2", "line 2")), msg
         assert '"71.5" is not a whole number' in msg or '"71.50" is not a whole number' in msg, (fmt, msg)
+
+
+@pytest.mark.parametrize("bad", [("product.csv", b""), ("leads.csv", b""),
+                                 ("leads.csv", None)])  # None: an unterminated quote in the first data row
+def test_score_cli_refuses_odd_files_the_same_on_both_engines(tmp_path, bad):
+    """The audit's 0-byte product.csv / leads.csv: exit 2 and one line naming the file, never zero rows."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from leadlang.cli import main
+
+    root = Path(__file__).parents[1] / "policies" / "plg"
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    name, content = bad
+    if content is None:
+        lines = (data / name).read_text().splitlines(keepends=True)
+        content = (lines[0] + lines[1].replace(",", ',"', 1) + "".join(lines[2:50])).encode()
+    (data / name).write_bytes(content)
+    outputs = []
+    for engine in ("duckdb", "python"):
+        res = CliRunner().invoke(main, ["score", str(root / "plg.lead"), "--data", str(data), "--as-of", "2024-06-01", "--engine", engine])
+        assert res.exit_code == 2, res.output
+        assert res.stdout == "" and res.stderr.count("\n") == 1 and res.stderr.startswith(f"error: {data / name}: ")
+        assert "@" not in res.stderr  # no e-mail address of any row
+        outputs.append(res.stderr)
+    assert outputs[0] == outputs[1]
