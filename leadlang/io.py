@@ -225,9 +225,10 @@ def _duck_error(path: Path, error: Exception) -> DataError:
     if path.suffix == ".jsonl":
         return _jsonl_error(path)
     if path.suffix == ".csv":
-        line = re.search(r"CSV Error on Line: (\d+)", text)
+        line = re.search(r"CSV Error on Line: (\d+)", text)  # DuckDB counts records (the header is 1), not lines
+        where = "" if not line else "the header row: " if line[1] == "1" else f"row {int(line[1]) - 1}: "
         reason = next((why(m) for pattern, why in _CSV_REASONS if (m := pattern.search(text))), "it is not valid CSV")
-        return DataError(f"{path}: cannot read the file: {f'line {line[1]}: ' if line else ''}{reason}")
+        return DataError(f"{path}: cannot read the file: {where}{reason}")
     first = text.strip().splitlines()[0] if text.strip() else "unknown error"
     first = re.sub(r"(['\"])([^'\"]{40})[^'\"]+\1", r"\1\2…\1", first.split(" Error: ", 1)[-1])  # cut quoted values
     return DataError(f"{path}: cannot read the file: {first if len(first) <= 240 else first[:240] + '…'}")
@@ -297,7 +298,7 @@ def _csv_header(path: Path) -> list[str] | None:
     """The header row (None for an empty file), read by Python so names are exact."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), None)
+            header = next(csv.reader(f, strict=True), None)
             more = f.read(4096).strip() if header == [] else ""
     except UnicodeDecodeError as e:
         raise _duck_error(path, e) from None
@@ -305,6 +306,8 @@ def _csv_header(path: Path) -> list[str] | None:
         raise DataError(f"{path}: cannot read the header row: {e}") from None
     if more:
         raise DataError(f"{path}: line 1 is empty; the first line must be the header row")
+    if header and any("\n" in name or "\r" in name for name in header):  # a quote left open swallows the rows below
+        raise DataError(f"{path}: cannot read the header row: a column name spans lines (a quote is not closed?)")
     return header or None
 
 

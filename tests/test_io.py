@@ -677,7 +677,7 @@ def test_unterminated_csv_quote_shows_no_rows(tmp_path):
     body = "lead_id,email\n" + f'L0,"{SECRET_ROWS[0]}\n' + "".join(f"L{i},{e}\n" for i, e in enumerate(SECRET_ROWS[1:], 1))
     write(tmp_path / "leads.csv", body)
     msg = _both(tmp_path, fld("email", "string", 5))
-    assert msg == f"{tmp_path / 'leads.csv'}: cannot read the file: line 2: unterminated quote (a quoted value is not closed)"
+    assert msg == f"{tmp_path / 'leads.csv'}: cannot read the file: row 1: unterminated quote (a quoted value is not closed)"
     write(tmp_path / "leads.csv", "lead_id,email\n" + "".join(f"L{i},{e},extra\n" for i, e in enumerate(SECRET_ROWS)))
     msg = _both(tmp_path, fld("email", "string", 5))
     assert "Expected Number of Columns: 2 Found: 3" in msg
@@ -742,3 +742,11 @@ def test_score_cli_refuses_odd_files_the_same_on_both_engines(tmp_path, bad):
         assert "@" not in res.stderr  # no e-mail address of any row
         outputs.append(res.stderr)
     assert outputs[0] == outputs[1]
+
+
+def test_csv_parse_errors_name_the_data_row(tmp_path):
+    """A quoted line break makes one row span two lines: the message counts rows, as for bad cells."""
+    write(tmp_path / "leads.csv", 'lead_id,email\nL1,"a\nb@x"\nL2,c@x,zz\n')
+    assert _both(tmp_path, fld("email", "string", 5)) == f"{tmp_path / 'leads.csv'}: cannot read the file: row 2: Expected Number of Columns: 2 Found: 3"
+    write(tmp_path / "leads.csv", 'lead_id,"email\nL1,a@x\n')
+    assert _both(tmp_path, fld("email", "string", 5)).startswith(f"{tmp_path / 'leads.csv'}: cannot read the header row: ")
