@@ -2,7 +2,8 @@
 
 The project root is the folder of the closest `pyproject.toml` with a
 `[tool.leadlang]` table, walking up from the policy's folder; without one it is
-the policy's own folder. Paths are resolved (symlinks followed) first.
+the policy's own folder (the one holding the file named, even if that is a
+symlink). Paths are resolved (symlinks followed) before they are compared.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def project_root(policy: str | Path) -> Path:
     A pyproject.toml that cannot be read does not configure anything here (the
     root stays the narrower policy folder); `leadlang lint` reports it.
     """
-    folder = Path(policy).resolve().parent
+    folder = Path(policy).absolute().parent.resolve()  # the folder holding the policy (even when it is a symlink)
     try:
         found = find_pyproject(folder)
     except DataError:

@@ -180,3 +180,19 @@ def test_a_configured_pyproject_makes_its_folder_the_project(tmp_path):
     (tmp_path / "shared" / "base.lead").write_text(f'use "../../far.lead"\n')
     err = pytest.raises(LeadError, load, policy).value
     assert [(d.code, Path(d.span.file).name) for d in err.diagnostics] == [("E308", "base.lead")]
+
+
+def test_symlink_loop_and_linked_policy(tmp_path):
+    (tmp_path / "loop.lead").symlink_to(tmp_path / "loop.lead")
+    policy = tmp_path / "p.lead"
+    policy.write_text(MAIN.format(path="loop.lead"))
+    err = pytest.raises(LeadError, load, policy).value
+    assert [(d.code, d.span.line) for d in err.diagnostics] == [("E308", 2)] and "loop.lead" in err.diagnostics[0].message
+    # a policy reached through a symlink: its project is the folder holding the link, where its `use` paths point
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "base.lead").write_text(SHARED)
+    (tmp_path / "elsewhere").mkdir()
+    real = tmp_path / "elsewhere" / "p.lead"
+    real.write_text('policy p "P"\nuse "base.lead"\nscore fit {\n  free: -10 when dom in free\n}\n')
+    (tmp_path / "proj" / "p.lead").symlink_to(real)
+    assert "dom" in load(tmp_path / "proj" / "p.lead").signals

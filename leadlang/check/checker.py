@@ -906,17 +906,21 @@ def _resolve_uses(module: A.Module, texts: dict[str, str], diags: list[Diagnosti
             if not isinstance(d, A.Use):
                 continue
             given = Path(current.path).parent / d.path
-            target = given.resolve()
-            if str(target) in seen:
-                continue
-            seen.add(str(target))
             if root is None:
                 from leadlang.project import project_root
 
                 root = Path(project_root(module.path))
             root = root.resolve()
-            problem = _use_problem(target, given, root)
-            if problem is None and not target.exists():
+            try:
+                target = given.resolve()
+                problem = _use_problem(target, given, root)
+                missing = problem is None and not target.exists()
+            except (OSError, RuntimeError) as err:  # a symlink loop, a folder that cannot be searched
+                target, problem, missing = given.absolute(), f"cannot read {given.as_posix()}: {getattr(err, 'strerror', None) or 'symlink loop'}", False
+            if str(target) in seen:
+                continue
+            seen.add(str(target))
+            if missing:
                 diags.append(Diagnostic("E308", "error", f'`use "{d.path}"`: no such file', d.span, (f"looked for {given.as_posix()}, relative to the file that uses it",)))
                 continue
             try:
