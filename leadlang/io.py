@@ -280,9 +280,14 @@ def _duplicate_json_key(path: Path, row: int) -> DataError:
     for n, line in _jsonl_lines(path):
         if n == number:
             seen: set[str] = set()
-            keys = [k for k, _ in json.loads(line, object_pairs_hook=lambda pairs: pairs)] if line.lstrip().startswith("{") else []
-            twice = next((k for k in keys if k in seen or seen.add(k)), "?")
-            return DataError(f"{path}: line {number} has the key {_show(twice)} twice; keep one")
+            try:
+                keys = [k for k, _ in json.loads(line, object_pairs_hook=lambda pairs: pairs)]
+            except (ValueError, TypeError):
+                break
+            twice = next((k for k in keys if k in seen or seen.add(k)), None)
+            if twice is not None:
+                return DataError(f"{path}: line {number} has the key {_show(twice)} twice; keep one")
+            break
     return DataError(f"{path}: line {number} has a key twice; keep one")
 
 
