@@ -184,17 +184,25 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
     """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
     from leadlang.explain import render_explanation
 
+    from leadlang.interpret import evaluate
+    from leadlang.io import close_keys, load_lead
+    from leadlang.syntax.ast import Aggregate, walk
+
     checked = _load(policy)
+    decls = [*checked.signals.values(), *checked.scores.values(), *checked.criteria.values(), *checked.gates, *checked.classifications.values()]
+    by_account = any(isinstance(n, Aggregate) and n.by_account for d in decls for n in walk(d))
     try:
-        result = _score(checked, data, as_of, "python")
+        if not data.is_dir():
+            raise DataError(f"{data}: no such data directory")
+        rows = load_lead(checked.leads, checked.accounts, list(checked.events.values()), data, lead, by_account)
+        if rows is None:
+            from leadlang.diagnostics import did_you_mean
+
+            hints = did_you_mean(lead, close_keys(checked.leads, checked.accounts, data, lead))
+            raise DataError(f"no lead with {checked.key} {lead!r} in {data}" + (f"; {hints[0]}" if hints else ""))
     except DataError as err:
         _fail(err)
-    state = result.states.get(lead)
-    if state is None:
-        from leadlang.diagnostics import did_you_mean
-
-        hints = did_you_mean(lead, result.states)
-        _fail(DataError(f"no lead with {checked.key} {lead!r} in {data}" + (f"; {hints[0]}" if hints else "")))
+    state = evaluate(checked, rows.leads, rows.accounts, rows.events, as_of).states[lead]
     click.echo(render_explanation(checked, state, as_of))
 
 

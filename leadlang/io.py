@@ -291,10 +291,12 @@ def _duplicate_json_key(path: Path, row: int) -> DataError:
     return DataError(f"{path}: line {number} has a key twice; keep one")
 
 
-def _run(con: duckdb.DuckDBPyConnection, path: Path, sql: str, arrow: bool = False):
-    """Run one statement; DuckDB's failures become a one-line DataError about `path`."""
+def _run(con: duckdb.DuckDBPyConnection, path: Path, sql: str, arrow: bool = False, params: Sequence = ()):
+    """Run one statement (values only as `?` parameters); DuckDB's failures become a one-line DataError about `path`."""
     try:
-        return con.sql(sql).to_arrow_table() if arrow else con.execute(sql).fetchall()
+        if arrow:
+            return (con.execute(sql, list(params)).arrow() if params else con.sql(sql).to_arrow_table())
+        return con.execute(sql, list(params)).fetchall() if params else con.execute(sql).fetchall()
     except duckdb.Error as e:
         raise _duck_error(path, e) from None
 
@@ -370,6 +372,7 @@ class _Staged:
     values: list[str]  # each column converted
     bad: str  # `CASE ... END`: the index of the first column that does not convert, per row
     paths: list[str]  # JSON paths, for jsonl
+    rel: str = ""  # the file's reader (`read_csv(...)`, ...)
 
 
 def _empty(path: Path) -> DataError | None:
@@ -382,8 +385,9 @@ def _empty(path: Path) -> DataError | None:
     return DataError(f"{path}: the file is empty: {what}")
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Staged:
-    """Copy a file into `src` as text."""
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], where: tuple[int, Sequence[str]] | None = None) -> _Staged:
+    """Copy a file into `src` as text; with `where` = (column index, values), only the rows whose
+    column holds one of the values (a filter DuckDB pushes into the scan; the values are parameters)."""
     ext, name = path.suffix[1:], _lit(str(path))
     if (empty := _empty(path)) is not None:
         raise empty
@@ -418,14 +422,15 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Sta
         srcs = [f"json_extract_string(json, {p})" for p in paths]
 
     # A table's rowid keeps the file's row order; a parallel SELECT's output need not.
-    _run(con, path, f"CREATE OR REPLACE TEMP TABLE src AS SELECT {picked} FROM {rel}")
+    keep = "" if where is None else f" WHERE {srcs[where[0]]} IN ({', '.join('?' for _ in where[1])})"
+    _run(con, path, f"CREATE OR REPLACE TEMP TABLE src AS SELECT {picked} FROM {rel}{keep}", params=() if where is None else where[1])
     values, checks = zip(*(_value_sql(c.type, s) for c, s in zip(cols, srcs)))
     bad = ("WHEN json_type(json) <> 'OBJECT' THEN -1 "
            "WHEN len(json_keys(json)) <> len(list_distinct(json_keys(json))) THEN -2 ") if ext == "jsonl" else ""
     for i, (col, value, check) in enumerate(zip(cols, values, checks)):
         check = f"{value} IS NULL" if col.required else check
         bad += f"WHEN {check} THEN {i} " if check else ""
-    return _Staged(ext, srcs, list(values), f"CASE {bad}END" if bad else "NULL::INTEGER", paths)
+    return _Staged(ext, srcs, list(values), f"CASE {bad}END" if bad else "NULL::INTEGER", paths, rel)
 
 
 def _raise_bad(con, path: Path, cols: list[_Col], st: _Staged, row: int, which: int) -> None:
@@ -438,20 +443,21 @@ def _raise_bad(con, path: Path, cols: list[_Col], st: _Staged, row: int, which: 
     raise _bad_cell(path, row + 1, cols[which], raw)
 
 
-def _check_json_columns(con, path: Path, cols: list[_Col], st: _Staged, empty: list[bool]) -> None:
-    """JSON has no header: a key that no row has is a missing column."""
+def _check_json_columns(con, path: Path, cols: list[_Col], st: _Staged, empty: list[bool], whole: bool = True) -> None:
+    """JSON has no header: a key that no row has is a missing column (asked of the whole file unless `src` is it)."""
+    rel = "src" if whole else st.rel
     for i, col in enumerate(cols):
         if st.ext == "jsonl" and empty[i] \
-                and not _run(con, path, f"SELECT bool_or(json_exists(json, {st.paths[i]})) FROM src")[0][0]:
-            keys = _run(con, path, "SELECT DISTINCT unnest(json_keys(json)) FROM src WHERE json_type(json) = 'OBJECT'")
+                and not _run(con, path, f"SELECT bool_or(json_exists(json, {st.paths[i]})) FROM {rel}")[0][0]:
+            keys = _run(con, path, f"SELECT DISTINCT unnest(json_keys(json)) FROM {rel} WHERE json_type(json) = 'OBJECT'")
             raise _missing(path, col, sorted(k for (k,) in keys))
 
 
-def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[dict]:
-    """Rows of one source file as dicts keyed by `_Col.key`."""
+def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], where: tuple[int, Sequence[str]] | None = None) -> list[dict]:
+    """Rows of one source file as dicts keyed by `_Col.key`; with `where`, only the matching rows (see `_stage`)."""
     import pyarrow.compute as pc
 
-    st = _stage(con, path, cols)
+    st = _stage(con, path, cols, where)
     select = ", ".join(f"{v} AS v{i}" for i, v in enumerate(st.values)) + f", {st.bad} AS bad"
     table = _run(con, path, f"SELECT rowid AS row_id, {select} FROM src", arrow=True)
     order = table.column("row_id").combine_chunks()
@@ -459,12 +465,86 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
         table = table.take(pc.sort_indices(order))
     flags = table.column("bad")
     if flags.null_count < len(flags):
+        if where is not None:
+            _raise_bad_matching(con, path, cols, where)
         row = pc.index(pc.is_valid(flags), True).as_py()
         _raise_bad(con, path, cols, st, row, flags[row].as_py())
     columns = [_python_values(table.column(f"v{i}"), c.type.name) for i, c in enumerate(cols)]
-    _check_json_columns(con, path, cols, st, [bool(c) and all(v is None for v in c) for c in columns])
+    _check_json_columns(con, path, cols, st, [not c or all(v is None for v in c) for c in columns] if where is not None
+                        else [bool(c) and all(v is None for v in c) for c in columns], whole=where is None)
     con.execute("DROP TABLE src")
     return _build_rows(len(cols))(tuple(c.key for c in cols), columns)
+
+
+def _matching_rows(con, path: Path, cols: list[_Col], where: tuple[int, Sequence[str]]) -> tuple[_Staged, str]:
+    """The whole file staged (its rowid is the file's row order), and the filter of `where` over it."""
+    st = _stage(con, path, cols)
+    return st, f"{st.srcs[where[0]]} IN ({', '.join('?' for _ in where[1])})"
+
+
+def _raise_bad_matching(con, path: Path, cols: list[_Col], where: tuple[int, Sequence[str]]) -> None:
+    """A fetched row has a bad cell: name it as reading the whole file would (its row in the file)."""
+    st, match = _matching_rows(con, path, cols, where)
+    row, which = _run(con, path, f"SELECT rowid, {st.bad} AS b FROM src WHERE {match} AND b IS NOT NULL ORDER BY rowid LIMIT 1", params=where[1])[0]
+    _raise_bad(con, path, cols, st, row, which)
+
+
+def _raise_twice(con, path: Path, cols: list[_Col], key: str) -> None:
+    """`key` is on more than one row of a leads or accounts file: the message `score` gives for it."""
+    st, match = _matching_rows(con, path, cols, (0, [key]))
+    first, second = (r for (r,) in _run(con, path, f"SELECT rowid + 1 FROM src WHERE {match} ORDER BY rowid LIMIT 2", params=[key]))
+    raise DataError(f"{path}: {cols[0].name} {_show(key)} appears twice, in {_rows(path, first, second)} ({cols[0].where})")
+
+
+def close_keys(leads: Leads, accounts: Accounts | None, data_dir: Path, key: str, limit: int = 200) -> list[str]:
+    """The `limit` lead keys nearest to `key` by edit distance: candidates for "did you mean", one scan of the key column."""
+    path, cols, _ = _keyed(data_dir, "leads", leads.key, leads.account, leads.fields, leads.span)
+    con = duckdb.connect()
+    try:
+        st = _stage(con, path, cols[:1])
+        return [k for (k,) in _run(con, path, f"SELECT k FROM (SELECT DISTINCT {st.values[0]} AS k FROM src) WHERE k IS NOT NULL "
+                                             f"ORDER BY levenshtein(k, ?), k LIMIT {int(limit)}", params=[key])]
+    finally:
+        con.close()
+
+
+def load_lead(leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path, key: str, by_account: bool) -> Dataset | None:
+    """Only the rows one lead's explanation needs, or None when no lead has `key`.
+
+    The lead's row, its account's row, and the events of the lead — with
+    `by_account`, of every lead of its account (their lead rows come too). Each
+    file is read through DuckDB with the key filter pushed into the scan, and
+    checked as `load_dataset` checks it: its columns, and every value of the
+    fetched rows (a bad one gets the same message, naming its row in the file);
+    the lead's and its account's keys must not repeat. Rows that are not
+    fetched are not checked.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        files = {name: (path, cols) for name, path, cols, _ in _sources(leads, accounts, events, data_dir)}
+        path, cols = files["leads"]
+        rows = _load(con, path, cols, where=(0, [key]))
+        if not rows:
+            return None
+        if len(rows) > 1:
+            _raise_twice(con, path, cols, key)
+        out = Dataset(leads=rows)
+        account = rows[0].get(leads.account) if leads.account else None
+        if account is not None and accounts is not None:
+            apath, acols = files["accounts"]
+            out.accounts = _load(con, apath, acols, where=(0, [account]))
+            if len(out.accounts) > 1:
+                _raise_twice(con, apath, acols, account)
+        if account is not None and by_account:
+            out.leads = _load(con, path, cols, where=(1, [account]))  # the account's leads: theirs pool with the lead's events
+        keys = sorted({r[leads.key] for r in out.leads})
+        for ev in events:
+            epath, ecols = files[ev.name]
+            out.events[ev.name] = _load(con, epath, ecols, where=(0, keys))
+        return out
+    finally:
+        con.close()
 
 
 _TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}

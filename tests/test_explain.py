@@ -1,0 +1,122 @@
+"""`leadlang explain --lead KEY` reads only that lead's rows (and its account's), yet explains it
+exactly as scoring the whole data directory does, with the same checks on the rows it reads."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leadlang.check import load
+from leadlang.cli import main
+from leadlang.explain import render_explanation
+from leadlang.interpret import evaluate
+from leadlang.io import load_dataset
+
+ROOT = Path(__file__).parent.parent
+POLICIES = sorted(p for p in (ROOT / "policies").glob("*/*.lead") if (p.parent / "data").is_dir())
+AS_OF = "2024-06-01"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def full_explanations(policy_path: Path, data: Path, as_of):
+    """What explain printed before: every lead scored from the whole directory."""
+    policy = load(policy_path)
+    ds = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
+    result = evaluate(policy, ds.leads, ds.accounts, ds.events, as_of)
+    return {k: render_explanation(policy, s, as_of) + "\n" for k, s in result.states.items()}
+
+
+@pytest.mark.parametrize("policy_path", POLICIES, ids=lambda p: p.stem)
+def test_one_lead_explains_as_the_whole_directory_does(policy_path):
+    import datetime as dt
+
+    as_of = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+    expected = full_explanations(policy_path, policy_path.parent / "data", as_of)
+    keys = sorted(expected)
+    for key in keys[:: max(1, len(keys) // 12)] + keys[-1:]:  # a spread of leads, with and without accounts and events
+        r = run("explain", policy_path, "--data", policy_path.parent / "data", "--lead", key, "--as-of", AS_OF)
+        assert r.exit_code == 0, r.output
+        assert r.output == expected[key], key
+
+
+def _copy(tmp_path, fmt: str = "csv") -> Path:
+    """plg's data in `fmt` (csv, parquet, jsonl)."""
+    import duckdb
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in (ROOT / "policies/plg/data").glob("*.csv"):
+        if fmt == "csv":
+            shutil.copy(f, data / f.name)
+        else:
+            how = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT json)"
+            duckdb.sql(f"COPY (SELECT * FROM read_csv('{f}', all_varchar = true)) TO '{data / (f.stem + '.' + fmt)}' {how}")
+    return data
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_formats_give_the_same_explanation(tmp_path, fmt):
+    data = _copy(tmp_path, fmt)
+    base = run("explain", ROOT / "policies/plg/plg.lead", "--data", ROOT / "policies/plg/data", "--lead", "L00004", "--as-of", AS_OF)
+    r = run("explain", ROOT / "policies/plg/plg.lead", "--data", data, "--lead", "L00004", "--as-of", AS_OF)
+    assert r.exit_code == 0 and r.output == base.output
+    missing = run("explain", ROOT / "policies/plg/plg.lead", "--data", data, "--lead", "L0002", "--as-of", AS_OF)
+    assert missing.exit_code == 2 and "did you mean `L01002`?" in missing.output
+
+
+def _edit(path: Path, line: int, old: str, new: str) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    assert old in lines[line]
+    lines[line] = lines[line].replace(old, new, 1)
+    path.write_text("".join(lines))
+
+
+def test_a_bad_value_in_a_fetched_row_is_the_error_score_gives(tmp_path):
+    data = _copy(tmp_path)
+    leads = (data / "leads.csv").read_text().splitlines()
+    row = next(i for i, line in enumerate(leads) if line.startswith("L00004,"))
+    cells = leads[row].split(",")
+    header = leads[0].split(",")
+    cells[header.index("employees")] = "many"
+    leads[row] = ",".join(cells)
+    (data / "leads.csv").write_text("\n".join(leads) + "\n")
+    r = run("explain", ROOT / "policies/plg/plg.lead", "--data", data, "--lead", "L00004", "--as-of", AS_OF)
+    s = run("score", ROOT / "policies/plg/plg.lead", "--data", data, "--as-of", AS_OF)
+    assert r.exit_code == s.exit_code == 2
+    assert r.output.strip().splitlines()[-1] == s.output.strip().splitlines()[-1]
+    assert f"row {row}" in r.output and '"many" is not a whole number' in r.output
+    other = next(line.split(",")[0] for line in leads[1:] if not line.startswith("L00004,"))
+    assert run("explain", ROOT / "policies/plg/plg.lead", "--data", data, "--lead", other, "--as-of", AS_OF).exit_code == 0  # not fetched, not checked
+
+
+def test_a_bad_event_of_the_lead_is_named_by_its_file_row(tmp_path):
+    data = _copy(tmp_path)
+    events = (data / "product.csv").read_text().splitlines()
+    header = events[0].split(",")
+    row = next(i for i, line in enumerate(events[1:], 1) if line.split(",")[header.index("user_id")] == "L00004")
+    cells = events[row].split(",")
+    cells[header.index("occurred_at")] = "yesterday"
+    events[row] = ",".join(cells)
+    (data / "product.csv").write_text("\n".join(events) + "\n")
+    r = run("explain", ROOT / "policies/plg/plg.lead", "--data", data, "--lead", "L00004", "--as-of", AS_OF)
+    assert r.exit_code == 2 and f"product.csv: row {row}, column \"occurred_at\": \"yesterday\" is not an ISO-8601 timestamp" in r.output
+
+
+def test_the_leads_key_twice_and_a_missing_column(tmp_path):
+    data = _copy(tmp_path)
+    leads = (data / "leads.csv").read_text().splitlines()
+    row = next(i for i, line in enumerate(leads) if line.startswith("L00004,"))
+    (data / "leads.csv").write_text("\n".join(leads + [leads[row]]) + "\n")
+    r = run("explain", ROOT / "policies/plg/plg.lead", "--data", data, "--lead", "L00004", "--as-of", AS_OF)
+    assert r.exit_code == 2 and f'lead_id "L00004" appears twice, in rows {row} and {len(leads)}' in r.output
+    header = leads[0].split(",")
+    i = header.index("title")
+    (data / "leads.csv").write_text("\n".join(",".join(c for j, c in enumerate(line.split(",")) if j != i) for line in leads) + "\n")
+    r = run("explain", ROOT / "policies/plg/plg.lead", "--data", data, "--lead", "L00004", "--as-of", AS_OF)
+    assert r.exit_code == 2 and 'no column "title"' in r.output and "Traceback" not in r.output
