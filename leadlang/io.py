@@ -423,7 +423,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], where: 
 
     # A table's rowid keeps the file's row order; a parallel SELECT's output need not.
     keep = "" if where is None else f" WHERE {srcs[where[0]]} IN ({', '.join('?' for _ in where[1])})"
-    _run(con, path, f"CREATE OR REPLACE TEMP TABLE src AS SELECT {picked} FROM {rel}{keep}", params=() if where is None else where[1])
+    _run(con, path, f"CREATE OR REPLACE TEMP TABLE src AS SELECT {picked} FROM {rel}{keep}", *([] if where is None else [False, where[1]]))
     values, checks = zip(*(_value_sql(c.type, s) for c, s in zip(cols, srcs)))
     bad = ("WHEN json_type(json) <> 'OBJECT' THEN -1 "
            "WHEN len(json_keys(json)) <> len(list_distinct(json_keys(json))) THEN -2 ") if ext == "jsonl" else ""
