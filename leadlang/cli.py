@@ -101,10 +101,13 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
         from leadlang.engine import score_duckdb
 
         return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet)
-    from leadlang.interpret import evaluate
-    from leadlang.io import load_dataset
+    from leadlang.interpret import evaluate, evaluate_chunks, uses_account_events
+    from leadlang.io import load_dataset, stream_dataset
 
-    dataset = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
+    sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
+    if not uses_account_events(policy):  # a lead's events are all it needs: stream them, chunk by chunk
+        return evaluate_chunks(policy, stream_dataset(*sources), as_of, explain=explain)
+    dataset = load_dataset(*sources)
     return evaluate(policy, dataset.leads, dataset.accounts, dataset.events, as_of)
 
 
@@ -184,13 +187,11 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
     """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
     from leadlang.explain import render_explanation
 
-    from leadlang.interpret import evaluate
+    from leadlang.interpret import evaluate, uses_account_events
     from leadlang.io import close_keys, load_lead
-    from leadlang.syntax.ast import Aggregate, walk
 
     checked = _load(policy)
-    decls = [*checked.signals.values(), *checked.scores.values(), *checked.criteria.values(), *checked.gates, *checked.classifications.values()]
-    by_account = any(isinstance(n, Aggregate) and n.by_account for d in decls for n in walk(d))
+    by_account = uses_account_events(checked)
     try:
         if not data.is_dir():
             raise DataError(f"{data}: no such data directory")

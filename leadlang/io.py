@@ -33,7 +33,9 @@ import csv
 import datetime as dt
 import json
 import re
+import shutil
 import sys
+import tempfile
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal
@@ -126,6 +128,114 @@ def load_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Event
         return out
     finally:
         con.close()
+
+
+@dataclass
+class Chunk:
+    """Some leads, in key order, with every event of theirs (in file order) and their accounts' rows."""
+
+    leads: list[dict]
+    accounts: list[dict]
+    events: dict[str, list[dict]]
+
+
+def stream_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path, size: int = 10_000):
+    """Check every source as `load_dataset` does (same errors, same order), then yield `Chunk`s of
+    `size` leads in key order: each source is kept in DuckDB (which spills to disk) and read back
+    sorted by lead key in record batches, so only one chunk's rows are Python objects at a time.
+
+    The accounts are read whole (one row per account). Events of leads that are not in
+    the leads file, or with no lead, are never handed out.
+    """
+    con, spill = duckdb.connect(), None
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        spill = tempfile.mkdtemp(prefix="leadlang-")  # DuckDB keeps the sources here beyond its memory limit
+        con.execute(f"SET temp_directory = {_lit(spill)}")
+        con.execute("SET memory_limit = '1GB'")
+        tables, account_rows = {}, []
+        for i, (name, path, cols, key) in enumerate(_sources(leads, accounts, events, data_dir)):
+            if name == "accounts":
+                account_rows = _load(con, path, cols)
+                _unique_keys(path, account_rows, cols[0])
+                continue
+            table = f"__t{i}"
+            _checked_table(con, path, cols, table)
+            if key is not None:
+                dup = first_duplicate(con, path, table, "v0")
+                if dup:
+                    k, first, second = dup
+                    raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in {_rows(path, first, second)} ({cols[0].where})")
+            tables[name] = (table, cols)
+        by_key = {a[accounts.key]: a for a in account_rows} if accounts is not None else {}
+        lead_table, lead_cols = tables.pop("leads")
+        lead_batches = _sorted_rows(con, lead_table, lead_cols, size)
+        streams = {name: _Peek(_sorted_rows(con, table, cols, size)) for name, (table, cols) in tables.items()}
+        link = leads.account
+        for chunk in lead_batches:
+            high = chunk[-1][leads.key]
+            found = {name: stream.until(high) for name, stream in streams.items()}
+            linked = {r[link] for r in chunk} if link else ()
+            yield Chunk(chunk, [by_key[a] for a in linked if a in by_key], found)
+    finally:
+        con.close()
+        if spill:
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def _checked_table(con, path: Path, cols: list[_Col], table: str) -> None:
+    """Check one source file like `_load`, and keep its converted columns `v0`, `v1`, ... and `__row` as `table`."""
+    st = _stage(con, path, cols)
+    first = _run(con, path, f"SELECT rowid, b FROM (SELECT rowid, {st.bad} AS b FROM src) WHERE b IS NOT NULL ORDER BY rowid LIMIT 1")
+    if first:
+        _raise_bad(con, path, cols, st, first[0][0], first[0][1])
+    if st.ext == "jsonl":
+        counts = _run(con, path, "SELECT count(*), " + ", ".join(f"count({v})" for v in st.values) + " FROM src")[0]
+        _check_json_columns(con, path, cols, st, [counts[0] > 0 and n == 0 for n in counts[1:]])
+    values = ", ".join(f"{v} AS v{i}" for i, v in enumerate(st.values))
+    # not TEMP: each sorted read below runs on its own cursor, which sees the database's tables
+    _run(con, path, f"CREATE OR REPLACE TABLE {_lit(table, chr(34))} AS SELECT {values}, rowid + 1 AS __row FROM src")
+    con.execute("DROP TABLE src")
+
+
+def _sorted_rows(con, table: str, cols: list[_Col], size: int):
+    """Lists of at most `size` row dicts of a checked table, sorted by its first column (the key, or the
+    events' lead), then file row; rows without one are left out."""
+    keys, types = tuple(c.key for c in cols), [c.type.name for c in cols]
+    build = _build_rows(len(cols))
+    names = ", ".join(f"v{i}" for i in range(len(cols)))
+    reader = con.cursor().sql(f"SELECT {names} FROM {_lit(table, chr(34))} WHERE v0 IS NOT NULL ORDER BY v0, __row").to_arrow_reader(size)
+    for batch in reader:
+        if batch.num_rows:
+            yield build(keys, [_python_values(batch.column(i), t) for i, t in enumerate(types)])
+
+
+class _Peek:
+    """Rows from a stream of sorted row lists, handed out up to a key."""
+
+    def __init__(self, batches):
+        self.batches, self.rows, self.at = batches, [], 0
+
+    def until(self, high: str) -> list[dict]:
+        """Every row not yet handed out whose key (its first value) is at most `high`."""
+        out = []
+        while True:
+            rows, at = self.rows, self.at
+            if at == len(rows):
+                self.rows, self.at = next(self.batches, None) or [], 0
+                if not self.rows:
+                    return out
+                continue
+            if next(iter(rows[-1].values())) <= high:
+                out.extend(rows[at:] if at else rows)
+                self.at = len(rows)
+                continue
+            end = at
+            while next(iter(rows[end].values())) <= high:
+                end += 1
+            out.extend(rows[at:end])
+            self.at = end
+            return out
 
 
 def register_dataset(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path) -> dict[str, str]:

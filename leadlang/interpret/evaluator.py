@@ -362,6 +362,25 @@ def band_of(bands: A.Bands, score: Decimal) -> str:
     return bands.bands[-1].label
 
 
+def uses_account_events(policy: Policy) -> bool:
+    """Whether some aggregate of the policy reads `by account` (so a lead needs its account's leads' events)."""
+    decls = [*policy.signals.values(), *policy.scores.values(), *policy.criteria.values(), *policy.gates, *policy.classifications.values()]
+    return any(isinstance(n, A.Aggregate) and n.by_account for d in decls for n in A.walk(d))
+
+
+def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explain: bool = True) -> Result:
+    """`evaluate` over `io.stream_dataset`'s chunks (leads in key order, each with all its events):
+    the same rows, with only one chunk's events in memory. `states` stays empty. Not for
+    policies that `uses_account_events`: a chunk need not hold an account's other leads."""
+    interpreter, rows, why = Interpreter(policy, as_of), [], []
+    for chunk in chunks:
+        result = interpreter.run(chunk.leads, chunk.accounts, chunk.events)
+        rows.extend(result.rows)
+        if explain:
+            why.extend(result.explain)
+    return Result(rows, why, {})
+
+
 def evaluate(policy: Policy, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]], as_of: dt.datetime) -> Result:
     """Score every lead of the given rows as of `as_of`: the interpreter's public entry."""
     return Interpreter(policy, as_of).run(leads, accounts, events)
