@@ -120,3 +120,63 @@ def test_the_leads_key_twice_and_a_missing_column(tmp_path):
     (data / "leads.csv").write_text("\n".join(",".join(c for j, c in enumerate(line.split(",")) if j != i) for line in leads) + "\n")
     r = run("explain", ROOT / "policies/plg/plg.lead", "--data", data, "--lead", "L00004", "--as-of", AS_OF)
     assert r.exit_code == 2 and 'no column "title"' in r.output and "Traceback" not in r.output
+
+
+# ------------------------------------------------- the streaming python engine --
+
+from leadlang.diagnostics import DataError  # noqa: E402
+from leadlang.interpret import evaluate_chunks, uses_account_events  # noqa: E402
+from leadlang.io import stream_dataset  # noqa: E402
+
+
+def _both(policy, data, size):
+    import datetime as dt
+
+    as_of = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+    sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
+    ds = load_dataset(*sources)
+    return evaluate(policy, ds.leads, ds.accounts, ds.events, as_of), evaluate_chunks(policy, stream_dataset(*sources, size=size), as_of)
+
+
+@pytest.mark.parametrize("policy_path", [p for p in POLICIES if not uses_account_events(load(p))], ids=lambda p: p.stem)
+@pytest.mark.parametrize("size", [1, 7, 10_000])
+def test_streamed_chunks_score_as_the_whole_dataset(policy_path, size):
+    whole, streamed = _both(load(policy_path), policy_path.parent / "data", size)
+    assert streamed.rows == whole.rows and streamed.explain == whole.explain
+    assert len(streamed.rows) > 10
+
+
+def test_streaming_keeps_unknown_leads_out_and_rows_in_key_order(tmp_path):
+    data = _copy(tmp_path)
+    leads = (data / "leads.csv").read_text().splitlines()
+    (data / "leads.csv").write_text("\n".join([leads[0], *reversed(leads[1:])]) + "\n")  # file order is not key order
+    product = (data / "product.csv").read_text().splitlines()
+    extra = ["ZZZ,2024-05-30T00:00:00Z,login,", "A,2024-05-30T00:00:00Z,login,", ",2024-05-30T00:00:00Z,login,", "L00005a,2024-05-30T00:00:00Z,login,"]
+    (data / "product.csv").write_text("\n".join([product[0], *extra, *product[1:]]) + "\n")
+    whole, streamed = _both(load(ROOT / "policies/plg/plg.lead"), data, 3)
+    assert streamed.rows == whole.rows and streamed.explain == whole.explain
+    keys = [r["lead_id"] for r in streamed.rows]
+    assert keys == sorted(keys) and len(keys) == len(leads) - 1
+
+
+@pytest.mark.parametrize("edit", ["bad_int", "twice", "bad_time"])
+def test_streaming_gives_the_errors_loading_gives(tmp_path, edit):
+    data = _copy(tmp_path)
+    if edit == "twice":
+        leads = (data / "leads.csv").read_text().splitlines()
+        (data / "leads.csv").write_text("\n".join(leads + [leads[5], leads[3]]) + "\n")
+    else:
+        name, col, bad = ("leads.csv", "employees", "many") if edit == "bad_int" else ("product.csv", "occurred_at", "soon")
+        lines = (data / name).read_text().splitlines()
+        for row in (9, 4):
+            cells = lines[row].split(",")
+            cells[lines[0].split(",").index(col)] = bad
+            lines[row] = ",".join(cells)
+        (data / name).write_text("\n".join(lines) + "\n")
+    policy = load(ROOT / "policies/plg/plg.lead")
+    sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
+    with pytest.raises(DataError) as loaded:
+        load_dataset(*sources)
+    with pytest.raises(DataError) as streamed:
+        list(stream_dataset(*sources))
+    assert str(streamed.value) == str(loaded.value)
