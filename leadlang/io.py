@@ -150,6 +150,7 @@ def stream_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Eve
     con, spill = duckdb.connect(), None
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # the CLI shows its own steps
         spill = tempfile.mkdtemp(prefix="leadlang-")  # DuckDB keeps the sources here beyond its memory limit
         con.execute(f"SET temp_directory = {_lit(spill)}")
         con.execute("SET memory_limit = '1GB'")
@@ -632,6 +633,7 @@ def load_lead(leads: Leads, accounts: Accounts | None, events: Sequence[Events],
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         files = {name: (path, cols) for name, path, cols, _ in _sources(leads, accounts, events, data_dir)}
         path, cols = files["leads"]
         rows = _load(con, path, cols, where=(0, [key]))
