@@ -51,6 +51,7 @@ class Analysis:
     def __init__(self, policy: Policy):
         self.policy = policy
         self._subjects: dict[object, Subject] = {}
+        self._interned: dict[tuple, tuple[str, int]] = {}  # (kind, canonical expression) -> (kind, number)
         self._score_ranges: dict[str, Range] = {}
         self._canon_signals: dict[str, object] = {}
         self._missing_signals: dict[str, bool] = {}
@@ -331,7 +332,7 @@ class Analysis:
         return Decimal(v)
 
     def _subject(self, e: A.Expr):
-        key = ("expr", self.canon(e))
+        key = self._intern(("expr", self.canon(e)))
         if key not in self._subjects:
             t = self.type_of(e)
             missing = self.maybe_missing(e)
@@ -348,6 +349,13 @@ class Analysis:
             self._subjects[key] = info
         return key
 
+    def _intern(self, key: tuple) -> tuple:
+        """A short stand-in for a subject's canonical expression: atoms are hashed often, deep trees slowly."""
+        short = self._interned.get(key)
+        if short is None:
+            short = self._interned[key] = (key[0], len(self._interned))
+        return short
+
     def _label_subject(self, name: str):
         key = ("label", name)
         if key not in self._subjects:
@@ -359,7 +367,7 @@ class Analysis:
         return key
 
     def _opaque(self, e: A.Expr) -> Atom:
-        key = ("opaque", self.canon(e))
+        key = self._intern(("opaque", self.canon(e)))
         self._subjects.setdefault(key, Subject("opaque", missing=self.maybe_missing(e)))
         return Atom(key, "truth")
 
@@ -465,7 +473,8 @@ class Analysis:
                 step = -(-generic * len(values) // _MAX_PROBE_EVALUATIONS)
                 missing = values[-1] is MISSING
                 values = (values[:-1] if missing else values)[::step] + ([MISSING] if missing else [])
-            return [self._probe_key(f, values) for f in formulas]
+            index = {v: i for i, v in enumerate(values) if v is not MISSING}
+            return [self._probe_key(f, values, index) for f in formulas]
         # several subjects: a fixed, deterministic sample of their combinations
         envs = [{s: probes[s][(k * (7 + 2 * j) + j) % len(probes[s])] for j, s in enumerate(subjects)} for k in range(_MULTI_PROBES)]
         return [tuple(evaluate(f, env) is True for env in envs) for f in formulas]
@@ -491,14 +500,27 @@ class Analysis:
         return values
 
     @staticmethod
-    def _probe_key(f, values: list) -> tuple:
-        """Where `f` (of one subject) is true among the probe values, as runs; a comparison with a constant by bisection."""
+    def _probe_key(f, values: list, index: dict) -> tuple:
+        """Where `f` (of one subject) is true among the probe values, as runs of indices.
+
+        A comparison with a constant is keyed by bisection, `=`/`in` and their
+        negations by looking the constants up in `index` (probe value -> index);
+        anything else by evaluating it at every probe.
+        """
         n = len(values) - (values[-1] is MISSING)
-        if _single_test(f) and isinstance(f.value, Decimal) and n and isinstance(values[0], Decimal):
-            cut = (bisect.bisect_left if f.op in ("<", ">=") else bisect.bisect_right)(values, f.value, 0, n)
-            run = (0, cut) if f.op in ("<", "<=") else (cut, n)
-            return (run,) if run[0] < run[1] else ()
-        return _true_runs([evaluate(f, {f_subject: v for f_subject in {a.subject for a in atoms(f)}}) is True for v in values])
+        if _single_test(f):
+            if f.op in ("=", "!=", "in", "not in"):
+                hits = {index[v] for v in (f.value if f.op in ("in", "not in") else (f.value,)) if v in index}
+                if f.op in ("!=", "not in"):  # true at every other present value: the runs between the hits
+                    bounds = [-1, *sorted(hits), n]
+                    return tuple((lo + 1, hi) for lo, hi in zip(bounds, bounds[1:]) if lo + 1 < hi)
+                return _runs_of(sorted(hits))
+            if isinstance(f.value, Decimal) and n and isinstance(values[0], Decimal):
+                cut = (bisect.bisect_left if f.op in ("<", ">=") else bisect.bisect_right)(values, f.value, 0, n)
+                run = (0, cut) if f.op in ("<", "<=") else (cut, n)
+                return (run,) if run[0] < run[1] else ()
+        (subject,) = {a.subject for a in atoms(f)}
+        return _true_runs([evaluate(f, {subject: v}) is True for v in values])
 
     # --------------------------------------------------------------- usage --
     @cached_property
@@ -541,7 +563,18 @@ walk = A.walk  # every AST node under a node, in source order
 
 
 def _single_test(f) -> bool:
-    return isinstance(f, Atom) and f.op in ("<", "<=", ">", ">=")
+    """One comparison of a subject with constants, keyed without evaluating it at every probe."""
+    return isinstance(f, Atom) and f.op in ("<", "<=", ">", ">=", "=", "!=", "in", "not in")
+
+
+def _runs_of(indices: list[int]) -> tuple[tuple[int, int], ...]:
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return tuple(runs)
 
 
 def _true_runs(truths: list[bool]) -> tuple[tuple[int, int], ...]:
