@@ -57,6 +57,7 @@ class Analysis:
         self._missing_signals: dict[str, bool] = {}
         self._canon: dict[int, tuple[object, object]] = {}  # id(node) -> (node, canon): each node inlined once
         self._formulas: dict[int, tuple[object, object]] = {}  # id(condition) -> (condition, formula)
+        self._verdicts: dict[int, tuple[object, str | None]] = {}  # id(condition) -> (condition, verdict)
 
     # ----------------------------------------------------------- lookups --
     def type_of(self, e: A.Expr) -> Type | None:
@@ -408,10 +409,20 @@ class Analysis:
 
     def verdict(self, cond: A.Expr) -> str | None:
         """"never" (never true), "always" (true for every lead) or None (it depends, or unknown)."""
+        hit = self._verdicts.get(id(cond))
+        if hit is None or hit[0] is not cond:
+            hit = self._verdicts[id(cond)] = (cond, self._verdict(cond))
+        return hit[1]
+
+    def _verdict(self, cond: A.Expr) -> str | None:
         worlds = self.worlds(cond)
         if worlds is None:
             return None
-        seen = {w[0] is True for w in worlds}
+        seen = set()
+        for w in worlds:
+            seen.add(w[0] is True)
+            if len(seen) == 2:
+                return None  # true in one world, not in another: it depends
         return "always" if seen == {True} else "never" if seen == {False} else None
 
     def always_when_present(self, cond: A.Expr) -> bool:
