@@ -42,6 +42,7 @@ class Renderer(Expressions):
         self.frozen = frozen  # lines under `# fmt: off`: copied as they are, so they set no column
         self.chunks: list[Chunk] = []
         self._newlines: list[int] | None = None
+        self._comment_lines: list[int] | None = None
         self._runs: dict[int, tuple[int, int]] = {}  # declaration index -> its run of adjacent one-liners
         self._run_pads: dict[tuple[int, int], int] = {}
 
@@ -238,7 +239,10 @@ class Renderer(Expressions):
 
     def one_line_bands(self, d: A.Bands) -> bool:
         """Bands stay on one line unless a comment sits among them."""
-        return not any(d.span.line <= line < d.span.end_line for line in self.comment_lines)
+        if self._comment_lines is None:
+            self._comment_lines = sorted(self.comment_lines)
+        k = bisect.bisect_left(self._comment_lines, d.span.line)  # the first comment at or below the bands
+        return not (k < len(self._comment_lines) and self._comment_lines[k] < d.span.end_line)
 
     def band(self, b: A.Band) -> str:
         return f"{name(b.label)} otherwise" if b.threshold is None else f"{name(b.label)} >= {decimal(b.threshold)}"
