@@ -55,6 +55,9 @@ KNOWN = (
     # tests/fuzz_corpus/data-corrupt-parquet: a corrupt page of a natively typed Parquet file is read lazily by DuckDB
     ("the DuckDB engine could not score the data: Invalid Input Error: Failed to read file", "h-inputs: a corrupt Parquet "
      "file fails on both engines but DuckDB's message does not name the file", ""),
+    # tests/fuzz_corpus/data-empty-jsonl: a leads.jsonl without records scores no rows on Python, exit 2 on DuckDB
+    ("score: engines disagree: duckdb exit 2", "h-inputs: an empty JSONL file: DuckDB finds no columns, Python no rows",
+     ".jsonl: no column"),
 )
 
 
@@ -471,6 +474,7 @@ def check_policy(path: Path, data: Path | None = None) -> list[str]:
         else:
             if format_source(formatted, str(path)) != formatted:
                 problems.append("fmt: not idempotent")
+            problems += _same_policy(path, policy, formatted)
     r = _cli("fmt", "--check", path)
     note(_cli_problem("fmt --check", r, (0, 1)))
     r = _cli("lint", "--format", "json", path)
@@ -499,6 +503,24 @@ def check_policy(path: Path, data: Path | None = None) -> list[str]:
     if data is not None:
         problems += check_score(path, data)
     return problems
+
+
+def _same_policy(path: Path, policy, formatted: str) -> list[str]:
+    """The formatted text checks exactly when the original does, and compiles to the same SQL."""
+    from leadlang.check import check_module
+    from leadlang.diagnostics import LeadError
+    from leadlang.sql import to_sql
+    from leadlang.syntax import parse
+
+    try:
+        again = check_module(parse(formatted, str(path)), {str(path): formatted})
+    except LeadError:
+        return ["fmt: the original checks but the formatted text does not"] if policy is not None else []
+    if policy is None:
+        return ["fmt: the original has errors but the formatted text checks"]
+    if to_sql(again, "duckdb") != to_sql(policy, "duckdb"):
+        return ["fmt: the formatted policy compiles to other SQL"]
+    return []
 
 
 def check_score(policy: Path, data: Path) -> list[str]:
