@@ -402,12 +402,12 @@ def time_bound(seconds: int):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _cli(*args, stdin: bytes | None = None):
+def _cli(*args):
     from click.testing import CliRunner
 
     from leadlang.cli import main
 
-    return CliRunner().invoke(main, [str(a) for a in args], input=stdin, catch_exceptions=True)
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=True)
 
 
 def _cli_problem(name: str, r, allowed: tuple[int, ...]) -> str | None:
