@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import fuzz
 
-POLICY_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+POLICY_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "80"))
 DATA_EXAMPLES = int(os.environ.get("FUZZ_DATA_EXAMPLES", os.environ.get("FUZZ_EXAMPLES", "40")))
 SEEDS = st.integers(min_value=0, max_value=2 ** 32 - 1)
 
