@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from leadlang import __version__
+from leadlang import __version__, interrupt
 from leadlang.diagnostics import DataError, LeadError, Sources, render_json, render_text
 
 EXIT_FINDINGS = 1
@@ -99,12 +99,18 @@ class _Commands(click.Group):
     full disk is reported like any other write error and not at interpreter exit.
     """
 
-    def invoke(self, ctx):
-        from leadlang import interrupt, outputs
+    def make_context(self, *args, **kwargs):
+        try:  # a signal while the options are parsed
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            _interrupted()
 
-        outputs.reset()
+    def invoke(self, ctx):
         try:
             try:
+                from leadlang import outputs
+
+                outputs.reset()
                 return super().invoke(ctx)
             finally:
                 sys.stdout.flush()
@@ -556,8 +562,6 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
 
 def run() -> None:
     """The console script: `main` with Ctrl-C and SIGTERM as one clean exit (see `_Commands`)."""
-    from leadlang import interrupt
-
     interrupt.install()
     try:
         main(standalone_mode=True)
@@ -569,8 +573,6 @@ def run() -> None:
 
 def _interrupted() -> None:
     """Ctrl-C or SIGTERM: one line, exit 130 (143); `outputs.atomic` has removed its temporary file."""
-    from leadlang import interrupt
-
     try:
         click.echo("interrupted", err=True)
     except OSError:
