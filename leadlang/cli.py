@@ -29,7 +29,7 @@ class AsOf(click.ParamType):
 
         try:
             return parse_timestamp(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             self.fail(f"{value!r} is not a date or timestamp; use 2024-06-01, 2024-06-01T00:00:00Z or now", param, ctx)
 
 
@@ -173,6 +173,9 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
     """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
     if not data.is_dir():
         raise DataError(f"{data}: no such data directory")
+    from leadlang.check.timerange import check_as_of
+
+    check_as_of(policy, as_of)
     if engine == "duckdb":
         from leadlang.engine import score_duckdb
 

@@ -58,10 +58,12 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
     """
     import duckdb
 
+    from leadlang.check.timerange import check_as_of
     from leadlang.io import register_dataset
     from leadlang.progress import step
     from leadlang.sql import to_sql
 
+    check_as_of(policy, as_of)
     con = duckdb.connect()
     try:
         with step(f"checking the data files in {data_dir}"):
