@@ -490,7 +490,7 @@ class _Checker:
                     self.error("E215", f"`{line.ago.text} ago` from {shown} is before 0001-01-01, the earliest supported time", line.ago.span)
         window = timerange.longest_window((self.main, *self.used))
         if window is not None and window.seconds <= timerange.MAX_SECONDS and timerange.back(as_of, window.seconds) is None:
-            where = f"{window.span.file}:{window.span.line}"
+            where = f"line {window.span.line}" if window.span.file == t.span.file else f"{window.span.file}:{window.span.line}"
             self.error("E215", f"`in last {window.text}` ({where}) from {shown} starts before 0001-01-01, the earliest supported time",
                        given.span if given is not None else t.span, "test as of a later time, or shorten the window")
 
