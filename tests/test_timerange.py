@@ -95,3 +95,15 @@ def test_both_engines_agree_at_the_edges(tmp_path):
             assert r.exit_code == 0, r.output
             outs.append(list(csv.DictReader(out.open(encoding="utf-8"))))
         assert outs[0] == outs[1] and len(outs[0]) == 2000
+
+
+@pytest.mark.parametrize("half_life,as_of", [("1 minute", "2024-06-01"), ("3652058 days", "9999-12-31T23:59:59Z")])
+def test_half_life_extremes_agree_on_both_engines(tmp_path, half_life, as_of):
+    policy = variant(tmp_path, "half-life 14 days", f"half-life {half_life}")
+    outs = []
+    for engine in ("duckdb", "python"):
+        out = tmp_path / f"{engine}.csv"
+        r = run("score", policy, "--data", PLG / "data", "--as-of", as_of, "--engine", engine, "-o", out)
+        assert r.exit_code == 0, r.output
+        outs.append(out.read_text(encoding="utf-8"))
+    assert outs[0] == outs[1]
