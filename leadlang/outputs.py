@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -87,8 +86,11 @@ def atomic(target: str | Path) -> Iterator[Path]:
                 raise
             raise cannot_write(target, err) from None
         return
+    import tempfile  # here, not at the top: `check` imports this module and writes nothing
+
+    final = Path(os.path.realpath(target))  # through a symbolic link: the link stays, its file is replaced
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent if str(target.parent) else ".")
+        fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp" + final.suffix, dir=final.parent)
         os.close(fd)
     except OSError as err:
         raise cannot_write(target, err) from None
@@ -98,8 +100,8 @@ def atomic(target: str | Path) -> Iterator[Path]:
             yield tmp
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
-            _keep_mode(target, tmp)
-            os.replace(tmp, target)
+            _keep_mode(final, tmp)
+            os.replace(tmp, final)
         except OSError as err:
             if isinstance(err, BrokenPipeError):
                 raise

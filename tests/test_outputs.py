@@ -128,6 +128,13 @@ def test_atomic_replaces_whole_or_not_at_all(tmp_path):
     assert target.read_text() == "new" and os.listdir(tmp_path) == ["t.txt"]
 
 
+def test_atomic_writes_through_a_symbolic_link(tmp_path):
+    (tmp_path / "real.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real.txt")
+    outputs.write_text(tmp_path / "link.txt", "new")
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "real.txt").read_text() == "new"
+
+
 def test_atomic_keeps_the_mode_of_the_file_it_replaces(tmp_path):
     target = tmp_path / "t.txt"
     target.write_text("old")
