@@ -341,3 +341,15 @@ def test_refuse_names_both_files(tmp_path):
     finally:
         outputs.reset()
     assert a.read_text() == "x"
+
+
+def test_duckdb_reports_of_an_interrupted_query_become_the_interrupt():
+    import duckdb
+
+    from leadlang import interrupt
+
+    for err in (RuntimeError("Query interrupted"), duckdb.InterruptException("INTERRUPT Error: Interrupted!")):
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.reraise(err)
+    # a data error that merely mentions the word is still a data error
+    interrupt.reraise(duckdb.ConversionException("Could not convert string 'Query interrupted' to INT32"))
