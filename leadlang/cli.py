@@ -354,10 +354,9 @@ def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: i
     """What changing OLD into NEW does to the leads of DATA: files or GIT_REV:path."""
     import json
 
+    from leadlang import outputs
     from leadlang.diff import diff, load_side, render_markdown
     from leadlang.diff import render_text as render_diff
-
-    from leadlang import outputs
 
     outputs.protect(spec for spec in (old, new) if Path(spec).is_file())
     try:
