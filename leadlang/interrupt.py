@@ -12,19 +12,39 @@ from __future__ import annotations
 import signal
 
 received: int | None = None  # the signal that stopped the command, once one has
+_raised = False
+
+
+def _importing(frame) -> bool:
+    """Whether Python is importing a module: a native extension (DuckDB's) aborts the process if interrupted there."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _handler(signum, frame) -> None:
-    global received
-    if received is None:  # the first signal interrupts; a second one is not a second traceback
+    global received, _raised
+    if signum == signal.SIGALRM:  # the retry of a signal that came during an import
+        if received is None or _raised:
+            return
+    elif received is not None:  # the first signal interrupts; a second one is not a second traceback
+        return
+    else:
         received = signum
-        raise KeyboardInterrupt
+    if _importing(frame):
+        signal.setitimer(signal.ITIMER_REAL, 0.02)  # try again once the import is done
+        return
+    _raised = True
+    raise KeyboardInterrupt
 
 
 def install() -> None:
-    """Route SIGINT and SIGTERM to `KeyboardInterrupt`, remembering the signal."""
+    """Route SIGINT and SIGTERM to `KeyboardInterrupt`, remembering the signal (deferred out of imports)."""
     signal.signal(signal.SIGINT, _handler)
     signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGALRM, _handler)
 
 
 def exit_code() -> int:

@@ -295,7 +295,7 @@ def test_a_signal_leaves_the_old_output_or_none(tmp_path, big, sig, engine):
         p.send_signal(sig)
         _, err = p.communicate(timeout=120)
         if p.returncode in (0, -sig):  # finished first (a signal during Python's shutdown kills it): the file is complete
-            assert len(out.read_text().splitlines()) == 1 + 6 * 2000 or out.read_bytes() == previous, (p.returncode, err)
+            assert out.exists() and len(out.read_text().splitlines()) == 1 + 6 * 2000, (p.returncode, err)
             assert not _leftovers(tmp_path)
             out.unlink(missing_ok=True)
             continue
