@@ -19,6 +19,7 @@ from leadlang.check.policy import Policy
 from leadlang.dbt.models import AS_OF_VAR, EXPLAIN_SUFFIX, model_sql
 from leadlang.dbt.properties import dump, explain_model, header, relation_columns, score_model, seed_properties, sources_stub
 from leadlang.dbt.unit_tests import FailingTests, unit_tests
+from leadlang import outputs
 from leadlang.diagnostics import DataError
 from leadlang.sql import DIALECTS
 
@@ -46,10 +47,11 @@ def _mkdir(out: Path) -> None:
 
 def _write(path: Path, text: str) -> Path:
     try:
-        if not path.exists() or path.read_bytes() != text.encode("utf-8"):
-            path.write_bytes(text.encode("utf-8"))
-    except OSError as err:
-        raise DataError(f"{path}: cannot write the file: {err.strerror}") from None
+        unchanged = path.is_file() and path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        unchanged = False
+    if not unchanged:
+        outputs.write_text(path, text)
     return path
 
 

@@ -287,7 +287,7 @@ class _Build(Transformer_NonRecursive):
     def timestamp_lit(self, meta, tok):
         try:
             return A.Literal(parse_timestamp(tok.value), "timestamp", self.sp(meta))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of 0001..9999 in UTC
             raise _BadLiteral(f"`{tok.value}` is not a valid timestamp", tok) from None
 
     def list(self, meta, *items):
@@ -556,7 +556,7 @@ class _Build(Transformer_NonRecursive):
     def _moment(self, tok) -> dt.datetime:
         try:
             return parse_timestamp(tok.value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _BadLiteral(f"`{tok.value}` is not a valid timestamp", tok) from None
 
     def test_lead(self, meta, *pairs):
