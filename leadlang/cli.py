@@ -168,7 +168,10 @@ def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path
     from leadlang.sql import to_sql
 
     checked = _load(policy)
-    sql = to_sql(checked, dialect, as_of, dict(tables), what="explain" if explain else "score")
+    try:
+        sql = to_sql(checked, dialect, as_of, dict(tables), what="explain" if explain else "score")
+    except DataError as err:  # a --table naming no relation of the policy, or no relation at all
+        _fail(err)
     if out is not None:
         out.write_text(sql, encoding="utf-8")
     else:
