@@ -38,7 +38,7 @@ def lead_string(text: str) -> str:
     for ch in text:
         if ch in '"\\':
             out.append("\\" + ch)
-        elif not ch.isprintable() or ch in "\r\n\t":
+        elif (not ch.isprintable() or ch in "\r\n\t") and ord(ch) <= 0xFFFF:  # (beyond: written as it is)
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
