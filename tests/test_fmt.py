@@ -218,6 +218,13 @@ def test_written_forms_of_numbers_and_timestamps_are_kept():
         assert written in out
 
 
+def test_points_keep_every_digit():
+    """Found by the fuzz job (tests/fuzz_corpus/policy-fmt-huge-points.lead): 41 digits were rounded to 38."""
+    digits = "9" * 41
+    out = format_source(f'policy p "P"\nscore s {{\n  a: +{digits} when x > 1\n  b: -{digits}.5 when x > 2\n}}\n')
+    assert f"a: +{digits} when" in out and f"b: -{digits}.5 when" in out
+
+
 def test_strings_are_requoted_with_the_canonical_escapes():
     out = format_source('policy p "P"\nsignal s = "a\\u0041\\t\\"q\\" \\\\ \\/ \\u00e9 \\u200b"\n')
     assert 'signal s = "aA\\t\\"q\\" \\\\ / é \\u200b"' in out

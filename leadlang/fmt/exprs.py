@@ -62,7 +62,7 @@ def decimal(d: Decimal) -> str:
 
 
 def points(d: Decimal) -> str:
-    text = decimal(abs(d))
+    text = decimal(d.copy_abs())  # exact: abs() would round to the context's precision
     return ("-" if d.is_signed() else "+") + text
 
 
