@@ -44,18 +44,21 @@ class Sources:
     """File texts by path, so renderers can quote the offending line."""
 
     texts: dict[str, str] = field(default_factory=dict)
+    _lines: dict[str, list[str] | None] = field(default_factory=dict, repr=False)
 
     def line(self, path: str, number: int) -> str | None:
-        text = self.texts.get(path)
-        if text is None:
-            try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    text = self.texts[path] = f.read()
-            except OSError:
-                return None
-        if number < 1:
+        lines = self._lines.get(path, ...)
+        if lines is ...:  # each file is read and split once, however many findings quote it
+            text = self.texts.get(path)
+            if text is None:
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as f:
+                        text = self.texts[path] = f.read()
+                except OSError:
+                    text = None
+            lines = self._lines[path] = None if text is None else text.splitlines()
+        if lines is None or number < 1:
             return None
-        lines = text.splitlines()
         return lines[number - 1] if number <= len(lines) else None
 
 
@@ -70,10 +73,25 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
     return (f"did you mean `{close[0]}`?",) if close else ()
 
 
-def render_text(diagnostics: Sequence[Diagnostic], sources: Sources | None = None) -> str:
-    """`path:line:col: error[E201]: message`, the source line, a caret and hints."""
+MAX_SHOWN = 50
+"""The most findings the text and GitHub renderers show; the rest are counted in one closing line."""
+
+
+def _more(rest: Sequence[Diagnostic]) -> str:
+    """`and 9,950 more errors` (warnings, hints, or findings when they are mixed)."""
+    kinds = {d.severity for d in rest}
+    noun = f"{kinds.pop()}" if len(kinds) == 1 else "finding"
+    return f"and {len(rest):,} more {noun}{'s' if len(rest) != 1 else ''}"
+
+
+def render_text(diagnostics: Sequence[Diagnostic], sources: Sources | None = None, limit: int | None = MAX_SHOWN) -> str:
+    """`path:line:col: error[E201]: message`, the source line, a caret and hints.
+
+    At most `limit` findings are shown (None: all), then one line counting the rest.
+    """
     out: list[str] = []
-    for d in diagnostics:
+    listed = diagnostics if limit is None else diagnostics[:limit]
+    for d in listed:
         s = d.span
         out.append(f"{s.file}:{s.line}:{s.column}: {d.severity}[{d.code}]: {d.message}")
         source_line = sources.line(s.file, s.line) if sources else None
@@ -86,6 +104,8 @@ def render_text(diagnostics: Sequence[Diagnostic], sources: Sources | None = Non
             out.append(" " * (len(gutter) - 2) + "| " + " " * (s.column - 1) + "^" * width)
         for hint in d.hints:
             out.append(f"  = hint: {hint}")
+    if len(listed) < len(diagnostics):
+        out.append(_more(diagnostics[len(listed):]))
     return "\n".join(out)
 
 
@@ -127,6 +147,7 @@ def _uri(file: str) -> str:
 def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[str, str]], tool_version: str) -> str:
     """A SARIF 2.1.0 log with one run; `rules` maps code -> {name, summary, severity, help}."""
     codes = list(dict.fromkeys([*rules, *(d.code for d in diagnostics)]))
+    index = {code: i for i, code in enumerate(codes)}
     descriptors = []
     for code in codes:
         meta = rules.get(code, {})
@@ -152,7 +173,7 @@ def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[
             location["region"] = region
         results.append({
             "ruleId": d.code,
-            "ruleIndex": codes.index(d.code),
+            "ruleIndex": index[d.code],
             "level": _SARIF_LEVEL.get(d.severity, "warning"),
             "message": {"text": _message(d)},
             "locations": [{"physicalLocation": location}],
@@ -176,10 +197,14 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(diagnostics: Sequence[Diagnostic]) -> str:
-    """GitHub Actions workflow commands: one `::error file=...,line=...::message` per finding."""
+def render_github(diagnostics: Sequence[Diagnostic], limit: int | None = MAX_SHOWN) -> str:
+    """GitHub Actions workflow commands: one `::error file=...,line=...::message` per finding.
+
+    At most `limit` annotations (None: all), then one `::notice::` counting the rest.
+    """
     out = []
-    for d in diagnostics:
+    shown = diagnostics if limit is None else diagnostics[:limit]
+    for d in shown:
         s = d.span
         props = [f"file={_escape_property(s.file)}"]
         if s.line >= 1:
@@ -188,4 +213,6 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
                 props.append(f"endColumn={s.end_column - 1}")  # GitHub's end column is the last one marked
         props.append(f"title={_escape_property(d.code)}")
         out.append(f"::{_GITHUB_COMMAND.get(d.severity, 'warning')} {','.join(props)}::{_escape_data(_message(d))}")
+    if len(shown) < len(diagnostics):
+        out.append(f"::notice title=leadlang::{_escape_data(_more(diagnostics[len(shown):]))}")
     return "\n".join(out)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
+from leadlang.interrupt import reraise
+from leadlang.outputs import atomic
 
 
 @dataclass
@@ -56,10 +58,12 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
     """
     import duckdb
 
+    from leadlang.check.timerange import check_as_of
     from leadlang.io import register_dataset
     from leadlang.progress import step
     from leadlang.sql import to_sql
 
+    check_as_of(policy, as_of)
     con = duckdb.connect()
     try:
         with step(f"checking the data files in {data_dir}"):
@@ -86,7 +90,8 @@ def _fetch(con, sql: str):
 
     try:
         return con.sql(sql).to_arrow_table()  # Arrow gives aware UTC datetimes and exact decimals
-    except duckdb.Error as err:  # a value the warehouse cannot hold, e.g. a decimal overflow
+    except (duckdb.Error, RuntimeError) as err:  # a value the warehouse cannot hold, e.g. a decimal overflow
+        reraise(err)  # or Ctrl-C
         raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
 
 
@@ -100,12 +105,14 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
     cols = ", ".join(
         f"CAST({q(o.name)} AS {_PARQUET['score' if o.role == 'score' else o.kind]}) AS {q(o.name)}" for o in policy.outputs
     )
-    target = "'" + str(out).replace("'", "''") + "'"
-    try:
-        con.execute("SET preserve_insertion_order = true")
-        # a projection keeps the compiled query's ORDER BY while insertion order is preserved
-        return con.execute(f"COPY (SELECT {cols} FROM (\n{sql}\n) AS scored) TO {target} (FORMAT parquet)").fetchall()[0][0]
-    except duckdb.IOException as err:
-        raise DataError(f"{out}: cannot write the file: {str(err).splitlines()[0]}") from None
-    except duckdb.Error as err:
-        raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+    with atomic(out) as tmp:  # DuckDB writes a temporary file; it replaces `out` once complete
+        target = "'" + str(tmp).replace("'", "''") + "'"
+        try:
+            con.execute("SET preserve_insertion_order = true")
+            # a projection keeps the compiled query's ORDER BY while insertion order is preserved
+            return con.execute(f"COPY (SELECT {cols} FROM (\n{sql}\n) AS scored) TO {target} (FORMAT parquet)").fetchall()[0][0]
+        except (duckdb.Error, RuntimeError) as err:
+            reraise(err)
+            if isinstance(err, duckdb.IOException):
+                raise DataError(f"{out}: cannot write: {str(err).splitlines()[0]}") from None
+            raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None

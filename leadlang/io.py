@@ -49,6 +49,8 @@ if TYPE_CHECKING:  # pyarrow is imported where it is used: `leadlang score` on D
     import pyarrow as pa
 
 from leadlang.diagnostics import DataError, did_you_mean
+from leadlang.interrupt import reraise
+from leadlang.outputs import atomic, atomic_open
 from leadlang.syntax.ast import Accounts, Events, Field, Leads, Span, TypeRef
 
 EXTENSIONS = ("csv", "parquet", "jsonl")
@@ -409,6 +411,7 @@ def _run(con: duckdb.DuckDBPyConnection, path: Path, sql: str, arrow: bool = Fal
             return (con.execute(sql, list(params)).arrow() if params else con.sql(sql).to_arrow_table())
         return con.execute(sql, list(params)).fetchall() if params else con.execute(sql).fetchall()
     except duckdb.Error as e:
+        reraise(e)
         raise _duck_error(path, e) from None
 
 
@@ -872,10 +875,11 @@ def write_table(table: pa.Table, columns: list[tuple[str, str]], out: Path | Non
         if typed is None:
             typed = _arrow_column(col.to_pylist(), t) if t == "number" else col.cast(_arrow_type(t))
         arrays.append(typed)
-    try:
-        pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(out))
-    except (OSError, pa.ArrowException) as e:
-        raise DataError(f"{out}: cannot write the file: {getattr(e, 'strerror', None) or e}") from None
+    with atomic(out) as tmp:
+        try:
+            pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(tmp))
+        except pa.ArrowException as e:
+            raise DataError(f"{out}: cannot write: {e}") from None
 
 
 def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | None, stream=sys.stdout) -> None:
@@ -888,21 +892,21 @@ def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | Non
         raise DataError(f"{out}: unknown output format {Path(out).suffix or '(no extension)'!r}; use .csv, .parquet or .jsonl")
     if unknown := [f"{n}: {t}" for n, t in columns if t not in WRITE_TYPES]:
         raise ValueError(f"unknown column types: {', '.join(unknown)}")
-    try:
-        if fmt == "parquet":
-            arrays = [_arrow_column([r.get(n) for r in rows], t) for n, t in columns]
-            pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(out))
-            return
-        with nullcontext(stream) if out is None else open(out, "w", encoding="utf-8", newline="") as f:
-            if fmt == "csv":
-                f.write(_csv_line([n for n, _ in columns]))
-                for r in rows:
-                    f.write(_csv_line(["" if (c := _cell(r.get(n), t)) is None else c for n, t in columns]))
-            else:
-                keys = [json.dumps(n, ensure_ascii=False) for n, _ in columns]
-                for r in rows:
-                    f.write("{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, columns)) + "}\n")
-    except BrokenPipeError:
-        raise  # the reader stopped early (`| head`); the CLI ends quietly
-    except (OSError, pa.ArrowException) as e:
-        raise DataError(f"{out}: cannot write the file: {getattr(e, 'strerror', None) or e}") from None
+    if fmt == "parquet":
+        arrays = [_arrow_column([r.get(n) for r in rows], t) for n, t in columns]
+        with atomic(out) as tmp:
+            try:
+                pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(tmp))
+            except pa.ArrowException as e:
+                raise DataError(f"{out}: cannot write: {e}") from None
+        return
+    # standard output streams as it goes (an OSError there is the CLI's to report); a file is written atomically
+    with nullcontext(stream) if out is None else atomic_open(out) as f:
+        if fmt == "csv":
+            f.write(_csv_line([n for n, _ in columns]))
+            for r in rows:
+                f.write(_csv_line(["" if (c := _cell(r.get(n), t)) is None else c for n, t in columns]))
+        else:
+            keys = [json.dumps(n, ensure_ascii=False) for n, _ in columns]
+            for r in rows:
+                f.write("{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, columns)) + "}\n")

@@ -256,3 +256,32 @@ def test_parquet_outputs_of_both_engines_are_equal(tmp_path):
         # same names, types and values; DuckDB may also mark never-null columns as required
         assert [(f.name, f.type) for f in a.schema] == [(f.name, f.type) for f in b.schema]
         assert a.cast(b.schema).equals(b)
+
+
+def test_check_shows_at_most_50_errors_and_counts_the_rest(tmp_path):
+    """A policy pasted into itself 60 times: 50 errors rendered, one line for the rest, the count line true."""
+    big = tmp_path / "big.lead"
+    big.write_text((PLG / "plg.lead").read_text() * 60)
+    result = run("check", big)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    shown = [line for line in lines if line.startswith(f"{big}:")]
+    total = int(lines[-1].split()[0])
+    assert len(shown) == 50
+    assert lines[-2] == f"and {total - 50:,} more errors"
+    assert lines[-1] == f"{total} errors in 1 policy"
+    assert total > 1_000  # every copy after the first repeats each declaration
+    everything = json.loads(run("check", "--format", "json", big).stdout)
+    assert len(everything) == total  # JSON is for programs: never capped
+
+
+def test_lint_github_caps_annotations(tmp_path):
+    """More than 50 findings: 50 annotations, then one notice counting the rest."""
+    policy = (PLG / "plg.lead").read_text().replace('signal email_domain ', "".join(f"signal unused_{i} = employees\n" for i in range(60)) + 'signal email_domain ', 1)
+    path = tmp_path / "many.lead"
+    path.write_text(policy)
+    found = json.loads(run("lint", "--format", "json", path).stdout)
+    assert len(found) > 60
+    lines = run("lint", "--format", "github", path).stdout.splitlines()
+    assert len(lines) == 51 and all(line.startswith("::") and "file=" in line for line in lines[:50])
+    assert lines[-1].startswith("::notice title=leadlang::and ") and f"{len(found) - 50} more" in lines[-1]

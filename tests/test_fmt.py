@@ -9,6 +9,7 @@ policies' own `test` blocks must still pass on the formatted text.
 from __future__ import annotations
 
 import functools
+import os
 import random
 import re
 from pathlib import Path
@@ -218,6 +219,13 @@ def test_written_forms_of_numbers_and_timestamps_are_kept():
         assert written in out
 
 
+def test_points_keep_every_digit():
+    """Found by the fuzz job (tests/fuzz_corpus/policy-fmt-huge-points.lead): 41 digits were rounded to 38."""
+    digits = "9" * 41
+    out = format_source(f'policy p "P"\nscore s {{\n  a: +{digits} when x > 1\n  b: -{digits}.5 when x > 2\n}}\n')
+    assert f"a: +{digits} when" in out and f"b: -{digits}.5 when" in out
+
+
 def test_strings_are_requoted_with_the_canonical_escapes():
     out = format_source('policy p "P"\nsignal s = "a\\u0041\\t\\"q\\" \\\\ \\/ \\u00e9 \\u200b"\n')
     assert 'signal s = "aA\\t\\"q\\" \\\\ / é \\u200b"' in out
@@ -331,12 +339,13 @@ def test_unwritable_file_is_exit_2(tmp_path, monkeypatch):
     f = tmp_path / "p.lead"
     f.write_text(UGLY)
 
-    def refuse(self, data):
+    def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "write_bytes", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     r = run("fmt", f)
-    assert r.exit_code == 2 and f"error: {f}: cannot write the formatted policy: Permission denied" in r.stderr
+    assert r.exit_code == 2 and f"error: {f}: cannot write: Permission denied" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.lead"]  # no temporary file left
     assert f.read_text() == UGLY
 
 

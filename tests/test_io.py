@@ -515,7 +515,7 @@ def test_write_unknown_extension(tmp_path):
 
 
 def test_write_to_missing_directory(tmp_path):
-    with pytest.raises(DataError, match="cannot write the file"):
+    with pytest.raises(DataError, match="out.csv: cannot write: No such file or directory"):
         write_rows([], [("a", "string")], tmp_path / "nope" / "out.csv")
 
 

@@ -506,3 +506,47 @@ def test_active_days_bound_holds_in_the_interpreter(as_of):
     value = evaluate(policy, [lead], [], {"product": events}, as_of).states["L1"].values["days"]
     bound = Analysis(policy).value_range(policy.signals["days"].expr)
     assert value == 31 and bound.high == 31
+
+
+def _l107_pairwise(policy) -> list[str]:
+    """L107 as its definition reads: each rule against every earlier one, the first equivalent one wins."""
+    a, out = Analysis(policy), []
+    for sc in policy.scores.values():
+        rules = sc.rules
+        for j, later in enumerate(rules):
+            for earlier in rules[:j]:
+                if earlier.kind != later.kind:
+                    continue
+                same = a.equivalent(earlier.expr, later.expr) if later.kind == "when" else a.canon(earlier.expr) == a.canon(later.expr)
+                if same:
+                    out.append(f"{later.span.line}: {earlier.id} {later.id}")
+                    break
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_double_counting_finds_what_comparing_every_pair_finds(seed):
+    """L107 compares a rule only with earlier rules that share a key; its findings are those of the full pairwise search."""
+    rng = random.Random(seed)
+    atoms = [f"employees {op} {n}" for op in ("<", "<=", ">", ">=", "=", "!=") for n in (199, 200, 1000)]
+    atoms += ['country = "US"', 'country != "US"', 'country in ["US", "DE"]', 'industry = "software"',
+              'industry in ["software", "fintech"]', "big", "not big", "employees between 200 and 999",
+              "employees is missing", "count(product) > 2", "count(product) >= 3", "size >= 200", "signed_up_at > 2024-01-01T00:00:00Z"]
+
+    def cond(depth=0):
+        if depth < 2 and rng.random() < 0.35:
+            return f"({cond(depth + 1)} {rng.choice(['and', 'or'])} {cond(depth + 1)})"
+        return rng.choice(atoms)
+
+    lines = []
+    for i in range(60):
+        if rng.random() < 0.15:
+            lines.append(f"  r{i}: +1 per {rng.choice(['count(product)', 'employees', 'size', 'count(product)'])}, max 9")
+        else:
+            lines.append(f"  r{i}: +{i % 9 + 1} when {cond()}")
+    text = example_policy("signal big = employees >= 1000\nsignal size = employees\nscore s {\n" + "\n".join(lines) + "\n}")
+    policy = checked(text)
+    named = re.compile(r"`(r\d+)`")
+    found = [f"{d.span.line}: {' '.join(named.findall(d.message))}" for d in lint(policy, Settings(select=("L107",)))]
+    assert found == _l107_pairwise(policy)
+    assert found, "the generated rules repeat conditions: some must be found"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from leadlang.fmt.comments import FMT_OFF, FMT_ON, scan
 from leadlang.fmt.layout import layout
 from leadlang.fmt.render import Renderer
+from leadlang.syntax import ast as A
 from leadlang.syntax.parser import parse
 
 WIDTH = 100
@@ -24,8 +25,9 @@ class FormatterBug(Exception):
     """The formatted text would not mean the same as the input (never the user's fault)."""
 
 
-def _format(text: str, path: str, width: int) -> str:
-    module = parse(text, path)
+def _format(text: str, path: str, width: int, module: A.Module | None = None) -> str:
+    """`text` laid out; `module` is its parse when the caller has it already."""
+    module = parse(text, path) if module is None else module
     comments, masked = scan(text)
     frozen: set[int] = set()
     off = None
@@ -44,15 +46,16 @@ def _format(text: str, path: str, width: int) -> str:
 def format_source(text: str, path: str = "<string>", width: int = WIDTH) -> str:
     """The canonical form of one policy's text. Raises `LeadError` if it does not parse."""
     text = text.removeprefix("\ufeff")
-    result = _format(text, path, width)
+    module = parse(text, path)
+    result = _format(text, path, width, module)
     try:
-        same_tree = parse(result, path) == parse(text, path)
+        reread = parse(result, path)
     except Exception as err:  # any failure to re-read is the formatter's fault
         raise FormatterBug(f"{path}: the formatted text does not parse: {err}") from err
-    if not same_tree:
+    if reread != module:
         raise FormatterBug(f"{path}: formatting would change the policy's meaning")
     if [c.text for c in scan(result)[0]] != [c.text for c in scan(text)[0]]:
         raise FormatterBug(f"{path}: formatting would lose or reorder a comment")
-    if _format(result, path, width) != result:
+    if _format(result, path, width, reread) != result:
         raise FormatterBug(f"{path}: formatting is not stable (a second pass would change it)")
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from leadlang.fmt.comments import FMT_OFF, FMT_ON, Comment
@@ -73,23 +74,33 @@ def layout(text: str, chunks: list[Chunk], comments: list[Comment], width: int) 
     for a, b in pending:
         slots.append(_Slot(_Verbatim(a, b, "\n".join(src[a - 1 : b]))))
 
+    # Where each comment goes, found through line indexes (scanning every slot per comment is quadratic):
+    # the last chunk spanning its line (after the chunk's first line, or on it for an end-of-line comment),
+    # else the first slot starting below it.
+    spanning: dict[int, int] = {}  # line -> the last slot whose chunk spans it after its first line
+    starting: dict[int, int] = {}  # line -> the last slot whose chunk starts on it
+    reach: list[int] = []  # the highest first line among slots[: k + 1], for the first slot below a line
+    for k, slot in enumerate(slots):
+        el = slot.element
+        if isinstance(el, Chunk):
+            starting[el.first] = k
+            for line in range(el.first + 1, el.last + 1):
+                spanning[line] = k
+        reach.append(max(reach[-1], el.first) if reach else el.first)
     eof: list[Comment] = []
     for c in comments:
         if in_region(c.line):
             continue
-        holder = None
-        for slot in slots:
-            el = slot.element
-            if isinstance(el, Chunk) and (el.first < c.line <= el.last or (not c.own_line and el.first == c.line)):
-                holder = slot  # the last chunk on the line: the comment ends the line
-        if holder is not None:
+        found = [k for k in (spanning.get(c.line), None if c.own_line else starting.get(c.line)) if k is not None]
+        if found:
+            holder = slots[max(found)]
             if c.own_line or c.line < holder.element.last:
                 holder.inner.append(c)
             else:
                 holder.trailing = c
             continue
-        nxt = next((s for s in slots if s.element.first > c.line), None)
-        (nxt.leading if nxt else eof).append(c)
+        k = bisect.bisect_right(reach, c.line)
+        (slots[k].leading if k < len(slots) else eof).append(c)
 
     out: list[tuple[str, str | None] | None] = []  # (code, trailing comment); None is a blank line
     prev_last = 0

@@ -9,6 +9,7 @@ from the source through the nodes' spans.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -40,6 +41,10 @@ class Renderer(Expressions):
         self.comment_lines = comment_lines
         self.frozen = frozen  # lines under `# fmt: off`: copied as they are, so they set no column
         self.chunks: list[Chunk] = []
+        self._newlines: list[int] | None = None
+        self._comment_lines: list[int] | None = None
+        self._runs: dict[int, tuple[int, int]] = {}  # declaration index -> its run of adjacent one-liners
+        self._run_pads: dict[tuple[int, int], int] = {}
 
     def widest(self, items, width) -> int:
         """The widest of `items` by `width`, leaving out those under `# fmt: off`."""
@@ -49,7 +54,9 @@ class Renderer(Expressions):
     # ---------------------------------------------------------- helpers --
 
     def line_of(self, offset: int) -> int:
-        return self.text.count("\n", 0, offset) + 1
+        if self._newlines is None:  # found once: counting from the start each time is quadratic
+            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_left(self._newlines, offset) + 1
 
     def find(self, pattern: str, start: int, end: int | None = None) -> int:
         """Offset of the first match of `pattern` in the code (not comments or strings)."""
@@ -97,15 +104,24 @@ class Renderer(Expressions):
         return all(line.strip() for line in between[1:-1])
 
     def _pad(self, decls: list, i: int, width) -> int:
-        """The widest name in the run of adjacent one-line declarations of this kind around `i`."""
-        kind = self._kind(decls[i])
-        lo = i
-        while lo > 0 and self._kind(decls[lo - 1]) == kind and self._adjacent(decls[lo - 1], decls[lo]):
-            lo -= 1
-        hi = i
-        while hi + 1 < len(decls) and self._kind(decls[hi + 1]) == kind and self._adjacent(decls[hi], decls[hi + 1]):
-            hi += 1
-        return self.widest(decls[lo : hi + 1], width)
+        """The widest name in the run of adjacent one-line declarations of this kind around `i`.
+
+        Each run is found and measured once, for all its declarations (one kind, one `width`).
+        """
+        run = self._runs.get(i)
+        if run is None:
+            kind = self._kind(decls[i])
+            lo = i
+            while lo > 0 and self._kind(decls[lo - 1]) == kind and self._adjacent(decls[lo - 1], decls[lo]):
+                lo -= 1
+            hi = i
+            while hi + 1 < len(decls) and self._kind(decls[hi + 1]) == kind and self._adjacent(decls[hi], decls[hi + 1]):
+                hi += 1
+            run = (lo, hi)
+            self._runs.update(dict.fromkeys(range(lo, hi + 1), run))
+        if run not in self._run_pads:
+            self._run_pads[run] = self.widest(decls[run[0] : run[1] + 1], width)
+        return self._run_pads[run]
 
     def decl(self, d, decls: list, i: int) -> None:
         kind = self._kind(d)
@@ -223,7 +239,10 @@ class Renderer(Expressions):
 
     def one_line_bands(self, d: A.Bands) -> bool:
         """Bands stay on one line unless a comment sits among them."""
-        return not any(d.span.line <= line < d.span.end_line for line in self.comment_lines)
+        if self._comment_lines is None:
+            self._comment_lines = sorted(self.comment_lines)
+        k = bisect.bisect_left(self._comment_lines, d.span.line)  # the first comment at or below the bands
+        return not (k < len(self._comment_lines) and self._comment_lines[k] < d.span.end_line)
 
     def band(self, b: A.Band) -> str:
         return f"{name(b.label)} otherwise" if b.threshold is None else f"{name(b.label)} >= {decimal(b.threshold)}"

@@ -127,7 +127,8 @@ class Interpreter:
             if o.role == "key":
                 row[o.name] = s.row[o.name]
             else:
-                row[o.name] = s.values.get(o.name)
+                value = s.values.get(o.name)
+                row[o.name] = str(value) if isinstance(value, A.QuotedName) else value  # a `label` is plain text
         return row
 
     # ------------------------------------------------------------ components --

@@ -22,6 +22,7 @@ conservative: "yes" only when it holds for every possible lead.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import math
@@ -37,6 +38,8 @@ from leadlang.syntax import ast as A
 
 MAX_COMBINATIONS = 20_000
 MAX_INLINED = 200  # nodes: a bigger signal stays a name (a subject of its own)
+_MAX_PROBE_EVALUATIONS = 200_000  # per bucket of equivalence_keys
+_MULTI_PROBES = 64  # combinations tried for a condition of several subjects
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _NEVER_MISSING_AGGREGATES = ("count", "active_days", "distinct_leads", "sum")
@@ -48,9 +51,13 @@ class Analysis:
     def __init__(self, policy: Policy):
         self.policy = policy
         self._subjects: dict[object, Subject] = {}
+        self._interned: dict[tuple, tuple[str, int]] = {}  # (kind, canonical expression) -> (kind, number)
         self._score_ranges: dict[str, Range] = {}
         self._canon_signals: dict[str, object] = {}
         self._missing_signals: dict[str, bool] = {}
+        self._canon: dict[int, tuple[object, object]] = {}  # id(node) -> (node, canon): each node inlined once
+        self._formulas: dict[int, tuple[object, object]] = {}  # id(condition) -> (condition, formula)
+        self._verdicts: dict[int, tuple[object, str | None]] = {}  # id(condition) -> (condition, verdict)
 
     # ----------------------------------------------------------- lookups --
     def type_of(self, e: A.Expr) -> Type | None:
@@ -76,6 +83,14 @@ class Analysis:
 
     def canon(self, e):
         """`e` with lets and signals inlined: the identity of a subject."""
+        hit = self._canon.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        out = self._canon_uncached(e)
+        self._canon[id(e)] = (e, out)  # the node is kept, so its id is not reused
+        return out
+
+    def _canon_uncached(self, e):
         if isinstance(e, A.Name):
             if e.name in self.policy.lets:
                 return self.policy.lets[e.name].expr
@@ -246,6 +261,14 @@ class Analysis:
     # ---------------------------------------------------------- conditions --
     def formula(self, e: A.Expr, depth: int = 0):
         """A condition as a formula over atoms (see the module docstring)."""
+        if depth:
+            return self._formula(e, depth)
+        hit = self._formulas.get(id(e))
+        if hit is None or hit[0] is not e:
+            hit = self._formulas[id(e)] = (e, self._formula(e, 0))
+        return hit[1]
+
+    def _formula(self, e: A.Expr, depth: int):
         p = self.policy
         if depth > 50:
             return self._opaque(e)
@@ -310,7 +333,7 @@ class Analysis:
         return Decimal(v)
 
     def _subject(self, e: A.Expr):
-        key = ("expr", self.canon(e))
+        key = self._intern(("expr", self.canon(e)))
         if key not in self._subjects:
             t = self.type_of(e)
             missing = self.maybe_missing(e)
@@ -327,6 +350,13 @@ class Analysis:
             self._subjects[key] = info
         return key
 
+    def _intern(self, key: tuple) -> tuple:
+        """A short stand-in for a subject's canonical expression: atoms are hashed often, deep trees slowly."""
+        short = self._interned.get(key)
+        if short is None:
+            short = self._interned[key] = (key[0], len(self._interned))
+        return short
+
     def _label_subject(self, name: str):
         key = ("label", name)
         if key not in self._subjects:
@@ -338,7 +368,7 @@ class Analysis:
         return key
 
     def _opaque(self, e: A.Expr) -> Atom:
-        key = ("opaque", self.canon(e))
+        key = self._intern(("opaque", self.canon(e)))
         self._subjects.setdefault(key, Subject("opaque", missing=self.maybe_missing(e)))
         return Atom(key, "truth")
 
@@ -379,10 +409,20 @@ class Analysis:
 
     def verdict(self, cond: A.Expr) -> str | None:
         """"never" (never true), "always" (true for every lead) or None (it depends, or unknown)."""
+        hit = self._verdicts.get(id(cond))
+        if hit is None or hit[0] is not cond:
+            hit = self._verdicts[id(cond)] = (cond, self._verdict(cond))
+        return hit[1]
+
+    def _verdict(self, cond: A.Expr) -> str | None:
         worlds = self.worlds(cond)
         if worlds is None:
             return None
-        seen = {w[0] is True for w in worlds}
+        seen = set()
+        for w in worlds:
+            seen.add(w[0] is True)
+            if len(seen) == 2:
+                return None  # true in one world, not in another: it depends
         return "always" if seen == {True} else "never" if seen == {False} else None
 
     def always_when_present(self, cond: A.Expr) -> bool:
@@ -405,6 +445,93 @@ class Analysis:
             return False  # different subjects: equivalence is possible but rare, and not worth the search
         worlds = self.worlds(a, b)
         return worlds is not None and all((x is True) == (y is True) for x, y in worlds)
+
+    def equivalence_keys(self, conds: list[A.Expr]) -> list[tuple]:
+        """One key per condition such that `equivalent(a, b)` implies equal keys.
+
+        Comparing every pair of n conditions is quadratic; conditions with
+        different keys are never equivalent, so only those sharing a key need
+        `equivalent`. A key is the condition's subjects and where it is true
+        among probe values every subject can take (values `equivalent` would
+        also try, or that lie in a region it tries): agreeing on every world
+        of the pair implies agreeing on each probe. Single comparisons with
+        a constant (most rules) are keyed by bisection, not by evaluation.
+        """
+        formulas = [self.formula(c) for c in conds]
+        subject_sets = [frozenset(a.subject for a in atoms(f)) for f in formulas]
+        buckets: dict[frozenset, list[int]] = {}
+        for i, subjects in enumerate(subject_sets):
+            buckets.setdefault(subjects, []).append(i)
+        keys: list[tuple] = [()] * len(conds)
+        for subjects, members in buckets.items():
+            for i, key in zip(members, self._bucket_keys(sorted(subjects, key=repr), [formulas[i] for i in members])):
+                keys[i] = (subjects, key)
+        return keys
+
+    def _bucket_keys(self, subjects: list, formulas: list) -> list:
+        if not subjects:
+            return [evaluate(f, {}) is True for f in formulas]
+        tests: dict[object, list[Atom]] = {s: [] for s in subjects}
+        for f in formulas:
+            for a in atoms(f):
+                tests[a.subject].append(a)
+        probes = {s: self._probes(s, tests[s]) for s in subjects}
+        if len(subjects) == 1:
+            (s,) = subjects
+            values = probes[s]
+            generic = sum(not _single_test(f) for f in formulas)
+            if generic * len(values) > _MAX_PROBE_EVALUATIONS:  # fewer probes: still a sound key
+                step = -(-generic * len(values) // _MAX_PROBE_EVALUATIONS)
+                missing = values[-1] is MISSING
+                values = (values[:-1] if missing else values)[::step] + ([MISSING] if missing else [])
+            index = {v: i for i, v in enumerate(values) if v is not MISSING}
+            return [self._probe_key(f, values, index) for f in formulas]
+        # several subjects: a fixed, deterministic sample of their combinations
+        envs = [{s: probes[s][(k * (7 + 2 * j) + j) % len(probes[s])] for j, s in enumerate(subjects)} for k in range(_MULTI_PROBES)]
+        return [tuple(evaluate(f, env) is True for env in envs) for f in formulas]
+
+    def _probes(self, subject, tests: list[Atom]) -> list:
+        """Values of `subject` every world of `equivalent` covers: sorted for ordered subjects, MISSING last."""
+        info = self._subjects[subject]
+        if info.kind == "ordered":
+            r = info.range
+            cuts = {a.value for a in tests if isinstance(a.value, Decimal)}
+            cuts |= {v for a in tests if a.op in ("in", "not in") for v in a.value if isinstance(v, Decimal)}
+            found: set[Decimal] = set()
+            for c in cuts:
+                if not c.is_finite():
+                    continue
+                near = (Decimal(math.floor(c)) + d for d in (-1, 0, 1)) if info.discrete else (c - 1, c, c + 1)
+                found |= {v for v in near if r.low <= v <= r.high}
+            values: list = sorted(found) or regions(info, [])
+        else:
+            values = self._domain(subject, tests, present=True)
+        if info.missing:
+            values.append(MISSING)
+        return values
+
+    @staticmethod
+    def _probe_key(f, values: list, index: dict) -> tuple:
+        """Where `f` (of one subject) is true among the probe values, as runs of indices.
+
+        A comparison with a constant is keyed by bisection, `=`/`in` and their
+        negations by looking the constants up in `index` (probe value -> index);
+        anything else by evaluating it at every probe.
+        """
+        n = len(values) - (values[-1] is MISSING)
+        if _single_test(f):
+            if f.op in ("=", "!=", "in", "not in"):
+                hits = {index[v] for v in (f.value if f.op in ("in", "not in") else (f.value,)) if v in index}
+                if f.op in ("!=", "not in"):  # true at every other present value: the runs between the hits
+                    bounds = [-1, *sorted(hits), n]
+                    return tuple((lo + 1, hi) for lo, hi in zip(bounds, bounds[1:]) if lo + 1 < hi)
+                return _runs_of(sorted(hits))
+            if isinstance(f.value, Decimal) and n and isinstance(values[0], Decimal):
+                cut = (bisect.bisect_left if f.op in ("<", ">=") else bisect.bisect_right)(values, f.value, 0, n)
+                run = (0, cut) if f.op in ("<", "<=") else (cut, n)
+                return (run,) if run[0] < run[1] else ()
+        (subject,) = {a.subject for a in atoms(f)}
+        return _true_runs([evaluate(f, {subject: v}) is True for v in values])
 
     # --------------------------------------------------------------- usage --
     @cached_property
@@ -444,3 +571,32 @@ class Analysis:
 
 
 walk = A.walk  # every AST node under a node, in source order
+
+
+def _single_test(f) -> bool:
+    """One comparison of a subject with constants, keyed without evaluating it at every probe."""
+    return isinstance(f, Atom) and f.op in ("<", "<=", ">", ">=", "=", "!=", "in", "not in")
+
+
+def _runs_of(indices: list[int]) -> tuple[tuple[int, int], ...]:
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return tuple(runs)
+
+
+def _true_runs(truths: list[bool]) -> tuple[tuple[int, int], ...]:
+    """The maximal runs of True as (start, end) index pairs: a compact, canonical key."""
+    runs, start = [], None
+    for i, t in enumerate(truths):
+        if t and start is None:
+            start = i
+        elif not t and start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(truths)))
+    return tuple(runs)

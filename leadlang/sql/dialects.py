@@ -9,7 +9,47 @@ so a policy string can never change the meaning of a statement.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
+
+
+def comment_text(text: str) -> str:
+    """`text` made safe inside any SQL comment: one line, no control characters, no comment markers.
+
+    Every character Unicode counts as a control, format, surrogate, private-use or
+    unassigned character, or as a line or paragraph separator (CR, LF, NUL, U+0085,
+    U+2028, U+2029, bidi overrides, ...) becomes its escape (`\\x0d`, `\\u2028`);
+    `/*` and `*/` get a space between their characters; `\\` is doubled so an
+    escape can be told from a written backslash.
+    """
+    out = []
+    for ch in str(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    safe = "".join(out)
+    while "/*" in safe or "*/" in safe:
+        safe = safe.replace("/*", "/ *").replace("*/", "* /")
+    return safe
+
+
+def backslash_escaped(text: str, quote: str) -> str:
+    """The inside of a quoted string or name for warehouses that read backslash escapes
+    (BigQuery, Spark): backslash and the quote escaped, every control character as `\\uXXXX`."""
+    out = []
+    for ch in text:
+        if ch == "\\" or ch == quote:
+            out.append("\\" + ch)
+        elif unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
 
 class Dialect:
     name = "ansi"
@@ -24,6 +64,11 @@ class Dialect:
     key_collation = ""  # appended to ORDER BY key, so keys sort by code point everywhere
 
     # ------------------------------------------------------------ quoting --
+    def comment(self, text: str) -> str:
+        """A `--` line comment holding `text`, sanitised (see `comment_text`): the one way any
+        text (policy title, version, file name, source name, ...) gets into a comment."""
+        return "-- " + comment_text(text)
+
     def ident(self, name: str) -> str:
         q = self.quote
         return q + str(name).replace(q, q + q) + q
@@ -211,11 +256,10 @@ class BigQuery(Dialect):
     least_skips_nulls = False
 
     def ident(self, name: str) -> str:
-        return "`" + str(name).replace("\\", "\\\\").replace("`", "\\`") + "`"
+        return "`" + backslash_escaped(str(name), "`") + "`"
 
     def string_literal(self, text: str) -> str:
-        escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-        return "'" + escaped + "'"
+        return "'" + backslash_escaped(text, "'") + "'"
 
     def decimal_literal(self, value: Decimal) -> str:
         return f"BIGNUMERIC {self.string_literal(format(value, 'f'))}"
@@ -267,8 +311,7 @@ class Spark(Dialect):
 
     def string_literal(self, text: str) -> str:
         # Spark reads backslash escapes inside string literals
-        escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-        return "'" + escaped + "'"
+        return "'" + backslash_escaped(text, "'") + "'"
 
     def timestamp_literal(self, value: dt.datetime) -> str:
         text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -8,7 +8,7 @@ def check(ctx):
     """Two rules in one score with the same condition: the same evidence is counted twice.
 
     ## What it does
-    Compares the rules of each points score pairwise and flags a `when` rule
+    Compares the rules of each points score with each other and flags a `when` rule
     whose condition fires for exactly the same leads as an earlier rule's —
     written the same way, or differently but equivalently
     (`employees >= 200` and `employees > 199`; lets and signals are looked
@@ -38,13 +38,23 @@ def check(ctx):
     a = ctx.analysis
     for sc in ctx.policy.scores.values():
         rules = getattr(sc, "rules", ())
+        when = [r for r in rules if r.kind == "when"]
+        keys = dict(zip(map(id, when), a.equivalence_keys([r.expr for r in when])))
+        # Only rules sharing a canonical form or an equivalence key can match:
+        # each rule is compared with those earlier ones, first to last, not with all.
+        seen: dict[object, list[int]] = {}
         for j, later in enumerate(rules):
-            for earlier in rules[:j]:
-                if earlier.kind != later.kind:
-                    continue
+            groups = [("canon", later.kind, a.canon(later.expr))]
+            if later.kind == "when":
+                groups.append(("key", keys[id(later)]))
+            candidates = sorted({i for g in groups for i in seen.get(g, ())})
+            for i in candidates:
+                earlier = rules[i]
                 same = a.equivalent(earlier.expr, later.expr) if later.kind == "when" else a.canon(earlier.expr) == a.canon(later.expr)
                 if same:
                     what = "fire for the same leads" if later.kind == "when" else "add points per the same value"
                     yield ctx.finding(later.span, f"rules `{earlier.id}` and `{later.id}` of `{sc.name}` {what}",
                                       f"merge them into one rule (`{earlier.id}` is at line {earlier.span.line})")
                     break
+            for g in groups:
+                seen.setdefault(g, []).append(j)
