@@ -169,13 +169,18 @@ def check(policies: tuple[Path, ...], fmt: str) -> None:
     sys.exit(EXIT_FINDINGS if errors else 0)
 
 
-def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None):
-    """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
+def _check_inputs(policy, data: Path, as_of: dt.datetime) -> None:
+    """The data directory exists and the as-of time keeps every window in range (score, explain)."""
     if not data.is_dir():
         raise DataError(f"{data}: no such data directory")
     from leadlang.check.timerange import check_as_of
 
     check_as_of(policy, as_of)
+
+
+def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None):
+    """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
+    _check_inputs(policy, data, as_of)
     if engine == "duckdb":
         from leadlang.engine import score_duckdb
 
@@ -279,15 +284,13 @@ def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path
 def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
     """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
     from leadlang.explain import render_explanation
-
     from leadlang.interpret import evaluate, uses_account_events
     from leadlang.io import close_keys, load_lead
 
     checked = _load(policy)
     by_account = uses_account_events(checked)
     try:
-        if not data.is_dir():
-            raise DataError(f"{data}: no such data directory")
+        _check_inputs(checked, data, as_of)
         rows = load_lead(checked.leads, checked.accounts, list(checked.events.values()), data, lead, by_account)
         if rows is None:
             from leadlang.diagnostics import did_you_mean
