@@ -253,7 +253,7 @@ def _value_sql(t: TypeRef, src: str) -> tuple[str, str | None]:
     v = f"NULLIF(trim({src}), '')"
     if t.name == "int":
         conv = f"CASE WHEN regexp_full_match({v}, '{_INT}') THEN TRY_CAST({v} AS BIGINT) END"
-    elif t.name == "number":  # DuckDB's DECIMAL(38, 10) for both engines: 10 places, half away from zero; NULL past 10^28
+    elif t.name == "number":  # DuckDB's DECIMAL(28, 10) for both engines: 10 places, half away from zero; NULL from 10^18
         conv = f"CASE WHEN regexp_full_match({v}, '{_NUM}') THEN CAST(TRY_CAST({v} AS {_TYPED['number']}) AS VARCHAR) END"
     elif t.name == "bool":
         conv = f"CASE WHEN lower({v}) IN ('true', 'yes', '1') THEN true WHEN lower({v}) IN ('false', 'no', '0') THEN false END"
@@ -278,7 +278,7 @@ def _bad_cell(path: Path, row: int, col: _Col, raw: object) -> DataError:
     elif t.name == "int" and re.fullmatch(_INT, text):
         what = "is out of range for a whole number (64-bit)"
     elif t.name == "number" and re.fullmatch(_NUM, text):
-        what = "is out of range for a number (at most 28 digits before the point)"
+        what = "is out of range for a number (at most 18 digits before the point)"
     elif t.name in ("date", "timestamp") and re.fullmatch(_TS if t.name == "timestamp" else _DATE, text):
         what = f"is not a valid {t.name}"
     else:
@@ -382,7 +382,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
     return _build_rows(len(cols))(tuple(c.key for c in cols), columns)
 
 
-_TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
+_TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(28, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
 
 
 # Parquet types that already are the declared type: no text round trip needed.
@@ -407,7 +407,7 @@ def _native_parquet(con, path: Path, cols: list[_Col]) -> bool:
             return False
         if kind == "DECIMAL":
             precision, scale = (int(n) for n in types[col.name][len("DECIMAL("):-1].split(","))
-            if scale > 10 or precision - scale > 28:
+            if scale > 10 or precision - scale > 18:
                 return False  # more places or digits than a number holds: the text path rounds or refuses
     return True
 
@@ -420,7 +420,7 @@ def _wide_decimals(con, path: Path, cols: list[_Col]) -> None:
         if name in names:
             col = names[name]
             raise DataError(f'{path}: column "{name}" is a decimal of {precision} digits, more than the 38 a number holds; '
-                            f"store it as decimal(38, 10) or as text ({col.where})")
+                            f"store it as decimal(28, 10) or as text ({col.where})")
 
 
 def _native_value(col: _Col, no_empty: frozenset[str]) -> str:
@@ -494,7 +494,7 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
 
 def _python_values(column: pa.ChunkedArray, type_name: str) -> list:
     values = column.to_pylist()
-    if type_name == "number":  # DuckDB's DECIMAL(38, 10) text, its fraction's trailing zeros dropped: `1000`, `2.5`
+    if type_name == "number":  # DuckDB's DECIMAL(28, 10) text, its fraction's trailing zeros dropped: `1000`, `2.5`
         return [None if v is None else Decimal(v.rstrip("0").rstrip(".") if "." in v else v) for v in values]
     if type_name == "timestamp":
         parse = dt.datetime.fromisoformat

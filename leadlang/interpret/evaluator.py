@@ -164,7 +164,7 @@ class Interpreter:
         try:
             return f(*args)
         except V.OutOfRange as err:
-            what = "a whole number (64-bit)" if err.kind == "int" else "a number (below 10^28, 10 decimal places)"
+            what = "a whole number (64-bit)" if err.kind == "int" else "a number (below 10^18, 10 decimal places)"
             key = s.row.get(self.policy.key)
             raise DataError(f'{node.span.file}:{node.span.line}: for lead "{V.show(key)}", the value computed here is out of range for {what}') from None
 
@@ -343,7 +343,8 @@ class Interpreter:
             return min(vals)
         if f == "max":
             return max(vals)
-        return self._checked(e, s, V.arith, "/", V.total(vals), len(vals))
+        total = self._checked(e, s, V.whole if all(isinstance(v, int) for v in vals) else V.number, V.total(vals))
+        return self._checked(e, s, V.arith, "/", total, len(vals))  # the sum over the count, as `/` divides
 
     def _matching(self, e: A.Aggregate, events: Iterable[dict]):
         names = e.names

@@ -9,16 +9,16 @@ from decimal import ROUND_HALF_UP, Decimal
 # Exact decimal arithmetic: enough digits that no policy sees binary rounding.
 CONTEXT = decimal.Context(prec=38, rounding=decimal.ROUND_HALF_EVEN)
 CENT = Decimal("0.01")
-PLACES = Decimal("1e-10")  # a number has at most 10 decimal places (SQL's DECIMAL(38, 10))
+PLACES = Decimal("1e-10")  # a number has at most 10 decimal places: SQL's DECIMAL(28, 10)
 DECAY_PLACES = PLACES
-NUMBER_LIMIT = Decimal(10) ** 28  # and fewer than 29 digits before the point
+NUMBER_LIMIT = Decimal(10) ** 18  # and at most 18 digits before the point
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # an int is 64-bit
 _WIDE = decimal.Context(prec=80, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
 SECONDS_PER_DAY = 86400
 
 
 class OutOfRange(ArithmeticError):
-    """A value outside the range every engine holds: ints are 64-bit, numbers below 10^28."""
+    """A value outside the range every engine holds: ints are 64-bit, numbers below 10^18."""
 
     def __init__(self, kind: str):
         super().__init__(kind)
@@ -26,11 +26,12 @@ class OutOfRange(ArithmeticError):
 
 
 def number(value) -> Decimal:
-    """A number value: beyond 10 decimal places rounded half away from zero; OutOfRange past 10^28.
+    """A number value: beyond 10 decimal places rounded half away from zero; OutOfRange
+    when the exact value reaches 10^18 (before rounding, as a SQL engine's overflow does).
 
     Values with 10 places or fewer keep their form (`3.5` stays `3.5`)."""
     d = to_decimal(value)
-    if not d.is_finite():
+    if not d.is_finite() or abs(d) >= NUMBER_LIMIT:
         raise OutOfRange("number")
     if d.as_tuple().exponent < -10:
         try:

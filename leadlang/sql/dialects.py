@@ -13,7 +13,7 @@ from decimal import Decimal
 
 class Dialect:
     name = "ansi"
-    numeric = "DECIMAL(38, 10)"  # exact intermediate numbers: 10 decimal places
+    numeric = "DECIMAL(28, 10)"  # every number: 18 digits before the point, 10 after (language.md §21)
     score = "DECIMAL(38, 2)"
     quote = '"'
     double = "DOUBLE PRECISION"
@@ -116,6 +116,15 @@ class Dialect:
     def power_half(self, exponent: str) -> str:
         return f"POWER(0.5, {exponent})"
 
+    # ----------------------------------------------------------- numbers --
+    def divide(self, left: str, right: str) -> str:
+        """`left / right` as a number: the quotient to 10 places, half away from zero; `/ 0` is NULL.
+
+        Generic SQL divides in double precision (exact to about 15 significant digits);
+        DuckDB and PostgreSQL override this with exact integer division."""
+        dbl = self.double
+        return f"CAST(CAST({left} AS {dbl}) / NULLIF(CAST({right} AS {dbl}), 0) AS {self.numeric})"
+
 
 class DuckDB(Dialect):
     name = "duckdb"
@@ -145,6 +154,19 @@ class DuckDB(Dialect):
     def length(self, text: str) -> str:
         return f"length({text})"
 
+    def divide(self, left: str, right: str) -> str:
+        # Exact: both numbers as 128-bit integers of ten-billionths (|n| < 10^28), then long
+        # division: the whole part, ten more digits of the remainder, and half away from zero
+        # from the last remainder. DuckDB's `/` on decimals would go through a double.
+        def units(x: str) -> str:
+            return f"CAST(CAST({x} AS {self.numeric}) * CAST(10000000000 AS DECIMAL(11, 0)) AS HUGEINT)"
+
+        a, b = units(left), f"NULLIF({units(right)}, 0)"
+        rest = f"(({a} % {b}) * 10000000000)"
+        away = f"(CASE WHEN 2 * abs({rest} % {b}) >= abs({b}) THEN sign({a}) * sign({b}) ELSE 0 END)"
+        whole = f"(({a} // {b}) * 10000000000 + {rest} // {b} + {away})"
+        return f"CAST(CAST({whole} AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(10, 10)) AS {self.numeric})"
+
 
 class Postgres(Dialect):
     name = "postgres"
@@ -153,6 +175,11 @@ class Postgres(Dialect):
 
     def epoch(self, ts: str) -> str:
         return f"CAST(EXTRACT(EPOCH FROM {ts}) AS DOUBLE PRECISION)"
+
+    def divide(self, left: str, right: str) -> str:
+        # Exact: `div` truncates the quotient at 11 places, ROUND (numeric: half away from zero) to 10
+        q = f"div(CAST({left} AS NUMERIC) * 100000000000, NULLIF(CAST({right} AS NUMERIC), 0))"
+        return f"CAST(ROUND({q} * 0.00000000001, 10) AS {self.numeric})"
 
 
 class Snowflake(Dialect):
@@ -201,7 +228,7 @@ class Snowflake(Dialect):
 
 class BigQuery(Dialect):
     name = "bigquery"
-    numeric = "BIGNUMERIC(38, 10)"  # NUMERIC allows at most 9 decimal places
+    numeric = "BIGNUMERIC(28, 10)"  # NUMERIC allows at most 9 decimal places
     score = "BIGNUMERIC(38, 2)"
     quote = "`"
     double = "FLOAT64"
