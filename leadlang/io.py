@@ -7,7 +7,9 @@ and flags the first bad cell, so each bad value gets a one-line `DataError`
 naming the file, 1-based data row, column, value and declaring policy line.
 Empty or blank cells are missing. `int`: whole numbers within 64 bits (`-3`;
 not `42.0` or `1e3`, though a whole float in a Parquet float column is fine).
-`number`: an exact `Decimal` (`2.5`, `1e3` -> `1000`; JSONL numbers are doubles).
+`number`: an exact `Decimal` (`2.5`, `1e3` -> `1000`; JSONL numbers are doubles),
+rounded to 10 places half away from zero, below 10^18 (language.md §21: DuckDB's
+`DECIMAL(28, 10)` converts it for both engines; Parquet `decimal256` is refused).
 `bool`: true/false, yes/no, 1/0 in any case. `date`: `YYYY-MM-DD`. `timestamp`:
 ISO-8601 with `T` or a space, a date alone is midnight, no offset means UTC;
 it becomes an aware UTC datetime.
