@@ -292,3 +292,10 @@ def test_engines_refuse_what_the_interpreter_refuses(engine, tmp_path, x, y, k):
     with pytest.raises(Exception) as err:
         engine.run(to_sql(policy, engine.name, __import__("datagen").AS_OF), [table])
     assert not isinstance(err.value, (AssertionError, TypeError, ValueError)), err.value
+
+
+def test_a_test_block_past_the_range_fails_with_the_message(project):
+    (project / "numbers.lead").write_text(POLICY + '\ntest "huge" {\n  lead { x: 1, y: 1, k: 4611686018427387904 }\n  expect s = 2\n}\n')
+    r = CliRunner().invoke(main, ["test", str(project / "numbers.lead")], catch_exceptions=False)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert f'numbers.lead:{LINE["twice"]}: for lead "test-lead", the value computed here is out of range for a whole number (64-bit)' in r.output
