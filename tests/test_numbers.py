@@ -299,3 +299,23 @@ def test_a_test_block_past_the_range_fails_with_the_message(project):
     r = CliRunner().invoke(main, ["test", str(project / "numbers.lead")], catch_exceptions=False)
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert f'numbers.lead:{LINE["twice"]}: for lead "test-lead", the value computed here is out of range for a whole number (64-bit)' in r.output
+
+
+def test_engines_agree_exactly_on_every_number(engine, tmp_path):
+    """Cell for cell with no tolerance: quotients, products and sums are exact to the tenth place
+    on every engine (a double would give `1.2345678901 / 0.0000000001` as 12345678900.999998)."""
+    path = tmp_path / "numbers.lead"
+    path.write_text(POLICY, encoding="utf-8")
+    policy = load(path)
+    pairs = [(x, y) for x in EDGES for y in EDGES if small_enough(x, y)]
+    leads, accounts, events = number_rows(pairs)
+    want = evaluate(policy, leads, accounts, events, __import__("datagen").AS_OF).rows
+    table = Table("leads", [("id", "string"), ("x", "number"), ("y", "number"), ("k", "int")], leads)
+    got = engine.run(to_sql(policy, engine.name, __import__("datagen").AS_OF), [table])
+    differ = []
+    for w, g in zip(want, got):
+        for column in ("third", "quarter", "ratio", "product", "total", "twice", "s"):
+            a, b = w[column], g[column]
+            if (a is None) != (b is None) or (a is not None and Decimal(a) != Decimal(b)):
+                differ.append(f"{w['id']} {column}: interpreter {a}, {engine.name} {b}")
+    assert not differ, "\n".join(differ[:10])

@@ -331,5 +331,15 @@ class Spark(Dialect):
     def after_last_at(self, email: str) -> str:
         return f"regexp_extract({email}, '@([^@]*)$', 1)"
 
+    def divide(self, left: str, right: str) -> str:
+        # Exact long division on decimals (a double would miss `1.2345678901 / 0.0000000001`): the
+        # whole part by `div` (a 64-bit integer: |quotient| < 10^18), ten digits of the remainder by
+        # `div` again, half away from zero from the last remainder. Needs allowPrecisionLoss=false.
+        a, b = f"CAST({left} AS {self.numeric})", f"NULLIF(CAST({right} AS {self.numeric}), 0)"
+        rest = f"(({a} % {b}) * CAST(10000000000 AS DECIMAL(11, 0)))"
+        away = f"(CASE WHEN 2 * abs({rest} % {b}) >= abs({b}) THEN (CASE WHEN ({a} < 0) = ({b} < 0) THEN 1 ELSE -1 END) ELSE 0 END)"
+        tenths = f"(CAST({rest} div {b} AS DECIMAL(38, 0)) + {away})"
+        return f"CAST(CAST({a} div {b} AS DECIMAL(38, 0)) + {tenths} * CAST(0.0000000001 AS DECIMAL(10, 10)) AS {self.numeric})"
+
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (DuckDB(), Postgres(), Snowflake(), BigQuery(), Spark())}
