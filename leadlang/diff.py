@@ -52,10 +52,19 @@ def load_side(spec: str) -> Side:
     rev, sep, rel = spec.partition(":")
     if not sep or not rev or not rel:
         raise DataError(f"{spec}: no such file (to read a policy from git, write GIT_REV:path, e.g. origin/main:policies/plg.lead)")
+    if rev.startswith("-"):  # never an option to git
+        raise DataError(f"{_shown(spec)}: not a file, and `{_shown(rev)}` is not a git revision (a revision cannot start with '-')")
+    if rel.startswith("/") or "\0" in spec:
+        raise DataError(f"{_shown(spec)}: the path after the revision must be relative to the repository (e.g. HEAD:policies/plg.lead)")
     return Side(spec, _load_git(rev, rel, spec))
 
 
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
 def _git(*args: str) -> str:
+    """Run git; every argument that comes from the user goes after `--end-of-options` (git >= 2.24)."""
     try:
         done = subprocess.run(["git", *args], capture_output=True, text=True, encoding="utf-8", check=False)
     except OSError:
@@ -85,13 +94,14 @@ def _load_git(rev: str, rel: str, spec: str) -> Policy:
     start = posixpath.normpath(posixpath.join(prefix, rel))
     if start.startswith("../"):
         raise DataError(f"{spec}: {rel} is outside the git repository")
+    project = _git_project(rev, start)
     with tempfile.TemporaryDirectory(prefix="leadlang-diff-") as tmp:
         root = Path(tmp)
         queue, seen = [start], {start}
         while queue:
             current = queue.pop(0)
             try:
-                text = _git("show", f"{rev}:{current}")
+                text = _git("show", "--end-of-options", f"{rev}:{current}")
             except DataError as err:
                 if current == start:
                     raise DataError(f"{spec}: {err}") from None
@@ -106,12 +116,13 @@ def _load_git(rev: str, rel: str, spec: str) -> Policy:
             for d in module.decls:
                 if isinstance(d, A.Use):
                     used = posixpath.normpath(posixpath.join(posixpath.dirname(current), d.path))
-                    if used not in seen and not used.startswith("../"):
+                    inside = used.endswith(".lead") and not posixpath.isabs(used) and (project in ("", ".") or used.startswith(project + "/"))
+                    if used not in seen and inside:  # anything else: the checker refuses it at its `use` line
                         seen.add(used)
                         queue.append(used)
         shown = str(root) + "/"
         try:
-            return load(root / start)
+            return load(root / start, root=root / project)
         except LeadError as err:
             diags = [_renamed(d, shown, f"{rev}:") for d in err.diagnostics]
             texts = {p.replace(shown, f"{rev}:", 1): (root / p[len(shown):]).read_text(encoding="utf-8")
@@ -119,6 +130,23 @@ def _load_git(rev: str, rel: str, spec: str) -> Policy:
             renamed = LeadError(diags)
             renamed.texts = texts
             raise renamed from None
+
+
+def _git_project(rev: str, start: str) -> str:
+    """The project folder of `start` at `rev`, as `project.project_root` finds it in a working tree."""
+    from leadlang.project import configures_leadlang
+
+    folder = posixpath.dirname(start)
+    while True:
+        try:
+            text = _git("show", "--end-of-options", f"{rev}:{posixpath.join(folder, 'pyproject.toml')}")
+            if configures_leadlang(text):
+                return folder
+        except (DataError, ValueError):  # no such file at that revision, or not TOML: not a configured project
+            pass
+        if folder in ("", "."):
+            return posixpath.dirname(start)
+        folder = posixpath.dirname(folder)
 
 
 def _renamed(d: Diagnostic, old: str, new: str) -> Diagnostic:

@@ -5,11 +5,17 @@ text, JSONL values via `json_extract_string`; Python parses the CSV header so
 columns match by exact name), then one SQL pass converts every declared column
 and flags the first bad cell, so each bad value gets a one-line `DataError`
 naming the file, 1-based data row, column, value and declaring policy line.
-Empty or blank cells are missing. `int`: whole numbers within 64 bits (`-3`;
-not `42.0` or `1e3`, though a whole float in a Parquet float column is fine).
-`number`: an exact `Decimal` (`2.5`, `1e3` -> `1000`; JSONL numbers are doubles),
-rounded to 10 places half away from zero, below 10^18 (language.md §21: DuckDB's
-`DECIMAL(28, 10)` converts it for both engines; Parquet `decimal256` is refused).
+Empty or blank cells are missing. `int`: whole numbers within 64 bits, in
+digits with at most a zero fraction (`-3`, `71.0`, `71.00`; not `71.5` or
+`1e3`): the same rule for a CSV cell, a JSON number (JSON numbers are doubles,
+so `7.1e1` is `71.0`) and a Parquet float or decimal. `number`: an exact
+`Decimal` (`2.5`, `1e3` -> `1000`), rounded to 10 places half away from zero,
+below 10^18 (language.md §21: DuckDB's `DECIMAL(28, 10)` converts it for both
+engines; Parquet `decimal256` is refused). Messages about JSONL name the file's line
+(blank lines count); about CSV and Parquet the data row. An empty (0-byte or
+blank) file is an error: it has no header. A JSONL object with a key twice is
+an error. DuckDB's own messages are never passed on with data in them: no
+message quotes more of the data than the offending cell, cut at 40 characters.
 `bool`: true/false, yes/no, 1/0 in any case. `date`: `YYYY-MM-DD`. `timestamp`:
 ISO-8601 with `T` or a space, a date alone is midnight, no offset means UTC;
 it becomes an aware UTC datetime.
@@ -49,7 +55,7 @@ EXTENSIONS = ("csv", "parquet", "jsonl")
 WRITE_TYPES = ("string", "int", "number", "bool", "date", "timestamp")
 _UTC = dt.timezone.utc
 _STRING = TypeRef("string")
-_INT = r"[+-]?[0-9]+"
+_INT = r"[+-]?[0-9]+(\.0*)?"  # a whole number: digits, at most a fraction of zeros
 _NUM = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _TS = _DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
@@ -140,7 +146,7 @@ def register_dataset(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Acc
             dup = first_duplicate(con, path, table, cols[0].name)
             if dup:
                 k, first, second = dup
-                raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in rows {first} and {second} ({cols[0].where})")
+                raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in {_rows(path, first, second)} ({cols[0].where})")
         table = scan
         tables[name] = table
     return tables
@@ -177,7 +183,7 @@ def _unique_keys(path: Path, rows: list[dict], col: _Col) -> None:
     seen: dict[str, int] = {}
     for i, k in enumerate(keys, 1):
         if (first := seen.setdefault(k, i)) != i:
-            raise DataError(f"{path}: {col.name} {_show(k)} appears twice, in rows {first} and {i} ({col.where})")
+            raise DataError(f"{path}: {col.name} {_show(k)} appears twice, in {_rows(path, first, i)} ({col.where})")
 
 
 def _at(span: Span) -> str:
@@ -200,8 +206,16 @@ def _lit(text: str, quote: str = "'") -> str:
     return quote + text.replace(quote, quote * 2) + quote
 
 
+_CSV_REASONS = (
+    (re.compile(r"unterminated quote"), lambda m: "unterminated quote (a quoted value is not closed)"),
+    (re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)"), lambda m: f"Expected Number of Columns: {m[1]} Found: {m[2]}"),
+    (re.compile(r"Maximum line size of (\d+) bytes exceeded"), lambda m: f"the line is longer than {m[1]} bytes"),
+)
+
+
 def _duck_error(path: Path, error: Exception) -> DataError:
-    """Why a file cannot be read: not UTF-8, or DuckDB's first sentences without the quoted line and hints."""
+    """Why a file cannot be read, in one line that quotes no data: DuckDB's messages may quote
+    whole rows (`Original Line: ...`, over several lines), so they are never passed on as they are."""
     if path.suffix != ".parquet":
         data = path.read_bytes()
         try:
@@ -209,13 +223,74 @@ def _duck_error(path: Path, error: Exception) -> DataError:
         except UnicodeDecodeError as e:
             line = data.count(b"\n", 0, e.start) + 1
             return DataError(f"{path}: the file is not UTF-8 text (line {line} has the byte 0x{data[e.start]:02X}); save it as UTF-8")
-    lines = []
-    for line in (line.strip() for line in str(error).splitlines()):
-        if line.startswith(("Possible", "file =")):
+    text = str(error)
+    if path.suffix == ".jsonl":
+        return _jsonl_error(path)
+    if path.suffix == ".csv":
+        line = re.search(r"CSV Error on Line: (\d+)", text)  # DuckDB counts records (the header is 1), not lines
+        where = "" if not line else "the header row: " if line[1] == "1" else f"row {int(line[1]) - 1}: "
+        reason = next((why(m) for pattern, why in _CSV_REASONS if (m := pattern.search(text))), "it is not valid CSV")
+        return DataError(f"{path}: cannot read the file: {where}{reason}")
+    first = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    first = re.sub(r"(['\"])([^'\"]{40})[^'\"]+\1", r"\1\2…\1", first.split(" Error: ", 1)[-1])  # cut quoted values
+    return DataError(f"{path}: cannot read the file: {first if len(first) <= 240 else first[:240] + '…'}")
+
+
+def _jsonl_lines(path: Path):
+    """(line number, text) of each non-blank line of a JSONL file: the lines DuckDB reads as rows."""
+    with open(path, "rb") as f:  # lines end at LF only, as for DuckDB (a lone CR is JSON whitespace)
+        for number, raw in enumerate(f, 1):
+            line = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
+            if line.strip():
+                yield number, line
+
+
+def _jsonl_error(path: Path) -> DataError:
+    """The first line of a JSONL file that is not JSON (Python's parser finds it; DuckDB's line numbers are off)."""
+    for number, line in _jsonl_lines(path):
+        try:
+            json.loads(line)
+        except ValueError as e:
+            why = getattr(e, "msg", "not JSON")
+            return DataError(f"{path}: line {number} is not valid JSON: {why} (column {getattr(e, 'colno', 1)})")
+    return DataError(f"{path}: cannot read the file as JSON Lines (one JSON object per line)")
+
+
+def _jsonl_line(path: Path, row: int) -> int:
+    """The file line of the `row`-th (1-based) JSON object."""
+    for n, (number, _) in enumerate(_jsonl_lines(path), 1):
+        if n == row:
+            return number
+    return row
+
+
+def _row(path: Path, row: int) -> str:
+    """How a message names a data row: `line N` of a JSONL file (blank lines count), else `row N`."""
+    return f"line {_jsonl_line(path, row)}" if path.suffix == ".jsonl" else f"row {row}"
+
+
+def _rows(path: Path, first: int, second: int) -> str:
+    """Two data rows, as `_row` names them: `rows 2 and 4`, or `lines 3 and 7` of a JSONL file."""
+    if path.suffix == ".jsonl":
+        return f"lines {_jsonl_line(path, first)} and {_jsonl_line(path, second)}"
+    return f"rows {first} and {second}"
+
+
+def _duplicate_json_key(path: Path, row: int) -> DataError:
+    """The error for a JSONL object with a key twice (the `row`-th object)."""
+    number = _jsonl_line(path, row)
+    for n, line in _jsonl_lines(path):
+        if n == number:
+            seen: set[str] = set()
+            try:
+                keys = [k for k, _ in json.loads(line, object_pairs_hook=lambda pairs: pairs)]
+            except (ValueError, TypeError):
+                break
+            twice = next((k for k in keys if k in seen or seen.add(k)), None)
+            if twice is not None:
+                return DataError(f"{path}: line {number} has the key {_show(twice)} twice; keep one")
             break
-        lines += [line] if line and not line.startswith("Original Line:") else []
-    text = "; ".join(lines).split(" Error: ", 1)[-1]
-    return DataError(f"{path}: cannot read the file: {text if len(text) <= 240 else text[:240] + '…'}")
+    return DataError(f"{path}: line {number} has a key twice; keep one")
 
 
 def _run(con: duckdb.DuckDBPyConnection, path: Path, sql: str, arrow: bool = False):
@@ -230,7 +305,7 @@ def _csv_header(path: Path) -> list[str] | None:
     """The header row (None for an empty file), read by Python so names are exact."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), None)
+            header = next(csv.reader(f, strict=True), None)
             more = f.read(4096).strip() if header == [] else ""
     except UnicodeDecodeError as e:
         raise _duck_error(path, e) from None
@@ -238,6 +313,8 @@ def _csv_header(path: Path) -> list[str] | None:
         raise DataError(f"{path}: cannot read the header row: {e}") from None
     if more:
         raise DataError(f"{path}: line 1 is empty; the first line must be the header row")
+    if header and any("\n" in name or "\r" in name for name in header):  # a quote left open swallows the rows below
+        raise DataError(f"{path}: cannot read the header row: a column name spans lines (a quote is not closed?)")
     return header or None
 
 
@@ -254,7 +331,7 @@ def _value_sql(t: TypeRef, src: str) -> tuple[str, str | None]:
         return v, (f"{v} NOT IN ({', '.join(_lit(x) for x in t.values)})" if t.name == "enum" else None)
     v = f"NULLIF(trim({src}), '')"
     if t.name == "int":
-        conv = f"CASE WHEN regexp_full_match({v}, '{_INT}') THEN TRY_CAST({v} AS BIGINT) END"
+        conv = f"CASE WHEN regexp_full_match({v}, '{_INT}') THEN TRY_CAST(regexp_replace({v}, '\\.0*$', '') AS BIGINT) END"
     elif t.name == "number":  # DuckDB's DECIMAL(28, 10) for both engines: 10 places, half away from zero; NULL from 10^18
         conv = f"CASE WHEN regexp_full_match({v}, '{_NUM}') THEN CAST(TRY_CAST({v} AS {_TYPED['number']}) AS VARCHAR) END"
     elif t.name == "bool":
@@ -273,7 +350,7 @@ def _bad_cell(path: Path, row: int, col: _Col, raw: object) -> DataError:
     t, text = col.type, "" if raw is None else str(raw)
     text = text if t.name in ("string", "enum") else text.strip()
     if not text:
-        return DataError(f"{path}: row {row} has no {col.name} ({col.where})")
+        return DataError(f"{path}: {_row(path, row)} has no {col.name} ({col.where})")
     if t.name == "enum":
         allowed = ", ".join(json.dumps(v, ensure_ascii=False) for v in t.values)
         what = f"is not one of {allowed}" if len(allowed) <= 80 else "is not one of the declared values"
@@ -285,7 +362,7 @@ def _bad_cell(path: Path, row: int, col: _Col, raw: object) -> DataError:
         what = f"is not a valid {t.name}"
     else:
         what = _EXPECTED[t.name]
-    return DataError(f'{path}: row {row}, column "{col.name}": {_show(text)} {what} ({col.where})')
+    return DataError(f'{path}: {_row(path, row)}, column "{col.name}": {_show(text)} {what} ({col.where})')
 
 
 @dataclass
@@ -299,16 +376,26 @@ class _Staged:
     paths: list[str]  # JSON paths, for jsonl
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Staged | None:
-    """Copy a file into `src` as text; None when it holds no rows at all."""
-    ext, name = path.suffix[1:], _lit(str(path))
-    if path.stat().st_size == 0:
+def _empty(path: Path) -> DataError | None:
+    """An empty file (0 bytes, or only blank lines) has no header: a source needs at least its columns."""
+    size = path.stat().st_size
+    if size > 65536 or (size and (path.suffix == ".parquet" or path.read_bytes().lstrip(b"\xef\xbb\xbf").strip())):
         return None
+    what = {".csv": "it has no header row (a file with only the header row is fine)",
+            ".jsonl": "it has no JSON object, so no columns", ".parquet": "0 bytes are not a Parquet file"}[path.suffix]
+    return DataError(f"{path}: the file is empty: {what}")
+
+
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Staged:
+    """Copy a file into `src` as text."""
+    ext, name = path.suffix[1:], _lit(str(path))
+    if (empty := _empty(path)) is not None:
+        raise empty
     paths: list[str] = []
     if ext == "csv":
         header = _csv_header(path)
         if header is None:
-            return None
+            raise DataError(f"{path}: the file has no header row")
         for col in cols:
             if header.count(col.name) != 1:
                 raise _missing(path, col, header) if col.name not in header else DataError(f'{path}: the header has more than one column "{col.name}" ({col.where})')
@@ -338,7 +425,8 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Sta
     # A table's rowid keeps the file's row order; a parallel SELECT's output need not.
     _run(con, path, f"CREATE OR REPLACE TEMP TABLE src AS SELECT {picked} FROM {rel}")
     values, checks = zip(*(_value_sql(c.type, s) for c, s in zip(cols, srcs)))
-    bad = "WHEN json_type(json) <> 'OBJECT' THEN -1 " if ext == "jsonl" else ""
+    bad = ("WHEN json_type(json) <> 'OBJECT' THEN -1 "
+           "WHEN len(json_keys(json)) <> len(list_distinct(json_keys(json))) THEN -2 ") if ext == "jsonl" else ""
     for i, (col, value, check) in enumerate(zip(cols, values, checks)):
         check = f"{value} IS NULL" if col.required else check
         bad += f"WHEN {check} THEN {i} " if check else ""
@@ -347,8 +435,10 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Sta
 
 def _raise_bad(con, path: Path, cols: list[_Col], st: _Staged, row: int, which: int) -> None:
     """The one-line error for the first bad cell (`row` counts from 0)."""
+    if which == -2:
+        raise _duplicate_json_key(path, row + 1)
     if which < 0:
-        raise DataError(f"{path}: row {row + 1} is not a JSON object")
+        raise DataError(f"{path}: {_row(path, row + 1)} is not a JSON object")
     raw = _run(con, path, f"SELECT {st.srcs[which]} FROM src WHERE rowid = {row}")[0][0]
     raise _bad_cell(path, row + 1, cols[which], raw)
 
@@ -367,8 +457,6 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
     import pyarrow.compute as pc
 
     st = _stage(con, path, cols)
-    if st is None:
-        return []
     select = ", ".join(f"{v} AS v{i}" for i, v in enumerate(st.values)) + f", {st.bad} AS bad"
     table = _run(con, path, f"SELECT rowid AS row_id, {select} FROM src", arrow=True)
     order = table.column("row_id").combine_chunks()
@@ -398,7 +486,7 @@ _NATIVE = {
 
 def _native_parquet(con, path: Path, cols: list[_Col]) -> bool:
     """Whether every declared column of a Parquet file already has its declared type."""
-    if path.suffix != ".parquet" or path.stat().st_size == 0:
+    if path.suffix != ".parquet" or _empty(path) is not None:
         return False
     types = {row[0]: row[1] for row in _run(con, path, f"DESCRIBE SELECT * FROM read_parquet({_lit(str(path))})")}
     for col in cols:
@@ -476,13 +564,10 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
         return scan
     st = _stage(con, path, cols)
     typed = []
-    for c, value in zip(cols, st.values if st else [""] * len(cols)):
-        if c.type.name == "timestamp" and st is not None:  # `_value_sql` gives text for Python; here the value itself
+    for c, value in zip(cols, st.values):
+        if c.type.name == "timestamp":  # `_value_sql` gives text for Python; here the value itself
             value = f"CAST(CAST({value} AS TIMESTAMP) AS TIMESTAMPTZ)"
-        typed.append(f"CAST({value if st else 'NULL'} AS {_TYPED[c.type.name]}) AS {q(c.name)}")
-    if st is None:
-        _run(con, path, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(typed)}, 0 AS __row WHERE FALSE")
-        return table
+        typed.append(f"CAST({value} AS {_TYPED[c.type.name]}) AS {q(c.name)}")
     first = _run(con, path, f"SELECT rowid, b FROM (SELECT rowid, {st.bad} AS b FROM src) WHERE b IS NOT NULL ORDER BY rowid LIMIT 1")
     if first:
         _raise_bad(con, path, cols, st, first[0][0], first[0][1])

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from leadlang.check import load
 from leadlang.cli import main
+from leadlang.diagnostics import DataError
 from leadlang.diff import Side, diff
 from leadlang.interpret import evaluate
 from leadlang.io import load_dataset
@@ -405,3 +406,57 @@ def test_git_outside_a_repository(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = _run("diff", "HEAD:x.lead", "HEAD:y.lead", "--data", ".")
     assert res.exit_code == 2 and "not in a git repository" in res.stderr
+
+
+def test_git_revision_is_data_not_an_option(repo, tmp_path, monkeypatch):
+    """The audit's `diff -- "--output=/tmp/x/PWNED:plg.lead" plg.lead`: refused before git runs, nothing written."""
+    monkeypatch.chdir(repo)
+    target = tmp_path / "x"
+    for spec in (f"--output={target}/PWNED:policies/edge.lead", "--output=/tmp/x/PWNED:plg.lead", "-p:policies/edge.lead"):
+        res = _run("diff", "--data", "data", "--as-of", "2024-06-01", "--", spec, "policies/edge.lead")
+        assert res.exit_code == 2, res.output
+        assert res.stderr.count("\n") == 1 and "cannot start with '-'" in res.stderr
+    assert not target.exists() and not Path("/tmp/x/PWNED").exists()
+    # and git itself is told where the options end: the same argument is a (bad) revision to it, not --output
+    from leadlang.diff import _git as run_git
+    with pytest.raises(DataError):
+        run_git("show", "--end-of-options", f"--output={target}/PWNED:policies/edge.lead")
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("HEAD:/etc/passwd", "must be relative to the repository"),
+    ("HEAD:../../outside.lead", "outside the git repository"),
+])
+def test_git_paths_stay_in_the_repository(repo, monkeypatch, spec, message):
+    monkeypatch.chdir(repo / "policies")
+    res = _run("diff", spec, "edge.lead", "--data", "../data")
+    assert res.exit_code == 2 and message in res.stderr and "root:" not in res.output
+
+
+def test_git_uses_are_confined_to_the_project(repo, tmp_path, monkeypatch):
+    """A revision's `use` obeys the working tree's rule: .lead files in the project; nothing of other files is shown."""
+    secret = tmp_path / "secret.lead"
+    secret.write_text("TOKEN=hunter2\n")
+    edge = repo / "policies" / "edge.lead"
+    for used in ("/etc/passwd", str(secret), "../data/leads.csv", "../outside.lead"):
+        (repo / "outside.lead").write_text("TOKEN=hunter2\n")
+        edge.write_text(edge.read_text().replace('use "shared/base.lead"', f'use "shared/base.lead"\nuse "{used}"', 1))
+        _git(repo, "add", ".")
+        _git(repo, "commit", "-qm", f"use {used}")
+        monkeypatch.chdir(repo)
+        res = _run("diff", "HEAD:policies/edge.lead", "HEAD:policies/edge.lead", "--data", "data", "--as-of", "2024-06-01")
+        assert res.exit_code == 1, (used, res.output)
+        assert "E308" in res.stderr and f'use "{used}"' in res.stderr
+        assert "hunter2" not in res.output and "root:" not in res.output and "lead_id," not in res.output
+        edge.write_text(edge.read_text().replace(f'\nuse "{used}"', ""))
+    # with a [tool.leadlang] pyproject.toml at the repository's root, the project is the repository
+    (repo / "pyproject.toml").write_text("[tool.leadlang]\n")
+    (repo / "common.lead").write_text("let big_size = 200\n")
+    base = repo / "policies" / "shared" / "base.lead"
+    base.write_text(base.read_text().replace("let big_size = 100\n", 'use "../../common.lead"\n'))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "project root")
+    res = _run("diff", "HEAD:policies/edge.lead", "policies/edge.lead", "--data", "data", "--as-of", "2024-06-01", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["moved_count"] == 0

@@ -78,10 +78,10 @@ def test_string_keeps_text_and_empty_is_missing(tmp_path):
 
 
 def test_int_accepts_whole_numbers(tmp_path):
-    assert column(tmp_path, "int", ["42", "-3", "+5", " 7 ", "", "0"]) == [42, -3, 5, 7, None, 0]
+    assert column(tmp_path, "int", ["42", "-3", "+5", " 7 ", "", "0", "71.0", "71.00", "-2.000"]) == [42, -3, 5, 7, None, 0, 71, 71, -2]
 
 
-@pytest.mark.parametrize("bad", ["42.0", "1e3", "12a", "1_000", "abc"])
+@pytest.mark.parametrize("bad", ["42.5", "42.01", "1e3", "12a", "1_000", "abc", ".0"])
 def test_int_rejects_anything_else(tmp_path, bad):
     assert error(tmp_path, "int", ["1", bad]) == (
         f'{where(tmp_path)}: row 2, column "x": "{bad}" is not a whole number (declared int at {POLICY}:9)'
@@ -331,11 +331,26 @@ def test_not_utf8_jsonl(tmp_path):
         load_dataset(leads_decl(), None, [], tmp_path)
 
 
-@pytest.mark.parametrize("name, content", [("leads.csv", b""), ("leads.csv", b"lead_id,x\n"), ("leads.csv", b"lead_id,x"),
-                                           ("leads.jsonl", b""), ("leads.jsonl", b"\n\n"), ("leads.parquet", b"")])
-def test_empty_files_have_no_rows(tmp_path, name, content):
+@pytest.mark.parametrize("name, content", [("leads.csv", b"lead_id,x\n"), ("leads.csv", b"lead_id,x")])
+def test_header_only_files_have_no_rows(tmp_path, name, content):
     write(tmp_path / name, content)
     assert load_dataset(leads_decl(fld("x", "int", 5)), None, [], tmp_path).leads == []
+    assert _registered(tmp_path, fld("x", "int", 5)) == []
+
+
+@pytest.mark.parametrize("name, content, why", [
+    ("leads.csv", b"", "it has no header row"), ("leads.csv", b"\n\n", "it has no header row"),
+    ("leads.csv", b"\xef\xbb\xbf", "it has no header row"), ("leads.csv", b"\r\n", "it has no header row"),
+    ("leads.jsonl", b"", "it has no JSON object"), ("leads.jsonl", b"\n \r\n", "it has no JSON object"),
+    ("leads.parquet", b"", "0 bytes are not a Parquet file")])
+def test_empty_files_are_an_error_on_both_engines(tmp_path, name, content, why):
+    """Every declared column is required, and an empty file has none: not zero rows but exit 2, one line."""
+    write(tmp_path / name, content)
+    for read in (lambda: load_dataset(leads_decl(fld("x", "int", 5)), None, [], tmp_path), lambda: _registered(tmp_path, fld("x", "int", 5))):
+        with pytest.raises(DataError) as e:
+            read()
+        assert str(e.value) == f"{tmp_path / name}: the file is empty: " + str(e.value).split(": the file is empty: ", 1)[1]
+        assert why in str(e.value) and "\n" not in str(e.value)
 
 
 def test_unparsable_csv_is_one_line(tmp_path):
@@ -361,10 +376,10 @@ def test_not_a_parquet_file(tmp_path):
 
 def test_jsonl_errors(tmp_path):
     write(tmp_path / "leads.jsonl", '{"lead_id": "L1"}\nnot json\n')
-    with pytest.raises(DataError, match=r"leads.jsonl: cannot read the file: Malformed JSON"):
+    with pytest.raises(DataError, match=r"leads.jsonl: line 2 is not valid JSON: Expecting value \(column 1\)$"):
         load_dataset(leads_decl(), None, [], tmp_path)
     write(tmp_path / "leads.jsonl", '{"lead_id": "L1"}\n[1, 2]\n')
-    with pytest.raises(DataError, match=r"leads.jsonl: row 2 is not a JSON object"):
+    with pytest.raises(DataError, match=r"leads.jsonl: line 2 is not a JSON object"):
         load_dataset(leads_decl(), None, [], tmp_path)
 
 
@@ -459,7 +474,7 @@ def test_jsonl_missing_column_and_bad_value(tmp_path):
         load_dataset(leads_decl(fld("employees", "int", 5)), None, [], tmp_path)
     assert str(e.value) == f'{tmp_path / "leads.jsonl"}: no column "employees" (declared int at {POLICY}:5); did you mean "Employees"?'
     write(tmp_path / "leads.jsonl", '{"lead_id": "L1", "n": 5}\n{"lead_id": "L2", "n": "12a"}\n')
-    with pytest.raises(DataError, match=r'leads.jsonl: row 2, column "n": "12a" is not a whole number'):
+    with pytest.raises(DataError, match=r'leads.jsonl: line 2, column "n": "12a" is not a whole number'):
         load_dataset(leads_decl(fld("n", "int", 5)), None, [], tmp_path)
 
 
@@ -612,3 +627,127 @@ def test_duplicate_key_names_the_first_two_rows(tmp_path):
     # the first key seen again, reading in row order: the same message from both engines
     assert str(duck.value) == str(python.value)
     assert str(duck.value).startswith(f'{tmp_path / "leads.parquet"}: lead_id "L2" appears twice, in rows 2 and 4')
+
+
+# ------------------------------------------- odd files, on both engines --
+
+def _both(tmp_path: Path, *fields: Field) -> list[dict] | str:
+    """The rows (or the one-line error) of `leads.*` in tmp_path: the Python engine's and the DuckDB engine's must agree."""
+    out = []
+    for read in (lambda: load_dataset(leads_decl(*fields), None, [], tmp_path).leads, lambda: _registered(tmp_path, *fields)):
+        try:
+            out.append(sorted(read(), key=lambda r: r["lead_id"]))
+        except DataError as e:
+            assert "\n" not in str(e)
+            out.append(str(e))
+    assert out[0] == out[1], out
+    return out[0]
+
+
+JSONL_WITH_BLANKS = ('{"lead_id": "L1", "n": 1}\n\n{"lead_id": "L2", "n": 2}\r\n   \n{"lead_id": "L3", "n": 3}\r\n'
+                     '{BROKEN}\n{"lead_id": "L5", "n": 5}\n')
+
+
+def test_jsonl_errors_name_the_exact_line(tmp_path):
+    """Blank lines and CRLF count as lines: the malformed object is on line 6 of the file (the 4th object)."""
+    write(tmp_path / "leads.jsonl", JSONL_WITH_BLANKS)
+    assert _both(tmp_path, fld("n", "int", 5)) == f"{tmp_path / 'leads.jsonl'}: line 6 is not valid JSON: Expecting property name enclosed in double quotes (column 2)"
+    write(tmp_path / "leads.jsonl", JSONL_WITH_BLANKS.replace("{BROKEN}", '{"lead_id": "L4", "n": "4.5"}'))
+    assert _both(tmp_path, fld("n", "int", 5)) == f'{tmp_path / "leads.jsonl"}: line 6, column "n": "4.5" is not a whole number (declared int at {POLICY}:5)'
+    write(tmp_path / "leads.jsonl", JSONL_WITH_BLANKS.replace("{BROKEN}", '{"lead_id": "L2", "n": 4}'))
+    assert _both(tmp_path, fld("n", "int", 5)).startswith(f'{tmp_path / "leads.jsonl"}: lead_id "L2" appears twice, in lines 3 and 6 ')
+    write(tmp_path / "leads.jsonl", JSONL_WITH_BLANKS.replace("{BROKEN}", '{"lead_id": "L4"}'))
+    assert _both(tmp_path, fld("n", "int", 5)) == [{"lead_id": f"L{i}", "n": None if i == 4 else i} for i in range(1, 6)]
+
+
+def test_duplicate_json_keys_are_an_error(tmp_path):
+    write(tmp_path / "leads.jsonl", '{"lead_id": "L1", "n": 1}\n\n{"lead_id": "L2", "n": 1, "n": 2}\n')
+    assert _both(tmp_path, fld("n", "int", 5)) == f'{tmp_path / "leads.jsonl"}: line 3 has the key "n" twice; keep one'
+    # also a key the policy does not declare: the object is ambiguous either way
+    write(tmp_path / "leads.jsonl", '{"lead_id": "L1", "note": "a", "note": "b"}\n')
+    assert _both(tmp_path) == f'{tmp_path / "leads.jsonl"}: line 1 has the key "note" twice; keep one'
+    # a nested object's keys are the value's business
+    write(tmp_path / "leads.jsonl", '{"lead_id": "L1", "meta": {"a": 1, "b": 1}}\n')
+    assert _both(tmp_path) == [{"lead_id": "L1"}]
+
+
+SECRET_ROWS = ["alice.secret@example.com", "bob.private@example.com", "carol-ssn-123-45-6789"]
+
+
+def test_unterminated_csv_quote_shows_no_rows(tmp_path):
+    body = "lead_id,email\n" + f'L0,"{SECRET_ROWS[0]}\n' + "".join(f"L{i},{e}\n" for i, e in enumerate(SECRET_ROWS[1:], 1))
+    write(tmp_path / "leads.csv", body)
+    msg = _both(tmp_path, fld("email", "string", 5))
+    assert msg == f"{tmp_path / 'leads.csv'}: cannot read the file: row 1: unterminated quote (a quoted value is not closed)"
+    write(tmp_path / "leads.csv", "lead_id,email\n" + "".join(f"L{i},{e},extra\n" for i, e in enumerate(SECRET_ROWS)))
+    msg = _both(tmp_path, fld("email", "string", 5))
+    assert "Expected Number of Columns: 2 Found: 3" in msg
+    assert not any(e in msg for e in SECRET_ROWS), msg
+
+
+def test_bad_cell_is_the_only_data_in_a_message(tmp_path):
+    long = "x" * 30 + SECRET_ROWS[0]
+    write(tmp_path / "leads.csv", f"lead_id,n\nL0,{long}\nL1,{SECRET_ROWS[1]}\n")
+    msg = _both(tmp_path, fld("n", "int", 5))
+    assert msg == f'{tmp_path / "leads.csv"}: row 1, column "n": "{long[:40]}…" is not a whole number (declared int at {POLICY}:5)'
+    assert SECRET_ROWS[1] not in msg
+
+
+def _whole_number_files(tmp_path: Path, values: list[str]) -> dict[str, Path]:
+    """The same `n` values as CSV text, JSON numbers, Parquet double and Parquet decimal."""
+    dirs = {k: tmp_path / k for k in ("csv", "jsonl", "double", "decimal")}
+    ids = [f"L{i}" for i in range(len(values))]
+    write(dirs["csv"] / "leads.csv", "lead_id,n\n" + "".join(f"{i},{v}\n" for i, v in zip(ids, values)))
+    write(dirs["jsonl"] / "leads.jsonl", "".join(f'{{"lead_id": "{i}", "n": {v}}}\n' for i, v in zip(ids, values)))
+    dirs["double"].mkdir()
+    pq.write_table(pa.table({"lead_id": ids, "n": pa.array([float(v) for v in values], pa.float64())}), dirs["double"] / "leads.parquet")
+    dirs["decimal"].mkdir()
+    pq.write_table(pa.table({"lead_id": ids, "n": pa.array([Decimal(v).quantize(Decimal("0.01")) for v in values], pa.decimal128(12, 2))}),
+                   dirs["decimal"] / "leads.parquet")
+    return dirs
+
+
+def test_one_whole_number_rule_for_every_format_and_engine(tmp_path):
+    """`71.0` is the int 71 as CSV text, a JSON number, a Parquet double or decimal; 71.5 is an error in each."""
+    for fmt, folder in _whole_number_files(tmp_path / "ok", ["71.0", "-3", "0"]).items():
+        assert _both(folder, fld("n", "int", 5)) == [{"lead_id": "L0", "n": 71}, {"lead_id": "L1", "n": -3}, {"lead_id": "L2", "n": 0}], fmt
+    for fmt, folder in _whole_number_files(tmp_path / "bad", ["71.0", "71.5"]).items():
+        msg = _both(folder, fld("n", "int", 5))
+        assert msg.startswith(f"{folder / 'leads'}.") and msg.split(": ", 1)[1].startswith(("row 2", "line 2")), msg
+        assert '"71.5" is not a whole number' in msg or '"71.50" is not a whole number' in msg, (fmt, msg)
+
+
+@pytest.mark.parametrize("bad", [("product.csv", b""), ("leads.csv", b""),
+                                 ("leads.csv", None)])  # None: an unterminated quote in the first data row
+def test_score_cli_refuses_odd_files_the_same_on_both_engines(tmp_path, bad):
+    """The audit's 0-byte product.csv / leads.csv: exit 2 and one line naming the file, never zero rows."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from leadlang.cli import main
+
+    root = Path(__file__).parents[1] / "policies" / "plg"
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    name, content = bad
+    if content is None:
+        lines = (data / name).read_text().splitlines(keepends=True)
+        content = (lines[0] + lines[1].replace(",", ',"', 1) + "".join(lines[2:50])).encode()
+    (data / name).write_bytes(content)
+    outputs = []
+    for engine in ("duckdb", "python"):
+        res = CliRunner().invoke(main, ["score", str(root / "plg.lead"), "--data", str(data), "--as-of", "2024-06-01", "--engine", engine])
+        assert res.exit_code == 2, res.output
+        assert res.stdout == "" and res.stderr.count("\n") == 1 and res.stderr.startswith(f"error: {data / name}: ")
+        assert "@" not in res.stderr  # no e-mail address of any row
+        outputs.append(res.stderr)
+    assert outputs[0] == outputs[1]
+
+
+def test_csv_parse_errors_name_the_data_row(tmp_path):
+    """A quoted line break makes one row span two lines: the message counts rows, as for bad cells."""
+    write(tmp_path / "leads.csv", 'lead_id,email\nL1,"a\nb@x"\nL2,c@x,zz\n')
+    assert _both(tmp_path, fld("email", "string", 5)) == f"{tmp_path / 'leads.csv'}: cannot read the file: row 2: Expected Number of Columns: 2 Found: 3"
+    write(tmp_path / "leads.csv", 'lead_id,"email\nL1,a@x\n')
+    assert _both(tmp_path, fld("email", "string", 5)).startswith(f"{tmp_path / 'leads.csv'}: cannot read the header row: ")

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from leadlang.diagnostics import DataError
-from leadlang.io import EXTENSIONS, _Col, _csv_header, _lit, _register, _run, _show, first_duplicate
+from leadlang.io import EXTENSIONS, _Col, _csv_header, _lit, _register, _row, _rows, _run, _show, first_duplicate
 from leadlang.syntax.ast import TypeRef
 
 TABLE = "__src_outcomes"
@@ -62,11 +62,11 @@ def register_outcomes(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> d
     bad = _run(con, path, f"SELECT __row, outcome FROM __outcomes_raw WHERE lower(trim(outcome)) NOT IN ({allowed}) ORDER BY __row LIMIT 1")
     if bad:
         row, value = bad[0]
-        raise DataError(f'{path}: row {row}, column "outcome": {_show(value)} is not an outcome; use won, lost, open, or a boolean (true/false)')
+        raise DataError(f'{path}: {_row(path, row)}, column "outcome": {_show(value)} is not an outcome; use won, lost, open, or a boolean (true/false)')
     dup = first_duplicate(con, path, "__outcomes_raw", key)
     if dup:
         k, first, second = dup
-        raise DataError(f"{path}: {key} {json.dumps(str(k), ensure_ascii=False)} appears twice, in rows {first} and {second}; keep one outcome per lead")
+        raise DataError(f"{path}: {key} {json.dumps(str(k), ensure_ascii=False)} appears twice, in {_rows(path, first, second)}; keep one outcome per lead")
     won = ", ".join(_lit(v) for v in WON)
     _run(con, path, f"""CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT {q(key)} AS key,
         CASE WHEN lower(trim(outcome)) IN ({won}) THEN 'won' WHEN lower(trim(outcome)) = 'open' THEN 'open' ELSE 'lost' END AS outcome,

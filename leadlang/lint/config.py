@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from leadlang.diagnostics import DataError, Diagnostic
+from leadlang.project import find_pyproject
 
 FAIL_LEVELS = ("error", "warning")
 _KEYS = {"select", "ignore", "fail-level", "per-file-ignores"}
@@ -57,20 +58,6 @@ def validate_codes(codes: Iterable[str], known: Iterable[str], where: str) -> No
     for c in codes:
         if c != "ALL" and not any(k.startswith(c) for k in known):
             raise DataError(f"{where}: `{c}` is not a lint rule code or prefix (rules: {', '.join(known)})")
-
-
-def find_pyproject(start: Path) -> Path | None:
-    """The closest `pyproject.toml` with a `[tool.leadlang]` table, walking up from `start`."""
-    for folder in [start, *start.parents]:
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as err:
-                raise DataError(f"{candidate}: cannot read it as TOML: {err}") from None
-            if "leadlang" in data.get("tool", {}):
-                return candidate
-    return None
 
 
 def load_settings(policy: Path, known: Iterable[str]) -> Settings:
