@@ -248,7 +248,7 @@ def test_parquet_non_finite_double_is_not_a_number(project, value):
 def test_jsonl_huge_number_is_one_error(project):
     (project / "data" / "leads.jsonl").write_text('{"id": "a", "x": 1, "y": 1, "k": 1}\n{"id": "b", "x": 1e400, "y": 1, "k": 1}\n')
     result = both(project)
-    assert result["code"] == 2 and 'row 2, column "x": "1e400" is out of range for a number' in result["error"]
+    assert result["code"] == 2 and 'leads.jsonl: line 2, column "x": "1e400" is out of range for a number' in result["error"]
 
 
 # ------------------------------------------------------------------------------ SQL engines --
