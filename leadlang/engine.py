@@ -71,18 +71,48 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
         relations = relations_for(policy, tables)
         sql = to_sql(policy, "duckdb", as_of, relations)
         table, written = None, None
-        with step(f"scoring with {policy.label} on DuckDB"):
-            if parquet is not None and _streamable(policy):
-                written = _copy(con, policy, sql, parquet)
-            else:
-                table = _fetch(con, sql)
-        why = None
-        if explain:
-            with step("explaining"):
-                why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain"))
+        try:
+            with step(f"scoring with {policy.label} on DuckDB"):
+                if parquet is not None and _streamable(policy):
+                    written = _copy(con, policy, sql, parquet)
+                else:
+                    table = _fetch(con, sql)
+            why = None
+            if explain:
+                with step("explaining"):
+                    why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain"))
+        except (duckdb.OutOfRangeException, duckdb.ConversionException) as err:
+            raise _out_of_range(policy, data_dir, as_of, err) from None
         return Scored(table, why, written)
     finally:
         con.close()
+
+
+def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Exception) -> DataError:
+    """A value DuckDB could not hold: the interpreter, which checks every value it computes
+    (`values.OutOfRange`), names the policy line and the lead, so both engines say the same."""
+    from leadlang.interpret import evaluate
+    from leadlang.io import load_dataset
+
+    data = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+    try:
+        evaluate(policy, data.leads, data.accounts, data.events, as_of)
+    except DataError as found:
+        return found
+    return DataError(f"the DuckDB engine could not score the data: a computed value is out of its range ({type(err).__name__})")
+
+
+def _query_error(err: Exception) -> DataError:
+    """A failed query as one line: a data file DuckDB could not read while scoring (it reads Parquet
+    pages lazily) is named as the Python engine names it; anything else is the engine's first line."""
+    import re
+
+    from leadlang.io import _duck_error
+
+    failed = re.search(r'Failed to read file "([^"]+)"', str(err))
+    if failed:
+        return _duck_error(Path(failed[1]), err)
+    return DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}")
 
 
 def _fetch(con, sql: str):
@@ -92,7 +122,9 @@ def _fetch(con, sql: str):
         return con.sql(sql).to_arrow_table()  # Arrow gives aware UTC datetimes and exact decimals
     except (duckdb.Error, RuntimeError) as err:  # a value the warehouse cannot hold, e.g. a decimal overflow
         reraise(err)  # or Ctrl-C
-        raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+        if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+            raise  # `score_duckdb` finds where
+        raise _query_error(err) from None
 
 
 def _copy(con, policy: Policy, sql: str, out: Path) -> int:
@@ -115,4 +147,6 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
             reraise(err)
             if isinstance(err, duckdb.IOException):
                 raise DataError(f"{out}: cannot write: {str(err).splitlines()[0]}") from None
-            raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+            if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+                raise  # `score_duckdb` finds where
+            raise _query_error(err) from None

@@ -388,8 +388,7 @@ class Compiler:
             left, right = self.unify([e.left, e.right], [left, right])
             return f"({left} {'<>' if op == '!=' else op} {right})"
         if op == "/":
-            dbl = self.d.double
-            return f"CAST(CAST({left} AS {dbl}) / NULLIF(CAST({right} AS {dbl}), 0) AS {self.d.numeric})"
+            return self.d.divide(left, right)
         result = f"({left} {op} {right})"
         if op == "*" and self.kind(e) == "number":
             return f"CAST({result} AS {self.d.numeric})"  # keeps the scale from growing with each product
@@ -458,7 +457,10 @@ class Compiler:
         elif f == "sum" and decay:
             sql = f"CAST(SUM(CASE WHEN {cond} THEN CAST({col} AS {d.double}) * {decay} END) AS {d.numeric})"
         elif f == "avg":
-            sql = f"CAST(AVG(CASE WHEN {cond} THEN CAST({col} AS {d.double}) END) AS {self.d.numeric})"
+            # the sum over the count, divided as `/` divides (exact, 10 places); a sum out of range is an error
+            sql = d.divide(f"SUM(CASE WHEN {cond} THEN {col} END)", f"COUNT(CASE WHEN {cond} THEN {col} END)")
+        elif f == "sum":  # a sum is a value like any other: 64-bit or DECIMAL(28, 10), an overflow an error
+            sql = f"CAST(SUM(CASE WHEN {cond} THEN {col} END) AS {d.type_name('int' if self.kind(e) == 'int' else 'number')})"
         else:
             sql = f"{f.upper()}(CASE WHEN {cond} THEN {col} END)"
         (scan.by_account if e.by_account else scan.by_lead).append((column, sql))
