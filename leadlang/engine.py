@@ -231,7 +231,7 @@ def _stream_lines(con, sql: str, f, header: bytes = b"") -> int:
     count = 0
     try:
         con.execute("SET preserve_insertion_order = true")
-        for batch in con.sql(sql).fetch_arrow_reader(65536):
+        for batch in con.sql(sql).to_arrow_reader(65536):
             col = batch.column(0)
             n = len(col)
             if n == 0:
