@@ -259,7 +259,10 @@ def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path
 
     checked = _load(policy)
     _refuse(out)
-    sql = to_sql(checked, dialect, as_of, dict(tables), what="explain" if explain else "score")
+    try:
+        sql = to_sql(checked, dialect, as_of, dict(tables), what="explain" if explain else "score")
+    except DataError as err:  # a --table naming no relation of the policy, or no relation at all
+        _fail(err)
     if out is not None:
         _write(out, sql)
     else:

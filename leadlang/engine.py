@@ -76,26 +76,43 @@ def score_duckdb(
         relations = relations_for(policy, tables)
         sql = to_sql(policy, "duckdb", as_of, relations)
         table, written = None, None
-        with step(f"scoring with {policy.label} on DuckDB"):
-            if parquet is not None and _streamable(policy):
-                written = _copy(con, policy, sql, parquet)
-            elif text is not None:
-                written = write_text(con, sql, [(o.name, o.kind) for o in policy.outputs], text[0], text[1])
-            if written is None:
-                table = _fetch(con, sql)
-        why = None
-        if explain:
-            with step("explaining"):
-                why_sql = to_sql(policy, "duckdb", as_of, relations, what="explain")
-                if text is not None and text[2] is not None:
-                    from leadlang.interpret import EXPLAIN_COLUMNS
+        try:
+            with step(f"scoring with {policy.label} on DuckDB"):
+                if parquet is not None and _streamable(policy):
+                    written = _copy(con, policy, sql, parquet)
+                elif text is not None:
+                    written = write_text(con, sql, [(o.name, o.kind) for o in policy.outputs], text[0], text[1])
+                if written is None:
+                    table = _fetch(con, sql)
+            why = None
+            if explain:
+                with step("explaining"):
+                    why_sql = to_sql(policy, "duckdb", as_of, relations, what="explain")
+                    if text is not None and text[2] is not None:
+                        from leadlang.interpret import EXPLAIN_COLUMNS
 
-                    if write_text(con, why_sql, [(policy.key, "string"), *EXPLAIN_COLUMNS], text[2], None) is not None:
-                        return Scored(table, None, written, explained=True)
-                why = _fetch(con, why_sql)
+                        if write_text(con, why_sql, [(policy.key, "string"), *EXPLAIN_COLUMNS], text[2], None) is not None:
+                            return Scored(table, None, written, explained=True)
+                    why = _fetch(con, why_sql)
+        except (duckdb.OutOfRangeException, duckdb.ConversionException) as err:
+            raise _out_of_range(policy, data_dir, as_of, err) from None
         return Scored(table, why, written)
     finally:
         con.close()
+
+
+def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Exception) -> DataError:
+    """A value DuckDB could not hold: the interpreter, which checks every value it computes
+    (`values.OutOfRange`), names the policy line and the lead, so both engines say the same."""
+    from leadlang.interpret import evaluate
+    from leadlang.io import load_dataset
+
+    data = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+    try:
+        evaluate(policy, data.leads, data.accounts, data.events, as_of)
+    except DataError as found:
+        return found
+    return DataError(f"the DuckDB engine could not score the data: a computed value is out of its range ({type(err).__name__})")
 
 
 def _fetch(con, sql: str):
@@ -105,6 +122,8 @@ def _fetch(con, sql: str):
         return con.sql(sql).to_arrow_table()  # Arrow gives aware UTC datetimes and exact decimals
     except (duckdb.Error, RuntimeError) as err:  # a value the warehouse cannot hold, e.g. a decimal overflow
         reraise(err)  # or Ctrl-C
+        if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+            raise  # `score_duckdb` finds where
         raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
 
 
@@ -128,6 +147,8 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
             reraise(err)
             if isinstance(err, duckdb.IOException):
                 raise DataError(f"{out}: cannot write: {str(err).splitlines()[0]}") from None
+            if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+                raise  # `score_duckdb` finds where
             raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
 
 
@@ -245,6 +266,8 @@ def _stream_lines(con, sql: str, f, header: bytes = b"") -> int:
             count += n
     except (duckdb.Error, RuntimeError) as err:
         reraise(err)
+        if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+            raise  # `score_duckdb` finds where
         raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
     return count
 

@@ -9,7 +9,9 @@ Empty or blank cells are missing. `int`: whole numbers within 64 bits, in
 digits with at most a zero fraction (`-3`, `71.0`, `71.00`; not `71.5` or
 `1e3`): the same rule for a CSV cell, a JSON number (JSON numbers are doubles,
 so `7.1e1` is `71.0`) and a Parquet float or decimal. `number`: an exact
-`Decimal` (`2.5`, `1e3` -> `1000`). Messages about JSONL name the file's line
+`Decimal` (`2.5`, `1e3` -> `1000`), rounded to 10 places half away from zero,
+below 10^18 (language.md §21: DuckDB's `DECIMAL(28, 10)` converts it for both
+engines; Parquet `decimal256` is refused). Messages about JSONL name the file's line
 (blank lines count); about CSV and Parquet the data row. An empty (0-byte or
 blank) file is an error: it has no header. A JSONL object with a key twice is
 an error. DuckDB's own messages are never passed on with data in them: no
@@ -333,8 +335,8 @@ def _value_sql(t: TypeRef, src: str) -> tuple[str, str | None]:
     v = f"NULLIF(trim({src}), '')"
     if t.name == "int":
         conv = f"CASE WHEN regexp_full_match({v}, '{_INT}') THEN TRY_CAST(regexp_replace({v}, '\\.0*$', '') AS BIGINT) END"
-    elif t.name == "number":
-        conv = f"CASE WHEN regexp_full_match({v}, '{_NUM}') THEN {v} END"
+    elif t.name == "number":  # DuckDB's DECIMAL(28, 10) for both engines: 10 places, half away from zero; NULL from 10^18
+        conv = f"CASE WHEN regexp_full_match({v}, '{_NUM}') THEN CAST(TRY_CAST({v} AS {_TYPED['number']}) AS VARCHAR) END"
     elif t.name == "bool":
         conv = f"CASE WHEN lower({v}) IN ('true', 'yes', '1') THEN true WHEN lower({v}) IN ('false', 'no', '0') THEN false END"
     elif t.name == "date":
@@ -357,6 +359,8 @@ def _bad_cell(path: Path, row: int, col: _Col, raw: object) -> DataError:
         what = f"is not one of {allowed}" if len(allowed) <= 80 else "is not one of the declared values"
     elif t.name == "int" and re.fullmatch(_INT, text):
         what = "is out of range for a whole number (64-bit)"
+    elif t.name == "number" and re.fullmatch(_NUM, text):
+        what = "is out of range for a number (at most 18 digits before the point)"
     elif t.name in ("date", "timestamp") and re.fullmatch(_TS if t.name == "timestamp" else _DATE, text):
         what = f"is not a valid {t.name}"
     else:
@@ -405,6 +409,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Sta
     elif ext == "parquet":
         rel = f"read_parquet({name})"
         types = {row[0]: row[1] for row in _run(con, path, f"DESCRIBE SELECT * FROM {rel}")}
+        _wide_decimals(con, path, cols)
         srcs = []
         for col in cols:
             if col.name not in types:
@@ -470,7 +475,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
     return _build_rows(len(cols))(tuple(c.key for c in cols), columns)
 
 
-_TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
+_TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(28, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
 
 
 # Parquet types that already are the declared type: no text round trip needed.
@@ -493,9 +498,22 @@ def _native_parquet(con, path: Path, cols: list[_Col]) -> bool:
         kind = types[col.name].split("(")[0]
         if kind not in _NATIVE[col.type.name]:
             return False
-        if kind == "DECIMAL" and int(types[col.name].rstrip(")").split(",")[-1]) > 10:
-            return False  # more places than the engine keeps: the exact text path decides
+        if kind == "DECIMAL":
+            precision, scale = (int(n) for n in types[col.name][len("DECIMAL("):-1].split(","))
+            if scale > 10 or precision - scale > 18:
+                return False  # more places or digits than a number holds: the text path rounds or refuses
     return True
+
+
+def _wide_decimals(con, path: Path, cols: list[_Col]) -> None:
+    """Refuse a Parquet decimal wider than 38 digits (decimal256), which DuckDB reads through a double."""
+    names = {c.name: c for c in cols}
+    rows = _run(con, path, f"SELECT name, precision FROM parquet_schema({_lit(str(path))}) WHERE precision > 38")
+    for name, precision in rows:
+        if name in names:
+            col = names[name]
+            raise DataError(f'{path}: column "{name}" is a decimal of {precision} digits, more than the 38 a number holds; '
+                            f"store it as decimal(28, 10) or as text ({col.where})")
 
 
 def _native_value(col: _Col, no_empty: frozenset[str]) -> str:
@@ -566,9 +584,8 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
 
 def _python_values(column: pa.ChunkedArray, type_name: str) -> list:
     values = column.to_pylist()
-    if type_name == "number":
-        numbers = [None if v is None else Decimal(v) for v in values]  # 1e3 -> 1000 below, exactly
-        return [d.quantize(1) if d is not None and d.as_tuple().exponent > 0 and d.adjusted() < 28 else d for d in numbers]
+    if type_name == "number":  # DuckDB's DECIMAL(28, 10) text, its fraction's trailing zeros dropped: `1000`, `2.5`
+        return [None if v is None else Decimal(v.rstrip("0").rstrip(".") if "." in v else v) for v in values]
     if type_name == "timestamp":
         parse = dt.datetime.fromisoformat
         return [None if v is None else parse(v) for v in values]

@@ -61,7 +61,21 @@ class _Checker:
         return True
 
     # -------------------------------------------------------- declarations --
+    def _no_nul(self) -> None:
+        """A NUL character (written `\\u0000`) in any string is refused: warehouses cannot keep it in text."""
+        for module in (self.main, *self.used):
+            for node in A.walk(module):
+                for name in getattr(node, "__dataclass_fields__", ()):
+                    value = getattr(node, name)
+                    texts = value if isinstance(value, tuple) else (value,)
+                    if any(isinstance(t, str) and "\x00" in t for t in texts):
+                        span = getattr(node, "span", None) or A.Span(module.path, 1, 1, 1, 2)
+                        self.error("E216", "a string or name may not hold the NUL character `\\u0000`", span,
+                                   "no warehouse keeps NUL in text; remove it")
+                        break
+
     def run(self) -> Policy | None:
+        self._no_nul()
         decls = list(self.main.decls)
         header = None
         version = owner = None

@@ -21,7 +21,7 @@ from leadlang.dbt.properties import dump, explain_model, header, relation_column
 from leadlang.dbt.unit_tests import FailingTests, unit_tests
 from leadlang import outputs
 from leadlang.diagnostics import DataError
-from leadlang.sql import DIALECTS
+from leadlang.sql import DIALECTS, check_tables, relation_names
 
 __all__ = ["AS_OF_VAR", "Generated", "FailingTests", "generate", "init_project", "relation_columns", "seed_properties", "write_policy"]
 
@@ -83,6 +83,8 @@ def generate(policies: list[Policy], out: Path, dialect: str = "duckdb", tables:
     """`leadlang dbt`: every policy's models into `out`; with `sources`, a `sources.yml` stub for the
     source() tables the dbt project does not declare yet (never replacing an existing file)."""
     tables = tables or {}
+    check_tables(tables, list(dict.fromkeys(n for p in policies for n in relation_names(p))), 2,
+                 "x for ref('x') or a.b for source('a', 'b')")
     names: dict[str, str] = {}
     for p in policies:
         if p.name in names:
