@@ -115,6 +115,19 @@ def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Excep
     return DataError(f"the DuckDB engine could not score the data: a computed value is out of its range ({type(err).__name__})")
 
 
+def _query_error(err: Exception) -> DataError:
+    """A failed query as one line: a data file DuckDB could not read while scoring (it reads Parquet
+    pages lazily) is named as the Python engine names it; anything else is the engine's first line."""
+    import re
+
+    from leadlang.io import _duck_error
+
+    failed = re.search(r'Failed to read file "([^"]+)"', str(err))
+    if failed:
+        return _duck_error(Path(failed[1]), err)
+    return DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}")
+
+
 def _fetch(con, sql: str):
     import duckdb
 
@@ -124,7 +137,7 @@ def _fetch(con, sql: str):
         reraise(err)  # or Ctrl-C
         if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
             raise  # `score_duckdb` finds where
-        raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+        raise _query_error(err) from None
 
 
 def _copy(con, policy: Policy, sql: str, out: Path) -> int:
@@ -149,7 +162,7 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
                 raise DataError(f"{out}: cannot write: {str(err).splitlines()[0]}") from None
             if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
                 raise  # `score_duckdb` finds where
-            raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+            raise _query_error(err) from None
 
 
 # ------------------------------------------------------- text outputs in SQL --
@@ -268,7 +281,7 @@ def _stream_lines(con, sql: str, f, header: bytes = b"") -> int:
         reraise(err)
         if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
             raise  # `score_duckdb` finds where
-        raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+        raise _query_error(err) from None
     return count
 
 
