@@ -238,7 +238,8 @@ def _lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str) -> str |
     from leadlang.sql import DIALECTS
 
     q = DIALECTS["duckdb"].ident
-    types = dict(zip(con.sql(sql).columns, (str(t) for t in con.sql(sql).types)))
+    rel = con.sql(sql)  # bound, not run: the result's column types
+    types = dict(zip(rel.columns, (str(t) for t in rel.types)))
     parts = []
     for name, kind in columns:
         text = _text_sql(q(name), types.get(name, "?"), kind)
