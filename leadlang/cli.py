@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from leadlang import __version__
+from leadlang import __version__, interrupt
 from leadlang.diagnostics import DataError, LeadError, Sources, render_json, render_text
 
 EXIT_FINDINGS = 1
@@ -29,7 +29,7 @@ class AsOf(click.ParamType):
 
         try:
             return parse_timestamp(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             self.fail(f"{value!r} is not a date or timestamp; use 2024-06-01, 2024-06-01T00:00:00Z or now", param, ctx)
 
 
@@ -49,17 +49,93 @@ def _fail(err: Exception) -> None:
 
 
 def _load(path: Path):
+    """The checked policy at `path`; it and the files it `use`s become inputs no output may overwrite."""
+    from leadlang import outputs
     from leadlang.check import load
 
+    outputs.protect([path])
     try:
-        return load(path)
+        policy = load(path)
     except LeadError as err:
         _fail(err)
     except OSError as err:
         _fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
+    outputs.protect(m.path for m in policy.modules)
+    return policy
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _protect_data(policy, data: Path) -> None:
+    """The data files `policy` reads from `data` become inputs too (a missing one is the reader's to report)."""
+    from leadlang import outputs
+    from leadlang.io import find_source_file
+
+    for name in ["leads", *(["accounts"] if policy.accounts is not None else []), *policy.events]:
+        try:
+            outputs.protect([find_source_file(data, name)])
+        except DataError:
+            pass
+
+
+def _refuse(*targets: Path | None) -> None:
+    """Fail before any work when an output would replace an input, or two outputs are one file."""
+    from leadlang import outputs
+
+    named = [t for t in targets if t is not None]
+    try:
+        for i, target in enumerate(named):
+            outputs.refuse(target)
+            if other := next((o for o in named[:i] if outputs.same_file(o, target)), None):
+                raise DataError(f"{target}: is also the other output ({other}); write each output to its own file")
+    except DataError as err:
+        _fail(err)
+
+
+class _Commands(click.Group):
+    """The command group; `invoke` is the one place a command's faults become exit codes.
+
+    Ctrl-C or SIGTERM: one line, 130 (143 for SIGTERM). An OSError that reached
+    here (unreadable file, full disk on standard output): one line naming the file,
+    2. A closed pipe (`| head`): silence, 0. Standard output is flushed here, so a
+    full disk is reported like any other write error and not at interpreter exit.
+    """
+
+    def make_context(self, *args, **kwargs):
+        try:  # a signal while the options are parsed
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            _interrupted()
+
+    def invoke(self, ctx):
+        try:
+            try:
+                from leadlang import outputs
+
+                outputs.reset()
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        except KeyboardInterrupt:
+            _interrupted()
+        except SystemExit:
+            if interrupt.received is not None:  # a DuckDB "interrupted" that became an error on the way
+                _interrupted()
+            raise
+        except OSError as err:
+            if interrupt.received is not None:
+                _interrupted()
+            # outputs.py names its target; an OSError without a file name comes from standard output
+            where = err.filename or "<stdout>"
+            click.echo(f"error: {where}: {'cannot write: ' if err.filename is None else ''}{err.strerror or err}", err=True)
+            _quiet_stdout(EXIT_INPUT)
+        except Exception:
+            if interrupt.received is not None:
+                _interrupted()
+            raise
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=__version__, prog_name="leadlang")
 def main() -> None:
     """Qualification-as-code: check, test, score and explain `.lead` policies."""
@@ -97,6 +173,9 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
     """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
     if not data.is_dir():
         raise DataError(f"{data}: no such data directory")
+    from leadlang.check.timerange import check_as_of
+
+    check_as_of(policy, as_of)
     if engine == "duckdb":
         from leadlang.engine import score_duckdb
 
@@ -121,6 +200,8 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     from leadlang.io import write_rows, write_table
 
     checked = _load(policy)
+    _protect_data(checked, data)
+    _refuse(out, explain_out)
     try:
         parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
         result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet)
@@ -137,11 +218,19 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
                 write_rows(result.explain, why_columns, explain_out)
     except DataError as err:
         _fail(err)
-    except BrokenPipeError:
-        _quiet_stdout()
     if out is not None:
         count = (result.written if result.table is None else result.table.num_rows) if engine == "duckdb" else len(result.rows)
         click.echo(f"scored {count} leads -> {out}", err=True)
+
+
+def _write(out: Path, text: str) -> None:
+    """Write a command's text output to a file, atomically; one error line when it cannot."""
+    from leadlang import outputs
+
+    try:
+        outputs.write_text(out, text)
+    except DataError as err:
+        _fail(err)
 
 
 class TableMap(click.ParamType):
@@ -168,9 +257,13 @@ def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path
     from leadlang.sql import to_sql
 
     checked = _load(policy)
-    sql = to_sql(checked, dialect, as_of, dict(tables), what="explain" if explain else "score")
+    _refuse(out)
+    try:
+        sql = to_sql(checked, dialect, as_of, dict(tables), what="explain" if explain else "score")
+    except DataError as err:  # a --table naming no relation of the policy, or no relation at all
+        _fail(err)
     if out is not None:
-        out.write_text(sql, encoding="utf-8")
+        _write(out, sql)
     else:
         click.echo(sql, nl=False)
 
@@ -211,14 +304,18 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: 
     from leadlang.testing.coverage import render_text as render_coverage
     from leadlang.testing.report import junit, text
 
+    from leadlang import outputs
     from leadlang.check import load
 
+    outputs.protect(policies)
+    _refuse(out)
     results = []
     covered = {}
     broken = 0
     for path in policies:
         try:
             checked = load(path)
+            outputs.protect(m.path for m in checked.modules)
             results.append((path, run_tests(checked)))
             covered[path] = coverage(checked, results[-1][1], path)
         except LeadError as err:  # report it and go on: the other policies' results still count
@@ -233,7 +330,7 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: 
     else:
         report = text(results) + ("\n" + render_coverage(shown) if shown else "")
     if out is not None:
-        out.write_text(report, encoding="utf-8")
+        _write(out, report)
     else:
         click.echo(report)
     if broken:
@@ -260,11 +357,18 @@ def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: i
     """What changing OLD into NEW does to the leads of DATA: files or GIT_REV:path."""
     import json
 
+    from leadlang import outputs
     from leadlang.diff import diff, load_side, render_markdown
     from leadlang.diff import render_text as render_diff
 
+    outputs.protect(spec for spec in (old, new) if Path(spec).is_file())
     try:
         sides = [load_side(spec) for spec in (old, new)]
+        for side in sides:  # a file side's `use`d files (a git side's are temporary copies)
+            if Path(side.spec).is_file():
+                outputs.protect(m.path for m in side.policy.modules)
+            _protect_data(side.policy, data)
+        _refuse(out)
         result = diff(*sides, data, as_of, limit=limit if fmt == "json" else (20 if limit is None else limit))
     except (LeadError, DataError) as err:  # a git-read policy's LeadError carries its texts
         _fail(err)
@@ -274,10 +378,7 @@ def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: i
     else:
         report = render_markdown(result, shown) if fmt == "markdown" else render_diff(result, shown) + "\n"
     if out is not None:
-        try:
-            out.write_text(report, encoding="utf-8")
-        except OSError as err:
-            _fail(DataError(f"{out}: cannot write the file: {err.strerror}"))
+        _write(out, report)
     else:
         click.echo(report, nl=False)
     sys.exit(EXIT_FINDINGS if exit_code and result["moved_count"] else 0)
@@ -343,14 +444,16 @@ def backtest(policy: Path, challenger: Path | None, data: Path, outcomes: Path, 
     from leadlang.backtest import backtest as run_backtest
     from leadlang.backtest.report import render_html, render_json, render_text
 
+    from leadlang import outputs
+
     champion, other = _load(policy), _load(challenger) if challenger is not None else None
+    _protect_data(champion, data)
+    outputs.protect([outcomes])
+    _refuse(report)
     try:
         result = run_backtest(champion, data, outcomes, as_of, other, list(capacity))
         if report is not None:
-            try:
-                report.write_text(render_html(result), encoding="utf-8")
-            except OSError as err:
-                raise DataError(f"{report}: cannot write the report: {err.strerror}") from None
+            outputs.write_text(report, render_html(result))
     except DataError as err:
         _fail(err)
     for f in filter(None, (result.champion, result.challenger)):
@@ -447,10 +550,7 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
                 click.echo(result.after, nl=False)
         elif result.changed:
             if not check:
-                try:
-                    Path(path).write_bytes(result.after.encode("utf-8"))
-                except OSError as err:
-                    _fail(DataError(f"{path}: cannot write the formatted policy: {err.strerror}"))
+                _write(Path(path), result.after)  # over its input, as asked: atomically
             click.echo(f"{'would reformat' if check else 'reformatted'} {path}", err=True)
     def files(n: int) -> str:
         return f"{n} file{'s' if n != 1 else ''}"
@@ -466,20 +566,35 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
 
 
 def run() -> None:
-    """The console script: `main`, quiet when a pipe's reader stops early (`| head`)."""
+    """The console script: `main` with Ctrl-C and SIGTERM as one clean exit (see `_Commands`)."""
+    interrupt.install()
     try:
         main(standalone_mode=True)
     except BrokenPipeError:
         _quiet_stdout()
+    except KeyboardInterrupt:
+        _interrupted()
 
 
-def _quiet_stdout() -> None:
+def _interrupted() -> None:
+    """Ctrl-C or SIGTERM: one line, exit 130 (143); `outputs.atomic` has removed its temporary file."""
+    try:
+        click.echo("interrupted", err=True)
+    except OSError:
+        pass
+    _quiet_stdout(interrupt.exit_code())
+
+
+def _quiet_stdout(code: int = 0) -> None:
     import os
 
     # Python would complain again while flushing at exit; point stdout at nothing.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(0)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (tests capture stdout)
+        pass
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
+from leadlang.interrupt import reraise
+from leadlang.outputs import atomic
 
 
 @dataclass
@@ -56,10 +58,12 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
     """
     import duckdb
 
+    from leadlang.check.timerange import check_as_of
     from leadlang.io import register_dataset
     from leadlang.progress import step
     from leadlang.sql import to_sql
 
+    check_as_of(policy, as_of)
     con = duckdb.connect()
     try:
         with step(f"checking the data files in {data_dir}"):
@@ -67,18 +71,48 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
         relations = relations_for(policy, tables)
         sql = to_sql(policy, "duckdb", as_of, relations)
         table, written = None, None
-        with step(f"scoring with {policy.label} on DuckDB"):
-            if parquet is not None and _streamable(policy):
-                written = _copy(con, policy, sql, parquet)
-            else:
-                table = _fetch(con, sql)
-        why = None
-        if explain:
-            with step("explaining"):
-                why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain"))
+        try:
+            with step(f"scoring with {policy.label} on DuckDB"):
+                if parquet is not None and _streamable(policy):
+                    written = _copy(con, policy, sql, parquet)
+                else:
+                    table = _fetch(con, sql)
+            why = None
+            if explain:
+                with step("explaining"):
+                    why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain"))
+        except (duckdb.OutOfRangeException, duckdb.ConversionException) as err:
+            raise _out_of_range(policy, data_dir, as_of, err) from None
         return Scored(table, why, written)
     finally:
         con.close()
+
+
+def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Exception) -> DataError:
+    """A value DuckDB could not hold: the interpreter, which checks every value it computes
+    (`values.OutOfRange`), names the policy line and the lead, so both engines say the same."""
+    from leadlang.interpret import evaluate
+    from leadlang.io import load_dataset
+
+    data = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+    try:
+        evaluate(policy, data.leads, data.accounts, data.events, as_of)
+    except DataError as found:
+        return found
+    return DataError(f"the DuckDB engine could not score the data: a computed value is out of its range ({type(err).__name__})")
+
+
+def _query_error(err: Exception) -> DataError:
+    """A failed query as one line: a data file DuckDB could not read while scoring (it reads Parquet
+    pages lazily) is named as the Python engine names it; anything else is the engine's first line."""
+    import re
+
+    from leadlang.io import _duck_error
+
+    failed = re.search(r'Failed to read file "([^"]+)"', str(err))
+    if failed:
+        return _duck_error(Path(failed[1]), err)
+    return DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}")
 
 
 def _fetch(con, sql: str):
@@ -86,8 +120,11 @@ def _fetch(con, sql: str):
 
     try:
         return con.sql(sql).to_arrow_table()  # Arrow gives aware UTC datetimes and exact decimals
-    except duckdb.Error as err:  # a value the warehouse cannot hold, e.g. a decimal overflow
-        raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+    except (duckdb.Error, RuntimeError) as err:  # a value the warehouse cannot hold, e.g. a decimal overflow
+        reraise(err)  # or Ctrl-C
+        if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+            raise  # `score_duckdb` finds where
+        raise _query_error(err) from None
 
 
 def _copy(con, policy: Policy, sql: str, out: Path) -> int:
@@ -100,12 +137,16 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
     cols = ", ".join(
         f"CAST({q(o.name)} AS {_PARQUET['score' if o.role == 'score' else o.kind]}) AS {q(o.name)}" for o in policy.outputs
     )
-    target = "'" + str(out).replace("'", "''") + "'"
-    try:
-        con.execute("SET preserve_insertion_order = true")
-        # a projection keeps the compiled query's ORDER BY while insertion order is preserved
-        return con.execute(f"COPY (SELECT {cols} FROM (\n{sql}\n) AS scored) TO {target} (FORMAT parquet)").fetchall()[0][0]
-    except duckdb.IOException as err:
-        raise DataError(f"{out}: cannot write the file: {str(err).splitlines()[0]}") from None
-    except duckdb.Error as err:
-        raise DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}") from None
+    with atomic(out) as tmp:  # DuckDB writes a temporary file; it replaces `out` once complete
+        target = "'" + str(tmp).replace("'", "''") + "'"
+        try:
+            con.execute("SET preserve_insertion_order = true")
+            # a projection keeps the compiled query's ORDER BY while insertion order is preserved
+            return con.execute(f"COPY (SELECT {cols} FROM (\n{sql}\n) AS scored) TO {target} (FORMAT parquet)").fetchall()[0][0]
+        except (duckdb.Error, RuntimeError) as err:
+            reraise(err)
+            if isinstance(err, duckdb.IOException):
+                raise DataError(f"{out}: cannot write: {str(err).splitlines()[0]}") from None
+            if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+                raise  # `score_duckdb` finds where
+            raise _query_error(err) from None

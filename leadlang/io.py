@@ -9,7 +9,9 @@ Empty or blank cells are missing. `int`: whole numbers within 64 bits, in
 digits with at most a zero fraction (`-3`, `71.0`, `71.00`; not `71.5` or
 `1e3`): the same rule for a CSV cell, a JSON number (JSON numbers are doubles,
 so `7.1e1` is `71.0`) and a Parquet float or decimal. `number`: an exact
-`Decimal` (`2.5`, `1e3` -> `1000`). Messages about JSONL name the file's line
+`Decimal` (`2.5`, `1e3` -> `1000`), rounded to 10 places half away from zero,
+below 10^18 (language.md §21: DuckDB's `DECIMAL(28, 10)` converts it for both
+engines; Parquet `decimal256` is refused). Messages about JSONL name the file's line
 (blank lines count); about CSV and Parquet the data row. An empty (0-byte or
 blank) file is an error: it has no header. A JSONL object with a key twice is
 an error. DuckDB's own messages are never passed on with data in them: no
@@ -47,6 +49,8 @@ if TYPE_CHECKING:  # pyarrow is imported where it is used: `leadlang score` on D
     import pyarrow as pa
 
 from leadlang.diagnostics import DataError, did_you_mean
+from leadlang.interrupt import reraise
+from leadlang.outputs import atomic, atomic_open
 from leadlang.syntax.ast import Accounts, Events, Field, Leads, Span, TypeRef
 
 EXTENSIONS = ("csv", "parquet", "jsonl")
@@ -296,6 +300,7 @@ def _run(con: duckdb.DuckDBPyConnection, path: Path, sql: str, arrow: bool = Fal
     try:
         return con.sql(sql).to_arrow_table() if arrow else con.execute(sql).fetchall()
     except duckdb.Error as e:
+        reraise(e)
         raise _duck_error(path, e) from None
 
 
@@ -330,8 +335,8 @@ def _value_sql(t: TypeRef, src: str) -> tuple[str, str | None]:
     v = f"NULLIF(trim({src}), '')"
     if t.name == "int":
         conv = f"CASE WHEN regexp_full_match({v}, '{_INT}') THEN TRY_CAST(regexp_replace({v}, '\\.0*$', '') AS BIGINT) END"
-    elif t.name == "number":
-        conv = f"CASE WHEN regexp_full_match({v}, '{_NUM}') THEN {v} END"
+    elif t.name == "number":  # DuckDB's DECIMAL(28, 10) for both engines: 10 places, half away from zero; NULL from 10^18
+        conv = f"CASE WHEN regexp_full_match({v}, '{_NUM}') THEN CAST(TRY_CAST({v} AS {_TYPED['number']}) AS VARCHAR) END"
     elif t.name == "bool":
         conv = f"CASE WHEN lower({v}) IN ('true', 'yes', '1') THEN true WHEN lower({v}) IN ('false', 'no', '0') THEN false END"
     elif t.name == "date":
@@ -354,6 +359,8 @@ def _bad_cell(path: Path, row: int, col: _Col, raw: object) -> DataError:
         what = f"is not one of {allowed}" if len(allowed) <= 80 else "is not one of the declared values"
     elif t.name == "int" and re.fullmatch(_INT, text):
         what = "is out of range for a whole number (64-bit)"
+    elif t.name == "number" and re.fullmatch(_NUM, text):
+        what = "is out of range for a number (at most 18 digits before the point)"
     elif t.name in ("date", "timestamp") and re.fullmatch(_TS if t.name == "timestamp" else _DATE, text):
         what = f"is not a valid {t.name}"
     else:
@@ -402,6 +409,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> _Sta
     elif ext == "parquet":
         rel = f"read_parquet({name})"
         types = {row[0]: row[1] for row in _run(con, path, f"DESCRIBE SELECT * FROM {rel}")}
+        _wide_decimals(con, path, cols)
         srcs = []
         for col in cols:
             if col.name not in types:
@@ -467,7 +475,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]) -> list[
     return _build_rows(len(cols))(tuple(c.key for c in cols), columns)
 
 
-_TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
+_TYPED = {"string": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(28, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
 
 
 # Parquet types that already are the declared type: no text round trip needed.
@@ -490,9 +498,22 @@ def _native_parquet(con, path: Path, cols: list[_Col]) -> bool:
         kind = types[col.name].split("(")[0]
         if kind not in _NATIVE[col.type.name]:
             return False
-        if kind == "DECIMAL" and int(types[col.name].rstrip(")").split(",")[-1]) > 10:
-            return False  # more places than the engine keeps: the exact text path decides
+        if kind == "DECIMAL":
+            precision, scale = (int(n) for n in types[col.name][len("DECIMAL("):-1].split(","))
+            if scale > 10 or precision - scale > 18:
+                return False  # more places or digits than a number holds: the text path rounds or refuses
     return True
+
+
+def _wide_decimals(con, path: Path, cols: list[_Col]) -> None:
+    """Refuse a Parquet decimal wider than 38 digits (decimal256), which DuckDB reads through a double."""
+    names = {c.name: c for c in cols}
+    rows = _run(con, path, f"SELECT name, precision FROM parquet_schema({_lit(str(path))}) WHERE precision > 38")
+    for name, precision in rows:
+        if name in names:
+            col = names[name]
+            raise DataError(f'{path}: column "{name}" is a decimal of {precision} digits, more than the 38 a number holds; '
+                            f"store it as decimal(28, 10) or as text ({col.where})")
 
 
 def _native_value(col: _Col, no_empty: frozenset[str]) -> str:
@@ -563,9 +584,8 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
 
 def _python_values(column: pa.ChunkedArray, type_name: str) -> list:
     values = column.to_pylist()
-    if type_name == "number":
-        numbers = [None if v is None else Decimal(v) for v in values]  # 1e3 -> 1000 below, exactly
-        return [d.quantize(1) if d is not None and d.as_tuple().exponent > 0 and d.adjusted() < 28 else d for d in numbers]
+    if type_name == "number":  # DuckDB's DECIMAL(28, 10) text, its fraction's trailing zeros dropped: `1000`, `2.5`
+        return [None if v is None else Decimal(v.rstrip("0").rstrip(".") if "." in v else v) for v in values]
     if type_name == "timestamp":
         parse = dt.datetime.fromisoformat
         return [None if v is None else parse(v) for v in values]
@@ -680,10 +700,11 @@ def write_table(table: pa.Table, columns: list[tuple[str, str]], out: Path | Non
         if typed is None:
             typed = _arrow_column(col.to_pylist(), t) if t == "number" else col.cast(_arrow_type(t))
         arrays.append(typed)
-    try:
-        pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(out))
-    except (OSError, pa.ArrowException) as e:
-        raise DataError(f"{out}: cannot write the file: {getattr(e, 'strerror', None) or e}") from None
+    with atomic(out) as tmp:
+        try:
+            pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(tmp))
+        except pa.ArrowException as e:
+            raise DataError(f"{out}: cannot write: {e}") from None
 
 
 def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | None, stream=sys.stdout) -> None:
@@ -696,21 +717,21 @@ def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | Non
         raise DataError(f"{out}: unknown output format {Path(out).suffix or '(no extension)'!r}; use .csv, .parquet or .jsonl")
     if unknown := [f"{n}: {t}" for n, t in columns if t not in WRITE_TYPES]:
         raise ValueError(f"unknown column types: {', '.join(unknown)}")
-    try:
-        if fmt == "parquet":
-            arrays = [_arrow_column([r.get(n) for r in rows], t) for n, t in columns]
-            pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(out))
-            return
-        with nullcontext(stream) if out is None else open(out, "w", encoding="utf-8", newline="") as f:
-            if fmt == "csv":
-                f.write(_csv_line([n for n, _ in columns]))
-                for r in rows:
-                    f.write(_csv_line(["" if (c := _cell(r.get(n), t)) is None else c for n, t in columns]))
-            else:
-                keys = [json.dumps(n, ensure_ascii=False) for n, _ in columns]
-                for r in rows:
-                    f.write("{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, columns)) + "}\n")
-    except BrokenPipeError:
-        raise  # the reader stopped early (`| head`); the CLI ends quietly
-    except (OSError, pa.ArrowException) as e:
-        raise DataError(f"{out}: cannot write the file: {getattr(e, 'strerror', None) or e}") from None
+    if fmt == "parquet":
+        arrays = [_arrow_column([r.get(n) for r in rows], t) for n, t in columns]
+        with atomic(out) as tmp:
+            try:
+                pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(tmp))
+            except pa.ArrowException as e:
+                raise DataError(f"{out}: cannot write: {e}") from None
+        return
+    # standard output streams as it goes (an OSError there is the CLI's to report); a file is written atomically
+    with nullcontext(stream) if out is None else atomic_open(out) as f:
+        if fmt == "csv":
+            f.write(_csv_line([n for n, _ in columns]))
+            for r in rows:
+                f.write(_csv_line(["" if (c := _cell(r.get(n), t)) is None else c for n, t in columns]))
+        else:
+            keys = [json.dumps(n, ensure_ascii=False) for n, _ in columns]
+            for r in rows:
+                f.write("{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, columns)) + "}\n")

@@ -16,6 +16,7 @@ from leadlang.check.policy import Policy
 from leadlang.syntax import ast as A
 
 UTC = dt.timezone.utc
+TENTH_PLACE = Decimal("1e-10")  # numbers have 10 decimal places (docs/language.md §21)
 AS_OF = dt.datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 ODD_STRINGS = ["", " padded ", "O'Brien", 'say "hi"', "back\\slash", "line\nbreak", "café", "日本", "🙂", "UPPER", "a@b@Example.COM", "@", "x@"]
 
@@ -51,7 +52,11 @@ def _value(rng: random.Random, kind: str, values: tuple[str, ...], literals, poo
         return int(base) + rng.choice([-1, 0, 0, 1, rng.randrange(-50, 5000)])
     if kind == "number":
         base = rng.choice(sorted(literals["number"] | {Decimal(v) for v in literals["int"]}) or [Decimal(0)])
-        return Decimal(base) + rng.choice([Decimal("-0.01"), Decimal(0), Decimal("0.01"), Decimal(rng.randrange(-500, 500)) / 4])
+        step = rng.choice([Decimal("-0.01"), Decimal(0), Decimal("0.01"), Decimal(rng.randrange(-500, 500)) / 4,
+                           TENTH_PLACE, -TENTH_PLACE,  # just beside a literal, at the last place a number has
+                           Decimal(rng.randrange(-10**16, 10**16)).scaleb(-10),  # all 10 places (from 11-20 on reading)
+                           Decimal(rng.randrange(-10**5, 10**5)) * 10**9])  # huge, yet 400 of them sum below 10^18
+        return Decimal(base) + step
     if kind == "bool":
         return rng.random() < 0.5
     if kind == "date":

@@ -37,8 +37,8 @@ UTC = dt.timezone.utc
 TYPES = ("string", "int", "number", "bool", "date", "timestamp")
 
 _INT64 = (-(2**63), 2**63 - 1)
-_SCALE = decimal.Decimal(1).scaleb(-10)  # number columns are DECIMAL(38, 10)
-_MAX_NUMBER = decimal.Decimal(10) ** 28  # 38 digits, 10 of them after the point
+_SCALE = decimal.Decimal(1).scaleb(-10)  # number columns are DECIMAL(28, 10) (language.md §21)
+_MAX_NUMBER = decimal.Decimal(10) ** 18  # 28 digits, 10 of them after the point
 _WIDE = decimal.Context(prec=80)
 
 
@@ -88,7 +88,7 @@ def _value(table: str, col: str, typ: str, v):
                 raise ValueError(f"{where}: {v} is not a finite number")
             q = v.quantize(_SCALE, context=_WIDE)
             if q != v or abs(q) >= _MAX_NUMBER:
-                raise ValueError(f"{where}: {v} does not fit DECIMAL(38, 10) exactly")
+                raise ValueError(f"{where}: {v} does not fit DECIMAL(28, 10) exactly")
             return q
     elif typ == "bool":
         if isinstance(v, bool):
@@ -145,7 +145,7 @@ def _arrow(table: Table, rows: list[tuple], names: list[str] | None = None):
     import pyarrow as pa
 
     types = {
-        "string": pa.string(), "int": pa.int64(), "number": pa.decimal128(38, 10), "bool": pa.bool_(),
+        "string": pa.string(), "int": pa.int64(), "number": pa.decimal128(28, 10), "bool": pa.bool_(),
         "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"),
     }
     names = names or [c for c, _ in table.columns]
@@ -235,7 +235,7 @@ class Engine:
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    _TYPES = {"string": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
+    _TYPES = {"string": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(28, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ"}
 
     def __init__(self):
         import duckdb
@@ -289,7 +289,7 @@ class DuckDBEngine(Engine):
 
 class PostgresEngine(Engine):
     name = "postgres"
-    _TYPES = {"string": "TEXT", "int": "BIGINT", "number": "NUMERIC(38, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP WITH TIME ZONE"}
+    _TYPES = {"string": "TEXT", "int": "BIGINT", "number": "NUMERIC(28, 10)", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP WITH TIME ZONE"}
     MAX_IDENT = 63  # bytes: PostgreSQL silently truncates longer identifiers
     DATABASE = "leadlang"
 
@@ -447,6 +447,7 @@ class SparkEngine(Engine):
                 .config("spark.sql.shuffle.partitions", "2")
                 .config("spark.default.parallelism", "2")
                 .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")  # exact products (docs/sql.md)
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.sql.warehouse.dir", str(self._dir / "warehouse"))
@@ -488,7 +489,7 @@ class SparkEngine(Engine):
         spark, T = self.spark, self._T
         self._drop_previous()
         types = {
-            "string": T.StringType(), "int": T.LongType(), "number": T.DecimalType(38, 10), "bool": T.BooleanType(),
+            "string": T.StringType(), "int": T.LongType(), "number": T.DecimalType(28, 10), "bool": T.BooleanType(),
             "date": T.DateType(), "timestamp": T.TimestampType(),
         }
         for t, rows in loads:

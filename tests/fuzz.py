@@ -48,18 +48,7 @@ CASE_SECONDS = 60  # per case; a slower case is reported as a hang (generous: CI
 # Failures of a known kind, owned by another part of the hardening work: (pattern in the problem, why).
 # `known(problem)` names them; the test reports them as warnings instead of failing. Remove an entry once
 # its fix has landed: the corpus case named beside it must then pass as it is.
-KNOWN = (
-    # tests/fuzz_corpus/data-xeducation-scale: `signal x = a / 60` prints 10 decimals on DuckDB, 37 on Python
-    ("score: engines disagree at output line", "h-numbers: a number signal's scale after division differs between engines",
-     "xeducation"),
-    # tests/fuzz_corpus/data-corrupt-parquet: a corrupt page of a natively typed Parquet file is read lazily by DuckDB
-    ("the DuckDB engine could not score the data: Invalid Input Error: Failed to read file", "h-inputs: a corrupt Parquet "
-     "file fails on both engines but DuckDB's message does not name the file", ""),
-    # tests/fuzz_corpus/data-huge-number: a 41-digit `number` cell: Python reads it, DuckDB exits 2 (first quoting its
-    # SQL; since main's io change, "it is not valid CSV")
-    ("score: engines disagree: duckdb exit 2", "h-numbers: a number beyond DECIMAL(38, 10) in a data file",
-     "9" * 41),
-)
+KNOWN: tuple[tuple[str, str, str], ...] = ()  # none open: every corpus case passes as it is
 
 
 def known(problem: str) -> str | None:

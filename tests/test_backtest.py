@@ -451,7 +451,7 @@ def test_missing_files_and_options_exit_2(world, tmp_path):
     r = run("backtest", world / "champion.lead", "--data", world / "data", "--outcomes", world / "outcomes.csv")
     assert r.exit_code == 2 and "--as-of" in r.stderr
     r = run(*base, "--outcomes", world / "outcomes.csv", "--report", tmp_path / "no" / "dir" / "r.html")
-    assert r.exit_code == 2 and "cannot write the report" in r.stderr
+    assert r.exit_code == 2 and "r.html: cannot write: No such file or directory" in r.stderr
 
 
 # --------------------------------------------------------------- output --

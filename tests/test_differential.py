@@ -8,6 +8,7 @@ each of its `test` blocks; the example policies also on their sample data.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from leadlang.check import load
 from leadlang.interpret import evaluate
 from leadlang.io import load_dataset
 from leadlang.sql import to_sql
+from leadlang.syntax.ast import Field, Leads, Relation, Span, TypeRef
 from leadlang.testing.runner import build_rows
 
 ROOT = Path(__file__).parent.parent
@@ -127,3 +129,26 @@ def test_example_sample_data(engine, path):
     policy = load(path)
     data = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), path.parent / "data")
     assert_agree(engine, policy, data.leads, data.accounts, data.events, dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc))
+
+
+def test_numbers_read_with_11_to_20_places(engine, tmp_path):
+    """Data with more places than a number holds is rounded on reading (language.md §21), so
+    every engine computes from the same values as the interpreter; huge and tiny values too."""
+    policy_path = ROOT / "tests" / "differential" / "edge_logic.lead"
+    policy = load(policy_path)
+    rng = random.Random(7)
+    cells = ["0.00000000001", "0.00000000005", "-0.00000000005", "0.12345678904999999999", "0.12345678905",
+             "999999999999999999.99999999994", "-999999999999999999.9999999999", "1e-20", "12345678.123456789012345"]
+    cells += [f"{rng.randrange(-10**12, 10**12) / 10**rng.randrange(0, 9):.{rng.randrange(11, 21)}f}" for _ in range(40)]
+    leads, accounts, events = make_rows(policy, 3, n_leads=len(cells) + 4, n_events=50)
+    numbers = [n for n, t in policy.lead_types.items() if t.kind == "number"]
+    assert numbers, "edge_logic declares a number field"
+    # the values a data file gives: read through leadlang.io, as `leadlang score` reads them
+    span = Span("numbers.lead", 1, 1, 1, 1)
+    (tmp_path / "leads.csv").write_text("id,x\n" + "".join(f"L{i},{c}\n" for i, c in enumerate(cells)), encoding="utf-8")
+    read = load_dataset(Leads(Relation("ref", ("leads",)), "id", None, (Field("x", TypeRef("number"), span),), span), None, [], tmp_path)
+    assert len(read.leads) == len(cells) and max(-r["x"].as_tuple().exponent for r in read.leads) <= 10
+    for row, value in zip(leads, read.leads):
+        for n in numbers:
+            row[n] = value["x"]
+    assert_agree(engine, policy, leads, accounts, events)

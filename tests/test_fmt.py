@@ -9,6 +9,7 @@ policies' own `test` blocks must still pass on the formatted text.
 from __future__ import annotations
 
 import functools
+import os
 import random
 import re
 from pathlib import Path
@@ -338,12 +339,13 @@ def test_unwritable_file_is_exit_2(tmp_path, monkeypatch):
     f = tmp_path / "p.lead"
     f.write_text(UGLY)
 
-    def refuse(self, data):
+    def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "write_bytes", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     r = run("fmt", f)
-    assert r.exit_code == 2 and f"error: {f}: cannot write the formatted policy: Permission denied" in r.stderr
+    assert r.exit_code == 2 and f"error: {f}: cannot write: Permission denied" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.lead"]  # no temporary file left
     assert f.read_text() == UGLY
 
 

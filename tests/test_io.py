@@ -94,8 +94,9 @@ def test_int_out_of_range(tmp_path):
 
 
 def test_number_becomes_exact_decimal(tmp_path):
-    values = column(tmp_path, "number", ["2.5", "-1", "1e3", ".5", "0.10", "123456789012345678901234567.125"])
-    assert values == [Decimal("2.5"), Decimal("-1"), Decimal("1000"), Decimal("0.5"), Decimal("0.10"), Decimal("123456789012345678901234567.125")]
+    values = column(tmp_path, "number", ["2.5", "-1", "1e3", ".5", "0.10", "123456789012345678.125", "-0.00000000005", "1.00000000004999"])
+    assert values == [Decimal("2.5"), Decimal("-1"), Decimal("1000"), Decimal("0.5"), Decimal("0.10"), Decimal("123456789012345678.125"),
+                      Decimal("-0.0000000001"), Decimal("1")]  # 10 places, half away from zero (language.md §21)
     assert all(isinstance(v, Decimal) for v in values)
     assert str(values[2]) == "1000"
 
@@ -515,7 +516,7 @@ def test_write_unknown_extension(tmp_path):
 
 
 def test_write_to_missing_directory(tmp_path):
-    with pytest.raises(DataError, match="cannot write the file"):
+    with pytest.raises(DataError, match="out.csv: cannot write: No such file or directory"):
         write_rows([], [("a", "string")], tmp_path / "nope" / "out.csv")
 
 

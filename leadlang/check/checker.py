@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Callable
 
+from leadlang.check import timerange
 from leadlang.check import types as T
 from leadlang.check.policy import Output, Policy, Step
 from leadlang.check.regex import regex_problem
@@ -59,7 +61,21 @@ class _Checker:
         return True
 
     # -------------------------------------------------------- declarations --
+    def _no_nul(self) -> None:
+        """A NUL character (written `\\u0000`) in any string is refused: warehouses cannot keep it in text."""
+        for module in (self.main, *self.used):
+            for node in A.walk(module):
+                for name in getattr(node, "__dataclass_fields__", ()):
+                    value = getattr(node, name)
+                    texts = value if isinstance(value, tuple) else (value,)
+                    if any(isinstance(t, str) and "\x00" in t for t in texts):
+                        span = getattr(node, "span", None) or A.Span(module.path, 1, 1, 1, 2)
+                        self.error("E216", "a string or name may not hold the NUL character `\\u0000`", span,
+                                   "no warehouse keeps NUL in text; remove it")
+                        break
+
     def run(self) -> Policy | None:
+        self._no_nul()
         decls = list(self.main.decls)
         header = None
         version = owner = None
@@ -469,7 +485,31 @@ class _Checker:
         return self.leads.span
 
     # --------------------------------------------------------------- tests --
+    def _duration_in_range(self, d: A.Duration) -> bool:
+        if d.seconds > timerange.MAX_SECONDS:
+            self.error("E215", f"`{d.text}` is longer than the supported time range", d.span,
+                       "times run from 0001-01-01 to 9999-12-31: a duration is at most 3652058 days")
+            return False
+        return True
+
+    def _test_times(self, t: A.Test) -> None:
+        """The test's events and the policy's longest window, counted back from its as-of time, stay in range."""
+        given = next((i for i in t.items if isinstance(i, A.TestAsOf)), None)
+        # without `as of` a test runs at the current time, so check from now
+        as_of = given.at if given is not None else dt.datetime.now(dt.timezone.utc)
+        shown = f"`as of {given.at.date()}`" if given is not None else "now (the test has no `as of`)"
+        for item in t.items:
+            for line in item.lines if isinstance(item, A.TestEvents) else ():
+                if line.ago is not None and self._duration_in_range(line.ago) and timerange.back(as_of, line.ago.seconds) is None:
+                    self.error("E215", f"`{line.ago.text} ago` from {shown} is before 0001-01-01, the earliest supported time", line.ago.span)
+        window = timerange.longest_window((self.main, *self.used))
+        if window is not None and window.seconds <= timerange.MAX_SECONDS and timerange.back(as_of, window.seconds) is None:
+            where = f"line {window.span.line}" if window.span.file == t.span.file else f"{window.span.file}:{window.span.line}"
+            self.error("E215", f"`in last {window.text}` ({where}) from {shown} starts before 0001-01-01, the earliest supported time",
+                       given.span if given is not None else t.span, "test as of a later time, or shorten the window")
+
     def _test(self, t: A.Test) -> None:
+        self._test_times(t)
         has_lead = False
         for item in t.items:
             if isinstance(item, A.TestRow):
@@ -836,6 +876,8 @@ class _Checker:
         for d in (e.window, e.half_life):
             if d is not None and d.seconds <= 0:
                 self.error("E106", "a duration must be longer than zero", d.span)
+            elif d is not None:
+                self._duration_in_range(d)
         if e.half_life is not None and e.func not in ("count", "sum"):
             self.error("E204", f"`half-life` decays `count` and `sum`, not `{e.func}`", e.half_life.span)
         if e.by_account and not self.leads.account:

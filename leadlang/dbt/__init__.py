@@ -19,8 +19,9 @@ from leadlang.check.policy import Policy
 from leadlang.dbt.models import AS_OF_VAR, EXPLAIN_SUFFIX, model_sql
 from leadlang.dbt.properties import dump, explain_model, header, relation_columns, score_model, seed_properties, sources_stub
 from leadlang.dbt.unit_tests import FailingTests, unit_tests
+from leadlang import outputs
 from leadlang.diagnostics import DataError
-from leadlang.sql import DIALECTS
+from leadlang.sql import DIALECTS, check_tables, relation_names
 
 __all__ = ["AS_OF_VAR", "Generated", "FailingTests", "generate", "init_project", "relation_columns", "seed_properties", "write_policy"]
 
@@ -46,10 +47,11 @@ def _mkdir(out: Path) -> None:
 
 def _write(path: Path, text: str) -> Path:
     try:
-        if not path.exists() or path.read_bytes() != text.encode("utf-8"):
-            path.write_bytes(text.encode("utf-8"))
-    except OSError as err:
-        raise DataError(f"{path}: cannot write the file: {err.strerror}") from None
+        unchanged = path.is_file() and path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        unchanged = False
+    if not unchanged:
+        outputs.write_text(path, text)
     return path
 
 
@@ -81,6 +83,8 @@ def generate(policies: list[Policy], out: Path, dialect: str = "duckdb", tables:
     """`leadlang dbt`: every policy's models into `out`; with `sources`, a `sources.yml` stub for the
     source() tables the dbt project does not declare yet (never replacing an existing file)."""
     tables = tables or {}
+    check_tables(tables, list(dict.fromkeys(n for p in policies for n in relation_names(p))), 2,
+                 "x for ref('x') or a.b for source('a', 'b')")
     names: dict[str, str] = {}
     for p in policies:
         if p.name in names:

@@ -104,5 +104,5 @@ def model_sql(policy: Policy, dialect: str, tables: dict[str, str], what: str = 
         head += 1
     model = (name or policy.name) + (EXPLAIN_SUFFIX if what == "explain" else "")
     about = "one row per lead" if what == "score" else "one row per fired rule, true criteria member and true gate of each lead"
-    note = f"-- dbt model `{model}`: {about}; as of the var `{AS_OF_VAR}`, default the run's current timestamp"
+    note = d.comment(f"dbt model `{model}`: {about}; as of the var `{AS_OF_VAR}`, default the run's current timestamp")
     return "\n".join([*lines[:head], note, _PRELUDE + "\n".join(lines[head:]).lstrip("\n")])

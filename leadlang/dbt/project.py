@@ -13,6 +13,7 @@ from pathlib import Path
 
 from leadlang.dbt.models import relation_name
 from leadlang.dbt.properties import dump, relation_columns, seed_properties
+from leadlang import outputs
 from leadlang.diagnostics import DataError
 from leadlang.sql import DIALECTS
 
@@ -90,8 +91,7 @@ def init(directory: Path) -> list[Path]:
 
 def _put(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+    return outputs.write_bytes(path, data)
 
 
 _PRE_COMMIT = """\

@@ -66,6 +66,19 @@ def points(d: Decimal) -> str:
     return ("-" if d.is_signed() else "+") + text
 
 
+def _balanced(text: str, start: int, end: int) -> bool:
+    """Are the brackets of `text[start:end]` balanced (not `a) and (b`)?"""
+    depth = 0
+    for ch in text[start:end]:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return True
+
+
 def _level(e) -> int:
     if isinstance(e, A.Binary):
         return _LEVEL[e.op]
@@ -99,6 +112,8 @@ class Expressions:
             j += 1
         if j >= len(self.masked) or self.masked[j] != ")":
             return False
+        if not _balanced(self.masked, span.start, span.end):
+            return False  # `(a) and (b)`: a chain's inner node (parser.py `_chain`) between two operands' parentheses
         k = i - 1
         while k >= 0 and self.masked[k] in " \t\r\n\f\\":
             k -= 1
@@ -122,10 +137,16 @@ class Expressions:
         tighter), so one chain can hold both and still read top to bottom.
         """
         if isinstance(e, A.Binary) and e.op in ("and", "or"):
-            left = e.left
+            left, right = e.left, e.right
             if isinstance(left, A.Binary) and _LEVEL.get(left.op, 0) in (1, 2) and _LEVEL[left.op] >= _LEVEL[e.op] and not self.parenthesised(left):
-                return self.spine(left) + [(e.op, e.right)]
-            return [(None, left), (e.op, e.right)]
+                head = self.spine(left)
+            else:
+                head = [(None, left)]
+            # the parser keeps a long chain balanced, ((a and b) and (c and d)): its right half reads on
+            if isinstance(right, A.Binary) and right.op == e.op and not self.parenthesised(right):
+                (_, first), *rest = self.spine(right)
+                return head + [(e.op, first), *rest]
+            return head + [(e.op, right)]
         return [(None, e)]
 
     def chain(self, e, top: bool = True) -> tuple[object, Chain | None]:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Callable, Iterable
 
 from leadlang.check.policy import Policy
+from leadlang.diagnostics import DataError
 from leadlang.interpret import values as V
 from leadlang.syntax import ast as A
 
@@ -127,7 +128,8 @@ class Interpreter:
             if o.role == "key":
                 row[o.name] = s.row[o.name]
             else:
-                row[o.name] = s.values.get(o.name)
+                value = s.values.get(o.name)
+                row[o.name] = str(value) if isinstance(value, A.QuotedName) else value  # a `label` is plain text
         return row
 
     # ------------------------------------------------------------ components --
@@ -140,7 +142,7 @@ class Interpreter:
             for r in sc.rules:
                 points = self._rule_points(r, s)
                 if points:
-                    total = V.CONTEXT.add(total, points)
+                    total = self._checked(r, s, V.arith, "+", total, points)
                     s.fired.add((sc.name, r.id))
                     s.explain.append({"component": sc.name, "kind": "rule", "rule": r.id, "points": V.round2(points)})
         if sc.clamp is not None:
@@ -153,10 +155,19 @@ class Interpreter:
         value = self.eval(r.expr, s)
         if value is None:
             return Decimal(0)
-        points = V.CONTEXT.multiply(r.points, V.to_decimal(value))
+        points = self._checked(r, s, V.arith, "*", r.points, V.to_decimal(value))
         if r.cap is not None and abs(points) > r.cap:
             points = r.cap if points > 0 else -r.cap
         return points
+
+    def _checked(self, node, s: LeadState, f, *args):
+        """`f(*args)`; a value out of range is a DataError naming the policy line and the lead."""
+        try:
+            return f(*args)
+        except V.OutOfRange as err:
+            what = "a whole number (64-bit)" if err.kind == "int" else "a number (below 10^18, 10 decimal places)"
+            key = s.row.get(self.policy.key)
+            raise DataError(f'{node.span.file}:{node.span.line}: for lead "{V.show(key)}", the value computed here is out of range for {what}') from None
 
     def _criteria(self, cr: A.Criteria, s: LeadState) -> None:
         met = 0
@@ -233,7 +244,7 @@ class Interpreter:
             return True if left is True else V.logic_or(left, self.eval(e.right, s))
         left, right = self.eval(e.left, s), self.eval(e.right, s)
         if op in ("+", "-", "*", "/"):
-            return V.arith(op, left, right)
+            return self._checked(e, s, V.arith, op, left, right)
         return V.compare(op, left, right)
 
     def _in_list(self, e: A.InList, s: LeadState):
@@ -308,7 +319,7 @@ class Interpreter:
         if f == "count":
             if e.half_life is None:
                 return len(matching)
-            return V.round_decayed(sum((self._decay(ev, e.half_life) for ev in matching), Decimal(0)))
+            return self._checked(e, s, V.round_decayed, V.total(self._decay(ev, e.half_life) for ev in matching))
         if f == "active_days":
             return len({ev["at"].astimezone(dt.timezone.utc).date() for ev in matching})
         if f == "distinct_leads":
@@ -321,9 +332,11 @@ class Interpreter:
         present = [ev for ev in matching if ev.get(col) is not None]
         if f == "sum":
             if e.half_life is not None:
-                return V.round_decayed(sum((V.CONTEXT.multiply(V.to_decimal(ev[col]), self._decay(ev, e.half_life)) for ev in present), Decimal(0)))
-            total = sum((ev[col] for ev in present), 0)
-            return total
+                return self._checked(e, s, V.round_decayed, V.total(V.CONTEXT.multiply(V.to_decimal(ev[col]), self._decay(ev, e.half_life)) for ev in present))
+            vals = [ev[col] for ev in present]
+            if all(isinstance(v, int) for v in vals):
+                return self._checked(e, s, V.whole, sum(vals))
+            return self._checked(e, s, V.number, V.total(vals))
         if not present:
             return None
         vals = [ev[col] for ev in present]
@@ -331,7 +344,8 @@ class Interpreter:
             return min(vals)
         if f == "max":
             return max(vals)
-        return V.CONTEXT.divide(V.to_decimal(sum(vals, 0)), Decimal(len(vals)))
+        total = self._checked(e, s, V.whole if all(isinstance(v, int) for v in vals) else V.number, V.total(vals))
+        return self._checked(e, s, V.arith, "/", total, len(vals))  # the sum over the count, as `/` divides
 
     def _matching(self, e: A.Aggregate, events: Iterable[dict]):
         names = e.names

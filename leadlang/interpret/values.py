@@ -9,8 +9,53 @@ from decimal import ROUND_HALF_UP, Decimal
 # Exact decimal arithmetic: enough digits that no policy sees binary rounding.
 CONTEXT = decimal.Context(prec=38, rounding=decimal.ROUND_HALF_EVEN)
 CENT = Decimal("0.01")
-DECAY_PLACES = Decimal("1e-10")
+PLACES = Decimal("1e-10")  # a number has at most 10 decimal places: SQL's DECIMAL(28, 10)
+DECAY_PLACES = PLACES
+NUMBER_LIMIT = Decimal(10) ** 18  # and at most 18 digits before the point
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # an int is 64-bit
+_WIDE = decimal.Context(prec=80, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
 SECONDS_PER_DAY = 86400
+
+
+class OutOfRange(ArithmeticError):
+    """A value outside the range every engine holds: ints are 64-bit, numbers below 10^18."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind  # "int" or "number"
+
+
+def number(value) -> Decimal:
+    """A number value: beyond 10 decimal places rounded half away from zero; OutOfRange
+    when the exact value reaches 10^18 (before rounding, as a SQL engine's overflow does).
+
+    Values with 10 places or fewer keep their form (`3.5` stays `3.5`)."""
+    d = to_decimal(value)
+    if not d.is_finite() or abs(d) >= NUMBER_LIMIT:
+        raise OutOfRange("number")
+    if d.as_tuple().exponent < -10:
+        try:
+            d = d.quantize(PLACES, context=_WIDE)
+        except decimal.InvalidOperation:
+            raise OutOfRange("number") from None
+    if abs(d) >= NUMBER_LIMIT:
+        raise OutOfRange("number")
+    return d
+
+
+def total(values) -> Decimal:
+    """The exact sum of numbers (ints and Decimals), however many digits it needs."""
+    result = Decimal(0)
+    for v in values:
+        result = _WIDE.add(result, to_decimal(v))
+    return result
+
+
+def whole(value: int) -> int:
+    """An int value; OutOfRange outside 64 bits."""
+    if not INT_MIN <= value <= INT_MAX:
+        raise OutOfRange("int")
+    return value
 
 
 def round2(value) -> Decimal:
@@ -24,7 +69,10 @@ def round_decayed(value) -> Decimal:
     Decay (`0.5 ^ (age / half-life)`) is not a decimal; fixing its places makes the
     result one number that every engine reproduces, not one that depends on the
     precision of each warehouse's floating point near a rounding boundary."""
-    return Decimal(value).quantize(DECAY_PLACES, rounding=ROUND_HALF_UP, context=CONTEXT)
+    try:
+        return number(Decimal(value).quantize(DECAY_PLACES, context=_WIDE))
+    except decimal.InvalidOperation:
+        raise OutOfRange("number") from None
 
 
 def to_decimal(value) -> Decimal:
@@ -90,20 +138,21 @@ def compare(op: str, a, b):
 
 
 def arith(op: str, a, b):
+    """`a op b` exactly, then as a value (`number`, `whole`): OutOfRange when it does not fit."""
     if a is None or b is None:
         return None
     if op == "/":
         if b == 0:
             return None
-        return CONTEXT.divide(to_decimal(a), to_decimal(b))
+        return number(_WIDE.divide(to_decimal(a), to_decimal(b)))
     if isinstance(a, int) and isinstance(b, int):
-        return a + b if op == "+" else a - b if op == "-" else a * b
+        return whole(a + b if op == "+" else a - b if op == "-" else a * b)
     a, b = to_decimal(a), to_decimal(b)
     if op == "+":
-        return CONTEXT.add(a, b)
+        return number(_WIDE.add(a, b))
     if op == "-":
-        return CONTEXT.subtract(a, b)
-    return CONTEXT.multiply(a, b)
+        return number(_WIDE.subtract(a, b))
+    return number(_WIDE.multiply(a, b))
 
 
 def days_between(start, end: dt.datetime) -> int:

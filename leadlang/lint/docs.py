@@ -10,6 +10,7 @@ import inspect
 import sys
 from pathlib import Path
 
+from leadlang import outputs
 from leadlang.lint.registry import SECTIONS, Rule, all_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +127,7 @@ def main(argv: list[str]) -> int:
         if current != text:
             stale.append(name)
             if not check:
-                path.write_text(text, encoding="utf-8")
+                outputs.write_text(path, text)
     extra = sorted(p.name for p in OUT.glob("*.md") if p.name not in wanted)
     if check:
         for name in stale + extra:

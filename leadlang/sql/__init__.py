@@ -16,10 +16,11 @@ from pathlib import Path
 import jinja2
 
 from leadlang.check.policy import Policy
+from leadlang.diagnostics import DataError, did_you_mean
 from leadlang.sql.compiler import Compiler, Plan
 from leadlang.sql.dialects import DIALECTS, Dialect
 
-__all__ = ["DIALECTS", "Dialect", "plan", "render", "to_sql"]
+__all__ = ["DIALECTS", "Dialect", "check_tables", "plan", "relation_names", "render", "to_sql"]
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -58,12 +59,36 @@ def _env() -> jinja2.Environment:
     )
 
 
+def relation_names(policy: Policy) -> list[str]:
+    """The names `--table` may map: each declared relation, `x` for ref("x"), `a.b` for source("a", "b")."""
+    rels = [policy.leads.relation, *([policy.accounts.relation] if policy.accounts else []), *(e.relation for e in policy.events.values())]
+    return list(dict.fromkeys(".".join(r.parts) for r in rels))
+
+
+def check_tables(tables: dict[str, str], known: list[str], max_parts: int = 3,
+                 shape: str = "table, schema.table or database.schema.table") -> None:
+    """Refuse a `--table NAME=TARGET` whose NAME is no relation in `known` (with a did-you-mean) or
+    whose TARGET is not 1 to `max_parts` dot-separated parts, each a non-empty name of printable
+    characters without quotes (`a..b`, `.a`, `"a".b` are refused). Raises `DataError` (exit code 2)."""
+    for name, target in tables.items():
+        shown = f"--table {name}={target}".encode("unicode_escape").decode("ascii")
+        if name not in known:
+            hint = did_you_mean(name, known)
+            reads = ", ".join(f"`{k}`" for k in known)
+            raise DataError(f"{shown}: `{name}` is not a relation the policy reads ({reads})" + (f"; {hint[0]}" if hint else ""))
+        parts = target.split(".")
+        if len(parts) > max_parts or any(not p or p != p.strip() or any(c in "\"'`" or not c.isprintable() for c in p) for p in parts):
+            raise DataError(f"{shown}: `{target}` is not a relation name; write {shape}: names without quotes, joined by single dots")
+
+
 def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, **hooks) -> Plan:
     """The pieces of SQL a policy compiles to (see `compiler.py`).
 
     `hooks` are for generators that wrap the SQL (dbt): `relation_sql(Relation) -> text` writes
     each declared relation, `as_of_sql` is the as-of expression, both used verbatim.
     """
+    if tables:
+        check_tables(tables, relation_names(policy))
     return Compiler(policy, DIALECTS[dialect], as_of, tables or {}, **hooks).plan()
 
 

@@ -51,6 +51,31 @@ class Plan:
     order_key: str
 
 
+def balanced(op: str, terms: list[str], empty: str, chunk: int = 8) -> str:
+    """`terms` joined by an associative `op` in parenthesised groups of at most `chunk`, the groups
+    joined the same way: a sum of 1,000 rules or a chain of 500 conditions nests a few levels deep,
+    not 1,000, within every engine's expression depth limit."""
+    if not terms:
+        return empty
+    level = list(terms)
+    while True:
+        level = ["(" + f" {op} ".join(level[i:i + chunk]) + ")" for i in range(0, len(level), chunk)]
+        if len(level) == 1:
+            return level[0]
+
+
+def _chain_terms(e: A.Binary) -> list[A.Expr]:
+    """The operands of a chain of one `and`/`or`, in order: `(a and b) and (c and d)` -> a, b, c, d."""
+    terms, stack = [], [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Binary) and n.op == e.op:
+            stack += [n.right, n.left]
+        else:
+            terms.append(n)
+    return terms
+
+
 class Compiler:
     def __init__(self, policy: Policy, dialect: Dialect, as_of: dt.datetime | None, tables: dict[str, str],
                  relation_sql: Callable[[A.Relation], str] | None = None, as_of_sql: str | None = None):
@@ -197,8 +222,8 @@ class Compiler:
                 sql = f"CAST({product} AS {self.d.numeric})"
             self.put(column, sql, self.reads(r.expr))
             rule_columns.append(column)
-        total = " + ".join(self.c(c) for c in rule_columns) or "0"
-        self.put(sc.name, self.clamp_round(f"({total})", sc.clamp), rule_columns)
+        total = balanced("+", [self.c(c) for c in rule_columns], "0")
+        self.put(sc.name, self.clamp_round(total, sc.clamp), rule_columns)
 
     def band(self, b: A.Bands) -> None:
         whens = " ".join(f"WHEN {self.c(b.score)} >= {self.d.literal(x.threshold)} THEN {self.d.literal(x.label)}" for x in b.bands if x.threshold is not None)
@@ -210,8 +235,8 @@ class Compiler:
             column = f"__member.{cr.name}.{m.id}"
             self.put(column, f"COALESCE({self.expr(m.cond)}, FALSE)", self.reads(m.cond))
             members.append(column)
-        met = " + ".join(f"CASE WHEN {self.c(c)} THEN 1 ELSE 0 END" for c in members) or "0"
-        self.put(f"{cr.name}_met", f"({met})", members)
+        met = balanced("+", [f"CASE WHEN {self.c(c)} THEN 1 ELSE 0 END" for c in members], "0")
+        self.put(f"{cr.name}_met", met, members)
         need = len(cr.members) if cr.required is None else cr.required
         self.put(cr.name, f"({self.c(cr.name + '_met')} >= {need})", [f"{cr.name}_met"])
 
@@ -221,8 +246,8 @@ class Compiler:
             column = f"__gate.{g.id}"
             self.put(column, f"COALESCE({self.expr(g.cond)}, FALSE)", self.reads(g.cond))
             gates.append((g.id, column))
-        any_gate = " OR ".join(self.c(c) for _, c in gates) or "FALSE"
-        self.put("disqualified", f"({any_gate})", [c for _, c in gates])
+        any_gate = balanced("OR", [self.c(c) for _, c in gates], "FALSE")
+        self.put("disqualified", any_gate, [c for _, c in gates])
         whens = " ".join(f"WHEN {self.c(c)} THEN {self.d.literal(gid)}" for gid, c in gates)
         self.put("disqualify_reason", f"CASE {whens} END" if gates else f"CAST(NULL AS {self.d.string})", [c for _, c in gates])
 
@@ -336,7 +361,7 @@ class Compiler:
                 return d.contains(text, arg)
             if e.op == "contains_any":
                 values = self.p.let_values.get(e.arg.name) if isinstance(e.arg, A.Name) else tuple(i.value for i in e.arg.items)
-                return "(" + " OR ".join(d.contains(text, lit(v)) for v in values) + ")"
+                return balanced("OR", [d.contains(text, lit(v)) for v in values], "FALSE")
             if e.op == "starts_with":
                 return d.starts_with(text, arg)
             if e.op == "ends_with":
@@ -355,16 +380,15 @@ class Compiler:
         raise AssertionError(type(e).__name__)
 
     def binary(self, e: A.Binary, event) -> str:
-        left, right = self.expr(e.left, event), self.expr(e.right, event)
         op = e.op
         if op in ("and", "or"):
-            return f"({left} {op.upper()} {right})"
+            return balanced(op.upper(), [self.expr(t, event) for t in _chain_terms(e)], "")
+        left, right = self.expr(e.left, event), self.expr(e.right, event)
         if op in ("=", "!=", "<", "<=", ">", ">="):
             left, right = self.unify([e.left, e.right], [left, right])
             return f"({left} {'<>' if op == '!=' else op} {right})"
         if op == "/":
-            dbl = self.d.double
-            return f"CAST(CAST({left} AS {dbl}) / NULLIF(CAST({right} AS {dbl}), 0) AS {self.d.numeric})"
+            return self.d.divide(left, right)
         result = f"({left} {op} {right})"
         if op == "*" and self.kind(e) == "number":
             return f"CAST({result} AS {self.d.numeric})"  # keeps the scale from growing with each product
@@ -433,7 +457,10 @@ class Compiler:
         elif f == "sum" and decay:
             sql = f"CAST(SUM(CASE WHEN {cond} THEN CAST({col} AS {d.double}) * {decay} END) AS {d.numeric})"
         elif f == "avg":
-            sql = f"CAST(AVG(CASE WHEN {cond} THEN CAST({col} AS {d.double}) END) AS {self.d.numeric})"
+            # the sum over the count, divided as `/` divides (exact, 10 places); a sum out of range is an error
+            sql = d.divide(f"SUM(CASE WHEN {cond} THEN {col} END)", f"COUNT(CASE WHEN {cond} THEN {col} END)")
+        elif f == "sum":  # a sum is a value like any other: 64-bit or DECIMAL(28, 10), an overflow an error
+            sql = f"CAST(SUM(CASE WHEN {cond} THEN {col} END) AS {d.type_name('int' if self.kind(e) == 'int' else 'number')})"
         else:
             sql = f"{f.upper()}(CASE WHEN {cond} THEN {col} END)"
         (scan.by_account if e.by_account else scan.by_lead).append((column, sql))

@@ -9,11 +9,51 @@ so a policy string can never change the meaning of a statement.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
+
+
+def comment_text(text: str) -> str:
+    """`text` made safe inside any SQL comment: one line, no control characters, no comment markers.
+
+    Every character Unicode counts as a control, format, surrogate, private-use or
+    unassigned character, or as a line or paragraph separator (CR, LF, NUL, U+0085,
+    U+2028, U+2029, bidi overrides, ...) becomes its escape (`\\x0d`, `\\u2028`);
+    `/*` and `*/` get a space between their characters; `\\` is doubled so an
+    escape can be told from a written backslash.
+    """
+    out = []
+    for ch in str(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    safe = "".join(out)
+    while "/*" in safe or "*/" in safe:
+        safe = safe.replace("/*", "/ *").replace("*/", "* /")
+    return safe
+
+
+def backslash_escaped(text: str, quote: str) -> str:
+    """The inside of a quoted string or name for warehouses that read backslash escapes
+    (BigQuery, Spark): backslash and the quote escaped, every control character as `\\uXXXX`."""
+    out = []
+    for ch in text:
+        if ch == "\\" or ch == quote:
+            out.append("\\" + ch)
+        elif unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
 
 class Dialect:
     name = "ansi"
-    numeric = "DECIMAL(38, 10)"  # exact intermediate numbers: 10 decimal places
+    numeric = "DECIMAL(28, 10)"  # every number: 18 digits before the point, 10 after (language.md §21)
     score = "DECIMAL(38, 2)"
     quote = '"'
     double = "DOUBLE PRECISION"
@@ -24,6 +64,11 @@ class Dialect:
     key_collation = ""  # appended to ORDER BY key, so keys sort by code point everywhere
 
     # ------------------------------------------------------------ quoting --
+    def comment(self, text: str) -> str:
+        """A `--` line comment holding `text`, sanitised (see `comment_text`): the one way any
+        text (policy title, version, file name, source name, ...) gets into a comment."""
+        return "-- " + comment_text(text)
+
     def ident(self, name: str) -> str:
         q = self.quote
         return q + str(name).replace(q, q + q) + q
@@ -116,6 +161,15 @@ class Dialect:
     def power_half(self, exponent: str) -> str:
         return f"POWER(0.5, {exponent})"
 
+    # ----------------------------------------------------------- numbers --
+    def divide(self, left: str, right: str) -> str:
+        """`left / right` as a number: the quotient to 10 places, half away from zero; `/ 0` is NULL.
+
+        Generic SQL divides in double precision (exact to about 15 significant digits);
+        DuckDB and PostgreSQL override this with exact integer division."""
+        dbl = self.double
+        return f"CAST(CAST({left} AS {dbl}) / NULLIF(CAST({right} AS {dbl}), 0) AS {self.numeric})"
+
 
 class DuckDB(Dialect):
     name = "duckdb"
@@ -145,6 +199,19 @@ class DuckDB(Dialect):
     def length(self, text: str) -> str:
         return f"length({text})"
 
+    def divide(self, left: str, right: str) -> str:
+        # Exact: both numbers as 128-bit integers of ten-billionths (|n| < 10^28), then long
+        # division: the whole part, ten more digits of the remainder, and half away from zero
+        # from the last remainder. DuckDB's `/` on decimals would go through a double.
+        def units(x: str) -> str:
+            return f"CAST(CAST({x} AS {self.numeric}) * CAST(10000000000 AS DECIMAL(11, 0)) AS HUGEINT)"
+
+        a, b = units(left), f"NULLIF({units(right)}, 0)"
+        rest = f"(({a} % {b}) * 10000000000)"
+        away = f"(CASE WHEN 2 * abs({rest} % {b}) >= abs({b}) THEN sign({a}) * sign({b}) ELSE 0 END)"
+        whole = f"(({a} // {b}) * 10000000000 + {rest} // {b} + {away})"
+        return f"CAST(CAST({whole} AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(10, 10)) AS {self.numeric})"
+
 
 class Postgres(Dialect):
     name = "postgres"
@@ -153,6 +220,11 @@ class Postgres(Dialect):
 
     def epoch(self, ts: str) -> str:
         return f"CAST(EXTRACT(EPOCH FROM {ts}) AS DOUBLE PRECISION)"
+
+    def divide(self, left: str, right: str) -> str:
+        # Exact: `div` truncates the quotient at 11 places, ROUND (numeric: half away from zero) to 10
+        q = f"div(CAST({left} AS NUMERIC) * 100000000000, NULLIF(CAST({right} AS NUMERIC), 0))"
+        return f"CAST(ROUND({q} * 0.00000000001, 10) AS {self.numeric})"
 
 
 class Snowflake(Dialect):
@@ -201,7 +273,7 @@ class Snowflake(Dialect):
 
 class BigQuery(Dialect):
     name = "bigquery"
-    numeric = "BIGNUMERIC(38, 10)"  # NUMERIC allows at most 9 decimal places
+    numeric = "BIGNUMERIC(28, 10)"  # NUMERIC allows at most 9 decimal places
     score = "BIGNUMERIC(38, 2)"
     quote = "`"
     double = "FLOAT64"
@@ -211,11 +283,10 @@ class BigQuery(Dialect):
     least_skips_nulls = False
 
     def ident(self, name: str) -> str:
-        return "`" + str(name).replace("\\", "\\\\").replace("`", "\\`") + "`"
+        return "`" + backslash_escaped(str(name), "`") + "`"
 
     def string_literal(self, text: str) -> str:
-        escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-        return "'" + escaped + "'"
+        return "'" + backslash_escaped(text, "'") + "'"
 
     def decimal_literal(self, value: Decimal) -> str:
         return f"BIGNUMERIC {self.string_literal(format(value, 'f'))}"
@@ -267,8 +338,7 @@ class Spark(Dialect):
 
     def string_literal(self, text: str) -> str:
         # Spark reads backslash escapes inside string literals
-        escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-        return "'" + escaped + "'"
+        return "'" + backslash_escaped(text, "'") + "'"
 
     def timestamp_literal(self, value: dt.datetime) -> str:
         text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -303,6 +373,16 @@ class Spark(Dialect):
 
     def after_last_at(self, email: str) -> str:
         return f"regexp_extract({email}, '@([^@]*)$', 1)"
+
+    def divide(self, left: str, right: str) -> str:
+        # Exact long division on decimals (a double would miss `1.2345678901 / 0.0000000001`): the
+        # whole part by `div` (a 64-bit integer: |quotient| < 10^18), ten digits of the remainder by
+        # `div` again, half away from zero from the last remainder. Needs allowPrecisionLoss=false.
+        a, b = f"CAST({left} AS {self.numeric})", f"NULLIF(CAST({right} AS {self.numeric}), 0)"
+        rest = f"(({a} % {b}) * CAST(10000000000 AS DECIMAL(11, 0)))"
+        away = f"(CASE WHEN 2 * abs({rest} % {b}) >= abs({b}) THEN (CASE WHEN ({a} < 0) = ({b} < 0) THEN 1 ELSE -1 END) ELSE 0 END)"
+        tenths = f"(CAST({rest} div {b} AS DECIMAL(38, 0)) + {away})"
+        return f"CAST(CAST({a} div {b} AS DECIMAL(38, 0)) + {tenths} * CAST(0.0000000001 AS DECIMAL(10, 10)) AS {self.numeric})"
 
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (DuckDB(), Postgres(), Snowflake(), BigQuery(), Spark())}

@@ -298,7 +298,7 @@ class _Build(Transformer_NonRecursive):
     def timestamp_lit(self, meta, tok):
         try:
             return A.Literal(parse_timestamp(tok.value), "timestamp", self.sp(meta))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of 0001..9999 in UTC
             raise _BadLiteral(f"`{tok.value}` is not a valid timestamp", tok) from None
 
     def list(self, meta, *items):
@@ -326,11 +326,24 @@ class _Build(Transformer_NonRecursive):
     def disqualified(self, meta):
         return A.Disqualified(self.sp(meta))
 
-    def or_(self, meta, left, right):
-        return A.Binary("or", left, right, self.sp(meta))
+    def or_(self, meta, *operands):
+        return self._chain("or", operands, meta)
 
-    def and_(self, meta, left, right):
-        return A.Binary("and", left, right, self.sp(meta))
+    def and_(self, meta, *operands):
+        return self._chain("and", operands, meta)
+
+    def _chain(self, op: str, operands, meta) -> A.Binary:
+        """`a and b and c and d` as a balanced tree, ((a and b) and (c and d)): a chain of 5,000
+        conditions nests 13 deep, so no stage walking it recursively runs out of stack, and the
+        depth limit counts nesting, not length. (`and` and `or` are associative, also when unknown.)"""
+        level = list(operands)
+        while len(level) > 2:
+            level = [self._pair(op, level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+        return A.Binary(op, level[0], level[1], self.sp(meta))
+
+    def _pair(self, op: str, left, right) -> A.Binary:
+        a, b = left.span, right.span
+        return A.Binary(op, left, right, A.Span(self.path, a.line, a.column, b.end_line, b.end_column, a.start, b.end))
 
     def not_(self, meta, operand):
         return A.Unary("not", operand, self.sp(meta))
@@ -567,7 +580,7 @@ class _Build(Transformer_NonRecursive):
     def _moment(self, tok) -> dt.datetime:
         try:
             return parse_timestamp(tok.value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _BadLiteral(f"`{tok.value}` is not a valid timestamp", tok) from None
 
     def test_lead(self, meta, *pairs):

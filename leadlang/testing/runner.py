@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from leadlang.check.policy import Policy
+from leadlang.diagnostics import DataError
 from leadlang.interpret import Interpreter, LeadState
 from leadlang.interpret.values import show as _show
 from leadlang.syntax import ast as A
@@ -77,7 +78,10 @@ def run_test(policy: Policy, test: A.Test, now: dt.datetime | None = None) -> Te
     as_of = as_of or now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     leads, accounts, events = build_rows(policy, test, as_of)
     interp = Interpreter(policy, as_of)
-    result = interp.run(leads, accounts, events)
+    try:
+        result = interp.run(leads, accounts, events)
+    except DataError as err:  # a value out of range (language.md §21): the test fails, saying where
+        return TestResult(test.name, test.span, failures=[Failure(test.span, _source(policy, test.span), str(err))])
     state = result.states[leads[0][policy.leads.key]]
     out = TestResult(test.name, test.span, state=state)
     out.fired = [
@@ -86,7 +90,11 @@ def run_test(policy: Policy, test: A.Test, now: dt.datetime | None = None) -> Te
     ]
     for item in test.items:
         if isinstance(item, A.Expect):
-            got = interp.eval(item.expr, state)
+            try:
+                got = interp.eval(item.expr, state)
+            except DataError as err:
+                out.failures.append(Failure(item.span, _source(policy, item.span), str(err)))
+                continue
             if got is not True:
                 out.failures.append(Failure(item.span, _source(policy, item.span), f"{'unknown (a value is missing)' if got is None else 'false'}; {_context(interp, item.expr, state)}"))
         elif isinstance(item, A.ExpectFired):
