@@ -157,10 +157,11 @@ def _match_shared(scan, accepts, state_lexer, text, pos):
     return state_lexer.scanner.match(text, pos)
 
 
-def _span(path: str, meta) -> A.Span:
+def _span(path: str, meta, lines: int = 0, chars: int = 0) -> A.Span:
+    """The span of a tree node, in a text that starts `lines` lines and `chars` characters into its file."""
     if getattr(meta, "empty", True) and not hasattr(meta, "line"):
         return A.NOWHERE
-    return A.Span(path, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+    return A.Span(path, meta.line + lines, meta.column, meta.end_line + lines, meta.end_column, meta.start_pos + chars, meta.end_pos + chars)
 
 
 def _tok_span(path: str, tok: Token) -> A.Span:
@@ -243,11 +244,7 @@ class _Build(Transformer_NonRecursive):
             raise VisitError(tree.data, tree, e) from e
 
     def sp(self, meta) -> A.Span:
-        if self.lines or self.chars:
-            if getattr(meta, "empty", True) and not hasattr(meta, "line"):
-                return A.NOWHERE
-            return A.Span(self.path, meta.line + self.lines, meta.column, meta.end_line + self.lines, meta.end_column, meta.start_pos + self.chars, meta.end_pos + self.chars)
-        return _span(self.path, meta)
+        return _span(self.path, meta, self.lines, self.chars)
 
     def tok_sp(self, tok: Token) -> A.Span:
         span = _tok_span(self.path, tok)
