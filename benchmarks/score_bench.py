@@ -3,6 +3,8 @@
     python benchmarks/score_bench.py                       # 1M leads, 20M product, 7M marketing events
     python benchmarks/score_bench.py --leads 100000 --product 2000000 --marketing 700000
     python benchmarks/score_bench.py --dir /tmp/leadlang-bench --runs 3 [--no-profile]
+    python benchmarks/score_bench.py --formats --leads 100000 --product 2000000 --marketing 700000 --runs 1
+                                     # every output format (CSV file, stdout, JSONL, Parquet) on PLG and ABM
 
 It prints figures and ratios; it never asserts a timing. What it does:
 
@@ -157,8 +159,11 @@ def generate(data: Path, n_leads: int, n_product: int, n_marketing: int) -> floa
 
 # ------------------------------------------------------- the hand query --
 
-def hand_sql(data: Path, out: Path) -> str:
-    """The PLG policy as an analytics engineer would write it for DuckDB (session TimeZone = UTC)."""
+COPY_OPTIONS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "stdout": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}
+
+
+def hand_sql(data: Path, out: Path, fmt: str = "parquet") -> str:
+    """The PLG policy as an analytics engineer would write it for DuckDB (session TimeZone = UTC), COPYed in `fmt`."""
     d = str(data).replace("'", "''")
     return f"""
 COPY (
@@ -265,7 +270,7 @@ COPY (
     {AS_OF_TS} AS as_of
   FROM classified
   ORDER BY lead_id
-) TO '{str(out).replace("'", "''")}' (FORMAT parquet)
+) TO '{str(out).replace("'", "''")}' ({COPY_OPTIONS[fmt]})
 """
 
 
@@ -513,6 +518,86 @@ def big_policy(n_rules: int = 300) -> str:
             + "disqualify {" + tail)
 
 
+# ------------------------------------------------------ output formats --
+
+FORMATS = ("csv", "stdout", "jsonl", "parquet")
+ABM = ROOT / "policies" / "abm" / "abm.lead"
+COMPILED_COPY = r"""
+import duckdb, sys
+from pathlib import Path
+sql, out, opts, data = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], Path(sys.argv[4])
+c = duckdb.connect(); c.execute("SET TimeZone = 'UTC'")
+for view, name in [("stg_leads", "leads"), ("stg_accounts", "accounts"), ("stg_product_events", "product"), ("stg_marketing_touches", "marketing")]:
+    c.execute(f"CREATE VIEW {view} AS SELECT * FROM read_csv('{data / (name + '.csv')}', header = true)")
+c.execute(f"COPY ({sql}) TO '{out}' ({opts})")
+"""
+
+
+def scaled_abm(dst: Path, copies: int) -> Path:
+    """The ABM example's data (`by account`) `copies` times over as CSV, each copy's lead and account keys suffixed."""
+    import csv
+
+    src = ABM.parent / "data"
+    meta = dst / "bench-meta.json"
+    if meta.is_file() and meta.read_text() == json.dumps({"copies": copies, "version": GEN_VERSION}):
+        return dst
+    dst.mkdir(parents=True, exist_ok=True)
+    keyed = {"leads": (0, 1), "accounts": (0,), "product": (0,), "marketing": (0,)}  # columns holding a key
+    for name, cols in keyed.items():
+        with (src / f"{name}.csv").open(newline="", encoding="utf-8") as f:
+            header, *rows = list(csv.reader(f))
+        with (dst / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            for i in range(copies):
+                w.writerows([f"{v}-{i}" if k in cols and v else v for k, v in enumerate(r)] for r in rows)
+    meta.write_text(json.dumps({"copies": copies, "version": GEN_VERSION}))
+    return dst
+
+
+def formats(policy: Path, data: Path, work: Path, runs: int, n_events: int, reference) -> None:
+    """`leadlang score` writing each output format, against `reference(fmt, out)` (a command) writing the same format."""
+    print(f"  {'output':<9} {'leadlang':>10} {'events/s':>12} {'RSS':>9}   {'reference':>10} {'RSS':>9}   ratio")
+    for fmt in FORMATS:
+        out = work / f"{policy.stem}.{'csv' if fmt == 'stdout' else fmt}"
+        ll_cmd = leadlang_cmd("score", str(policy), "--data", str(data), "--as-of", AS_OF) + ([] if fmt == "stdout" else ["-o", str(out)])
+        ref_out = work / f"{policy.stem}.ref.{'csv' if fmt == 'stdout' else 'json' if fmt == 'jsonl' else fmt}"
+        ll, ref = [], []
+        for _ in range(runs):
+            ll.append(run_process(ll_cmd, work / f"{policy.stem}.{fmt}.log"))  # standard output goes to this file
+            ref.append(run_process(reference(fmt, ref_out), work / f"{policy.stem}.{fmt}.ref.log"))
+        t_ll, t_ref = statistics.median(t for t, _, _ in ll), statistics.median(t for t, _, _ in ref)
+        print(f"  {fmt:<9} {t_ll:8.2f} s {n_events / t_ll:12,.0f} {max(m for _, m, _ in ll):5,} MiB   "
+              f"{t_ref:8.2f} s {max(m for _, m, _ in ref):5,} MiB   {t_ll / t_ref:.2f}x")
+
+
+def format_benchmarks(args, data: Path, work: Path) -> None:
+    """Every output format on PLG (against the hand-written query) and on ABM (against its compiled query alone)."""
+    n_events = args.product + args.marketing
+    print(f"\nPLG, every output format ({args.runs} runs each, medians); reference: the hand-written DuckDB query COPYing the same format")
+
+    def hand(fmt: str, out: Path) -> list[str]:
+        sql_file = work / f"hand.{fmt}.sql"
+        sql_file.write_text(hand_sql(data, Path("/dev/stdout") if fmt == "stdout" else out, fmt), encoding="utf-8")
+        return [sys.executable, "-c", HAND_RUNNER, str(sql_file)]
+
+    formats(POLICY, data, work, args.runs, n_events, hand)
+
+    copies = max(1, args.leads // 1500)
+    abm_data = scaled_abm(args.dir.resolve() / f"abm-x{copies}", copies)
+    with (abm_data / "product.csv").open("rb") as f, (abm_data / "marketing.csv").open("rb") as g:
+        abm_events = sum(1 for _ in f) + sum(1 for _ in g) - 2
+    print(f"\nABM (`by account`, account signals), its example data x{copies} as CSV: {1500 * copies:,} leads, {abm_events:,} events;"
+          " reference: the compiled query alone (`leadlang compile`) over the CSV files, COPYing the same format")
+    compiled = work / "abm.sql"
+    subprocess.run(leadlang_cmd("compile", str(ABM), "--dialect", "duckdb", "--as-of", AS_OF, "-o", str(compiled)), cwd=ROOT, check=True)
+
+    def compiled_copy(fmt: str, out: Path) -> list[str]:
+        return [sys.executable, "-c", COMPILED_COPY, str(compiled), "/dev/stdout" if fmt == "stdout" else str(out), COPY_OPTIONS[fmt], str(abm_data)]
+
+    formats(ABM, abm_data, work, args.runs, abm_events, compiled_copy)
+
+
 # ---------------------------------------------------------------- main --
 
 def main() -> None:
@@ -524,12 +609,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-profile", action="store_true", help="skip the in-process breakdown of leadlang's time")
     ap.add_argument("--skip-score", action="store_true", help="only the 300-rule compile/check timing")
+    ap.add_argument("--formats", action="store_true", help="only every output format (CSV, stdout, JSONL, Parquet) on PLG and ABM")
     args = ap.parse_args()
     data = args.dir.resolve()
     work = Path(tempfile.mkdtemp(prefix="leadlang-bench-out-"))
     print(f"leadlang score benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, outputs in {work})")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  (other work on the machine makes timings noisy)")
 
+    if args.formats:
+        secs = generate(data, args.leads, args.product, args.marketing)
+        print(f"\ndata in {data}: " + ("reused" if secs == 0 else f"generated in {secs:.1f} s"))
+        format_benchmarks(args, data, work)
+        return
     if not args.skip_score:
         secs = generate(data, args.leads, args.product, args.marketing)
         print(f"\ndata in {data}: " + ("reused" if secs == 0 else f"generated in {secs:.1f} s"))

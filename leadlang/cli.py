@@ -169,7 +169,7 @@ def check(policies: tuple[Path, ...], fmt: str) -> None:
     sys.exit(EXIT_FINDINGS if errors else 0)
 
 
-def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None):
+def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None, text=None):
     """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
     if not data.is_dir():
         raise DataError(f"{data}: no such data directory")
@@ -179,7 +179,7 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
     if engine == "duckdb":
         from leadlang.engine import score_duckdb
 
-        return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet)
+        return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text)
     from leadlang.interpret import evaluate
     from leadlang.io import load_dataset
 
@@ -204,13 +204,14 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     _refuse(out, explain_out)
     try:
         parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
-        result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet)
+        text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
+        result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text)
         columns = [(o.name, o.kind) for o in checked.outputs]
         why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
         if engine == "duckdb":  # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
             if result.table is not None:
                 write_table(result.table, columns, out, stream=sys.stdout)
-            if explain_out is not None:
+            if explain_out is not None and not result.explained:
                 write_table(result.explain_table, why_columns, explain_out)
         else:
             write_rows(result.rows, columns, out, stream=sys.stdout)

@@ -19,6 +19,7 @@ class Scored:
     table: object | None  # pyarrow.Table; None when DuckDB wrote the file itself
     explain_table: object | None
     written: int | None = None  # rows DuckDB wrote straight to the output file
+    explained: bool = False  # DuckDB wrote the explanation file itself
 
     @property
     def rows(self) -> list[dict]:
@@ -50,11 +51,15 @@ def relations_for(policy: Policy, tables: dict[str, str]) -> dict[str, str]:
     return relations
 
 
-def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False, parquet: Path | None = None) -> Scored:
+def score_duckdb(
+    policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False, parquet: Path | None = None, text: tuple | None = None
+) -> Scored:
     """Score every lead of `data_dir` on DuckDB: the same rows as the Python engine.
 
     With `parquet`, and when `_streamable`, DuckDB writes the rows to that file
     itself as the query runs; `Scored.table` is then None and `written` the count.
+    With `text` = (csv or jsonl path, or None for CSV on that stream; stream; explain path or None)
+    DuckDB formats the CSV/JSONL lines itself and they are written as they come, likewise.
     """
     import duckdb
 
@@ -75,12 +80,20 @@ def score_duckdb(policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bo
             with step(f"scoring with {policy.label} on DuckDB"):
                 if parquet is not None and _streamable(policy):
                     written = _copy(con, policy, sql, parquet)
-                else:
+                elif text is not None:
+                    written = write_text(con, sql, [(o.name, o.kind) for o in policy.outputs], text[0], text[1])
+                if written is None:
                     table = _fetch(con, sql)
             why = None
             if explain:
                 with step("explaining"):
-                    why = _fetch(con, to_sql(policy, "duckdb", as_of, relations, what="explain"))
+                    why_sql = to_sql(policy, "duckdb", as_of, relations, what="explain")
+                    if text is not None and text[2] is not None:
+                        from leadlang.interpret import EXPLAIN_COLUMNS
+
+                        if write_text(con, why_sql, [(policy.key, "string"), *EXPLAIN_COLUMNS], text[2], None) is not None:
+                            return Scored(table, None, written, explained=True)
+                    why = _fetch(con, why_sql)
         except (duckdb.OutOfRangeException, duckdb.ConversionException) as err:
             raise _out_of_range(policy, data_dir, as_of, err) from None
         return Scored(table, why, written)
@@ -150,3 +163,150 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
             if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
                 raise  # `score_duckdb` finds where
             raise _query_error(err) from None
+
+
+# ------------------------------------------------------- text outputs in SQL --
+# CSV and JSONL are formatted by DuckDB, one finished line per row, byte for byte
+# what `io.write_rows` writes; Python only moves Arrow buffers of those lines.
+
+_JSON_ESCAPES = [("\\", "\\\\"), ('"', '\\"')] + [
+    (chr(c), {8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t"}.get(c, "\\u%04x" % c)) for c in range(32)
+]
+_CSV_QUOTE = r'[,"\r\n]'  # RE2: what `io._QUOTE` matches
+_JSON_SPECIAL = r'[\x00-\x1f"\\]'
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
+def _lit(text: str) -> str:
+    from leadlang.sql import DIALECTS
+
+    return DIALECTS["duckdb"].string_literal(text)  # the dialect's one literal-escaping rule
+
+
+def _text_sql(v: str, duck_type: str, kind: str) -> str | None:
+    """SQL for `io._cell`'s text of column `v` (NULL when missing); None for a type not handled here."""
+    t = duck_type.upper()
+    if t == "VARCHAR":
+        return v
+    if t == "BOOLEAN":
+        return f"CASE WHEN {v} THEN 'true' WHEN NOT {v} THEN 'false' END"
+    if t in _INTEGERS:
+        return f"CAST({v} AS VARCHAR)"
+    if t.startswith("DECIMAL"):  # plain digits, no trailing fraction zeros (DuckDB has no -0)
+        text = f"CAST({v} AS VARCHAR)"
+        return text if t.endswith(",0)") else f"regexp_replace(regexp_replace({text}, '0+$', ''), '\\.$', '')"
+    if t == "DATE":
+        return f"CAST({v} AS VARCHAR)" + (" || 'T00:00:00Z'" if kind == "timestamp" else "")
+    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP"):
+        ts = f"make_timestamp(epoch_us({v}))" if "ZONE" in t else v  # UTC, whatever the session's zone
+        if kind == "date":
+            return f"strftime({ts}, '%Y-%m-%d')"
+        frac = f"epoch_us({ts}) % 1000000"
+        return (
+            f"strftime({ts}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {frac} = 0 THEN '' "
+            f"ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z'"
+        )
+    return None
+
+
+def _csv_cell(text: str, duck_type: str) -> str:
+    """A cell as `io._csv_line` writes it: quoted only when holding , " CR or LF; missing is empty."""
+    if duck_type.upper() != "VARCHAR":
+        return f"coalesce({text}, '')"
+    return (
+        f"CASE WHEN {text} IS NULL THEN '' WHEN regexp_matches({text}, {_lit(_CSV_QUOTE)}) "
+        f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END"
+    )
+
+
+def _json_cell(text: str, duck_type: str, kind: str) -> str:
+    """A value as `io._json_value` writes it: numbers and booleans bare, other text `json.dumps`-escaped."""
+    t = duck_type.upper()
+    if (kind in ("int", "number") and (t in _INTEGERS or t.startswith("DECIMAL"))) or (kind == "bool" and t == "BOOLEAN"):
+        return f"coalesce({text}, 'null')"
+    esc = text
+    for raw, escaped in _JSON_ESCAPES:
+        esc = f"replace({esc}, {'chr(%d)' % ord(raw) if ord(raw) < 32 else _lit(raw)}, {_lit(escaped)})"
+    special = f"regexp_matches({text}, {_lit(_JSON_SPECIAL)})"
+    return f"CASE WHEN {text} IS NULL THEN 'null' ELSE '\"' || CASE WHEN {special} THEN {esc} ELSE {text} END || '\"' END"
+
+
+def _lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str) -> str | None:
+    """A query of one VARCHAR column: each scored row as its finished CSV or JSONL line; None when a type is not handled."""
+    import json
+
+    from leadlang.sql import DIALECTS
+
+    q = DIALECTS["duckdb"].ident
+    rel = con.sql(sql)  # bound, not run: the result's column types
+    types = dict(zip(rel.columns, (str(t) for t in rel.types)))
+    parts = []
+    for name, kind in columns:
+        text = _text_sql(q(name), types.get(name, "?"), kind)
+        if text is None:
+            return None
+        if fmt == "csv":
+            parts.append(_csv_cell(text, types[name]))
+        else:
+            parts.append(_lit(("{" if not parts else ", ") + json.dumps(name, ensure_ascii=False) + ": "))
+            parts.append(_json_cell(text, types[name], kind))
+    if fmt == "csv":
+        line = " || ',' || ".join(parts) + " || chr(10)"
+    else:
+        line = " || ".join(parts) + " || '}' || chr(10)"
+    return f"SELECT {line} AS line FROM (\n{sql}\n) AS scored"
+
+
+def _stream_lines(con, sql: str, f, header: bytes = b"") -> int:
+    """Run `sql` (one line column) and write its lines to the binary file `f` batch by batch; the row count."""
+    import duckdb
+    import pyarrow as pa
+
+    f.write(header)
+    count = 0
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        for batch in con.sql(sql).to_arrow_reader(65536):
+            col = batch.column(0)
+            n = len(col)
+            if n == 0:
+                continue
+            wide = pa.types.is_large_string(col.type)
+            if not wide and not pa.types.is_string(col.type):
+                col, wide = col.cast(pa.large_string()), True
+            offsets = memoryview(col.buffers()[1]).cast("q" if wide else "i")  # lines: offsets into one data buffer
+            start, end = offsets[col.offset], offsets[col.offset + n]
+            f.write(memoryview(col.buffers()[2])[start:end])
+            count += n
+    except (duckdb.Error, RuntimeError) as err:
+        reraise(err)
+        if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+            raise  # `score_duckdb` finds where
+        raise _query_error(err) from None
+    return count
+
+
+def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, stream) -> int | None:
+    """Write `sql`'s rows as CSV or JSONL (by `out`'s extension; CSV to `stream` without it), formatted by DuckDB.
+
+    The bytes are `io.write_rows`'s; None, having written nothing, when this path cannot promise that.
+    """
+    from leadlang.io import _csv_line
+
+    fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
+    if fmt not in ("csv", "jsonl"):
+        return None
+    lines = _lines_sql(con, sql, columns, fmt)
+    if lines is None:
+        return None
+    header = _csv_line([n for n, _ in columns]).encode("utf-8") if fmt == "csv" else b""
+    if out is None:
+        binary = getattr(stream, "buffer", None)
+        if binary is None:
+            return None
+        stream.flush()
+        count = _stream_lines(con, lines, binary, header)
+        binary.flush()
+        return count
+    with atomic(out) as tmp, open(tmp, "wb") as f:  # renamed onto `out` once complete
+        return _stream_lines(con, lines, f, header)

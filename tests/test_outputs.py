@@ -328,6 +328,7 @@ def test_interrupt_in_process_is_exit_130(plg, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(leadlang.engine, "_fetch", stop)
+    monkeypatch.setattr(leadlang.engine, "_stream_lines", stop)  # CSV to standard output streams DuckDB's lines
     r = run("score", plg / "plg.lead", "--data", plg / "data", "--as-of", AS_OF)
     assert r.exit_code == 130 and r.stderr.strip() == "interrupted"
 
