@@ -64,6 +64,9 @@ class _Checker:
     def _no_nul(self) -> None:
         """A NUL character (written `\\u0000`) in any string is refused: warehouses cannot keep it in text."""
         for module in (self.main, *self.used):
+            text = self.texts.get(module.path)
+            if text is not None and "\\u0000" not in text:
+                continue  # a NUL reaches a string only through that escape (a NUL byte is a parse error)
             for node in A.walk(module):
                 for name in getattr(node, "__dataclass_fields__", ()):
                     value = getattr(node, name)
@@ -502,11 +505,17 @@ class _Checker:
             for line in item.lines if isinstance(item, A.TestEvents) else ():
                 if line.ago is not None and self._duration_in_range(line.ago) and timerange.back(as_of, line.ago.seconds) is None:
                     self.error("E215", f"`{line.ago.text} ago` from {shown} is before 0001-01-01, the earliest supported time", line.ago.span)
-        window = timerange.longest_window((self.main, *self.used))
+        window = self._longest_window()
         if window is not None and window.seconds <= timerange.MAX_SECONDS and timerange.back(as_of, window.seconds) is None:
             where = f"line {window.span.line}" if window.span.file == t.span.file else f"{window.span.file}:{window.span.line}"
             self.error("E215", f"`in last {window.text}` ({where}) from {shown} starts before 0001-01-01, the earliest supported time",
                        given.span if given is not None else t.span, "test as of a later time, or shorten the window")
+
+    def _longest_window(self) -> A.Duration | None:
+        """The policy's longest window, found once for all its tests (each walking the whole policy was quadratic)."""
+        if not hasattr(self, "_window"):
+            self._window = timerange.longest_window((self.main, *self.used))
+        return self._window
 
     def _test(self, t: A.Test) -> None:
         self._test_times(t)

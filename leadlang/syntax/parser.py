@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import re
 import sys
 from decimal import Decimal
@@ -26,6 +27,7 @@ from lark.indenter import PostLex
 
 from leadlang.diagnostics import Diagnostic, LeadError
 from leadlang.syntax import ast as A
+from leadlang.syntax import chunks
 
 MAX_DEPTH = 200
 KEYWORDS = frozenset(
@@ -155,10 +157,11 @@ def _match_shared(scan, accepts, state_lexer, text, pos):
     return state_lexer.scanner.match(text, pos)
 
 
-def _span(path: str, meta) -> A.Span:
+def _span(path: str, meta, lines: int = 0, chars: int = 0) -> A.Span:
+    """The span of a tree node, in a text that starts `lines` lines and `chars` characters into its file."""
     if getattr(meta, "empty", True) and not hasattr(meta, "line"):
         return A.NOWHERE
-    return A.Span(path, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+    return A.Span(path, meta.line + lines, meta.column, meta.end_line + lines, meta.end_column, meta.start_pos + chars, meta.end_pos + chars)
 
 
 def _tok_span(path: str, tok: Token) -> A.Span:
@@ -225,9 +228,10 @@ class _Build(Transformer_NonRecursive):
     method anew on every call (a third of the transform's time).
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, lines: int = 0, chars: int = 0):
         super().__init__(visit_tokens=False)
         self.path = path
+        self.lines, self.chars = lines, chars  # where the text parsed starts in its file
 
     def _call_userfunc(self, tree, new_children=None):
         children = tree.children if new_children is None else new_children
@@ -240,7 +244,11 @@ class _Build(Transformer_NonRecursive):
             raise VisitError(tree.data, tree, e) from e
 
     def sp(self, meta) -> A.Span:
-        return _span(self.path, meta)
+        return _span(self.path, meta, self.lines, self.chars)
+
+    def tok_sp(self, tok: Token) -> A.Span:
+        span = _tok_span(self.path, tok)
+        return chunks.relocate(span, self.lines, self.chars) if self.lines or self.chars else span
 
     # -- names and literals
     def name(self, meta, tok):
@@ -303,7 +311,7 @@ class _Build(Transformer_NonRecursive):
                 f"{unit}s have no fixed length; write days or weeks, e.g. `{30 if unit == 'month' else 365} days`",
             )
         count = int(count_text.replace("_", ""))
-        return A.Duration(count * _DURATION_UNITS[unit], f"{count} {unit}{'' if count == 1 else 's'}", unit, _tok_span(self.path, tok))
+        return A.Duration(count * _DURATION_UNITS[unit], f"{count} {unit}{'' if count == 1 else 's'}", unit, self.tok_sp(tok))
 
     # -- expressions
     def ref(self, meta, name):
@@ -379,7 +387,7 @@ class _Build(Transformer_NonRecursive):
         return A.TextTest("ends_with", operand, arg, self.sp(meta))
 
     def matches(self, meta, operand, pattern):
-        lit = A.Literal(unquote(pattern), "string", _tok_span(self.path, pattern))
+        lit = A.Literal(unquote(pattern), "string", self.tok_sp(pattern))
         return A.TextTest("matches", operand, lit, self.sp(meta))
 
     def _is(self, meta, operand, label, negated):
@@ -714,9 +722,58 @@ def parse(text: str, path: str = "<string>") -> A.Module:
         line = text.count("\n", 0, pos) + 1
         column = pos - (text.rfind("\n", 0, pos) + 1) + 1
         raise LeadError([Diagnostic("E101", "error", "unexpected NUL byte: this does not look like a text file", A.Span(path, line, column, line, column + 1, pos, pos + 1))])
+    # A parse allocates a node or more per token and frees none of them: the
+    # cyclic collector, triggered by allocations alone, would walk the growing
+    # tree again and again (a third of the time on a 3 MB policy) for garbage
+    # that cannot exist yet. It runs again as soon as parsing ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        decls = _parse_chunks(text, path)
+        if decls is None:
+            decls = _parse_decls(text, path)
+            _depth_check(path, decls)
+    finally:
+        if collecting:
+            gc.enable()
+    return A.Module(path, tuple(decls), A.Span(path, 1, 1, 1, 1))
+
+
+def _parse_chunks(text: str, path: str):
+    """The declarations parsed chunk by chunk (see `chunks`), or None to parse the whole file.
+
+    Each distinct chunk text is parsed once; a repeat reuses its declarations
+    with the spans moved. Any failure in any chunk means None: the whole-file
+    parse then reports exactly what it always did.
+    """
+    cuts = chunks.split(text)
+    if not cuts:
+        return None
+    seen: dict[str, tuple[tuple, int, int]] = {}
+    out: list = []
+    ends = [start for start, _ in cuts[1:]] + [len(text)]
+    for (start, lines), end in zip(cuts, ends):
+        piece = text[start:end]
+        known = seen.get(piece)
+        if known is not None:
+            decls, first_lines, first_start = known
+            out.extend(chunks.relocate(decls, lines - first_lines, start - first_start))
+            continue
+        try:
+            decls = _parse_decls(piece, path, lines, start)
+            _depth_check(path, decls)
+        except LeadError:
+            return None
+        seen[piece] = (decls, lines, start)
+        out.extend(decls)
+    return out
+
+
+def _parse_decls(text: str, path: str, lines: int = 0, chars: int = 0) -> tuple:
+    """The declarations of `text`, which starts `lines` lines and `chars` characters into the file."""
     try:
         tree = _lark().parse(text)
-        decls = _Build(path).transform(tree)
+        decls = _Build(path, lines, chars).transform(tree)
     except _TooDeep as deep:
         raise LeadError([Diagnostic("E105", "error", f"brackets are nested too deeply (more than {MAX_DEPTH} levels)", _tok_span(path, deep.token))]) from None
     except UnexpectedInput as err:
@@ -733,10 +790,7 @@ def parse(text: str, path: str = "<string>") -> A.Module:
         raise LeadError([Diagnostic("E105", "error", "policy is nested too deeply to read", A.Span(path, 1, 1, 1, 2))]) from None
     except LarkError as err:  # pragma: no cover - any other lark failure is still a syntax error
         raise LeadError([Diagnostic("E104", "error", f"cannot parse: {str(err).splitlines()[0]}", A.Span(path, 1, 1, 1, 2))]) from None
-    if decls is None:
-        decls = ()
-    _depth_check(path, decls)
-    return A.Module(path, tuple(decls), A.Span(path, 1, 1, 1, 1))
+    return () if decls is None else tuple(decls)
 
 
 def parse_file(path: str | Path) -> tuple[A.Module, str]:
