@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from score_bench import AS_OF, POLICY, ROOT, generate, leadlang_cmd, run_process  # noqa: E402
+from score_bench import AS_OF, POLICY, generate, leadlang_cmd, run_process  # noqa: E402
 
 OLD_EXPLAIN = """
 import datetime as dt, sys

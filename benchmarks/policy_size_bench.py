@@ -97,7 +97,7 @@ def sized(megabytes: float) -> str:
         block.append(f"bands sc{k} {{ high >= 60, mid >= 30, low otherwise }}")
         block.append(f"criteria cr{k} require 1 of {{")
         block.append(f"  busy: act{k} > 3")
-        block.append(f'  senior: lower(title) contains any ["vp", "head"]')
+        block.append('  senior: lower(title) contains any ["vp", "head"]')
         block.append("}")
         text = "\n".join(block) + "\n\n"
         parts.append(text)

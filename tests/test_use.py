@@ -177,7 +177,7 @@ def test_a_configured_pyproject_makes_its_folder_the_project(tmp_path):
     assert "dom" in load(policy).signals
     # the used file's own `use`s are confined to the same project
     (tmp_path.parent / "far.lead").write_text(SHARED)
-    (tmp_path / "shared" / "base.lead").write_text(f'use "../../far.lead"\n')
+    (tmp_path / "shared" / "base.lead").write_text('use "../../far.lead"\n')
     err = pytest.raises(LeadError, load, policy).value
     assert [(d.code, Path(d.span.file).name) for d in err.diagnostics] == [("E308", "base.lead")]
 
