@@ -440,8 +440,10 @@ def _missing(path: Path, col: _Col, names: Sequence[str]) -> DataError:
     return DataError(f'{path}: no column "{col.name}" ({col.where})' + "".join(f"; {h}" for h in hints))
 
 
-def _value_sql(t: TypeRef, src: str) -> tuple[str, str | None]:
-    """SQL for the converted value, and for "this cell does not convert" (None: every cell does)."""
+def _value_sql(t: TypeRef, src: str, native: bool = False) -> tuple[str, str | None]:
+    """SQL for the converted value, and for "this cell does not convert" (None: every cell does).
+
+    A number or timestamp is text for Python (`_python_values`); with `native`, DuckDB's value itself."""
     if t.name in ("string", "enum"):
         v = f"NULLIF({src}, '')"
         return v, (f"{v} NOT IN ({', '.join(_lit(x) for x in t.values)})" if t.name == "enum" else None)
@@ -449,14 +451,16 @@ def _value_sql(t: TypeRef, src: str) -> tuple[str, str | None]:
     if t.name == "int":
         conv = f"CASE WHEN regexp_full_match({v}, '{_INT}') THEN TRY_CAST(regexp_replace({v}, '\\.0*$', '') AS BIGINT) END"
     elif t.name == "number":  # DuckDB's DECIMAL(28, 10) for both engines: 10 places, half away from zero; NULL from 10^18
-        conv = f"CASE WHEN regexp_full_match({v}, '{_NUM}') THEN CAST(TRY_CAST({v} AS {_TYPED['number']}) AS VARCHAR) END"
+        number = f"TRY_CAST({v} AS {_TYPED['number']})"
+        conv = f"CASE WHEN regexp_full_match({v}, '{_NUM}') THEN {number if native else f'CAST({number} AS VARCHAR)'} END"
     elif t.name == "bool":
         conv = f"CASE WHEN lower({v}) IN ('true', 'yes', '1') THEN true WHEN lower({v}) IN ('false', 'no', '0') THEN false END"
     elif t.name == "date":
         conv = f"CASE WHEN regexp_full_match({v}, '{_DATE}') THEN TRY_CAST({v} AS DATE) END"
     elif t.name == "timestamp":  # Python turns this text into an aware datetime fastest
-        ts = f"CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP)"
-        conv = f"CASE WHEN regexp_full_match({v}, '{_TS}') THEN strftime({ts}, '%Y-%m-%dT%H:%M:%S.%f+00:00') END"
+        ts = f"TRY_CAST({v} AS TIMESTAMPTZ)"  # the session's TimeZone is UTC
+        ts = ts if native else f"strftime(CAST({ts} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f+00:00')"
+        conv = f"CASE WHEN regexp_full_match({v}, '{_TS}') THEN {ts} END"
     else:
         raise ValueError(f"unknown type {t.name!r}")
     return conv, f"{v} IS NOT NULL AND {conv} IS NULL"
@@ -758,19 +762,37 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
                 raise _bad_cell(path, row, cols[which], raw)
         return scan
     st = _stage(con, path, cols)
-    typed = []
-    for c, value in zip(cols, st.values):
-        if c.type.name == "timestamp":  # `_value_sql` gives text for Python; here the value itself
-            value = f"CAST(CAST({value} AS TIMESTAMP) AS TIMESTAMPTZ)"
-        typed.append(f"CAST({value} AS {_TYPED[c.type.name]}) AS {q(c.name)}")
-    first = _run(con, path, f"SELECT rowid, b FROM (SELECT rowid, {st.bad} AS b FROM src) WHERE b IS NOT NULL ORDER BY rowid LIMIT 1")
+    # One pass over the staged text: each cell converted once, kept with the number of the first failed check of its row.
+    inner, typed, bad = ["rowid"], [], []
+    if st.ext == "jsonl":
+        inner.append("json")
+        bad += ["WHEN json_type(json) <> 'OBJECT' THEN -1", "WHEN len(json_keys(json)) <> len(list_distinct(json_keys(json))) THEN -2"]
+    for i, (c, src) in enumerate(zip(cols, st.srcs)):
+        conv, check = _value_sql(c.type, src, native=True)
+        v = f"__v{i}"
+        inner.append(f"{conv} AS {v}")
+        if c.required:
+            check = f"{v} IS NULL"
+        elif c.type.name == "enum":
+            check = f"{v} NOT IN ({', '.join(_lit(x) for x in c.type.values)})"
+        elif check is not None:  # a cell with text that does not convert
+            inner.append(f"NULLIF(trim({src}), '') IS NOT NULL AS __n{i}")
+            check = f"__n{i} AND {v} IS NULL"
+        bad += [f"WHEN {check} THEN {i}"] if check else []
+        typed.append(f"CAST({v} AS {_TYPED[c.type.name]}) AS {q(c.name)}")
+    flag = f"CASE {' '.join(bad)} END" if bad else "NULL::INTEGER"
+    _run(con, path, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(typed)}, rowid + 1 AS __row, {flag} AS __bad "
+                    f"FROM (SELECT {', '.join(inner)} FROM src)")
+    first = _run(con, path, f"SELECT __row - 1, __bad FROM {name} WHERE __bad IS NOT NULL ORDER BY __row LIMIT 1")
     if first:
         _raise_bad(con, path, cols, st, first[0][0], first[0][1])
     if st.ext == "jsonl":
-        counts = _run(con, path, "SELECT " + ", ".join(f"count({v})" for v in st.values) + " FROM src")[0]
+        counts = _run(con, path, "SELECT " + ", ".join(f"count({q(c.name)})" for c in cols) + f" FROM {name}")[0]
         _check_json_columns(con, path, cols, st, [n == 0 for n in counts])
-    _run(con, path, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(typed)}, rowid + 1 AS __row FROM src")
     con.execute("DROP TABLE src")
+    scan = f"{table}__scan"  # the typed columns alone
+    _run(con, path, f"CREATE OR REPLACE TEMP VIEW {q(scan)} AS SELECT {', '.join(q(c.name) for c in cols)} FROM {name}")
+    return scan
     return table
 
 
