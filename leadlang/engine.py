@@ -231,8 +231,9 @@ def _json_cell(text: str, duck_type: str, kind: str) -> str:
     return f"CASE WHEN {text} IS NULL THEN 'null' ELSE '\"' || CASE WHEN {special} THEN {esc} ELSE {text} END || '\"' END"
 
 
-def _lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str) -> str | None:
-    """A query of one VARCHAR column: each scored row as its finished CSV or JSONL line; None when a type is not handled."""
+def _lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str, newline: bool = True, name: str = "line") -> str | None:
+    """A query of one VARCHAR column `name`: each scored row as its finished CSV or JSONL line (with its
+    newline unless `newline` is false); None when a type is not handled."""
     import json
 
     from leadlang.sql import DIALECTS
@@ -241,24 +242,33 @@ def _lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str) -> str |
     rel = con.sql(sql)  # bound, not run: the result's column types
     types = dict(zip(rel.columns, (str(t) for t in rel.types)))
     parts = []
-    for name, kind in columns:
-        text = _text_sql(q(name), types.get(name, "?"), kind)
+    for col, kind in columns:
+        text = _text_sql(q(col), types.get(col, "?"), kind)
         if text is None:
             return None
         if fmt == "csv":
-            parts.append(_csv_cell(text, types[name]))
+            parts.append(_csv_cell(text, types[col]))
         else:
-            parts.append(_lit(("{" if not parts else ", ") + json.dumps(name, ensure_ascii=False) + ": "))
-            parts.append(_json_cell(text, types[name], kind))
-    if fmt == "csv":
-        line = " || ',' || ".join(parts) + " || chr(10)"
-    else:
-        line = " || ".join(parts) + " || '}' || chr(10)"
-    return f"SELECT {line} AS line FROM (\n{sql}\n) AS scored"
+            parts.append(_lit(("{" if not parts else ", ") + json.dumps(col, ensure_ascii=False) + ": "))
+            parts.append(_json_cell(text, types[col], kind))
+    line = " || ',' || ".join(parts) if fmt == "csv" else " || ".join(parts) + " || '}'"
+    return f"SELECT {line}{' || chr(10)' if newline else ''} AS {q(name)} FROM (\n{sql}\n) AS scored"
+
+
+def _query_failed(err: Exception) -> None:
+    """Re-raise a failed text query as `score_duckdb` expects: Ctrl-C, a value out of range, or one DataError."""
+    import duckdb
+
+    reraise(err)
+    if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+        raise err  # `score_duckdb` finds where
+    raise _query_error(err) from None
 
 
 def _stream_lines(con, sql: str, f, header: bytes = b"") -> int:
-    """Run `sql` (one line column) and write its lines to the binary file `f` batch by batch; the row count."""
+    """Run `sql` (one line column) and write its lines to the binary file `f` batch by batch; the row count.
+
+    For a stream that is not a file descriptor (a test's captured output); files and pipes are `_copy_lines`'."""
     import duckdb
     import pyarrow as pa
 
@@ -279,10 +289,65 @@ def _stream_lines(con, sql: str, f, header: bytes = b"") -> int:
             f.write(memoryview(col.buffers()[2])[start:end])
             count += n
     except (duckdb.Error, RuntimeError) as err:
-        reraise(err)
-        if isinstance(err, (duckdb.OutOfRangeException, duckdb.ConversionException)):
-            raise  # `score_duckdb` finds where
-        raise _query_error(err) from None
+        _query_failed(err)
+    return count
+
+
+def _copy_lines(con, sql: str, target: str, header: bool) -> int:
+    """DuckDB's own CSV writer puts out `sql`'s one column (lines without their newline) as the query runs:
+    no quoting, no escaping, so each value is written as it is, then a newline; with `header`, the column's
+    name first (the CSV header line). The row count."""
+    import duckdb
+
+    try:
+        con.execute("SET preserve_insertion_order = true")  # the compiled ORDER BY holds through the projection
+        return con.execute(
+            f"COPY ({sql}) TO {_lit(target)} (FORMAT csv, HEADER {str(header).lower()}, QUOTE '', ESCAPE '', NEW_LINE '\n')"
+        ).fetchall()[0][0]
+    except (duckdb.Error, RuntimeError) as err:
+        if isinstance(err, duckdb.IOException) and _about_output(err):
+            raise _os_error(err) from None
+        _query_failed(err)
+
+
+def _os_error(err: Exception) -> OSError:
+    """DuckDB's failed write as the OSError Python's own write would raise (EPIPE: BrokenPipeError), for one error line."""
+    import errno
+    import os
+    import re
+
+    found = re.search(r'"errno":\s*"(\d+)"', str(err))
+    if found is None:
+        return OSError(str(err).splitlines()[0].removeprefix("IO Error: "))
+    code = int(found[1])
+    return (BrokenPipeError if code == errno.EPIPE else OSError)(code, os.strerror(code))
+
+
+def _about_output(err: Exception) -> bool:
+    """Whether a DuckDB IOException is about the output, not an interrupted or unreadable input."""
+    text = str(err)
+    return "Failed to read file" not in text and "interrupted" not in text.lower()
+
+
+def _stdout_copy(con, lines: str, fd: int) -> int:
+    """COPY the lines to the file descriptor `fd` (standard output): a pipe or terminal directly as they come;
+    a regular file through a temporary file appended at `fd`'s own position (reopening it would truncate it)."""
+    import os
+    import stat
+    import tempfile
+
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return _copy_lines(con, lines, f"/dev/fd/{fd}", True)
+    with tempfile.TemporaryDirectory(prefix="leadlang-") as tmp:
+        path = os.path.join(tmp, "out.csv")
+        count = _copy_lines(con, lines, path, True)
+        with open(path, "rb") as f:
+            size, sent = os.fstat(f.fileno()).st_size, 0
+            while sent < size:  # the kernel copies; `fd`'s offset moves on as for a write
+                n = os.sendfile(fd, f.fileno(), sent, size - sent)
+                if n == 0:
+                    break
+                sent += n
     return count
 
 
@@ -290,23 +355,33 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
     """Write `sql`'s rows as CSV or JSONL (by `out`'s extension; CSV to `stream` without it), formatted by DuckDB.
 
     The bytes are `io.write_rows`'s; None, having written nothing, when this path cannot promise that.
+    DuckDB's CSV writer writes a file or a pipe itself; Python moves Arrow buffers only for a stream without
+    a file descriptor.
     """
+    import os
+
     from leadlang.io import _csv_line
 
     fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
     if fmt not in ("csv", "jsonl"):
         return None
-    lines = _lines_sql(con, sql, columns, fmt)
+    header = _csv_line([n for n, _ in columns])[:-1] if fmt == "csv" else "line"
+    lines = _lines_sql(con, sql, columns, fmt, newline=False, name=header)
     if lines is None:
         return None
-    header = _csv_line([n for n, _ in columns]).encode("utf-8") if fmt == "csv" else b""
-    if out is None:
-        binary = getattr(stream, "buffer", None)
-        if binary is None:
-            return None
-        stream.flush()
-        count = _stream_lines(con, lines, binary, header)
-        binary.flush()
-        return count
-    with atomic(out) as tmp, open(tmp, "wb") as f:  # renamed onto `out` once complete
-        return _stream_lines(con, lines, f, header)
+    if out is not None:
+        with atomic(out) as tmp:  # renamed onto `out` once complete
+            return _copy_lines(con, lines, str(tmp), fmt == "csv")
+    try:
+        fd = stream.fileno() if os.path.isdir("/dev/fd") else None
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    stream.flush()
+    if fd is not None:
+        return _stdout_copy(con, lines, fd)
+    binary = getattr(stream, "buffer", None)
+    if binary is None:
+        return None
+    count = _stream_lines(con, _lines_sql(con, sql, columns, fmt), binary, (header + "\n").encode("utf-8"))
+    binary.flush()
+    return count
