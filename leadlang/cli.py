@@ -204,6 +204,7 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
 @click.option("--explain", "explain_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the explanation rows here.")
 def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None) -> None:
     """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
+    from leadlang import outputs
     from leadlang.interpret import EXPLAIN_COLUMNS
     from leadlang.io import write_rows, write_table
 
@@ -211,20 +212,21 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     _protect_data(checked, data)
     _refuse(out, explain_out)
     try:
-        parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
-        text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
-        result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text)
-        columns = [(o.name, o.kind) for o in checked.outputs]
-        why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
-        if engine == "duckdb":  # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
-            if result.table is not None:
-                write_table(result.table, columns, out, stream=sys.stdout)
-            if explain_out is not None and not result.explained:
-                write_table(result.explain_table, why_columns, explain_out)
-        else:
-            write_rows(result.rows, columns, out, stream=sys.stdout)
-            if explain_out is not None:
-                write_rows(result.explain, why_columns, explain_out)
+        with outputs.together():  # -o and --explain: both files replaced, or neither
+            parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
+            text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
+            result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text)
+            columns = [(o.name, o.kind) for o in checked.outputs]
+            why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
+            if engine == "duckdb":  # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
+                if result.table is not None:
+                    write_table(result.table, columns, out, stream=sys.stdout)
+                if explain_out is not None and not result.explained:
+                    write_table(result.explain_table, why_columns, explain_out)
+            else:
+                write_rows(result.rows, columns, out, stream=sys.stdout)
+                if explain_out is not None:
+                    write_rows(result.explain, why_columns, explain_out)
     except DataError as err:
         _fail(err)
     if out is not None:

@@ -342,13 +342,32 @@ def _stdout_copy(con, lines: str, fd: int) -> int:
         path = os.path.join(tmp, "out.csv")
         count = _copy_lines(con, lines, path, True)
         with open(path, "rb") as f:
-            size, sent = os.fstat(f.fileno()).st_size, 0
-            while sent < size:  # the kernel copies; `fd`'s offset moves on as for a write
-                n = os.sendfile(fd, f.fileno(), sent, size - sent)
-                if n == 0:
-                    break
-                sent += n
+            _send(f.fileno(), fd)
     return count
+
+
+def _send(src: int, fd: int) -> None:
+    """All of the file `src` written at `fd`'s position: by the kernel, or in 1 MiB writes where it cannot
+    (a file opened for appending)."""
+    import errno
+    import os
+
+    size, sent = os.fstat(src).st_size, 0
+    try:
+        while sent < size:
+            n = os.sendfile(fd, src, sent, size - sent)
+            if n == 0:
+                break
+            sent += n
+        return
+    except OSError as err:
+        if sent or err.errno not in (errno.EINVAL, errno.ENOSYS):  # not for this pair of files
+            raise
+    os.lseek(src, 0, os.SEEK_SET)
+    while chunk := os.read(src, 1 << 20):
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, stream) -> int | None:

@@ -67,6 +67,30 @@ def cannot_write(target: str | Path, err: OSError) -> DataError:
     return DataError(f"{target}: cannot write: {err.strerror or err}")
 
 
+_pending: list[tuple[Path, Path]] | None = None  # inside `together`: (temporary file, target) to rename at its end
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """The files `atomic` completes inside this block replace their targets only when the block succeeds:
+    all of them or, on any failure, none (e.g. `score -o FILE --explain FILE2`)."""
+    global _pending
+    outer, mine = _pending, []
+    _pending = mine
+    try:
+        yield
+        for tmp, final in mine:
+            try:
+                os.replace(tmp, final)
+            except OSError as err:
+                raise cannot_write(final, err) from None
+    finally:
+        _pending = outer
+        for tmp, _ in mine:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic(target: str | Path) -> Iterator[Path]:
     """A temporary path in `target`'s directory, renamed onto `target` when the block succeeds.
@@ -101,14 +125,18 @@ def atomic(target: str | Path) -> Iterator[Path]:
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             _keep_mode(final, tmp)
+            if _pending is not None:  # `together` renames it, with the others
+                _pending.append((tmp, final))
+                return
             os.replace(tmp, final)
         except OSError as err:
             if isinstance(err, BrokenPipeError):
                 raise
             raise cannot_write(target, err) from None
     finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        if _pending is None or all(t != tmp for t, _ in _pending):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def _keep_mode(target: Path, tmp: Path) -> None:

@@ -184,3 +184,68 @@ def test_a_type_the_sql_writer_does_not_know_falls_back(tmp_path):
     assert write_text(con, "SELECT 1.5::DOUBLE AS x", [("x", "number")], tmp_path / "x.csv", None) is None
     assert not (tmp_path / "x.csv").exists()
 
+
+
+def _cli(*args, **kwargs):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "leadlang", *map(str, args)], env=env, stderr=subprocess.PIPE, **kwargs)
+
+
+def test_standard_output_written_by_duckdb_goes_where_it_points(tmp_path):
+    """DuckDB COPYs the CSV to the process's standard output: a pipe gets the bytes of `-o`, and a file opened
+    for appending keeps what it held (reopening it by name would truncate it and write from its start)."""
+    policy = ROOT / "policies" / "plg" / "plg.lead"
+    data = _edge_data(policy, tmp_path / "data", seed=11)
+    args = ["score", policy, "--data", data, "--as-of", AS_OF]
+    assert _cli(*args, "-o", tmp_path / "scores.csv").returncode == 0
+    expected = (tmp_path / "scores.csv").read_bytes()
+    assert expected.count(b"\n") > 10
+    piped = _cli(*args, stdout=-1)  # subprocess.PIPE
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == expected
+    for mode in ("ab", "wb"):  # appending (no sendfile there), and `> file` already written to
+        log = tmp_path / f"log.{mode}.csv"
+        log.write_bytes(b"")
+        with open(log, mode) as f:
+            f.write(b"before\n")
+            f.flush()
+            assert _cli(*args, stdout=f).returncode == 0
+            f.write(b"after\n")
+        assert log.read_bytes() == b"before\n" + expected + b"after\n", mode
+
+
+def test_standard_output_closed_early_is_quiet(tmp_path):
+    """The reader of the pipe goes away after 10 bytes: no error line, no traceback (as for Python's own writes)."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    policy = ROOT / "policies" / "plg" / "plg.lead"
+    data = _edge_data(policy, tmp_path / "data", seed=3)
+    cmd = shlex.join([sys.executable, "-m", "leadlang", "score", str(policy), "--data", str(data), "--as-of", AS_OF]) + " | head -c 10"
+    p = subprocess.run(cmd, shell=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert p.stdout == b"lead_id,em"
+    assert p.stderr == b""
+
+
+def test_a_failed_explanation_leaves_the_scores_file_as_it_was(tmp_path):
+    """`-o FILE --explain FILE2`: both files are replaced, or neither."""
+    policy = ROOT / "policies" / "plg" / "plg.lead"
+    data = policy.parent / "data"
+    for suffix in ("csv", "jsonl", "parquet"):
+        out = tmp_path / f"scores.{suffix}"
+        out.write_bytes(b"old")
+        r = run("score", policy, "--data", data, "--as-of", AS_OF, "-o", out, "--explain", tmp_path / "missing" / "why.csv")
+        assert r.exit_code == 2, r.output
+        assert "missing" in r.output and "cannot write" in r.output
+        assert out.read_bytes() == b"old", suffix
+        assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], suffix  # no temporary file left
+        why = tmp_path / f"why.{suffix}.csv"
+        r = run("score", policy, "--data", data, "--as-of", AS_OF, "-o", out, "--explain", why)
+        assert r.exit_code == 0, r.output
+        assert out.read_bytes() != b"old" and why.read_bytes().startswith(b"lead_id,")
