@@ -62,6 +62,7 @@ class Dialect:
     timestamp = "TIMESTAMP WITH TIME ZONE"
     least_skips_nulls = True  # DuckDB, PostgreSQL, Spark; Snowflake and BigQuery do not
     key_collation = ""  # appended to ORDER BY key, so keys sort by code point everywhere
+    inline_as_of = False  # the as-of time written into each event scan and the base, not CROSS JOINed from `__params`
 
     # ------------------------------------------------------------ quoting --
     def comment(self, text: str) -> str:
@@ -174,6 +175,7 @@ class Dialect:
 class DuckDB(Dialect):
     name = "duckdb"
     double = "DOUBLE"
+    inline_as_of = True  # a constant DuckDB folds: no join per event row (a fifth of the query's time)
 
     def epoch(self, ts: str) -> str:
         return f"epoch({ts})"
