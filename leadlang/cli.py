@@ -185,14 +185,11 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
         from leadlang.engine import score_duckdb
 
         return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text)
-    from leadlang.interpret import evaluate, evaluate_chunks, uses_account_events
-    from leadlang.io import load_dataset, stream_dataset
+    from leadlang.interpret import evaluate_chunks, uses_account_events
+    from leadlang.io import stream_dataset
 
     sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
-    if not uses_account_events(policy):  # a lead's events are all it needs: stream them, chunk by chunk
-        return evaluate_chunks(policy, stream_dataset(*sources), as_of, explain=explain)
-    dataset = load_dataset(*sources)
-    return evaluate(policy, dataset.leads, dataset.accounts, dataset.events, as_of)
+    return evaluate_chunks(policy, stream_dataset(*sources, by_account=uses_account_events(policy), as_of=as_of), as_of, explain=explain)
 
 
 @main.command()
@@ -211,6 +208,14 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     _protect_data(checked, data)
     _refuse(out, explain_out)
     try:
+        if engine == "python":  # the interpreter streams: each chunk's rows are written as it is scored
+            from leadlang.engine import score_python
+
+            _check_inputs(checked, data, as_of)
+            count = score_python(checked, data, as_of, out, sys.stdout, explain_out)
+            if out is not None:
+                click.echo(f"scored {count} leads -> {out}", err=True)
+            return
         parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
         text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
         result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text)

@@ -15,6 +15,7 @@ import datetime as dt
 import operator
 import re
 from collections import defaultdict
+from itertools import groupby
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterable
@@ -27,6 +28,7 @@ from leadlang.syntax import ast as A
 _UTC = dt.timezone.utc
 _ZERO = Decimal(0)
 _PLAIN = ("string", "int", "number", "bool", "label")  # kinds compared as Python compares them (no date/timestamp mix)
+_LEAD = operator.itemgetter("lead")
 _OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
@@ -76,17 +78,24 @@ class Interpreter:
         key, account_col = p.leads.key, p.leads.account
         accounts_by_key = {a[p.accounts.key]: a for a in accounts} if p.accounts else {}
         lead_account = {l[key]: l.get(account_col) if account_col else None for l in leads}
-        per_lead: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        per_lead: dict[str, dict[str, list]] = defaultdict(dict)
         per_account: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         pooled = self._by_account
         for source, rows in events.items():
-            for ev in rows:
-                lead = ev.get("lead")
-                if lead not in lead_account or ev["at"] > as_of:
-                    continue  # unknown leads and the future are invisible
-                per_lead[lead][source].append(ev)
+            # rows come grouped by lead from `io.stream_dataset`; any order works, in runs
+            for lead, run in groupby(rows, _LEAD):
+                if lead not in lead_account:
+                    continue  # unknown leads are invisible
+                seen = [ev for ev in run if ev["at"] <= as_of]  # and so is the future
+                if not seen:
+                    continue
+                mine = per_lead[lead]
+                if source in mine:
+                    mine[source].extend(seen)
+                else:
+                    mine[source] = seen
                 if pooled and (acct := lead_account[lead]) is not None:
-                    per_account[acct][source].append(ev)
+                    per_account[acct][source].extend(seen)
         out_rows, explain, states = [], [], {}
         steps, no_events = self._steps, {}
         for lead in sorted(leads, key=lambda r: r[key]):
@@ -121,7 +130,7 @@ class Interpreter:
                 row[name] = s.row[name]
             else:
                 value = values.get(name)
-                row[name] = str(value) if isinstance(value, A.QuotedName) else value  # a `label` is plain text
+                row[name] = str(value) if type(value) is A.QuotedName else value  # a `label` is plain text
         return row
 
     def eval(self, e: A.Expr, s: LeadState):
@@ -188,7 +197,10 @@ class Interpreter:
                 s.values[name] = V.round2(total)
             return derived
         rules = [(r, r.id, self._rule_points(r)) for r in sc.rules]
-        arith, round2 = V.arith, V.round2
+        round2 = V.round2
+        # every rule's points (a literal, a product `number` made, or a cap) fit: the partial sums need only a range check
+        fits = all(V.fits(r.points) and (r.cap is None or V.fits(r.cap)) for r in sc.rules)
+        add = V.add_numbers if fits else (lambda a, b: V.arith("+", a, b))
 
         def points_score(s):
             total = _ZERO
@@ -196,7 +208,7 @@ class Interpreter:
                 points = points_of(s)
                 if points:
                     try:
-                        total = arith("+", total, points)
+                        total = add(total, points)
                     except V.OutOfRange as err:
                         raise self._out_of_range(r, self._key(s), err) from None
                     s.fired.add((name, rid))
@@ -490,8 +502,8 @@ class Interpreter:
             seconds = e.half_life.seconds
             to_decimal, multiply = V.to_decimal, V.CONTEXT.multiply
 
-            def decay(ev):
-                return to_decimal(0.5 ** ((as_of - ev["at"]).total_seconds() / seconds))
+            def decay(ev):  # a float, as a Decimal exactly as written (`to_decimal`)
+                return Decimal(repr(0.5 ** ((as_of - ev["at"]).total_seconds() / seconds)))
             if f == "count":
                 return lambda m, s: checked(V.round_decayed, V.total(decay(ev) for ev in m), s=s)
             return lambda m, s: checked(V.round_decayed, V.total(multiply(to_decimal(ev[col]), decay(ev)) for ev in m if ev.get(col) is not None), s=s)
