@@ -977,15 +977,18 @@ class RowWriter:
         self.columns, self.out, self.stream, self.ordered, self.key = columns, out, stream, ordered, key
         self.count, self._stack, self._spill, self._digits = 0, ExitStack(), None, {}
         self._cells = [(n, _cell_function(t)) for n, t in columns]
-        self._target = None  # the open text file (or stream) lines go to
-        if self.fmt == "parquet" or not ordered:
+        self._target = None  # the open text file (or stream) lines go to, from the first `write` on
+        self._direct = self.fmt != "parquet" and ordered
+        if not self._direct:
             self._spill_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="leadlang-rows-")))
-        elif out is None:
-            self._target = stream
-        else:
-            self._target = self._stack.enter_context(atomic_open(out))
-        if self._target is not None and self.fmt == "csv":
-            self._target.write(_csv_line([n for n, _ in columns]))
+
+    def _open(self):
+        """The text file (or stream) the lines go to, opened on first use, the CSV header written."""
+        if self._target is None:
+            self._target = self._stack.enter_context(nullcontext(self.stream) if self.out is None else atomic_open(self.out))
+            if self.fmt == "csv":
+                self._target.write(_csv_line([n for n, _ in self.columns]))
+        return self._target
 
     def __enter__(self) -> RowWriter:
         return self
@@ -1004,8 +1007,8 @@ class RowWriter:
 
     def write(self, rows: list[dict]) -> None:
         """Write (or spill) one chunk of rows."""
-        if self._target is not None:
-            self._target.write("".join(self._lines(rows)))
+        if self._direct:
+            self._open().write("".join(self._lines(rows)))
         else:
             self._spill_rows(rows)
         self.count += len(rows)
@@ -1062,12 +1065,9 @@ class RowWriter:
 
         with self._stack:
             if self.fmt != "parquet":
-                if self._target is None:
-                    f = self._stack.enter_context(nullcontext(self.stream) if self.out is None else atomic_open(self.out))
-                    if self.fmt == "csv":
-                        f.write(_csv_line([n for n, _ in self.columns]))
-                    for batch in self._spilled():
-                        f.write("".join(batch.column(0).to_pylist()))
+                f = self._open()
+                for batch in self._spilled():
+                    f.write("".join(batch.column(0).to_pylist()))
                 return
             scales = {n: _number_scale(*self._digits.get(n, (0, 0))) for n, t in self.columns if t == "number"}
             schema = pa.schema([(n, pa.decimal128(38, scales[n]) if t == "number" else _arrow_type(t)) for n, t in self.columns])
