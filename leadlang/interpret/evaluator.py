@@ -70,6 +70,7 @@ class Interpreter:
         self._lead_fns: dict[int, Callable] = {}  # id(expression) -> closure over a LeadState
         self._steps = [self._step(step) for step in policy.steps] + [self._actions(t, a) for t, a in policy.actions.items()]
         self._outputs = [(o.name, o.role == "key") for o in policy.outputs]
+        self._texts = [o.name for o in policy.outputs if o.role != "key" and o.kind == "string"]
         self._by_account = uses_account_events(policy)
 
     # ------------------------------------------------------------------ run --
@@ -124,13 +125,11 @@ class Interpreter:
             step(s)
 
     def output_row(self, s: LeadState) -> dict:
-        row, values = {}, s.values
-        for name, is_key in self._outputs:
-            if is_key:
-                row[name] = s.row[name]
-            else:
-                value = values.get(name)
-                row[name] = str(value) if type(value) is A.QuotedName else value  # a `label` is plain text
+        values, lead = s.values, s.row
+        row = {name: lead[name] if is_key else values.get(name) for name, is_key in self._outputs}
+        for name in self._texts:
+            if type(row[name]) is A.QuotedName:
+                row[name] = str(row[name])  # a `label` is plain text
         return row
 
     def eval(self, e: A.Expr, s: LeadState):
