@@ -162,7 +162,7 @@ def stream_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Eve
         con.execute("SET enable_progress_bar = false")  # the CLI shows its own steps
         spill = tempfile.mkdtemp(prefix="leadlang-")  # DuckDB keeps the sources here beyond its memory limit
         con.execute(f"SET temp_directory = {_lit(spill)}")
-        con.execute("SET memory_limit = '1GB'")
+        con.execute("SET memory_limit = '768MB'")
         tables = register_dataset(con, leads, accounts, events, data_dir)
         cols_of = {name: cols for name, _, cols, _ in _sources(leads, accounts, events, data_dir)}
         q = lambda name: _lit(name, chr(34))  # noqa: E731
