@@ -68,6 +68,7 @@ class Interpreter:
         self.as_of = as_of
         self._regex: dict[str, re.Pattern] = {}
         self._lead_fns: dict[int, Callable] = {}  # id(expression) -> closure over a LeadState
+        self._pooled: dict[tuple[int, int], object] = {}  # (id(by-account aggregate), id(account pool)) -> value, for one `run`
         self._steps = [self._step(step) for step in policy.steps] + [self._actions(t, a) for t, a in policy.actions.items()]
         self._outputs = [(o.name, o.role == "key") for o in policy.outputs]
         self._texts = [o.name for o in policy.outputs if o.role != "key" and o.kind == "string"]
@@ -82,6 +83,7 @@ class Interpreter:
         per_lead: dict[str, dict[str, list]] = defaultdict(dict)
         per_account: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         pooled = self._by_account
+        self._pooled.clear()  # the pools of the previous rows are gone
         for source, rows in events.items():
             # rows come grouped by lead from `io.stream_dataset`; any order works, in runs
             for lead, run in groupby(rows, _LEAD):
@@ -467,12 +469,19 @@ class Interpreter:
 
     # ------------------------------------------------------------ aggregates --
     def _c_Aggregate(self, e: A.Aggregate, event: bool):
-        source, pool = e.source, ("account_events" if e.by_account else "events")  # a lead without an account has none
-        match, value = self._matcher(e), self._aggregate(e)
+        source, match, value = e.source, self._matcher(e), self._aggregate(e)
+        if not e.by_account:
+            return lambda s: value(match(s.events.get(source, ())), s)
+        pooled = self._pooled
 
-        def aggregate(s):
-            return value(match(getattr(s, pool).get(source, ())), s)
-        return aggregate
+        def by_account(s):
+            # the same for every lead of the account (a `where` sees only the event): computed once per pool
+            pool = s.account_events  # a lead without an account has none
+            key = (id(e), id(pool))
+            if key not in pooled:
+                pooled[key] = value(match(pool.get(source, ())), s)
+            return pooled[key]
+        return by_account
 
     def _matcher(self, e: A.Aggregate) -> Callable[[list], list]:
         """The closure keeping the events an aggregate counts: its names, its window, its `where`."""
