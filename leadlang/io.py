@@ -164,39 +164,48 @@ def stream_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Eve
         con.execute(f"SET temp_directory = {_lit(spill)}")
         con.execute("SET memory_limit = '768MB'")
         tables = register_dataset(con, leads, accounts, events, data_dir)
-        cols_of = {name: cols for name, _, cols, _ in _sources(leads, accounts, events, data_dir)}
-        q = lambda name: _lit(name, chr(34))  # noqa: E731
-        groups = [cols_of["leads"]]
-        picked, join = [f"l.{q(c.name)}" for c in cols_of["leads"]], ""
-        if accounts is not None and leads.account:
-            groups.append(cols_of["accounts"])
-            picked += [f"a.{q(c.name)}" for c in cols_of["accounts"]]
-            join = f" LEFT JOIN {q(tables['accounts'])} a ON l.{q(leads.account)} = a.{q(accounts.key)}"
-        order = (f"l.{q(leads.account)} NULLS LAST, " if by_account and leads.account else "") + f"l.{q(leads.key)}"
-        columns = [_read(p, c) + f" AS v{i}" for i, (p, c) in enumerate(zip(picked, [c for g in groups for c in g]))]
-        # real tables, not TEMP: each sorted read below runs on its own cursor, which sees only the database's tables
-        con.execute(f"CREATE TABLE __leads AS SELECT {', '.join(columns)}, row_number() OVER (ORDER BY {order}) AS __pos "
-                    f"FROM {q(tables['leads'])} l{join}")
-        streams = {}
-        for ev in events:
-            cols = cols_of[ev.name]
-            at = f"e.{q(cols[1].name)}"
-            future = "" if as_of is None else f" AND {at} <= CAST({_lit(as_of.isoformat())} AS TIMESTAMPTZ)"
-            # `__src_<name>` is `register_dataset`'s relation with `__row`, the file's row
-            table = q(f"__events_{len(streams)}")
-            con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(_read('e.' + q(c.name), c) + f' AS v{i}' for i, c in enumerate(cols))}, "
-                        f"p.__pos, e.__row FROM {q(f'__src_{ev.name}')} e JOIN __leads p ON e.{q(cols[0].name)} = p.v0{future}")
-            names = ", ".join(f"v{i}" for i in range(len(cols)))
-            streams[ev.name] = _Peek(_positioned(con.cursor().sql(f"SELECT {names}, __pos FROM {table} ORDER BY __pos, __row"), [cols], size))
-        batches = _positioned(con.cursor().sql("SELECT * FROM __leads ORDER BY __pos"), groups, size)
-        account_key = accounts.key if accounts is not None else None
-        for positions, lead_rows, *joined in _account_chunks(batches, size, leads.account if by_account else None):
-            linked = {a[account_key]: a for a in (joined[0] if joined else ()) if a[account_key] is not None}
-            yield Chunk(lead_rows, list(linked.values()), {name: s.until(positions[-1]) for name, s in streams.items()})
+        yield from _chunks(con, tables, leads, accounts, events, data_dir, size, by_account, as_of)
+    except duckdb.Error as err:  # a file DuckDB could not read as it scanned it again, out of disk for spilling, ...
+        reraise(err)  # or Ctrl-C
+        raise DataError(f"{data_dir}: cannot read the data: {str(err).splitlines()[0]}") from None
     finally:
         con.close()
         if spill:
             shutil.rmtree(spill, ignore_errors=True)
+
+
+def _chunks(con, tables: dict[str, str], leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path,
+            size: int, by_account: bool, as_of: dt.datetime | None):
+    """`stream_dataset`'s chunks, from the sources `register_dataset` checked into `tables`."""
+    cols_of = {name: cols for name, _, cols, _ in _sources(leads, accounts, events, data_dir)}
+    q = lambda name: _lit(name, chr(34))  # noqa: E731
+    groups = [cols_of["leads"]]
+    picked, join = [f"l.{q(c.name)}" for c in cols_of["leads"]], ""
+    if accounts is not None and leads.account:
+        groups.append(cols_of["accounts"])
+        picked += [f"a.{q(c.name)}" for c in cols_of["accounts"]]
+        join = f" LEFT JOIN {q(tables['accounts'])} a ON l.{q(leads.account)} = a.{q(accounts.key)}"
+    order = (f"l.{q(leads.account)} NULLS LAST, " if by_account and leads.account else "") + f"l.{q(leads.key)}"
+    columns = [_read(p, c) + f" AS v{i}" for i, (p, c) in enumerate(zip(picked, [c for g in groups for c in g]))]
+    # real tables, not TEMP: each sorted read below runs on its own cursor, which sees only the database's tables
+    con.execute(f"CREATE TABLE __leads AS SELECT {', '.join(columns)}, row_number() OVER (ORDER BY {order}) AS __pos "
+                f"FROM {q(tables['leads'])} l{join}")
+    streams = {}
+    for ev in events:
+        cols = cols_of[ev.name]
+        at = f"e.{q(cols[1].name)}"
+        future = "" if as_of is None else f" AND {at} <= CAST({_lit(as_of.isoformat())} AS TIMESTAMPTZ)"
+        # `__src_<name>` is `register_dataset`'s relation with `__row`, the file's row
+        table = q(f"__events_{len(streams)}")
+        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(_read('e.' + q(c.name), c) + f' AS v{i}' for i, c in enumerate(cols))}, "
+                    f"p.__pos, e.__row FROM {q(f'__src_{ev.name}')} e JOIN __leads p ON e.{q(cols[0].name)} = p.v0{future}")
+        names = ", ".join(f"v{i}" for i in range(len(cols)))
+        streams[ev.name] = _Peek(_positioned(con.cursor().sql(f"SELECT {names}, __pos FROM {table} ORDER BY __pos, __row"), [cols], size))
+    batches = _positioned(con.cursor().sql("SELECT * FROM __leads ORDER BY __pos"), groups, size)
+    account_key = accounts.key if accounts is not None else None
+    for positions, lead_rows, *joined in _account_chunks(batches, size, leads.account if by_account else None):
+        linked = {a[account_key]: a for a in (joined[0] if joined else ()) if a[account_key] is not None}
+        yield Chunk(lead_rows, list(linked.values()), {name: s.until(positions[-1]) for name, s in streams.items()})
 
 
 def _read(expr: str, col: _Col) -> str:
