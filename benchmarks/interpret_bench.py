@@ -1,101 +1,100 @@
-"""Interpreter throughput on the PLG example: leads/s and events/s, against a same-run baseline.
+"""`leadlang score --engine python` (the interpreter, end to end) against the same command at a baseline
+revision, in one run, on PLG and on a `by account` policy (ABM).
 
-    python benchmarks/interpret_bench.py [--leads 100000] [--events 2000000]
+    python benchmarks/interpret_bench.py                          # 100k leads (PLG: 2.7M events)
+    python benchmarks/interpret_bench.py --leads 1000000 --no-baseline
+    python benchmarks/interpret_bench.py --baseline-rev b919cd0   # the revision to compare with
 
-The baseline is the least any per-lead evaluator must do: group the events by
-lead and touch each one once. The ratio says how much the interpreter costs
-on top of that, so figures from different machines stay comparable.
+Data: PLG Parquet files from `score_bench.generate` (2M product and 700k marketing
+events per 100k leads, reused in `--dir`); ABM's example data (`by account`) copied
+until it holds about `--leads` leads, as CSV (`score_bench.scaled_abm`).
+
+Every figure is a separate process: wall time, CPU seconds (user + system; the
+machine may be shared) and peak RSS of that child alone, with events per wall
+second and per CPU second. The baseline is the `leadlang` package of
+`--baseline-rev` (extracted with `git archive`), run on the same data in the same
+run; both outputs are compared byte for byte. It prints figures; it never asserts a timing.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import random
 import subprocess
 import sys
-import time
-from collections import defaultdict
+import tarfile
+import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from leadlang.check import load  # noqa: E402
-from leadlang.interpret import evaluate  # noqa: E402
+from score_bench import ABM, AS_OF, POLICY, ROOT, generate, run_process, scaled_abm  # noqa: E402
 
-AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+BASELINE_REV = "b919cd0"  # main before the interpreter was compiled into closures and streamed
 
 
-def make_data(n_leads: int, n_events: int, seed: int = 7):
-    rng = random.Random(seed)
-    industries = ["software", "fintech", "healthcare", "retail", "education", "other", None]
-    leads = [
-        {
-            "lead_id": f"L{i:07d}", "email": f"u{i}@{rng.choice(['acme.io', 'gmail.com', 'corp.com', 'uni.edu'])}",
-            "title": rng.choice(["VP Sales", "Engineer", "Head of Data", None]), "industry": rng.choice(industries),
-            "employees": rng.choice([None, rng.randrange(1, 20000)]), "country": rng.choice(["US", "DE", "FR", None]),
-            "budget_status": rng.choice(["approved", "planned", "none", None]), "timeline_days": rng.randrange(0, 1000),
-            "use_case": rng.choice(["security", "analytics", None]),
-        }
-        for i in range(n_leads)
-    ]
-    names = ["login", "teammate_invited", "dashboard_view", "seat_added"]
-    m_names = ["pricing_page_view", "demo_requested", "form_submitted", "email_open"]
-    product, marketing = [], []
-    for j in range(n_events):
-        at = AS_OF - dt.timedelta(seconds=rng.randrange(-86400 * 3, 86400 * 120))
-        lead = f"L{rng.randrange(n_leads):07d}"
-        if j % 4 == 3:
-            marketing.append({"lead": lead, "at": at, "name": rng.choice(m_names)})
-        else:
-            product.append({"lead": lead, "at": at, "name": rng.choice(names), "seats": rng.randrange(1, 5)})
-    return leads, {"product": product, "marketing": marketing}
+def _baseline(rev: str, into: Path) -> Path:
+    """The `leadlang` package of `rev`, extracted under `into`: a directory to put on PYTHONPATH."""
+    archive = subprocess.run(["git", "archive", "--format=tar", rev, "leadlang", "grammar"], cwd=ROOT, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+        tar.extractall(into)
+    return into
 
 
-def baseline(leads, events) -> int:
-    known = {l["lead_id"] for l in leads}
-    grouped: dict[str, list] = defaultdict(list)
-    for rows in events.values():
-        for ev in rows:
-            if ev["lead"] in known and ev["at"] <= AS_OF:
-                grouped[ev["lead"]].append(ev)
-    touched = 0
-    for lead in leads:
-        for ev in grouped.get(lead["lead_id"], ()):
-            touched += ev["name"] == "login"
-    return touched
+def _events(data: Path) -> int:
+    import duckdb
+
+    total = 0
+    for name in ("product", "marketing"):
+        path = next(data.glob(f"{name}.*"))
+        reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+        total += duckdb.sql(f"SELECT count(*) FROM {reader}('{path}')").fetchall()[0][0]
+    return total
+
+
+# `python -m leadlang` would put the working directory first on sys.path: the code to time goes before it
+_RUN = "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); runpy.run_module('leadlang', run_name='__main__', alter_sys=True)"
+
+
+def _score(code: Path, policy: Path, data: Path, out: Path, log: Path):
+    """`leadlang score --engine python` with the `leadlang` package found in `code`: (wall, peak RSS MiB, CPU s)."""
+    return run_process([sys.executable, "-c", _RUN, str(code), "score", str(policy), "--data", str(data), "--as-of", AS_OF,
+                        "--engine", "python", "-o", str(out)], log)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/leadlang-bench-interpret"))
     ap.add_argument("--leads", type=int, default=100_000)
-    ap.add_argument("--events", type=int, default=2_000_000)
+    ap.add_argument("--baseline-rev", default=BASELINE_REV)
+    ap.add_argument("--no-baseline", action="store_true", help="only the current code (the baseline holds every event in memory)")
+    ap.add_argument("--only", choices=["plg", "abm"], help="one policy")
     args = ap.parse_args()
-    policy = load(ROOT / "policies" / "plg" / "plg.lead")
-    leads, events = make_data(args.leads, args.events)
-
-    t0 = time.perf_counter()
-    baseline(leads, events)
-    t_base = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    result = evaluate(policy, leads, [], events, AS_OF)
-    t_interp = time.perf_counter() - t0
-    assert len(result.rows) == args.leads
-
-    checks = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "leadlang", "check", str(ROOT / "policies/plg/plg.lead")], check=True, capture_output=True, cwd=ROOT)
-        checks.append(time.perf_counter() - t0)
-    checks.sort()
-
-    print(f"leads {args.leads:,}  events {args.events:,}")
-    print(f"baseline (group + touch each event): {t_base:8.2f} s")
-    print(f"interpreter (PLG policy):            {t_interp:8.2f} s   ratio {t_interp / t_base:5.1f}x baseline")
-    print(f"throughput: {args.leads / t_interp:,.0f} leads/s, {args.events / t_interp:,.0f} events/s")
-    print(f"leadlang check plg.lead (process wall, median of 5): {checks[2]:.2f} s")
+    work = Path(tempfile.mkdtemp(prefix="leadlang-interpret-bench-"))
+    old_code = None if args.no_baseline else _baseline(args.baseline_rev, work / "baseline")
+    cases = []
+    if args.only in (None, "plg"):
+        n = args.leads
+        spent = generate(args.dir / f"plg-{n}", n, 20 * n, 7 * n)
+        cases.append(("plg", POLICY, args.dir / f"plg-{n}", spent))
+    if args.only in (None, "abm"):
+        copies = max(1, round(args.leads / 1500))
+        cases.append(("abm (by account)", ABM, scaled_abm(args.dir / f"abm-x{copies}", copies), 0.0))
+    print(f"{'policy':<18} {'path':<22} {'wall':>8} {'cpu':>8} {'RSS':>9} {'events/s wall':>14} {'events/s cpu':>13}")
+    for label, policy, data, _ in cases:
+        events = _events(data)
+        runs = [("streamed (this code)", ROOT)] + ([] if old_code is None else [(f"baseline {args.baseline_rev}", old_code)])
+        figures, outs = {}, []
+        for name, code in runs:
+            out = work / f"{policy.stem}-{len(outs)}.csv"
+            wall, rss, cpu = _score(code, policy, data, out, work / f"{policy.stem}-{len(outs)}.log")
+            figures[name] = (wall, cpu, rss)
+            outs.append(out)
+            print(f"{label:<18} {name:<22} {wall:7.2f}s {cpu:7.2f}s {rss:6,} MiB {events / wall:14,.0f} {events / cpu:13,.0f}")
+        if len(outs) == 2:
+            (w_new, c_new, m_new), (w_old, c_old, m_old) = figures.values()
+            same = outs[0].read_bytes() == outs[1].read_bytes()
+            print(f"{'':<18} {'ratio baseline/new':<22} {w_old / w_new:7.2f}x {c_old / c_new:7.2f}x {m_old / m_new:8.2f}x   "
+                  f"identical output: {same}   ({events:,} events)")
 
 
 if __name__ == "__main__":

@@ -179,20 +179,11 @@ def _check_inputs(policy, data: Path, as_of: dt.datetime) -> None:
 
 
 def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None, text=None):
-    """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
+    """Rows (and explanation rows) of every lead in `data`, on DuckDB (`--engine python` streams: `engine.score_python`)."""
     _check_inputs(policy, data, as_of)
-    if engine == "duckdb":
-        from leadlang.engine import score_duckdb
+    from leadlang.engine import score_duckdb
 
-        return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text)
-    from leadlang.interpret import evaluate, evaluate_chunks, uses_account_events
-    from leadlang.io import load_dataset, stream_dataset
-
-    sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
-    if not uses_account_events(policy):  # a lead's events are all it needs: stream them, chunk by chunk
-        return evaluate_chunks(policy, stream_dataset(*sources), as_of, explain=explain)
-    dataset = load_dataset(*sources)
-    return evaluate(policy, dataset.leads, dataset.accounts, dataset.events, as_of)
+    return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text)
 
 
 @main.command()
@@ -206,31 +197,35 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
     from leadlang import outputs
     from leadlang.interpret import EXPLAIN_COLUMNS
-    from leadlang.io import write_rows, write_table
+    from leadlang.io import write_table
 
     checked = _load(policy)
     _protect_data(checked, data)
     _refuse(out, explain_out)
     try:
         with outputs.together():  # -o and --explain: both files replaced, or neither
+            if engine == "python":  # the interpreter streams: each chunk's rows are written as it is scored
+                from leadlang.engine import score_python
+
+                _check_inputs(checked, data, as_of)
+                count = score_python(checked, data, as_of, out, sys.stdout, explain_out)
+                if out is not None:
+                    click.echo(f"scored {count} leads -> {out}", err=True)
+                return
             parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
             text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
             result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text)
             columns = [(o.name, o.kind) for o in checked.outputs]
             why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
-            if engine == "duckdb":  # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
-                if result.table is not None:
-                    write_table(result.table, columns, out, stream=sys.stdout)
-                if explain_out is not None and not result.explained:
-                    write_table(result.explain_table, why_columns, explain_out)
-            else:
-                write_rows(result.rows, columns, out, stream=sys.stdout)
-                if explain_out is not None:
-                    write_rows(result.explain, why_columns, explain_out)
+            # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
+            if result.table is not None:
+                write_table(result.table, columns, out, stream=sys.stdout)
+            if explain_out is not None and not result.explained:
+                write_table(result.explain_table, why_columns, explain_out)
     except DataError as err:
         _fail(err)
     if out is not None:
-        count = (result.written if result.table is None else result.table.num_rows) if engine == "duckdb" else len(result.rows)
+        count = result.written if result.table is None else result.table.num_rows
         click.echo(f"scored {count} leads -> {out}", err=True)
 
 

@@ -404,3 +404,35 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
     count = _stream_lines(con, _lines_sql(con, sql, columns, fmt), binary, (header + "\n").encode("utf-8"))
     binary.flush()
     return count
+
+
+# ------------------------------------------------------------ the Python engine --
+
+
+def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path | None, stream, explain_out: Path | None = None,
+                 size: int = 10_000) -> int:
+    """Score every lead of `data_dir` with the interpreter, streaming: DuckDB checks the files and hands
+    out chunks of leads with their events (`io.stream_dataset`, by account for a policy that reads
+    `by account`), each chunk's rows (and explanation rows) go to the writers and are dropped.
+    The rows written are `write_rows`'s over `evaluate`'s; the count of leads scored."""
+    from contextlib import nullcontext
+
+    from leadlang.interpret import EXPLAIN_COLUMNS, evaluate_chunks, uses_account_events
+    from leadlang.io import RowWriter, stream_dataset
+
+    by_account = uses_account_events(policy)  # chunks by account: the rows come back in key order only per chunk
+    sources = (policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+    columns = [(o.name, o.kind) for o in policy.outputs]
+    why_columns = [(policy.key, "string"), *EXPLAIN_COLUMNS]
+    with RowWriter(columns, out, stream, ordered=not by_account, key=policy.key) as rows, (
+        RowWriter(why_columns, explain_out, ordered=not by_account, key=policy.key) if explain_out is not None else nullcontext()
+    ) as why:
+
+        def sink(result) -> None:
+            rows.write(result.rows)
+            if why is not None:
+                why.write(result.explain)
+
+        chunks = stream_dataset(*sources, size=size, by_account=by_account, as_of=as_of)
+        evaluate_chunks(policy, chunks, as_of, explain=why is not None, sink=sink)
+        return rows.count

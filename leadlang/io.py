@@ -31,6 +31,7 @@ with `Z` (naive ones count as UTC). Parquet numbers are `decimal128(38, s)`,
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import json
@@ -143,104 +144,134 @@ class Chunk:
     events: dict[str, list[dict]]
 
 
-def stream_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path, size: int = 10_000):
-    """Check every source as `load_dataset` does (same errors, same order), then yield `Chunk`s of
-    `size` leads in key order: each source is kept in DuckDB (which spills to disk) and read back
-    sorted by lead key in record batches, so only one chunk's rows are Python objects at a time.
+def stream_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path, size: int = 10_000,
+                   by_account: bool = False, as_of: dt.datetime | None = None):
+    """Check every source as the DuckDB engine does (`register_dataset`: the same errors as `load_dataset`),
+    then yield `Chunk`s of about `size` leads with every event of theirs (in file order) and their accounts' rows.
 
-    The accounts are read whole (one row per account). Events of leads that are not in
-    the leads file, or with no lead, are never handed out.
+    DuckDB keeps the sources (spilling to disk beyond its memory limit), numbers the leads in
+    key order and hands the leads (each joined to its account) and each source's events back
+    in that order in record batches, so only one chunk's rows are Python objects at a time.
+    With `by_account`, leads are numbered by account key (leads without an account last), then
+    lead key, and a chunk never splits an account: all its leads and their events are in one
+    chunk. Events of leads that are not in the leads file, with no lead, or (with `as_of`) after
+    `as_of` are never handed out.
     """
     con, spill = duckdb.connect(), None
     try:
-        con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")  # the CLI shows its own steps
         spill = tempfile.mkdtemp(prefix="leadlang-")  # DuckDB keeps the sources here beyond its memory limit
         con.execute(f"SET temp_directory = {_lit(spill)}")
-        con.execute("SET memory_limit = '1GB'")
-        tables, account_rows = {}, []
-        for i, (name, path, cols, key) in enumerate(_sources(leads, accounts, events, data_dir)):
-            if name == "accounts":
-                account_rows = _load(con, path, cols)
-                _unique_keys(path, account_rows, cols[0])
-                continue
-            table = f"__t{i}"
-            _checked_table(con, path, cols, table)
-            if key is not None:
-                dup = first_duplicate(con, path, table, "v0")
-                if dup:
-                    k, first, second = dup
-                    raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in {_rows(path, first, second)} ({cols[0].where})")
-            tables[name] = (table, cols)
-        by_key = {a[accounts.key]: a for a in account_rows} if accounts is not None else {}
-        lead_table, lead_cols = tables.pop("leads")
-        lead_batches = _sorted_rows(con, lead_table, lead_cols, size)
-        streams = {name: _Peek(_sorted_rows(con, table, cols, size)) for name, (table, cols) in tables.items()}
-        link = leads.account
-        for chunk in lead_batches:
-            high = chunk[-1][leads.key]
-            found = {name: stream.until(high) for name, stream in streams.items()}
-            linked = {r[link] for r in chunk} if link else ()
-            yield Chunk(chunk, [by_key[a] for a in linked if a in by_key], found)
+        con.execute("SET memory_limit = '768MB'")
+        tables = register_dataset(con, leads, accounts, events, data_dir)
+        yield from _chunks(con, tables, leads, accounts, events, data_dir, size, by_account, as_of)
+    except duckdb.Error as err:  # a file DuckDB could not read as it scanned it again, out of disk for spilling, ...
+        reraise(err)  # or Ctrl-C
+        raise DataError(f"{data_dir}: cannot read the data: {str(err).splitlines()[0]}") from None
     finally:
         con.close()
         if spill:
             shutil.rmtree(spill, ignore_errors=True)
 
 
-def _checked_table(con, path: Path, cols: list[_Col], table: str) -> None:
-    """Check one source file like `_load`, and keep its converted columns `v0`, `v1`, ... and `__row` as `table`."""
-    st = _stage(con, path, cols)
-    first = _run(con, path, f"SELECT rowid, b FROM (SELECT rowid, {st.bad} AS b FROM src) WHERE b IS NOT NULL ORDER BY rowid LIMIT 1")
-    if first:
-        _raise_bad(con, path, cols, st, first[0][0], first[0][1])
-    if st.ext == "jsonl":
-        counts = _run(con, path, "SELECT count(*), " + ", ".join(f"count({v})" for v in st.values) + " FROM src")[0]
-        _check_json_columns(con, path, cols, st, [counts[0] > 0 and n == 0 for n in counts[1:]])
-    values = ", ".join(f"{v} AS v{i}" for i, v in enumerate(st.values))
-    # not TEMP: each sorted read below runs on its own cursor, which sees the database's tables
-    _run(con, path, f"CREATE OR REPLACE TABLE {_lit(table, chr(34))} AS SELECT {values}, rowid + 1 AS __row FROM src")
-    con.execute("DROP TABLE src")
+def _chunks(con, tables: dict[str, str], leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path,
+            size: int, by_account: bool, as_of: dt.datetime | None):
+    """`stream_dataset`'s chunks, from the sources `register_dataset` checked into `tables`."""
+    cols_of = {name: cols for name, _, cols, _ in _sources(leads, accounts, events, data_dir)}
+    q = lambda name: _lit(name, chr(34))  # noqa: E731
+    groups = [cols_of["leads"]]
+    picked, join = [f"l.{q(c.name)}" for c in cols_of["leads"]], ""
+    if accounts is not None and leads.account:
+        groups.append(cols_of["accounts"])
+        picked += [f"a.{q(c.name)}" for c in cols_of["accounts"]]
+        join = f" LEFT JOIN {q(tables['accounts'])} a ON l.{q(leads.account)} = a.{q(accounts.key)}"
+    order = (f"l.{q(leads.account)} NULLS LAST, " if by_account and leads.account else "") + f"l.{q(leads.key)}"
+    columns = [_read(p, c) + f" AS v{i}" for i, (p, c) in enumerate(zip(picked, [c for g in groups for c in g]))]
+    # real tables, not TEMP: each sorted read below runs on its own cursor, which sees only the database's tables
+    con.execute(f"CREATE TABLE __leads AS SELECT {', '.join(columns)}, row_number() OVER (ORDER BY {order}) AS __pos "
+                f"FROM {q(tables['leads'])} l{join}")
+    streams = {}
+    for ev in events:
+        cols = cols_of[ev.name]
+        at = f"e.{q(cols[1].name)}"
+        future = "" if as_of is None else f" AND {at} <= CAST({_lit(as_of.isoformat())} AS TIMESTAMPTZ)"
+        # `__src_<name>` is `register_dataset`'s relation with `__row`, the file's row
+        table = q(f"__events_{len(streams)}")
+        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(_read('e.' + q(c.name), c) + f' AS v{i}' for i, c in enumerate(cols))}, "
+                    f"p.__pos, e.__row FROM {q(f'__src_{ev.name}')} e JOIN __leads p ON e.{q(cols[0].name)} = p.v0{future}")
+        names = ", ".join(f"v{i}" for i in range(len(cols)))
+        streams[ev.name] = _Peek(_positioned(con.cursor().sql(f"SELECT {names}, __pos FROM {table} ORDER BY __pos, __row"), [cols], size))
+    batches = _positioned(con.cursor().sql("SELECT * FROM __leads ORDER BY __pos"), groups, size)
+    account_key = accounts.key if accounts is not None else None
+    for positions, lead_rows, *joined in _account_chunks(batches, size, leads.account if by_account else None):
+        linked = {a[account_key]: a for a in (joined[0] if joined else ()) if a[account_key] is not None}
+        yield Chunk(lead_rows, list(linked.values()), {name: s.until(positions[-1]) for name, s in streams.items()})
 
 
-def _sorted_rows(con, table: str, cols: list[_Col], size: int):
-    """Lists of at most `size` row dicts of a checked table, sorted by its first column (the key, or the
-    events' lead), then file row; rows without one are left out."""
-    keys, types = tuple(c.key for c in cols), [c.type.name for c in cols]
-    build = _build_rows(len(cols))
-    names = ", ".join(f"v{i}" for i in range(len(cols)))
-    reader = con.cursor().sql(f"SELECT {names} FROM {_lit(table, chr(34))} WHERE v0 IS NOT NULL ORDER BY v0, __row").to_arrow_reader(size)
-    for batch in reader:
+def _read(expr: str, col: _Col) -> str:
+    """A typed column as `_python_values` reads it fastest: timestamps and numbers as text."""
+    if col.type.name == "timestamp":  # UTC, whatever the session's zone
+        return f"strftime(make_timestamp(epoch_us({expr})), '%Y-%m-%dT%H:%M:%S.%f+00:00')"
+    if col.type.name == "number":
+        return f"CAST({expr} AS VARCHAR)"
+    return expr
+
+
+def _positioned(rel, groups: list[list[_Col]], size: int):
+    """(positions, rows of each group of columns) per record batch of `rel`, whose last column is `__pos`."""
+    plans, at = [], 0
+    for cols in groups:
+        plans.append((at, tuple(c.key for c in cols), [c.type.name for c in cols], _build_rows(len(cols))))
+        at += len(cols)
+    for batch in rel.to_arrow_reader(size):
         if batch.num_rows:
-            yield build(keys, [_python_values(batch.column(i), t) for i, t in enumerate(types)])
+            yield (batch.column(at).to_pylist(),
+                   *(build(keys, [_python_values(batch.column(first + i), t) for i, t in enumerate(types)]) for first, keys, types, build in plans))
+
+
+def _account_chunks(batches, size: int, account: str | None):
+    """Cut (positions, lead rows, ...) batches (parallel lists) into chunks of at least `size` leads (but the
+    last), never between two leads of one account when `account` names the leads' account column."""
+    pending: list[list] = []
+    for batch in batches:
+        pending = pending or [[] for _ in batch]
+        for have, more in zip(pending, batch):
+            have.extend(more)
+        while len(pending[1]) >= size:
+            rows, cut = pending[1], size
+            if account is not None:
+                last = rows[cut - 1][account]
+                while last is not None and cut < len(rows) and rows[cut][account] == last:
+                    cut += 1
+                if cut == len(rows) and last is not None:
+                    break  # the account may go on in the next batch
+            yield [p[:cut] for p in pending]
+            pending = [p[cut:] for p in pending]
+    if pending and pending[1]:
+        yield pending
 
 
 class _Peek:
-    """Rows from a stream of sorted row lists, handed out up to a key."""
+    """Rows from a stream of (positions, rows) batches sorted by position, handed out up to a position."""
 
     def __init__(self, batches):
-        self.batches, self.rows, self.at = batches, [], 0
+        self.batches, self.positions, self.rows, self.at = batches, [], [], 0
 
-    def until(self, high: str) -> list[dict]:
-        """Every row not yet handed out whose key (its first value) is at most `high`."""
+    def until(self, high: int) -> list[dict]:
+        """Every row not yet handed out whose position is at most `high`."""
         out = []
         while True:
-            rows, at = self.rows, self.at
-            if at == len(rows):
-                self.rows, self.at = next(self.batches, None) or [], 0
+            if self.at == len(self.rows):
+                self.positions, self.rows = next(self.batches, ([], []))
+                self.at = 0
                 if not self.rows:
                     return out
-                continue
-            if next(iter(rows[-1].values())) <= high:
-                out.extend(rows[at:] if at else rows)
-                self.at = len(rows)
-                continue
-            end = at
-            while next(iter(rows[end].values())) <= high:
-                end += 1
-            out.extend(rows[at:end])
+            positions, at = self.positions, self.at
+            end = bisect.bisect_right(positions, high, at)
+            out.extend(self.rows[at:end] if at or end < len(positions) else self.rows)
             self.at = end
-            return out
+            if end < len(positions):
+                return out
 
 
 def register_dataset(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path) -> dict[str, str]:
@@ -866,9 +897,24 @@ def _arrow_column(values: list, t: str) -> pa.Array:
         kind = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}[t]
         return pa.array([None if (c := _cell(v, t)) is None else parse(c) for v in values], kind)
     texts = [None if v is None else _plain(v) for v in values]
+    return _decimal_array(texts, _number_scale(*_digits(texts)))
+
+
+def _digits(texts: list[str | None]) -> tuple[int, int]:
+    """The most digits before and after the point among plain decimal texts."""
     whole = max((len(s.split(".")[0].lstrip("-0")) for s in texts if s), default=0)
-    scale = max([4] + [len(s.split(".")[1]) for s in texts if s and "." in s])
-    scale = max(0, min(scale, 38 - whole))  # beyond 38 digits, round half-even
+    places = max([0] + [len(s.split(".")[1]) for s in texts if s and "." in s])
+    return whole, places
+
+
+def _number_scale(whole: int, places: int) -> int:
+    """A Parquet number column's scale: at least 4, every value's places, at most 38 digits in all."""
+    return max(0, min(max(4, places), 38 - whole))  # beyond 38 digits, round half-even
+
+
+def _decimal_array(texts: list[str | None], scale: int) -> pa.Array:
+    import pyarrow as pa
+
     quantum, context = Decimal(1).scaleb(-scale), Context(prec=38)
     decimals = [None if s is None else Decimal(s).quantize(quantum, ROUND_HALF_EVEN, context) for s in texts]
     return pa.array(decimals, pa.decimal128(38, scale))
@@ -923,29 +969,144 @@ def write_table(table: pa.Table, columns: list[tuple[str, str]], out: Path | Non
 
 def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | None, stream=sys.stdout) -> None:
     """Write `rows` with the ordered, typed `columns`; `out`'s extension picks the format, CSV to `stream` without it."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    with RowWriter(columns, out, stream) as writer:
+        writer.write(rows)
 
-    fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
-    if fmt not in EXTENSIONS:
-        raise DataError(f"{out}: unknown output format {Path(out).suffix or '(no extension)'!r}; use .csv, .parquet or .jsonl")
-    if unknown := [f"{n}: {t}" for n, t in columns if t not in WRITE_TYPES]:
-        raise ValueError(f"unknown column types: {', '.join(unknown)}")
-    if fmt == "parquet":
-        arrays = [_arrow_column([r.get(n) for r in rows], t) for n, t in columns]
-        with atomic(out) as tmp:
-            try:
-                pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), str(tmp))
-            except pa.ArrowException as e:
-                raise DataError(f"{out}: cannot write: {e}") from None
-        return
-    # standard output streams as it goes (an OSError there is the CLI's to report); a file is written atomically
-    with nullcontext(stream) if out is None else atomic_open(out) as f:
-        if fmt == "csv":
-            f.write(_csv_line([n for n, _ in columns]))
-            for r in rows:
-                f.write(_csv_line(["" if (c := _cell(r.get(n), t)) is None else c for n, t in columns]))
+
+def _cell_function(t: str):
+    """`_cell(v, t)` for one column, with the common value type of `t` first."""
+    if t == "string":
+        return lambda v: v if type(v) is str else _cell(v, t)
+    if t == "int":
+        return lambda v: str(v) if type(v) is int else _cell(v, t)
+    if t == "number":
+        return lambda v: _plain(v) if type(v) is Decimal else _cell(v, t)
+    if t == "bool":
+        return lambda v: "true" if v is True else "false" if v is False else _cell(v, t)
+    return lambda v: _cell(v, t)
+
+
+class RowWriter:
+    """Rows written as they come, chunk by chunk (`write`), as `write_rows` writes them all at once.
+
+    CSV and JSONL lines go out as each chunk is written: to `stream` without `out`, else to a
+    temporary file renamed onto `out` by `close`. A Parquet number column's scale depends on every
+    value, so Parquet rows are kept in a spill file (numbers as text) and converted by `close`.
+    With `ordered=False` the chunks may come in any order: rows are spilled with their `key`
+    and written by `close` in key order (rows of one key in the order they came), sorted by DuckDB.
+    Memory is one chunk's rows either way. Use it as a context manager: an exception discards the file.
+    """
+
+    def __init__(self, columns: list[tuple[str, str]], out: Path | None, stream=sys.stdout, ordered: bool = True, key: str | None = None):
+        from contextlib import ExitStack
+
+        self.fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
+        if self.fmt not in EXTENSIONS:
+            raise DataError(f"{out}: unknown output format {Path(out).suffix or '(no extension)'!r}; use .csv, .parquet or .jsonl")
+        if unknown := [f"{n}: {t}" for n, t in columns if t not in WRITE_TYPES]:
+            raise ValueError(f"unknown column types: {', '.join(unknown)}")
+        self.columns, self.out, self.stream, self.ordered, self.key = columns, out, stream, ordered, key
+        self.count, self._stack, self._spill, self._digits = 0, ExitStack(), None, {}
+        self._cells = [(n, _cell_function(t)) for n, t in columns]
+        self._target = None  # the open text file (or stream) lines go to, from the first `write` on
+        self._direct = self.fmt != "parquet" and ordered
+        if not self._direct:
+            self._spill_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="leadlang-rows-")))
+
+    def _open(self):
+        """The text file (or stream) the lines go to, opened on first use, the CSV header written."""
+        if self._target is None:
+            self._target = self._stack.enter_context(nullcontext(self.stream) if self.out is None else atomic_open(self.out))
+            if self.fmt == "csv":
+                self._target.write(_csv_line([n for n, _ in self.columns]))
+        return self._target
+
+    def __enter__(self) -> RowWriter:
+        return self
+
+    def __exit__(self, kind, err, tb) -> None:
+        if kind is None:
+            self.close()
         else:
-            keys = [json.dumps(n, ensure_ascii=False) for n, _ in columns]
-            for r in rows:
-                f.write("{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, columns)) + "}\n")
+            self._stack.__exit__(kind, err, tb)
+
+    def _lines(self, rows: list[dict]) -> list[str]:
+        if self.fmt == "csv":
+            return [_csv_line(["" if (c := cell(r.get(n))) is None else c for n, cell in self._cells]) for r in rows]
+        keys = [json.dumps(n, ensure_ascii=False) for n, _ in self.columns]
+        return ["{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, self.columns)) + "}\n" for r in rows]
+
+    def write(self, rows: list[dict]) -> None:
+        """Write (or spill) one chunk of rows."""
+        if self._direct:
+            self._open().write("".join(self._lines(rows)))
+        else:
+            self._spill_rows(rows)
+        self.count += len(rows)
+
+    def _spill_rows(self, rows: list[dict]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        arrays, names = [], []
+        if self.fmt == "parquet":
+            for n, t in self.columns:
+                values = [r.get(n) for r in rows]
+                if t == "number":
+                    texts = [None if v is None else _plain(v) for v in values]
+                    whole, places = _digits(texts)
+                    had = self._digits.get(n, (0, 0))
+                    self._digits[n] = (max(had[0], whole), max(had[1], places))
+                    arrays.append(pa.array(texts, pa.string()))
+                else:
+                    arrays.append(_arrow_column(values, t))
+                names.append(n)
+        else:
+            arrays.append(pa.array(self._lines(rows), pa.string()))
+            names.append("__line")
+        if not self.ordered:
+            arrays += [pa.array([r.get(self.key) for r in rows], pa.string()), pa.array(range(self.count, self.count + len(rows)), pa.int64())]
+            names += ["__key", "__n"]
+        table = pa.Table.from_arrays(arrays, names=names)
+        if self._spill is None:
+            self._spill = self._stack.enter_context(pq.ParquetWriter(str(self._spill_dir / "rows.parquet"), table.schema))
+        self._spill.write_table(table)
+
+    def _spilled(self):
+        """The spilled rows' record batches, in key order unless `ordered`."""
+        import pyarrow.parquet as pq
+
+        if self._spill is None:
+            return
+        self._spill.close()
+        path = self._spill_dir / "rows.parquet"
+        if self.ordered:
+            yield from pq.ParquetFile(str(path)).iter_batches(batch_size=65536)
+            return
+        con = self._stack.enter_context(duckdb.connect())
+        con.execute(f"SET temp_directory = {_lit(str(self._spill_dir))}")
+        con.execute("SET memory_limit = '512MB'")
+        con.execute("SET preserve_insertion_order = true")
+        yield from con.sql(f"SELECT * EXCLUDE (__key, __n) FROM read_parquet({_lit(str(path))}) ORDER BY __key, __n").to_arrow_reader(65536)
+
+    def close(self) -> None:
+        """Write what was spilled, and put the file in place."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with self._stack:
+            if self.fmt != "parquet":
+                f = self._open()
+                for batch in self._spilled():
+                    f.write("".join(batch.column(0).to_pylist()))
+                return
+            scales = {n: _number_scale(*self._digits.get(n, (0, 0))) for n, t in self.columns if t == "number"}
+            schema = pa.schema([(n, pa.decimal128(38, scales[n]) if t == "number" else _arrow_type(t)) for n, t in self.columns])
+            tmp = self._stack.enter_context(atomic(self.out))
+            try:
+                with pq.ParquetWriter(str(tmp), schema) as writer:
+                    for batch in self._spilled():
+                        arrays = [_decimal_array(batch.column(n).to_pylist(), scales[n]) if t == "number" else batch.column(n) for n, t in self.columns]
+                        writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            except pa.ArrowException as e:
+                raise DataError(f"{self.out}: cannot write: {e}") from None

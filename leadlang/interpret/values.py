@@ -45,9 +45,22 @@ def number(value) -> Decimal:
 
 def total(values) -> Decimal:
     """The exact sum of numbers (ints and Decimals), however many digits it needs."""
-    result = Decimal(0)
+    result, add = Decimal(0), _WIDE.add
     for v in values:
-        result = _WIDE.add(result, to_decimal(v))
+        result = add(result, Decimal(repr(v)) if isinstance(v, float) else v)  # ints and Decimals as they are
+    return result
+
+
+def fits(d: Decimal) -> bool:
+    """Whether `d` is a number value as it is (`number(d)` would return it unchanged)."""
+    return d.is_finite() and abs(d) < NUMBER_LIMIT and d.as_tuple().exponent >= -10
+
+
+def add_numbers(a: Decimal, b: Decimal) -> Decimal:
+    """`arith("+", a, b)` for two values that `fit`: their exact sum fits too unless it reaches 10^18."""
+    result = _WIDE.add(a, b)
+    if not -NUMBER_LIMIT < result < NUMBER_LIMIT:
+        raise OutOfRange("number")
     return result
 
 
