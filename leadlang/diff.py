@@ -1,9 +1,12 @@
 """Outcome diffs: what a policy change does to real leads, computed on DuckDB.
 
-Both policies are scored by the DuckDB engine (`engine.score_duckdb`, with the
-explanation rows); their Arrow results are registered in one DuckDB connection
-and every figure — label counts, transitions, score statistics, the moved
-leads and the rules whose firing changed for them — is one SQL query there.
+Everything happens in one DuckDB connection, reading the data once: each data
+file is checked and registered once for both policies (`_register_both`), both
+policies' event aggregates are computed in one pass over each events source
+(`_share_aggregates`), each policy's compiled plan then reads them into a temp
+table of scored rows, and every figure — label counts, transitions, score
+statistics, the moved leads and the rules whose firing changed for them — is
+SQL over those tables.
 `diff()` returns the JSON form (the stable interface); `render_text` and
 `render_markdown` show it to people.
 """
