@@ -2,12 +2,13 @@
 
     python benchmarks/diff_bench.py                       # 100k leads, 2M product, 700k marketing events
     python benchmarks/diff_bench.py --leads 1000000 --product 20000000 --marketing 6700000 --runs 1
+    python benchmarks/diff_bench.py --baseline /path/to/another/checkout   # also that checkout's `diff`
 
 Data: the PLG Parquet files of `score_bench.py` (same generator, reused in `--dir`).
 OLD is `policies/plg/plg.lead`; NEW is a copy with a band threshold, two rules' points
 and conditions and one aggregate's window changed (so NEW computes an aggregate OLD
 has not). Every figure is a separate process, alternating: wall time (median of `--runs`),
-CPU and peak RSS. It prints figures and the ratio diff / score; it never asserts a timing.
+CPU and peak RSS. It prints figures and the ratios diff / score (wall and CPU); it never asserts a timing.
 The issue's target: a diff within 2x one scoring.
 """
 
@@ -51,6 +52,7 @@ def main() -> None:
     ap.add_argument("--product", type=int, default=2_000_000)
     ap.add_argument("--marketing", type=int, default=700_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--baseline", type=Path, help="a checkout of leadlang whose `diff` is timed too (e.g. main before this change)")
     args = ap.parse_args()
     data = args.dir.resolve()
     work = Path(tempfile.mkdtemp(prefix="leadlang-diff-bench-"))
@@ -67,19 +69,22 @@ def main() -> None:
         "diff OLD NEW (text)": leadlang_cmd("diff", str(POLICY), str(new), *common),
         "diff OLD NEW --format json": leadlang_cmd("diff", str(POLICY), str(new), *common, "--format", "json"),
     }
+    if args.baseline:
+        jobs["baseline diff (text)"] = ["env", f"PYTHONPATH={args.baseline.resolve()}", *leadlang_cmd("diff", str(POLICY), str(new), *common)]
     runs: dict[str, list] = {name: [] for name in jobs}
     for r in range(args.runs):
         for i, (name, cmd) in enumerate(jobs.items()):
             runs[name].append(run_process(cmd, work / f"job{i}-run{r}.log"))
         print(f"  run {r + 1}: " + "   ".join(f"{name} {runs[name][-1][0]:.2f} s" for name in jobs))
     moved = json.loads((work / f"job2-run{args.runs - 1}.log").read_text())["moved_count"]
-    print(f"\n{'':<28}{'wall s':>9}{'cpu s':>9}{'peak MiB':>10}{'x score':>9}")
+    print(f"\n{'':<28}{'wall s':>9}{'cpu s':>9}{'peak MiB':>10}{'x score':>9}{'x cpu':>8}")
     base = statistics.median(t for t, _, _ in runs["score NEW -o out.parquet"])
+    base_cpu = statistics.median(c for _, _, c in runs["score NEW -o out.parquet"])
     for name, got in runs.items():
         wall = statistics.median(t for t, _, _ in got)
         cpu = statistics.median(c for _, _, c in got)
         rss = max(m for _, m, _ in got)
-        print(f"{name:<28}{wall:9.2f}{cpu:9.1f}{rss:10,}{wall / base:9.2f}")
+        print(f"{name:<28}{wall:9.2f}{cpu:9.1f}{rss:10,}{wall / base:9.2f}{cpu / base_cpu:8.2f}")
     print(f"\n{moved:,} of {args.leads:,} leads moved; target: diff <= 2.0x one scoring")
 
 

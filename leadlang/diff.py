@@ -393,8 +393,10 @@ def _share_aggregates(con, plans: dict) -> dict:
         for scan in p.scans:
             target = next((s for s in scans if s.relation == scan.relation and s.columns == scan.columns), None)
             if target is None:
-                taken = {s.name for s in scans}
-                target = EventScan(scan.name if scan.name not in taken else f"{scan.name}__{side}", scan.relation, list(scan.columns))
+                taken, name = {s.name for s in scans}, scan.name
+                while name in taken:  # a source both read, differently: its own scan (and CTE names)
+                    name += f"__{side}"
+                target = EventScan(name, scan.relation, list(scan.columns))
                 scans.append(target)
             for kind, alias in (("by_lead", "ag"), ("by_account", "aa")):
                 merged = getattr(target, kind)
