@@ -70,7 +70,9 @@ def main() -> None:
         "diff OLD NEW --format json": leadlang_cmd("diff", str(POLICY), str(new), *common, "--format", "json"),
     }
     if args.baseline:
-        jobs["baseline diff (text)"] = ["env", f"PYTHONPATH={args.baseline.resolve()}", *leadlang_cmd("diff", str(POLICY), str(new), *common)]
+        # -P: the working directory (this checkout) not first on sys.path, so PYTHONPATH picks the code
+        jobs["baseline diff (text)"] = ["env", f"PYTHONPATH={args.baseline.resolve()}", sys.executable, "-P", "-m", "leadlang",
+                                        "diff", str(POLICY), str(new), *common]
     runs: dict[str, list] = {name: [] for name in jobs}
     for r in range(args.runs):
         for i, (name, cmd) in enumerate(jobs.items()):
