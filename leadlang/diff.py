@@ -17,7 +17,7 @@ import datetime as dt
 import posixpath
 import subprocess
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -365,6 +365,9 @@ def _plan(side: Side, tables: dict[str, str], as_of: dt.datetime):
     return plan(side.policy, "duckdb", as_of, relations_for(side.policy, tables))
 
 
+_SCAN_FIELDS = {"name", "relation", "columns", "by_lead", "by_account"}  # what `_share_aggregates` merges
+
+
 def _share_aggregates(con, plans: dict) -> dict:
     """Both policies' event aggregates computed in one pass over each event source, into the temp
     table `__diff_aggs` (one row per lead); returns each side's plan reading its aggregates from there.
@@ -382,8 +385,8 @@ def _share_aggregates(con, plans: dict) -> dict:
 
     po, pn = plans["old"], plans["new"]
     ident = lambda p: (p.leads_relation, [c for c in p.lead_columns if c[0] in (KEY, ACCOUNT)], p.params)
-    if ident(po) != ident(pn) or not (po.scans or pn.scans):
-        return {}
+    if ident(po) != ident(pn) or not (po.scans or pn.scans) or {f.name for f in fields(EventScan)} != _SCAN_FIELDS:
+        return {}  # (an events scan with more to it than this merges: each plan runs whole, still right)
     q = po.dialect.ident
     scans: list[EventScan] = []
     staged: list[tuple[str, str]] = []  # (column of __diff_aggs, SQL over the merged plan's __base)
