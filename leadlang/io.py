@@ -282,18 +282,19 @@ def register_dataset(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Acc
     reads them as it would read the warehouse relation.
     """
     con.execute("SET TimeZone = 'UTC'")
-    tables = {}
-    for name, path, cols, key in _sources(leads, accounts, events, data_dir):
-        table = f"__src_{name}"
-        scan = _register(con, path, cols, table)
-        if key is not None:
-            dup = first_duplicate(con, path, table, cols[0].name)
-            if dup:
-                k, first, second = dup
-                raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in {_rows(path, first, second)} ({cols[0].where})")
-        table = scan
-        tables[name] = table
-    return tables
+    return {name: register_source(con, path, cols, key, f"__src_{name}") for name, path, cols, key in _sources(leads, accounts, events, data_dir)}
+
+
+def register_source(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], key: str | None, table: str) -> str:
+    """Check one source of `_sources` and keep it as the typed relation `table` (see `_register`); a keyed
+    source's keys must be unique. Returns the relation to read the rows from."""
+    scan = _register(con, path, cols, table)
+    if key is not None:
+        dup = first_duplicate(con, path, table, cols[0].name)
+        if dup:
+            k, first, second = dup
+            raise DataError(f"{path}: {cols[0].name} {_show(k)} appears twice, in {_rows(path, first, second)} ({cols[0].where})")
+    return scan
 
 
 def first_duplicate(con: duckdb.DuckDBPyConnection, path: Path, relation: str, key: str) -> tuple | None:

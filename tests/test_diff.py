@@ -460,3 +460,154 @@ def test_git_uses_are_confined_to_the_project(repo, tmp_path, monkeypatch):
     res = _run("diff", "HEAD:policies/edge.lead", "policies/edge.lead", "--data", "data", "--as-of", "2024-06-01", "--format", "json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["moved_count"] == 0
+
+
+# ------------------------------------------------------------- one pass --
+# `diff` checks each data file once for both policies and computes both policies'
+# event aggregates in one pass over each events source (`_share_aggregates`).
+
+EV_OLD = '''policy ev "events edge"
+  version "1"
+
+leads from ref("leads") key lead_id account account_id {
+  employees int
+}
+
+events product from ref("product") {
+  lead  user_id
+  at    occurred_at
+  name  event_name
+  seats int
+}
+
+events marketing from ref("marketing") {
+  lead contact_id
+  at   happened_at
+  name activity
+}
+
+signal logins_7 = count(product "login" in last 7 days)
+signal team_30  = count(product in last 30 days by account)
+
+score eng {
+  active: +10 when logins_7 >= 1
+  seats:  +1 per sum(product.seats in last 30 days), max 20
+  mk:     +5 when count(marketing in last 14 days) > 0
+  team:   +3 when team_30 > 2
+}
+
+bands eng { high >= 15, low otherwise }
+'''
+
+# NEW: another login window (an aggregate OLD has not), no marketing source, `seats` a number
+EV_NEW = (EV_OLD.replace('version "1"', 'version "2"').replace('"login" in last 7 days', '"login" in last 8 days')
+          .replace("seats int", "seats number").replace("high >= 15", "high >= 12")
+          .replace('events marketing from ref("marketing") {\n  lead contact_id\n  at   happened_at\n  name activity\n}\n', "")
+          .replace("  mk:     +5 when count(marketing in last 14 days) > 0\n", ""))
+
+EV_DATA = {
+    "leads.csv": "lead_id,account_id,employees\nl1,a1,10\nl2,a1,\nl3,,5\nl4,a2,7\nl5,a2,\n",
+    # on window boundaries (exactly 7, 8, 14 and 30 days before as-of: outside), at as-of (inside),
+    # after as-of (ignored), a missing seat count, events of an unknown lead
+    "product.csv": ("user_id,occurred_at,event_name,seats\n"
+                    "l1,2024-05-25T00:00:00Z,login,3\nl1,2024-06-01T00:00:00Z,login,\nl1,2024-06-01T00:00:01Z,login,50\n"
+                    "l1,2024-05-30T00:00:00Z,view,\nl2,2024-05-20T12:00:00Z,signup,4\nl2,2024-05-31T00:00:00Z,login,1\n"
+                    "l2,2024-05-24T00:00:00Z,login,2\nghost,2024-05-30T00:00:00Z,login,9\nl3,2024-05-02T00:00:00Z,login,2\n"
+                    "l5,2024-05-24T06:00:00Z,login,7\n"),
+    "marketing.csv": ("contact_id,happened_at,activity\nl3,2024-05-20T00:00:00Z,email_open\nl4,2024-05-18T00:00:00Z,email_open\n"
+                      "ghost,2024-05-30T00:00:00Z,email_open\nl4,2024-05-18T00:00:01Z,email_open\n"),
+}
+
+
+@pytest.fixture
+def ev(tmp_path):
+    (tmp_path / "old.lead").write_text(EV_OLD)
+    (tmp_path / "new.lead").write_text(EV_NEW)
+    (tmp_path / "data").mkdir()
+    for name, text in EV_DATA.items():
+        (tmp_path / "data" / name).write_text(text)
+    return tmp_path
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """The data files `io` checks and registers, and the plans `_share_aggregates` hands back."""
+    import leadlang.diff as diff_module
+    import leadlang.io as io_module
+
+    seen = {"files": [], "shared": []}
+    register, share = io_module._register, diff_module._share_aggregates
+
+    def registering(con, path, cols, table):
+        seen["files"].append(Path(path).name)
+        return register(con, path, cols, table)
+
+    def sharing(con, plans):
+        got = share(con, plans)
+        seen["shared"].append(got)
+        return got
+
+    monkeypatch.setattr(io_module, "_register", registering)
+    monkeypatch.setattr(diff_module, "_share_aggregates", sharing)
+    return seen
+
+
+def test_each_data_file_is_read_once_and_the_events_scanned_once(spy, tmp_path):
+    old_path = ROOT / "policies" / "plg" / "plg.lead"
+    new_path = _copy(tmp_path, "plg", ("high >= 60, low otherwise", "high >= 50, low otherwise"),
+                     ("+20 when invites_14d >= 3", "+25 when invites_14d >= 2"))
+    old, new = load(old_path), load(new_path)
+    data = ROOT / "policies" / "plg" / "data"
+    got = diff(Side(str(old_path), old), Side(str(new_path), new), data, AS_OF)
+    assert_matches(got, oracle(old, new, data))
+    assert got["moved"] and any("engagement.team_invites" in m["rules"] for m in got["moved"])
+    assert sorted(spy["files"]) == ["leads.csv", "marketing.csv", "product.csv"]  # once each, for both policies
+    [shared] = spy["shared"]
+    assert set(shared) == {"old", "new"}
+    # each side reads its aggregates from the one pass: its own plan scans no events
+    assert all(p.scans == [] for p in shared.values())
+
+
+def test_policies_with_different_sources_and_types_on_edge_data(spy, ev):
+    old, new = load(ev / "old.lead"), load(ev / "new.lead")
+    got = diff(Side("old.lead", old), Side("new.lead", new), ev / "data", AS_OF)
+    want = oracle(old, new, ev / "data")
+    assert want["moved"]
+    assert_matches(got, want)
+    # `seats` is an int for OLD and a number for NEW: product is checked once per type; the rest once
+    assert sorted(spy["files"]) == ["leads.csv", "marketing.csv", "product.csv", "product.csv"]
+    assert spy["shared"][0] and all(p.scans == [] for p in spy["shared"][0].values())
+
+
+def test_diff_equals_scoring_each_policy_alone(ev):
+    """The diff's view of each lead is what `score` of each policy alone gives (both engines)."""
+    from leadlang.engine import score_duckdb
+
+    old, new = load(ev / "old.lead"), load(ev / "new.lead")
+    got = diff(Side("old.lead", old), Side("new.lead", new), ev / "data", AS_OF)
+    rows = {side: {r["lead_id"]: r for r in score_duckdb(p, ev / "data", AS_OF).rows} for side, p in (("old", old), ("new", new))}
+    assert rows["old"] == {r["lead_id"]: r for r in _interpret(old, ev / "data").rows}
+    assert rows["new"] == {r["lead_id"]: r for r in _interpret(new, ev / "data").rows}
+    moved = {k for k in rows["old"] if rows["old"][k]["eng_band"] != rows["new"][k]["eng_band"]}
+    assert {m["key"] for m in got["moved"]} == moved
+    assert all(m["changes"]["eng_band"] == [rows["old"][m["key"]]["eng_band"], rows["new"][m["key"]]["eng_band"]] for m in got["moved"])
+    after = Counter(r["eng_band"] for r in rows["new"].values())
+    assert {label: n for label, n in got["outputs"]["eng_band"]["after"].items() if n} == dict(after)
+
+
+def test_different_leads_relations_run_each_policy_whole(spy, ev):
+    """NEW reads `employees` as a number: the leads are registered twice, and nothing is shared."""
+    (ev / "num.lead").write_text(EV_NEW.replace("employees int", "employees number"))
+    old, new = load(ev / "old.lead"), load(ev / "num.lead")
+    got = diff(Side("old.lead", old), Side("num.lead", new), ev / "data", AS_OF)
+    assert_matches(got, oracle(old, new, ev / "data"))
+    assert spy["files"].count("leads.csv") == 2 and spy["shared"] == [{}]
+
+
+def test_a_bad_file_is_reported_for_the_policy_that_reads_it(ev):
+    (ev / "extra.lead").write_text(EV_NEW.replace("seats number", "seats number\n  plan string"))
+    res = _run("diff", ev / "old.lead", ev / "extra.lead", "--data", ev / "data", "--as-of", "2024-06-01")
+    assert res.exit_code == 2
+    line = res.output.strip().splitlines()[-1]
+    assert str(ev / "extra.lead") in line and "plan" in line and "product.csv" in line, line
+    assert "Traceback" not in res.output
