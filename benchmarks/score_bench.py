@@ -5,6 +5,7 @@
     python benchmarks/score_bench.py --sizes 3m --generate-only   # only make (or reuse) the data
     python benchmarks/score_bench.py --sizes 300 --policies plg   # a smoke run
     python benchmarks/score_bench.py --compile                    # only the 300-rule compile/check timing
+    python benchmarks/score_bench.py --sizes 1m --profile         # also where leadlang's time goes (PLG, in one process)
 
 It prints figures and ratios and never asserts a timing; it exits 1 when any output
 cell differs. Per size (data from `bench_data.py`, reused in `--dir/<size>` when the
@@ -51,6 +52,9 @@ BENCH_POLICIES = {"plg": POLICY, "account_bench": ROOT / "benchmarks" / "account
 DIFF_EDITS = {"plg": [("bands fit        { high >= 60", "bands fit        { high >= 55"),
                       ("bands engagement { high >= 50", "bands engagement { high >= 45")],
               "account_bench": [("bands priority { hot >= 60, warm >= 30", "bands priority { hot >= 55, warm >= 35")]}
+# the same change in the hand-written queries (every use of those bands' thresholds)
+HAND_DIFF_EDITS = {"plg": [("fit >= 60", "fit >= 55"), ("engagement >= 50", "engagement >= 45")],
+                   "account_bench": [("priority >= 60", "priority >= 55"), ("priority >= 30", "priority >= 35")]}
 FORMATS = ("csv", "stdout", "jsonl", "parquet")
 COPY_OPTIONS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "stdout": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}
 HAND_RUNNER = r"""
@@ -221,6 +225,105 @@ def _diff_tables(con, outputs: list[tuple[str, str]], label: str, problems: list
     return cells + len(problems)
 
 
+# ------------------------------------------------------------- profile --
+
+PROFILE = r"""
+import datetime as dt, gc, json, sys, time
+from pathlib import Path
+T0, C0 = time.perf_counter(), time.process_time()
+import duckdb
+from leadlang.check import load
+from leadlang.engine import relations_for
+import leadlang.io as io
+from leadlang.sql import to_sql
+policy_path, data, out, hand_sql = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+as_of = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+phases, extra, statements = {}, {}, []
+phases["imports (duckdb, leadlang)"] = (time.perf_counter() - T0, time.process_time() - C0)
+
+class timed:
+    def __init__(self, into, label): self.into, self.label = into, label
+    def __enter__(self): self.t, self.c = time.perf_counter(), time.process_time()
+    def __exit__(self, *exc): self.into[self.label] = (time.perf_counter() - self.t, time.process_time() - self.c)
+
+with timed(phases, "load + check the policy"):
+    policy = load(policy_path)
+
+# every statement register_dataset runs, timed (a read-only wrapper around io._run)
+real_run = io._run
+def timed_run(con, path, sql, arrow=False):
+    t, c = time.perf_counter(), time.process_time()
+    try:
+        return real_run(con, path, sql, arrow)
+    finally:
+        statements.append((path.name, " ".join(sql.split())[:100], time.perf_counter() - t, time.process_time() - c))
+io._run = timed_run
+con = duckdb.connect()
+with timed(phases, "register_dataset (validate + load all sources)"):
+    tables = io.register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
+io._run = real_run
+relations = relations_for(policy, tables)
+with timed(phases, "compile to SQL"):
+    sql = to_sql(policy, "duckdb", as_of, relations)
+with timed(phases, "compiled query on registered tables -> Arrow"):
+    arrow = con.sql(sql).to_arrow_table()
+with timed(phases, "Arrow -> Python row dicts (to_pylist)"):
+    rows = arrow.to_pylist()
+with timed(phases, "write_rows -> parquet (per-value Python)"):
+    io.write_rows(rows, [(o.name, o.kind) for o in policy.outputs], out)
+n_rows = len(rows)
+del rows, arrow
+gc.collect()
+with timed(extra, "compiled query on the registered tables, COPY TO parquet"):
+    con.execute(f"COPY ({sql}) TO '{out}.reg.parquet' (FORMAT parquet)")
+con.close()
+
+# the same compiled SQL straight over the parquet files (views), without register_dataset
+con = duckdb.connect(); con.execute("SET TimeZone = 'UTC'")
+con.execute(f"CREATE VIEW stg_leads AS SELECT * FROM read_parquet('{data}/leads.parquet')")
+con.execute(f"CREATE VIEW stg_product_events AS SELECT * FROM read_parquet('{data}/product.parquet')")
+con.execute("CREATE SCHEMA hubspot")
+con.execute(f"CREATE VIEW hubspot.engagements AS SELECT * FROM read_parquet('{data}/marketing.parquet')")
+sql_direct = to_sql(policy, "duckdb", as_of, {})
+with timed(extra, "compiled query straight over the parquet files, COPY TO parquet"):
+    con.execute(f"COPY ({sql_direct}) TO '{out}.direct.parquet' (FORMAT parquet)")
+with timed(extra, "the hand-written query, COPY TO parquet"):
+    con.execute(hand_sql.read_text())
+with timed(extra, "plain typed load of all sources (CREATE TABLE AS read_parquet)"):
+    for name in ("leads", "product", "marketing"):
+        con.execute(f"CREATE TEMP TABLE t_{name} AS SELECT * FROM read_parquet('{data}/{name}.parquet')")
+with timed(extra, "native-type check only: count NULL keys/times, enum values (one scan each)"):
+    con.execute(f"SELECT count(*) FILTER (WHERE lead_id IS NULL), count(*) FILTER (WHERE industry NOT IN ('software', 'fintech', 'healthcare', 'retail', 'education', 'other')), count(*) FILTER (WHERE budget_status NOT IN ('approved', 'planned', 'none')), count(*) - count(DISTINCT lead_id) FROM read_parquet('{data}/leads.parquet')").fetchall()
+    con.execute(f"SELECT count(*) FILTER (WHERE occurred_at IS NULL) FROM read_parquet('{data}/product.parquet')").fetchall()
+    con.execute(f"SELECT count(*) FILTER (WHERE happened_at IS NULL) FROM read_parquet('{data}/marketing.parquet')").fetchall()
+with timed(extra, "product: CAST(occurred_at AS VARCHAR) alone (the text round trip's first step)"):
+    con.execute(f"SELECT max(length(CAST(occurred_at AS VARCHAR))) FROM read_parquet('{data}/product.parquet')").fetchall()
+con.close()
+print(json.dumps({"phases": phases, "statements": statements, "extra": extra, "rows": n_rows}))
+"""
+
+
+def profile(data: Path, work: Path, hand_sql_file: Path) -> None:
+    log = work / "profile.log"
+    cmd = [sys.executable, "-c", PROFILE, str(POLICY), str(data), str(work / "profile.parquet"), str(hand_sql_file)]
+    t0 = time.perf_counter()
+    wall, rss, cpu = run_process(cmd, log)
+    res = json.loads(log.read_text().strip().splitlines()[-1])  # the last line; DuckDB may print before it
+    total = [sum(v[i] for v in res["phases"].values()) for i in (0, 1)]
+    print(f"  (one in-process run, phases timed one after the other; peak RSS {rss:,} MiB; {time.perf_counter() - t0:.1f} s in all)")
+    print(f"  {'phase':<52} {'wall':>8}   {'share':>6}  {'cpu':>8}")
+    for k, (w, c) in res["phases"].items():
+        print(f"  {k:<52} {w:8.2f} s  {100 * w / total[0]:5.1f}%  {c:8.2f} s")
+    print(f"  {'sum (the score command, less click and exit)':<52} {total[0]:8.2f} s  {'':6}  {total[1]:8.2f} s")
+    print("  register_dataset statements over 0.05 s (wall, cpu):")
+    for path, sql, w, c in res["statements"]:
+        if w >= 0.05:
+            print(f"    {w:7.2f} s {c:7.2f} s  {path:<18} {sql}")
+    print("  for comparison (same process, after freeing the rows):")
+    for k, (w, c) in res["extra"].items():
+        print(f"  {k:<78} {w:7.2f} s  (cpu {c:7.2f} s)")
+
+
 # ----------------------------------------------------- the big policy --
 
 def big_policy(n_rules: int = 300) -> str:
@@ -349,6 +452,9 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
         row(label, ll, hand)
         progress(f"{size} {name}: comparing {fmt}")
         bad += compare_cells(con, outputs, label, (ll_out, ext), (hand_out, ext))
+        if not args.keep_outputs:
+            ll_out.unlink()
+            hand_out.unlink()
     hand_parquet = table[-1]["hand"]
     # `b` now holds the hand-written Parquet output: the reference for explain and the Python engine
     con.execute("CREATE OR REPLACE TEMP TABLE ref AS SELECT * FROM b")
@@ -372,6 +478,7 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
     diff_out = work / f"{name}.diff.json"
     d = timed(leadlang_cmd("diff", str(policy), str(new), *base, "--format", "json", "-o", str(diff_out)), work / f"{name}.diff.log", args.runs)
     row("diff OLD NEW", d, hand_parquet, "vs one hand-written scoring (Parquet); target <= 2x")
+    bad += diff_check(con, name, data, key, json.loads(diff_out.read_text(encoding="utf-8")))
 
     if n_leads <= args.python_max_leads:
         progress(f"{size} {name}: score --engine python")
@@ -379,8 +486,36 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
         py = timed(leadlang_cmd("score", str(policy), *base, "--engine", "python", "-o", str(py_out)), work / f"{name}.python.log", args.runs)
         row("score --engine python", py, hand_parquet, "-o out.parquet")
         bad += compare_cells_ref(con, outputs, "score --engine python -o out.parquet", py_out)
+        if not args.keep_outputs:
+            py_out.unlink()
     con.close()
     return bad
+
+
+def diff_check(con, name: str, data: Path, key: str, diff: dict) -> int:
+    """`diff --format json`'s changed counts and moved leads against the hand-written queries before and after the change."""
+    sql = HAND[name](data)
+    for old, repl in HAND_DIFF_EDITS[name]:
+        assert old in sql, old
+        sql = sql.replace(old, repl)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hand_new AS {sql}")
+    labelled = [o for o, v in diff["outputs"].items() if v.get("in") == ["old", "new"]]
+    k = _q(key)
+    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE o.{_q(c)} IS DISTINCT FROM n.{_q(c)})" for c in labelled)
+                         + f" FROM ref o JOIN hand_new n USING ({k})").fetchone()
+    moved = {r[0] for r in con.execute(f"SELECT {k} FROM ref o JOIN hand_new n USING ({k}) WHERE "
+                                       + " OR ".join(f"o.{_q(c)} IS DISTINCT FROM n.{_q(c)}" for c in labelled)).fetchall()}
+    problems = [f"{c}: diff says {diff['outputs'][c]['changed']:,} changed, hand-written {n:,}"
+                for c, n in zip(labelled, counts) if diff["outputs"][c]["changed"] != n]
+    listed = {m["key"] for m in diff["moved"]}
+    if diff["moved_count"] != len(moved) or listed != moved:
+        problems.append(f"moved leads: diff {diff['moved_count']:,} ({len(listed - moved):,} not moved by hand, "
+                        f"{len(moved - listed):,} moved by hand but not listed)")
+    if problems:
+        print("    MISMATCH diff OLD NEW: " + "; ".join(problems))
+    else:
+        print(f"    diff OLD NEW: {len(moved):,} moved leads and the changed counts of {', '.join(labelled)} equal the hand-written queries'")
+    return len(problems)
 
 
 def compare_cells_ref(con, outputs, label: str, path: Path) -> int:
@@ -414,7 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--python-max-leads", type=int, default=100_000, help="run `--engine python` only up to this many leads")
     ap.add_argument("--generate-only", action="store_true", help="make (or reuse) the data, print its edge-case counts, and stop")
     ap.add_argument("--work", type=Path, help="where outputs go (default: a new temp directory)")
+    ap.add_argument("--keep-outputs", action="store_true", help="keep the scored files (by default each is deleted once compared)")
     ap.add_argument("--compile", action="store_true", help="only time `check` and `compile` of a generated 300-rule policy")
+    ap.add_argument("--profile", action="store_true", help="also break leadlang's PLG time down in one process, at the largest size")
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="leadlang-bench-out-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -442,6 +579,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for name in names:
             bad += bench_policy(name, data, work, n, meta["product"] + meta["marketing"], args, table)
+    if args.profile and sizes and not args.generate_only:
+        print(f"\nwhere leadlang's time goes (PLG, {size_label(sizes[-1])} leads):")
+        hand_copy = work / "plg.hand.copy.sql"
+        hand_copy.write_text(f"COPY ({HAND['plg'](data)}) TO '{work / 'profile.hand.parquet'}' (FORMAT parquet)", encoding="utf-8")
+        profile(data, work, hand_copy)
     if table:
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print("\nscaling table (Markdown):\n")
