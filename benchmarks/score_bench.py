@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_data import AS_OF, AS_OF_TS, describe, generate, parse_size, size_label  # noqa: E402,F401  (AS_OF_TS, generate: explain_bench)
+from bench_data import AS_OF, describe, generate, parse_size, size_label  # noqa: E402
 from hand_queries import POLICIES as HAND  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -429,15 +429,18 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
-    bad = 0
     size = size_label(n_leads)
     print(f"\n  {name} ({policy.relative_to(ROOT)}), {n_leads:,} leads, {n_events:,} events:")
 
     def row(path: str, ll, hand=None, note: str = "") -> None:
-        table.append({"size": size, "policy": name, "path": path, "ll": ll, "hand": hand, "events": n_events, "note": note})
+        table.append({"size": size, "policy": name, "path": path, "ll": ll, "hand": hand, "events": n_events, "note": note, "bad": 0})
         ratio = f"{ll[0] / hand[0]:.2f}x" if hand else ""
-        print(f"    {path:<28} leadlang {ll[0]:7.2f} s {n_events / ll[0]:>11,.0f} ev/s {ll[1]:>6,} MiB"
+        rate = "" if path.startswith("explain") else f"{n_events / ll[0]:,.0f} ev/s"
+        print(f"    {path:<28} leadlang {ll[0]:7.2f} s {rate:>15} {ll[1]:>6,} MiB"
               + (f"   hand-written {hand[0]:7.2f} s {hand[1]:>6,} MiB   {ratio}" if hand else "") + (f"   {note}" if note else ""))
+
+    def checked(mismatches: int) -> None:
+        table[-1]["bad"] = mismatches
 
     for fmt in FORMATS:
         ext = "csv" if fmt == "stdout" else fmt
@@ -451,7 +454,7 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
         label = {"csv": "score -o out.csv", "stdout": "score > out.csv (stdout)", "jsonl": "score -o out.jsonl", "parquet": "score -o out.parquet"}[fmt]
         row(label, ll, hand)
         progress(f"{size} {name}: comparing {fmt}")
-        bad += compare_cells(con, outputs, label, (ll_out, ext), (hand_out, ext))
+        checked(compare_cells(con, outputs, label, (ll_out, ext), (hand_out, ext)))
         if not args.keep_outputs:
             ll_out.unlink()
             hand_out.unlink()
@@ -466,7 +469,7 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
     ex = timed(leadlang_cmd("explain", str(policy), *base, "--lead", lead), work / f"{name}.explain.log", args.runs, stdout=log)
     row(f"explain --lead {lead}", ex, None, "one lead; no baseline")
     con.execute("CREATE OR REPLACE TEMP TABLE b AS SELECT * FROM ref")
-    bad += explain_check(con, log.read_text(encoding="utf-8"), outputs, key, lead)
+    checked(explain_check(con, log.read_text(encoding="utf-8"), outputs, key, lead))
 
     new = work / f"{name}.new.lead"
     text = policy.read_text(encoding="utf-8")
@@ -478,18 +481,18 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
     diff_out = work / f"{name}.diff.json"
     d = timed(leadlang_cmd("diff", str(policy), str(new), *base, "--format", "json", "-o", str(diff_out)), work / f"{name}.diff.log", args.runs)
     row("diff OLD NEW", d, hand_parquet, "vs one hand-written scoring (Parquet); target <= 2x")
-    bad += diff_check(con, name, data, key, json.loads(diff_out.read_text(encoding="utf-8")))
+    checked(diff_check(con, name, data, key, json.loads(diff_out.read_text(encoding="utf-8"))))
 
     if n_leads <= args.python_max_leads:
         progress(f"{size} {name}: score --engine python")
         py_out = work / f"{name}.python.parquet"
         py = timed(leadlang_cmd("score", str(policy), *base, "--engine", "python", "-o", str(py_out)), work / f"{name}.python.log", args.runs)
         row("score --engine python", py, hand_parquet, "-o out.parquet")
-        bad += compare_cells_ref(con, outputs, "score --engine python -o out.parquet", py_out)
+        checked(compare_cells_ref(con, outputs, "score --engine python -o out.parquet", py_out))
         if not args.keep_outputs:
             py_out.unlink()
     con.close()
-    return bad
+    return sum(r["bad"] for r in table if r["size"] == size and r["policy"] == name)
 
 
 def diff_check(con, name: str, data: Path, key: str, diff: dict) -> int:
@@ -529,12 +532,14 @@ def compare_cells_ref(con, outputs, label: str, path: Path) -> int:
 
 def markdown(table: list, load: str) -> str:
     lines = [f"Machine: {os.cpu_count()} CPUs, load average {load}; wall time of each process, events/s = all events in the files / wall.",
-             "", "| leads | policy | path | leadlang | events/s | peak RSS | hand-written | peak RSS | ratio |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "", "| leads | policy | path | leadlang | events/s | peak RSS | hand-written | peak RSS | ratio | output |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table:
         ll, hand = r["ll"], r["hand"]
-        lines.append(f"| {r['size']} | {r['policy']} | `{r['path']}` | {ll[0]:.2f} s | {r['events'] / ll[0]:,.0f} | {ll[1]:,} MiB | "
-                     + (f"{hand[0]:.2f} s | {hand[1]:,} MiB | {ll[0] / hand[0]:.2f}× |" if hand else "| | |"))
+        rate = "" if r["path"].startswith("explain") else f"{r['events'] / ll[0]:,.0f}"
+        lines.append(f"| {r['size']} | {r['policy']} | `{r['path']}` | {ll[0]:.2f} s | {rate} | {ll[1]:,} MiB | "
+                     + (f"{hand[0]:.2f} s | {hand[1]:,} MiB | {ll[0] / hand[0]:.2f}× |" if hand else "| | |")
+                     + (" equal |" if not r["bad"] else f" **{r['bad']:,} differ** |"))
     return "\n".join(lines)
 
 
