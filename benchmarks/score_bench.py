@@ -108,8 +108,8 @@ def timed(cmd: list[str], log: Path, runs: int, stdout: Path | None = None) -> t
 
 CANON = {"string": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "timestamp": "TIMESTAMPTZ", "date": "DATE"}
 PARQUET_TYPES = {"string": "VARCHAR", "int": "BIGINT", "number": "DECIMAL", "bool": "BOOLEAN", "timestamp": "TIMESTAMP WITH TIME ZONE", "date": "DATE"}
-# leadlang's text formats (docs/cli.md): plain decimals without trailing zeros, ISO UTC timestamps with Z
-TEXT_FORMAT = {"int": r"^-?[0-9]+$", "number": r"^-?[0-9]+(\.[0-9]*[1-9])?$", "bool": r"^(true|false)$",
+# leadlang's text formats (docs/cli.md): plain decimals of at most 10 places without trailing zeros, ISO UTC timestamps with Z
+TEXT_FORMAT = {"int": r"^-?[0-9]+$", "number": r"^-?[0-9]+(\.[0-9]{0,9}[1-9])?$", "bool": r"^(true|false)$",
                "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$", "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 JSON_TYPES = {"string": ("VARCHAR",), "int": ("BIGINT", "UBIGINT"), "number": ("BIGINT", "UBIGINT", "DOUBLE"), "bool": ("BOOLEAN",),
               "timestamp": ("VARCHAR",), "date": ("VARCHAR",)}
@@ -383,12 +383,12 @@ def big_policy(n_rules: int = 300) -> str:
 
 # ----------------------------------------------------------------- paths --
 
-def explain_check(con, text: str, outputs: list[tuple[str, str]], key: str, lead: str) -> int:
-    """The scores and numeric signals `explain` printed against the hand-written row (table `b`)."""
+def explain_check(con, text: str, outputs: list[tuple[str, str]], key: str, lead: str, table: str = "b", who: str = "hand-written") -> int:
+    """The scores and numeric signals `explain` printed against the row of `table` (`who`'s output)."""
     from decimal import Decimal, InvalidOperation
 
     kinds = dict(outputs)
-    row = dict(zip([n for n, _ in outputs], con.execute(f"SELECT * EXCLUDE (_pos) FROM b WHERE {_q(key)} = ?", [lead]).fetchone()))
+    row = dict(zip([n for n, _ in outputs], con.execute(f"SELECT * EXCLUDE (_pos) FROM {table} WHERE {_q(key)} = ?", [lead]).fetchone()))
     printed: dict[str, str] = {}
     for line in text.splitlines():
         parts = line.strip().split()
@@ -406,12 +406,12 @@ def explain_check(con, text: str, outputs: list[tuple[str, str]], key: str, lead
             got = value
         want = row.get(name)
         if got != (None if want is None else Decimal(want)):
-            bad.append(f"{name}: explain {value}, hand-written {want}")
+            bad.append(f"{name}: explain {value}, {who} {want}")
     scores = [n for n in printed if n in kinds and kinds[n] == "number"]
     if bad or not scores:
-        print(f"    MISMATCH explain --lead {lead}: " + ("; ".join(bad) if bad else "no score lines found in its output"))
+        print(f"    MISMATCH explain --lead {lead} vs {who}: " + ("; ".join(bad) if bad else "no score lines found in its output"))
         return max(1, len(bad))
-    print(f"    explain --lead {lead}: its {len(printed)} scores and numeric signals equal the hand-written row")
+    print(f"    explain --lead {lead}: its {len(printed)} scores and numeric signals equal the {who} row")
     return 0
 
 
@@ -429,6 +429,7 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET temp_directory = {_s(str(work / 'compare.tmp'))}")  # the compared outputs may spill at 3M leads
     size = size_label(n_leads)
     print(f"\n  {name} ({policy.relative_to(ROOT)}), {n_leads:,} leads, {n_events:,} events:")
 
@@ -468,8 +469,9 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
     log = work / f"{name}.explain.txt"
     ex = timed(leadlang_cmd("explain", str(policy), *base, "--lead", lead), work / f"{name}.explain.log", args.runs, stdout=log)
     row(f"explain --lead {lead}", ex, None, "one lead; no baseline")
-    con.execute("CREATE OR REPLACE TEMP TABLE b AS SELECT * FROM ref")
-    checked(explain_check(con, log.read_text(encoding="utf-8"), outputs, key, lead))
+    explained = log.read_text(encoding="utf-8")
+    checked(explain_check(con, explained, outputs, key, lead, "ref", "hand-written")
+            + explain_check(con, explained, outputs, key, lead, "a", "`score -o out.parquet`"))  # `a`: leadlang's Parquet output
 
     new = work / f"{name}.new.lead"
     text = policy.read_text(encoding="utf-8")

@@ -42,6 +42,7 @@ def test_every_path_runs_and_every_cell_equals_the_hand_written_query(bench_run)
         assert f"| 300 | {policy} | `explain --lead L" in out
     assert out.count("cells equal") == 2 * 5  # four formats and the Python engine, per policy
     assert out.count("equal the hand-written row") == 2  # explain
+    assert out.count("equal the `score -o out.parquet` row") == 2
     assert out.count("moved leads and the changed counts") == 2  # diff
 
 
