@@ -9,8 +9,9 @@ Each `*_sql(data)` returns one SELECT over the generated Parquet files in `data`
 - an empty string cell is missing (`NULLIF`), blanks are not;
 - scores: exact decimals, clamp, then round to 2 places half away from zero;
 - a decayed count is the exact sum of the binary decay factors `0.5 ^ (age / half-life)`
-  rounded to 10 places — `decay_units` splits each double into two 30-bit halves so the
-  sum is exact to 1e-30 in a HUGEINT instead of a rounding-prone sum of doubles.
+  rounded to 10 places, not a rounding-prone sum of doubles: `decay_parts` splits each
+  factor f into whole multiples of 2^-30 and 2^-60 (f = k / 2^30 + j / 2^60, both BIGINTs,
+  summed exactly and cheaply), and `parts_to_number` turns the two sums into decimal.
 """
 
 from __future__ import annotations
@@ -35,17 +36,19 @@ def decay_factor(at: str, half_life_days: int) -> str:
     return f"pow(0.5, ((epoch_us({AS_OF_TS}) - epoch_us({at})) / 1000000.0) / {half_life_days * DAY_S})"
 
 
-def decay_units(f: str) -> str:
-    """The double `f` (0 < f <= 1) exactly, in units of 1e-30, as a HUGEINT: f = k / 2^30 + j / 2^60."""
-    k = f"floor({f} * 1073741824)"
-    j = f"round(({f} * 1073741824 - {k}) * 1073741824)"
-    return (f"(CAST({k} AS HUGEINT) * 931322574615478515625"
-            f" + (CAST({j} AS HUGEINT) * 931322574615478515625 + 536870912) // 1073741824)")
+def decay_parts(f: str) -> tuple[str, str]:
+    """The column `f` (a double, 0 < f <= 1) as k / 2^30 + j / 2^60 with BIGINTs k and j: exact when
+    f >= 2^-7 (a factor of 2^-60 finer than its last bit), within 2^-61 otherwise."""
+    return (f"CAST(floor({f} * 1073741824) AS BIGINT)",
+            f"CAST(round(({f} * 1073741824 - floor({f} * 1073741824)) * 1073741824) AS BIGINT)")
 
 
-def units_to_number(s: str) -> str:
-    """A sum of 1e-30 units rounded to 10 places (half up; the sums are positive) as DECIMAL(38, 10)."""
-    return f"(CAST((coalesce({s}, 0) + 50000000000000000000) // 100000000000000000000 AS DECIMAL(38, 0)) * 0.0000000001::DECIMAL(11, 10))"
+def parts_to_number(k: str, j: str) -> str:
+    """sum(k) / 2^30 + sum(j) / 2^60 rounded to 10 places (half up; the sums are positive) as DECIMAL(38, 10):
+    in HUGEINT units of 1e-30 (2^-30 = 5^30 * 1e-30), the j part rounded to the nearest unit."""
+    units = (f"(CAST(coalesce({k}, 0) AS HUGEINT) * 931322574615478515625"
+             f" + (CAST(coalesce({j}, 0) AS HUGEINT) * 931322574615478515625 + 536870912) // 1073741824)")
+    return f"(CAST(({units} + 50000000000000000000) // 100000000000000000000 AS DECIMAL(38, 0)) * 0.0000000001::DECIMAL(11, 10))"
 
 
 def _clamp_round(expr: str, lo: int | None, hi: int | None) -> str:
@@ -80,7 +83,7 @@ def plg_sql(data: Path) -> str:
 WITH
 product AS (
   SELECT user_id AS lead_id, occurred_at AS ts, event_name AS name,
-         CASE WHEN event_name = 'login' AND {_win('occurred_at', 90)} THEN {decay_units(decay_factor('occurred_at', 14))} END AS login_units
+         CASE WHEN event_name = 'login' AND {_win('occurred_at', 90)} THEN {decay_factor('occurred_at', 14)} END AS login_f
   FROM {f['product']}
   WHERE occurred_at <= {AS_OF_TS}
 ),
@@ -88,7 +91,8 @@ product_agg AS (
   SELECT lead_id,
     count(*) FILTER (WHERE name = 'teammate_invited' AND {_win('ts', 14)}) AS invites_14d,
     count(DISTINCT CAST(ts AS DATE)) FILTER (WHERE {_win('ts', 30)}) AS active_days_30,
-    sum(login_units) AS login_units,
+    sum({decay_parts('login_f')[0]}) AS login_k,
+    sum({decay_parts('login_f')[1]}) AS login_j,
     count(*) FILTER (WHERE {_win('ts', 21)}) AS events_21d
   FROM product GROUP BY lead_id
 ),
@@ -108,7 +112,7 @@ base AS (
     NULLIF(lower(regexp_extract(NULLIF(l.email, ''), '@([^@]*)$', 1)), '') AS email_domain,
     coalesce(p.invites_14d, 0) AS invites_14d,
     coalesce(p.active_days_30, 0) AS active_days_30,
-    {units_to_number('p.login_units')} AS logins_decayed,
+    {parts_to_number('p.login_k', 'p.login_j')} AS logins_decayed,
     coalesce(p.events_21d, 0) AS events_21d,
     coalesce(m.pricing_14d, 0) AS pricing_14d,
     coalesce(m.demos_30d, 0) AS demos_30d,
@@ -195,7 +199,8 @@ leads AS (
   FROM {f['leads']}
 ),
 product AS (  -- events up to as-of of known leads, with the lead's account
-  SELECT e.user_id AS lead_id, l.account_id, e.occurred_at AS ts, e.event_name AS name, e.seats
+  SELECT e.user_id AS lead_id, l.account_id, e.occurred_at AS ts, e.event_name AS name, e.seats,
+         CASE WHEN {_win('e.occurred_at', 60)} THEN {decay_factor('e.occurred_at', 10)} END AS pulse_f
   FROM {f['product']} e JOIN leads l ON l.lead_id = e.user_id
   WHERE e.occurred_at <= {AS_OF_TS}
 ),
@@ -205,8 +210,9 @@ product_lead AS (
 product_account AS (
   SELECT account_id,
     count(DISTINCT lead_id) FILTER (WHERE {_win('ts', 14)}) AS team_14d,
-    coalesce(sum(seats) FILTER (WHERE name = 'seat_added' AND {_win('ts', 30)}), 0) AS account_seats,
-    sum({decay_units(decay_factor('ts', 10))}) FILTER (WHERE {_win('ts', 60)}) AS pulse_units,
+    CAST(coalesce(sum(seats) FILTER (WHERE name = 'seat_added' AND {_win('ts', 30)}), 0) AS BIGINT) AS account_seats,
+    sum({decay_parts('pulse_f')[0]}) AS pulse_k,
+    sum({decay_parts('pulse_f')[1]}) AS pulse_j,
     count(*) FILTER (WHERE {_win('ts', 30)}) AS product_30d
   FROM product WHERE account_id IS NOT NULL GROUP BY account_id
 ),
@@ -225,7 +231,7 @@ base AS (
     coalesce(pa.team_14d, 0) AS team_14d,
     coalesce(ma.account_pricing, 0) AS account_pricing,
     coalesce(pa.account_seats, 0) AS account_seats,
-    {units_to_number('pa.pulse_units')} AS account_pulse,
+    {parts_to_number('pa.pulse_k', 'pa.pulse_j')} AS account_pulse,
     coalesce(pa.product_30d, 0) AS product_30d,
     pl.last_seen
   FROM leads l
