@@ -209,7 +209,7 @@ def _diff_tables(con, outputs: list[tuple[str, str]], label: str, problems: list
     cols = [n for n, _ in outputs[1:]]
     counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE a.{_q(c)} IS DISTINCT FROM b.{_q(c)})" for c in cols)
                          + f" FROM a JOIN b USING ({k})").fetchone()
-    cells = sum(counts)
+    cells, others = sum(counts), len(problems)  # differing cells, other departures (rows, order, format)
     for c, n in zip(cols, counts):
         if n:
             ex = con.execute(f"SELECT {k}, a.{_q(c)}, b.{_q(c)} FROM a JOIN b USING ({k}) WHERE a.{_q(c)} IS DISTINCT FROM b.{_q(c)} "
@@ -222,7 +222,7 @@ def _diff_tables(con, outputs: list[tuple[str, str]], label: str, problems: list
             print(f"      {p}")
     else:
         print(f"    {label}: all {checked:,} cells equal")
-    return cells + len(problems)
+    return cells + others
 
 
 # ------------------------------------------------------------- profile --
