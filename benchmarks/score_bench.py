@@ -595,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print("\nscaling table (Markdown):\n")
         print(markdown(table, f"{load_before} before, {load_after} after"))
-    print(f"\n{'MISMATCHES: ' + format(bad, ',') + ' (see above)' if bad else 'every output cell equal to the hand-written query'}")
+    if table:
+        print(f"\n{'MISMATCHES: ' + format(bad, ',') + ' (see above)' if bad else 'every output cell equal to the hand-written query'}")
     return 1 if bad else 0
 
 
