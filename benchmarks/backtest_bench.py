@@ -1,7 +1,7 @@
 """`leadlang backtest` on the score benchmark's leads: how long a back-test of 1M leads takes.
 
-    python benchmarks/score_bench.py --runs 1 --no-profile     # makes /tmp/leadlang-bench first
-    python benchmarks/backtest_bench.py [--dir /tmp/leadlang-bench] [--out /tmp/leadlang-backtest] [--runs 3]
+    python benchmarks/score_bench.py --sizes 1m --generate-only     # makes /tmp/leadlang-bench/1M first
+    python benchmarks/backtest_bench.py [--dir /tmp/leadlang-bench/1M] [--out /tmp/leadlang-backtest] [--runs 3]
 
 Writes `outcomes.parquet` (one row per lead but 3% of them, won/lost/open from a
 hash of the key, amounts and close dates, plus 1,000 rows for unknown keys)
@@ -39,12 +39,12 @@ def outcomes(data: Path, out: Path) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", type=Path, default=Path("/tmp/leadlang-bench"))
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/leadlang-bench/1M"))
     ap.add_argument("--out", type=Path, default=Path("/tmp/leadlang-backtest"))
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     if not (args.dir / "leads.parquet").exists():
-        sys.exit(f"{args.dir}: no leads.parquet; run benchmarks/score_bench.py first")
+        sys.exit(f"{args.dir}: no leads.parquet; run benchmarks/score_bench.py --sizes 1m --generate-only first")
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "outcomes.parquet"
     print(f"outcomes: {outcomes(args.dir, path):,} rows -> {path}")

@@ -1,36 +1,37 @@
-"""`leadlang score` on the embedded DuckDB engine against a hand-written DuckDB query of the same policy.
+"""Every everyday path of leadlang against a hand-written DuckDB query, side by side, on edge-case data.
 
-    python benchmarks/score_bench.py                       # 1M leads, 20M product, 7M marketing events
-    python benchmarks/score_bench.py --leads 100000 --product 2000000 --marketing 700000
-    python benchmarks/score_bench.py --dir /tmp/leadlang-bench --runs 3 [--no-profile]
-    python benchmarks/score_bench.py --formats --leads 100000 --product 2000000 --marketing 700000 --runs 1
-                                     # every output format (CSV file, stdout, JSONL, Parquet) on PLG and ABM
+    python benchmarks/score_bench.py                              # sizes 100k (leads; events x27), both policies
+    python benchmarks/score_bench.py --sizes 100k,1m,3m --dir /tmp/leadlang-bench
+    python benchmarks/score_bench.py --sizes 3m --generate-only   # only make (or reuse) the data
+    python benchmarks/score_bench.py --sizes 300 --policies plg   # a smoke run
+    python benchmarks/score_bench.py --compile                    # only the 300-rule compile/check timing
+    python benchmarks/score_bench.py --sizes 1m --profile         # also where leadlang's time goes (PLG, in one process)
 
-It prints figures and ratios; it never asserts a timing. What it does:
+It prints figures and ratios and never asserts a timing; it exits 1 when any output
+cell differs. Per size (data from `bench_data.py`, reused in `--dir/<size>` when the
+sizes and generator version match) and per policy (PLG, `benchmarks/account_bench.lead`
+with `by account`, regexes and derived scores), each path is a separate process timed
+for wall time, events/s (all events in the files / wall) and peak RSS:
 
-1. generates (deterministically, in DuckDB SQL: `range()` plus `hash()`-based
-   pseudo-random columns) `leads.parquet`, `product.parquet` and
-   `marketing.parquet` for the PLG policy into `--dir`, reused when the sizes match;
-2. times `leadlang score policies/plg/plg.lead --data DIR --as-of 2024-06-01 -o OUT.parquet`
-   as a process (wall time, median of `--runs`), with its peak RSS;
-3. times a hand-written DuckDB query of the same policy (what an analytics engineer
-   would write: the parquet files read directly, one aggregation per event table
-   with FILTER clauses, CASE scores, `COPY ... TO` parquet) as a `python -c` process;
-4. compares the two outputs lead by lead (segment, stage, fit, engagement, and
-   every other shared column);
-5. unless `--no-profile`, breaks leadlang's time down in a separate process:
-   policy load, `register_dataset` (per statement), the compiled query on the
-   registered tables, the same query straight over the parquet files, the Arrow
-   -> Python rows conversion and `write_rows`;
-6. generates a 300-rule policy and times `leadlang compile --dialect duckdb`
-   (median of 5) and `leadlang check` on it.
+- `score -o out.csv`, `score` to standard output (piped to a file, as a user
+  redirects it), `score -o out.jsonl`, `score -o out.parquet` — each against the
+  hand-written query of `hand_queries.py` `COPY`ing the same format;
+- `explain --lead KEY` of one lead (no baseline; its scores and numeric signals are
+  checked against the hand-written row);
+- `diff OLD NEW` (NEW moves the band thresholds) against one hand-written scoring
+  (to Parquet);
+- `score --engine python -o out.parquet` (up to `--python-max-leads`).
+
+Every output cell of every format is compared with the hand-written query's output
+of the same format, typed (exact decimals, timestamps, booleans, missing vs empty
+where the format can tell), plus the documented formats of leadlang's text outputs.
+Progress goes to standard error; the report and a Markdown scaling table to standard output.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -39,252 +40,33 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_data import AS_OF, describe, generate, parse_size, size_label  # noqa: E402
+from hand_queries import POLICIES as HAND  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies" / "plg" / "plg.lead"
-AS_OF = "2024-06-01"
-AS_OF_TS = "TIMESTAMPTZ '2024-06-01 00:00:00+00'"
-GEN_VERSION = 3  # bump when the generator changes, so old data is not reused
-
-
-# ------------------------------------------------------------------ data --
-
-def _coprime(n: int, start: int) -> int:
-    """A multiplier coprime with n, so `i * m % n` permutes 0..n-1."""
-    m = start
-    while math.gcd(m, n) != 1:
-        m += 1
-    return m
-
-
-def _pick(values: list[str | None], u: str) -> str:
-    """SQL picking one of `values` (repeat one to weight it) with the uniform [0, 1) expression `u`."""
-    items = ", ".join("NULL::VARCHAR" if v is None else "'" + v.replace("'", "''") + "'" for v in values)
-    return f"([{items}])[1 + CAST(floor(({u}) * {len(values)}) AS BIGINT)]"
-
-
-def _u(i: str, salt: int) -> str:
-    """A deterministic pseudo-random uniform in [0, 1) from row number `i` and a salt."""
-    return f"((hash({i}, {salt}) % 1000000007)::DOUBLE / 1000000007)"
-
-
-def _missing(expr: str, i: str, salt: int, share: float = 0.05) -> str:
-    return f"CASE WHEN {_u(i, salt)} < {share} THEN NULL ELSE {expr} END"
-
-
-def _leads_sql(n: int) -> str:
-    i = "i"
-    company = f"'co' || CAST(hash(i, 31) % 50000 AS VARCHAR) || '.com'"
-    domain = (f"CASE WHEN {_u(i, 30)} < 0.55 THEN {company} ELSE "
-              + _pick(["acme.io", "startup.io", "bigbank.de", "retail.co.uk"] * 3 + ["gmail.com"] * 6 + ["GMail.com", "yahoo.com", "hotmail.com", "outlook.com", "outlook.com",
-                       "rival.com", "competitor.io", "state.edu", "mit.edu", "uni.edu.au", "Rival.COM"], _u(i, 32)) + " END")
-    titles = ["VP Engineering", "VP Sales", "vp of marketing", "Head of Data", "Head of Platform", "Director of IT", "Director, Analytics",
-              "Chief Technology Officer", "CHIEF OF STAFF", "Engineer", "Software Engineer", "Senior Engineer", "Data Analyst", "Analyst",
-              "Product Manager", "Founder", "Student", "Consultant", "Manager", "Developer"]
-    industries = ["software"] * 5 + ["fintech"] * 3 + ["healthcare"] * 2 + ["retail"] * 3 + ["education"] * 2 + ["other"] * 4
-    countries = ["US"] * 7 + ["GB", "GB", "DE", "DE", "CA", "FR", "FR", "IN", "IN", "BR", "AU", "NL", "JP"]
-    use_cases = ["customer_facing", "security", "compliance", "analytics", "analytics", "internal_tools", "reporting", "reporting"]
-    return f"""
-    SELECT
-      'L' || lpad(CAST(i AS VARCHAR), 8, '0') AS lead_id,
-      {_missing(f"'A' || lpad(CAST((i * 7 + hash(i, 20) % 5) // 3 AS VARCHAR), 7, '0')", i, 21)} AS account_id,
-      {_missing(f"'user' || CAST(i AS VARCHAR) || '@' || ({domain})", i, 22)} AS email,
-      {_missing(_pick(titles, _u(i, 33)), i, 23)} AS title,
-      {_missing(_pick(industries, _u(i, 34)), i, 24)} AS industry,
-      {_missing(f"CAST(floor(exp({_u(i, 35)} * 10.3)) AS BIGINT)", i, 25)} AS employees,
-      {_missing(_pick(countries, _u(i, 36)), i, 26)} AS country,
-      {_missing(_pick(["approved", "planned", "planned", "none"], _u(i, 37)), i, 27)} AS budget_status,
-      {_missing(f"CAST(hash(i, 38) % 1001 AS BIGINT)", i, 28)} AS timeline_days,
-      {_missing(_pick(use_cases, _u(i, 39)), i, 29)} AS use_case
-    FROM range({n}) t(i)
-    """
-
-
-def _events_sql(n: int, n_leads: int, salt: int, names: list[str], lead: str, at: str, name: str,
-                active_share: float, stray_share: float, seats: bool) -> str:
-    """`n` events: keys of a skewed subset of the leads (permuted), ~stray_share unknown keys,
-    times over the 120 days before as-of (~1% after it, ~0.2% on whole-day boundaries)."""
-    mult = _coprime(n_leads, 999_983 + salt)
-    active = max(1, int(n_leads * active_share))
-    s = salt * 100
-    idx = f"(CAST(floor({active} * pow({_u('i', s + 1)}, 2)) AS BIGINT) * {mult}) % {n_leads}"
-    key = (f"CASE WHEN {_u('i', s + 2)} < {stray_share} THEN 'X' || lpad(CAST(hash(i, {s + 3}) % 10000000 AS VARCHAR), 8, '0') "
-           f"ELSE 'L' || lpad(CAST({idx} AS VARCHAR), 8, '0') END")
-    day_us = 86_400 * 1_000_000
-    when = (f"CASE WHEN {_u('i', s + 4)} < 0.01 THEN {AS_OF_TS} + to_microseconds(CAST(hash(i, {s + 5}) % {3 * day_us} AS BIGINT) + 1) "
-            f"WHEN {_u('i', s + 6)} < 0.002 THEN {AS_OF_TS} - to_days(CAST(hash(i, {s + 7}) % 121 AS INTEGER)) "
-            f"ELSE {AS_OF_TS} - to_microseconds(CAST(hash(i, {s + 8}) % {120 * day_us} AS BIGINT)) END")
-    extra = f", CASE WHEN ev = 'seat_added' THEN CAST(1 + hash(i, {s + 9}) % 5 AS BIGINT) END AS seats" if seats else ""
-    return f"""
-    SELECT {lead}, {at}, ev AS {name}{extra}
-    FROM (SELECT i, {key} AS {lead}, {when} AS {at}, {_pick(names, _u('i', s + 10))} AS ev FROM range({n}) t(i))
-    """
-
-
-PRODUCT_NAMES = ["login"] * 9 + ["dashboard_view"] * 5 + ["teammate_invited", "seat_added", "report_exported", "report_exported",
-                                                          "settings_changed", "api_call"]
-MARKETING_NAMES = ["email_open"] * 10 + ["email_click"] * 3 + ["pricing_page_view"] * 2 + ["form_submitted", "demo_requested",
-                                                                                           "webinar_attended", "page_view", "page_view"]
-
-
-def generate(data: Path, n_leads: int, n_product: int, n_marketing: int) -> float:
-    """Write the three parquet files (skipped when `data` already holds these sizes); the seconds spent."""
-    import duckdb
-
-    meta = {"leads": n_leads, "product": n_product, "marketing": n_marketing, "version": GEN_VERSION}
-    stamp = data / "bench-meta.json"
-    files = [data / f"{n}.parquet" for n in ("leads", "product", "marketing")]
-    if stamp.is_file() and all(f.is_file() for f in files):
-        try:
-            if json.loads(stamp.read_text()) == meta:
-                return 0.0
-        except ValueError:
-            pass
-    data.mkdir(parents=True, exist_ok=True)
-    stamp.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET preserve_insertion_order = false")
-    jobs = [
-        ("leads", _leads_sql(n_leads)),
-        ("product", _events_sql(n_product, n_leads, 1, PRODUCT_NAMES, "user_id", "occurred_at", "event_name", 0.6, 0.02, True)),
-        ("marketing", _events_sql(n_marketing, n_leads, 2, MARKETING_NAMES, "contact_id", "happened_at", "activity", 0.7, 0.03, False)),
-    ]
-    for name, sql in jobs:
-        con.execute(f"COPY ({sql}) TO '{data / (name + '.parquet')}' (FORMAT parquet, COMPRESSION zstd)")
-    con.close()
-    stamp.write_text(json.dumps(meta))
-    return time.perf_counter() - t0
-
-
-# ------------------------------------------------------- the hand query --
-
+BENCH_POLICIES = {"plg": POLICY, "account_bench": ROOT / "benchmarks" / "account_bench.lead"}
+# NEW policy of `diff`: the band thresholds moved
+DIFF_EDITS = {"plg": [("bands fit        { high >= 60", "bands fit        { high >= 55"),
+                      ("bands engagement { high >= 50", "bands engagement { high >= 45")],
+              "account_bench": [("bands priority { hot >= 60, warm >= 30", "bands priority { hot >= 55, warm >= 35")]}
+# the same change in the hand-written queries (every use of those bands' thresholds)
+HAND_DIFF_EDITS = {"plg": [("fit >= 60", "fit >= 55"), ("engagement >= 50", "engagement >= 45")],
+                   "account_bench": [("priority >= 60", "priority >= 55"), ("priority >= 30", "priority >= 35")]}
+FORMATS = ("csv", "stdout", "jsonl", "parquet")
 COPY_OPTIONS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "stdout": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}
-
-
-def hand_sql(data: Path, out: Path, fmt: str = "parquet") -> str:
-    """The PLG policy as an analytics engineer would write it for DuckDB (session TimeZone = UTC), COPYed in `fmt`."""
-    d = str(data).replace("'", "''")
-    return f"""
-COPY (
-  WITH
-  product AS (
-    SELECT
-      user_id AS lead_id,
-      count(*) FILTER (WHERE event_name = 'teammate_invited' AND occurred_at > {AS_OF_TS} - INTERVAL 14 DAY) AS invites_14d,
-      count(DISTINCT CAST(occurred_at AS DATE)) FILTER (WHERE occurred_at > {AS_OF_TS} - INTERVAL 30 DAY) AS active_days_30,
-      sum(pow(0.5, (epoch({AS_OF_TS}) - epoch(occurred_at)) / (14 * 86400)))
-        FILTER (WHERE event_name = 'login' AND occurred_at > {AS_OF_TS} - INTERVAL 90 DAY) AS logins_decayed,
-      count(*) FILTER (WHERE occurred_at > {AS_OF_TS} - INTERVAL 21 DAY) AS events_21d
-    FROM read_parquet('{d}/product.parquet')
-    WHERE occurred_at <= {AS_OF_TS}
-    GROUP BY user_id
-  ),
-  marketing AS (
-    SELECT
-      contact_id AS lead_id,
-      count(*) FILTER (WHERE activity = 'pricing_page_view' AND happened_at > {AS_OF_TS} - INTERVAL 14 DAY) AS pricing_14d,
-      count(*) FILTER (WHERE activity = 'demo_requested' AND happened_at > {AS_OF_TS} - INTERVAL 30 DAY) AS demos_30d,
-      count(*) FILTER (WHERE activity = 'form_submitted') AS forms
-    FROM read_parquet('{d}/marketing.parquet')
-    WHERE happened_at <= {AS_OF_TS}
-    GROUP BY contact_id
-  ),
-  base AS (
-    SELECT
-      l.*,
-      NULLIF(lower(regexp_extract(l.email, '@([^@]*)$', 1)), '') AS email_domain,
-      coalesce(p.invites_14d, 0) AS invites_14d,
-      coalesce(p.active_days_30, 0) AS active_days_30,
-      coalesce(p.logins_decayed, 0) AS logins_decayed,
-      coalesce(p.events_21d, 0) AS events_21d,
-      coalesce(m.pricing_14d, 0) AS pricing_14d,
-      coalesce(m.demos_30d, 0) AS demos_30d,
-      coalesce(m.forms, 0) AS forms
-    FROM read_parquet('{d}/leads.parquet') l
-    LEFT JOIN product p USING (lead_id)
-    LEFT JOIN marketing m USING (lead_id)
-  ),
-  scored AS (
-    SELECT
-      *,
-      round(least(greatest(
-          CASE WHEN industry IN ('software', 'fintech', 'healthcare') THEN 30 ELSE 0 END
-        + CASE WHEN employees BETWEEN 200 AND 5000 THEN 25 ELSE 0 END
-        + CASE WHEN employees > 5000 THEN 35 ELSE 0 END
-        + CASE WHEN country IN ('US', 'CA', 'GB', 'DE') THEN 15 ELSE 0 END
-        + CASE WHEN lower(title) LIKE '%vp%' OR lower(title) LIKE '%head%' OR lower(title) LIKE '%director%' OR lower(title) LIKE '%chief%' THEN 20 ELSE 0 END
-        + CASE WHEN email_domain IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com') THEN -40 ELSE 0 END
-      , 0), 100), 2) AS fit,
-      round(least(greatest(
-          least(3 * active_days_30, 30)
-        + CASE WHEN invites_14d >= 3 THEN 20 ELSE 0 END
-        + CASE WHEN pricing_14d > 0 THEN 15 ELSE 0 END
-        + CASE WHEN demos_30d > 0 THEN 25 ELSE 0 END
-        + least(2 * logins_decayed, 20)
-        + CASE WHEN events_21d = 0 THEN -20 ELSE 0 END
-      , 0), 100), 2) AS engagement,
-      coalesce(timeline_days <= 90, false)::INT
-        + coalesce(use_case IN ('customer_facing', 'security', 'compliance'), false)::INT
-        + coalesce(employees >= 1000 OR invites_14d >= 10, false)::INT AS ucc_met,
-      CASE
-        WHEN email_domain IN ('rival.com', 'competitor.io') THEN 'competitor'
-        WHEN ends_with(email_domain, '.edu') THEN 'student'
-        WHEN budget_status = 'none' AND timeline_days > 730 THEN 'no_budget'
-      END AS disqualify_reason
-    FROM base
-  ),
-  classified AS (
-    SELECT
-      *,
-      CASE WHEN fit >= 60 THEN 'high' ELSE 'low' END AS fit_band,
-      CASE WHEN engagement >= 50 THEN 'high' ELSE 'low' END AS engagement_band,
-      ucc_met >= 2 AS ucc,
-      disqualify_reason IS NOT NULL AS disqualified,
-      CASE
-        WHEN disqualify_reason IS NOT NULL THEN 'disqualified'
-        WHEN engagement >= 50 AND fit >= 60 THEN 'sales_ready'
-        WHEN engagement >= 50 THEN 'opportunity'
-        WHEN fit >= 60 THEN 'heartbreaker'
-        ELSE 'ignore'
-      END AS segment
-    FROM scored
-  )
-  SELECT
-    lead_id, email_domain, invites_14d, active_days_30, fit, engagement, fit_band, engagement_band,
-    ucc, ucc_met, disqualified, disqualify_reason, segment,
-    CASE
-      WHEN segment = 'sales_ready' AND ucc THEN 'sql'
-      WHEN engagement >= 50 THEN 'pql'
-      WHEN fit >= 40 OR forms > 0 THEN 'mql'
-      ELSE 'lead'
-    END AS stage,
-    CASE segment WHEN 'sales_ready' THEN 'account_executive' WHEN 'opportunity' THEN 'self_serve' WHEN 'heartbreaker' THEN 'nurture'
-                 WHEN 'ignore' THEN 'automation' WHEN 'disqualified' THEN 'none' END AS route,
-    CASE WHEN segment = 'sales_ready' THEN 24 END AS sla_hours,
-    CASE segment WHEN 'sales_ready' THEN 1 WHEN 'opportunity' THEN 2 WHEN 'heartbreaker' THEN 3 WHEN 'ignore' THEN 4
-                 WHEN 'disqualified' THEN 5 END AS priority,
-    CASE WHEN segment = 'opportunity' THEN 'activation_team' END AS owner,
-    CASE WHEN segment = 'heartbreaker' THEN 'enterprise_nurture' END AS sequence,
-    'plg@2024.06' AS policy,
-    {AS_OF_TS} AS as_of
-  FROM classified
-  ORDER BY lead_id
-) TO '{str(out).replace("'", "''")}' ({COPY_OPTIONS[fmt]})
-"""
-
-
-COMPILED_RUNNER = r"""
+HAND_RUNNER = r"""
 import duckdb, sys
-data, sql, out = sys.argv[1:4]
-c = duckdb.connect(); c.execute("SET TimeZone = 'UTC'")
-c.execute("CREATE VIEW stg_leads AS SELECT * FROM read_parquet('" + data + "/leads.parquet')")
-c.execute("CREATE VIEW stg_product_events AS SELECT * FROM read_parquet('" + data + "/product.parquet')")
-c.execute("CREATE SCHEMA hubspot")
-c.execute("CREATE VIEW hubspot.engagements AS SELECT * FROM read_parquet('" + data + "/marketing.parquet')")
-c.execute("COPY (" + open(sql).read() + ") TO '" + out + "' (FORMAT parquet)")
+sql, out, opts = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+c = duckdb.connect(); c.execute("SET TimeZone = 'UTC'"); c.execute("SET enable_progress_bar = false")
+c.execute("COPY (" + sql + ") TO '" + out.replace("'", "''") + "' (" + opts + ")")
 """
-HAND_RUNNER = "import duckdb, sys; c = duckdb.connect(); c.execute(\"SET TimeZone = 'UTC'\"); c.execute(open(sys.argv[1]).read())"
+
+
+def progress(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------- timing --
@@ -292,16 +74,17 @@ HAND_RUNNER = "import duckdb, sys; c = duckdb.connect(); c.execute(\"SET TimeZon
 GNU_TIME = Path("/usr/bin/time")
 
 
-def run_process(cmd: list[str], log: Path) -> tuple[float, int, float]:
+def run_process(cmd: list[str], log: Path, stdout: Path | None = None) -> tuple[float, int, float]:
     """Run `cmd` to completion: (wall seconds, peak RSS in MiB, CPU seconds user+sys).
 
+    Standard error (and standard output unless `stdout` names a file for it) goes to `log`.
     Peak RSS comes from /usr/bin/time when present: a child spawned straight from
     this (large) process inherits its RSS high-water mark in its own rusage."""
     rss_file = log.with_suffix(".rss")
     timed = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *cmd] if GNU_TIME.exists() else cmd
-    with open(log, "wb") as f:
+    with open(log, "wb") as f, open(stdout or os.devnull, "wb") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(timed, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(timed, cwd=ROOT, stdout=out if stdout else f, stderr=f)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (and its children's)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -315,51 +98,131 @@ def leadlang_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "leadlang", *args]
 
 
+def timed(cmd: list[str], log: Path, runs: int, stdout: Path | None = None) -> tuple[float, int, float]:
+    """Median wall, max RSS, median CPU of `runs` runs."""
+    res = [run_process(cmd, log, stdout) for _ in range(runs)]
+    return statistics.median(r[0] for r in res), max(r[1] for r in res), statistics.median(r[2] for r in res)
+
+
 # ------------------------------------------------------------- compare --
 
-def compare(lead_out: Path, hand_out: Path) -> None:
-    import duckdb
+CANON = {"string": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38, 10)", "bool": "BOOLEAN", "timestamp": "TIMESTAMPTZ", "date": "DATE"}
+PARQUET_TYPES = {"string": "VARCHAR", "int": "BIGINT", "number": "DECIMAL", "bool": "BOOLEAN", "timestamp": "TIMESTAMP WITH TIME ZONE", "date": "DATE"}
+# leadlang's text formats (docs/cli.md): plain decimals of at most 10 places without trailing zeros, ISO UTC timestamps with Z
+TEXT_FORMAT = {"int": r"^-?[0-9]+$", "number": r"^-?[0-9]+(\.[0-9]{0,9}[1-9])?$", "bool": r"^(true|false)$",
+               "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$", "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+JSON_TYPES = {"string": ("VARCHAR",), "int": ("BIGINT", "UBIGINT"), "number": ("BIGINT", "UBIGINT", "DOUBLE"), "bool": ("BOOLEAN",),
+              "timestamp": ("VARCHAR",), "date": ("VARCHAR",)}
 
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    a, b = f"read_parquet('{lead_out}')", f"read_parquet('{hand_out}')"
-    cols_a = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {a}").fetchall()]
-    cols_b = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {b}").fetchall()]
-    print(f"  columns: leadlang {len(cols_a)}, hand {len(cols_b)}" + ("" if cols_a == cols_b else
-          f"; only leadlang {sorted(set(cols_a) - set(cols_b))}, only hand {sorted(set(cols_b) - set(cols_a))}, same order: no"))
-    n_a, n_b = (con.execute(f"SELECT count(*) FROM {x}").fetchone()[0] for x in (a, b))
-    only_a, only_b = con.execute(f"""SELECT count(*) FILTER (WHERE b.lead_id IS NULL), count(*) FILTER (WHERE a.lead_id IS NULL)
-                                 FROM {a} a FULL JOIN {b} b USING (lead_id)""").fetchone()
-    print(f"  rows: leadlang {n_a:,}, hand {n_b:,}; only in leadlang {only_a:,}, only in hand {only_b:,}")
-    in_order = con.execute(f"""SELECT bool_and(prev IS NULL OR prev < lead_id) FROM (SELECT lead_id, lag(lead_id) OVER (ORDER BY file_row_number) AS prev
-                              FROM read_parquet('{lead_out}', file_row_number = true))""").fetchone()[0]
 
-    def differs(c: str) -> str:
-        if c in ("fit", "engagement"):  # exact decimal on one side, a rounded double on the other
-            return f"(a.{c} IS NULL) <> (b.{c} IS NULL) OR abs(CAST(a.{c} AS DOUBLE) - CAST(b.{c} AS DOUBLE)) > 0.001"
-        if c == "as_of":
-            return f"CAST(a.{c} AS TIMESTAMPTZ) IS DISTINCT FROM CAST(b.{c} AS TIMESTAMPTZ)"
-        return f"CAST(a.{c} AS VARCHAR) IS DISTINCT FROM CAST(b.{c} AS VARCHAR)"
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
-    main = ["segment", "stage", "fit", "engagement"]
-    shared = [c for c in cols_a if c in cols_b and c != "lead_id"]
-    others = [c for c in shared if c not in main]
-    any_main = " OR ".join(f"({differs(c)})" for c in main)
-    counts = con.execute(f"SELECT count(*) FILTER (WHERE {any_main}), " + ", ".join(f"count(*) FILTER (WHERE {differs(c)})" for c in main + others)
-                     + f" FROM {a} a JOIN {b} b USING (lead_id)").fetchone()
-    print(f"  MISMATCHES (segment, stage, fit or engagement differ): {counts[0]:,}")
-    print("  per column: " + ", ".join(f"{c} {n:,}" for c, n in zip(main + others, counts[1:])))
-    print(f"  leadlang output ordered by lead_id: {in_order}")
-    if counts[0]:
-        shown = ", ".join(f"a.{c} AS ll_{c}, b.{c} AS hand_{c}" for c in main)
-        for row in con.execute(f"SELECT lead_id, {shown} FROM {a} a JOIN {b} b USING (lead_id) WHERE {any_main} ORDER BY lead_id LIMIT 5").fetchall():
-            print(f"    e.g. {row}")
-    sample = con.execute(f"""SELECT segment, count(*) AS n, round(avg(CAST(fit AS DOUBLE)), 1), round(avg(CAST(engagement AS DOUBLE)), 1)
-                         FROM {a} GROUP BY 1 ORDER BY 2 DESC""").fetchall()
-    print("  segments (leadlang): " + ", ".join(f"{s} {n:,} (fit {f}, eng {e})" for s, n, f, e in sample))
-    stages = con.execute(f"SELECT stage, count(*) FROM {a} GROUP BY 1 ORDER BY 2 DESC").fetchall()
-    print("  stages (leadlang): " + ", ".join(f"{s} {n:,}" for s, n in stages))
-    con.close()
+
+def _s(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _from_text(x: str, kind: str) -> str:
+    if kind == "bool":
+        return f"CASE {x} WHEN 'true' THEN true WHEN 'false' THEN false END"
+    return x if kind == "string" else f"TRY_CAST({x} AS {CANON[kind]})"
+
+
+def canonical(con, path: Path, fmt: str, outputs: list[tuple[str, str]], table: str, strict: bool) -> list[str]:
+    """Load one output file into `table` (typed canonical columns + `_pos`, its row number); with `strict`,
+    the departures from leadlang's documented format, as messages."""
+    problems: list[str] = []
+    names = [n for n, _ in outputs]
+    if fmt == "parquet":
+        desc = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_s(str(path))})").fetchall()}
+        if list(desc) != names:
+            problems.append(f"columns {list(desc)} != {names}")
+        if strict:
+            for n, kind in outputs:
+                if n in desc and not desc[n].startswith(PARQUET_TYPES[kind]):
+                    problems.append(f"column {n}: Parquet type {desc[n]}, expected {PARQUET_TYPES[kind]} for {kind}")
+        cols = ", ".join(f"TRY_CAST({_q(n)} AS {CANON[k]}) AS {_q(n)}" if n in desc else f"NULL AS {_q(n)}" for n, k in outputs)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols}, file_row_number AS _pos "
+                    f"FROM read_parquet({_s(str(path))}, file_row_number = true)")
+        return problems
+    if fmt == "csv":
+        header = path.open(encoding="utf-8", newline="").readline().rstrip("\n").split(",")
+        if header != names:
+            problems.append(f"header {header} != {names}")
+        spec = "{" + ", ".join(f"{_s(n)}: 'VARCHAR'" for n in header) + "}"
+        src = (f"(SELECT *, row_number() OVER () AS _pos FROM read_csv({_s(str(path))}, header = true, auto_detect = false, "
+               f"columns = {spec}, delim = ',', quote = '\"', escape = '\"', strict_mode = true))")
+        text = {n: _q(n) for n in header}
+    else:  # jsonl: each line as text; numbers are taken from the line's own text (DuckDB's JSON reads them as doubles)
+        src = (f"(SELECT line::JSON AS j, line, row_number() OVER () AS _pos FROM read_csv({_s(str(path))}, header = false, "
+               f"auto_detect = false, columns = {{'line': 'VARCHAR'}}, delim = '\x01', quote = '', escape = ''))")
+        text = {}
+        for n, kind in outputs:
+            if kind in ("int", "number"):
+                pattern = '"' + n + r'":\s*(-?[0-9][0-9.eE+-]*|null)'
+                text[n] = f"NULLIF(regexp_extract(line, {_s(pattern)}, 1), 'null')"
+            else:
+                text[n] = f"(j->>{_s(n)})"
+        if strict:
+            keys = "[" + ", ".join(_s(n) for n in names) + "]"
+            bad = con.execute(f"SELECT count(*) FILTER (WHERE json_keys(j) <> {keys}) FROM {src}").fetchone()[0]
+            if bad:
+                problems.append(f"{bad:,} lines whose keys are not {names} in order")
+            for n, kind in outputs:
+                ok = ", ".join(_s(t) for t in JSON_TYPES[kind] + ("NULL",))
+                bad = con.execute(f"SELECT count(*) FILTER (WHERE json_type(j, {_s(n)}) NOT IN ({ok})) FROM {src}").fetchone()[0]
+                if bad:
+                    problems.append(f"column {n}: {bad:,} values not JSON {'/'.join(JSON_TYPES[kind])} or null")
+    if strict:
+        for n, kind in outputs:
+            if kind in TEXT_FORMAT and n in text:
+                bad = con.execute(f"SELECT count(*), any_value({text[n]}) FROM {src} "
+                                  f"WHERE {text[n]} IS NOT NULL AND NOT regexp_matches({text[n]}, {_s(TEXT_FORMAT[kind])})").fetchone()
+                if bad[0]:
+                    problems.append(f"column {n}: {bad[0]:,} values not in the documented {kind} format, e.g. {bad[1]!r}")
+    cols = ", ".join(f"{_from_text(text[n], k)} AS {_q(n)}" if n in text else f"NULL AS {_q(n)}" for n, k in outputs)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols}, _pos FROM {src}")
+    return problems
+
+
+def compare_cells(con, outputs: list[tuple[str, str]], label: str, ll: tuple[Path, str], hand: tuple[Path, str]) -> int:
+    """Every cell of leadlang's output against the hand-written one; prints the differences, returns their count."""
+    problems = canonical(con, ll[0], ll[1], outputs, "a", strict=True)
+    problems += [f"(hand-written) {p}" for p in canonical(con, hand[0], hand[1], outputs, "b", strict=False)]
+    return _diff_tables(con, outputs, label, problems)
+
+
+def _diff_tables(con, outputs: list[tuple[str, str]], label: str, problems: list[str]) -> int:
+    """Tables `a` (leadlang) and `b` (hand-written) cell by cell."""
+    k = _q(outputs[0][0])
+    rows = con.execute(f"""SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b),
+        (SELECT count(*) - count(DISTINCT {k}) FROM a), (SELECT count(*) - count(DISTINCT {k}) FROM b),
+        (SELECT count(*) FROM a FULL JOIN b USING ({k}) WHERE a._pos IS NULL OR b._pos IS NULL),
+        (SELECT count(*) FROM (SELECT {k}, lag({k}) OVER (ORDER BY _pos) AS prev FROM a) WHERE prev >= {k})""").fetchone()
+    n_a, n_b, dup_a, dup_b, unmatched, disorder = rows
+    if n_a != n_b or dup_a or dup_b or unmatched:
+        problems.append(f"rows: leadlang {n_a:,} (duplicate keys {dup_a:,}), hand-written {n_b:,} (duplicate keys {dup_b:,}), "
+                        f"keys in one only {unmatched:,}")
+    if disorder:
+        problems.append(f"{disorder:,} rows out of key order")
+    cols = [n for n, _ in outputs[1:]]
+    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE a.{_q(c)} IS DISTINCT FROM b.{_q(c)})" for c in cols)
+                         + f" FROM a JOIN b USING ({k})").fetchone()
+    cells, others = sum(counts), len(problems)  # differing cells, other departures (rows, order, format)
+    for c, n in zip(cols, counts):
+        if n:
+            ex = con.execute(f"SELECT {k}, a.{_q(c)}, b.{_q(c)} FROM a JOIN b USING ({k}) WHERE a.{_q(c)} IS DISTINCT FROM b.{_q(c)} "
+                             f"ORDER BY {k} LIMIT 3").fetchall()
+            problems.append(f"column {c}: {n:,} cells differ, e.g. " + "; ".join(f"{r[0]}: leadlang {r[1]!r} hand {r[2]!r}" for r in ex))
+    checked = n_a * len(outputs)
+    if problems:
+        print(f"    MISMATCH {label}: {cells:,} of {checked:,} cells differ")
+        for p in problems:
+            print(f"      {p}")
+    else:
+        print(f"    {label}: all {checked:,} cells equal")
+    return cells + others
 
 
 # ------------------------------------------------------------- profile --
@@ -478,7 +341,7 @@ def big_policy(n_rules: int = 300) -> str:
         lambda k: f'use_case in ["{["security", "compliance", "analytics", "customer_facing"][k % 4]}"]',
         lambda k: f'email ends with ".{["io", "com", "de", "edu"][k % 4]}" or title starts with "{["VP", "Head", "Dir"][k % 3]}"',
         lambda k: f'title matches "^(Senior|Staff|Principal) [A-Z][a-z]+{k % 10}?$"',
-        lambda k: f"employees is missing and industry is present",
+        lambda k: "employees is missing and industry is present",
     ]
     product = ["login", "dashboard_view", "teammate_invited", "seat_added", "report_exported", "settings_changed", "api_call"]
     marketing = ["pricing_page_view", "demo_requested", "form_submitted", "email_open", "email_click", "webinar_attended"]
@@ -518,167 +381,227 @@ def big_policy(n_rules: int = 300) -> str:
             + "disqualify {" + tail)
 
 
-# ------------------------------------------------------ output formats --
+# ----------------------------------------------------------------- paths --
 
-FORMATS = ("csv", "stdout", "jsonl", "parquet")
-ABM = ROOT / "policies" / "abm" / "abm.lead"
-COMPILED_COPY = r"""
-import duckdb, sys
-from pathlib import Path
-sql, out, opts, data = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], Path(sys.argv[4])
-c = duckdb.connect(); c.execute("SET TimeZone = 'UTC'")
-for view, name in [("stg_leads", "leads"), ("stg_accounts", "accounts"), ("stg_product_events", "product"), ("stg_marketing_touches", "marketing")]:
-    c.execute(f"CREATE VIEW {view} AS SELECT * FROM read_csv('{data / (name + '.csv')}', header = true)")
-c.execute(f"COPY ({sql}) TO '{out}' ({opts})")
-"""
+def explain_check(con, text: str, outputs: list[tuple[str, str]], key: str, lead: str, table: str = "b", who: str = "hand-written") -> int:
+    """The scores and numeric signals `explain` printed against the row of `table` (`who`'s output)."""
+    from decimal import Decimal, InvalidOperation
 
-
-def scaled_abm(dst: Path, copies: int) -> Path:
-    """The ABM example's data (`by account`) `copies` times over as CSV, each copy's lead and account keys suffixed."""
-    import csv
-
-    src = ABM.parent / "data"
-    meta = dst / "bench-meta.json"
-    if meta.is_file() and meta.read_text() == json.dumps({"copies": copies, "version": GEN_VERSION}):
-        return dst
-    dst.mkdir(parents=True, exist_ok=True)
-    keyed = {"leads": (0, 1), "accounts": (0,), "product": (0,), "marketing": (0,)}  # columns holding a key
-    for name, cols in keyed.items():
-        with (src / f"{name}.csv").open(newline="", encoding="utf-8") as f:
-            header, *rows = list(csv.reader(f))
-        with (dst / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(header)
-            for i in range(copies):
-                w.writerows([f"{v}-{i}" if k in cols and v else v for k, v in enumerate(r)] for r in rows)
-    meta.write_text(json.dumps({"copies": copies, "version": GEN_VERSION}))
-    return dst
+    kinds = dict(outputs)
+    row = dict(zip([n for n, _ in outputs], con.execute(f"SELECT * EXCLUDE (_pos) FROM {table} WHERE {_q(key)} = ?", [lead]).fetchone()))
+    printed: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.strip().split()
+        if len(parts) >= 4 and parts[0] == "score" and parts[2] == "=":
+            printed[parts[1]] = parts[3]
+        elif line.startswith("  ") and not line.startswith("   ") and " = " in line:
+            name, value = line.strip().split(" = ", 1)
+            if kinds.get(name) in ("int", "number"):
+                printed[name] = value
+    bad = []
+    for name, value in printed.items():
+        try:
+            got = None if value == "missing" else Decimal(value)
+        except InvalidOperation:
+            got = value
+        want = row.get(name)
+        if got != (None if want is None else Decimal(want)):
+            bad.append(f"{name}: explain {value}, {who} {want}")
+    scores = [n for n in printed if n in kinds and kinds[n] == "number"]
+    if bad or not scores:
+        print(f"    MISMATCH explain --lead {lead} vs {who}: " + ("; ".join(bad) if bad else "no score lines found in its output"))
+        return max(1, len(bad))
+    print(f"    explain --lead {lead}: its {len(printed)} scores and numeric signals equal the {who} row")
+    return 0
 
 
-def formats(policy: Path, data: Path, work: Path, runs: int, n_events: int, reference) -> None:
-    """`leadlang score` writing each output format, against `reference(fmt, out)` (a command) writing the same format."""
-    print(f"  {'output':<9} {'leadlang':>10} {'events/s':>12} {'RSS':>9}   {'reference':>10} {'RSS':>9}   ratio")
+def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int, args, table: list) -> int:
+    """Every path of one policy at one size; appends rows to `table`; returns the number of mismatches."""
+    import duckdb
+
+    from leadlang.check import load
+
+    policy = BENCH_POLICIES[name]
+    outputs = [(o.name, o.kind) for o in load(policy).outputs]
+    sql = work / f"{name}.hand.sql"
+    sql.write_text(HAND[name](data), encoding="utf-8")
+    base = ["--data", str(data), "--as-of", AS_OF]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET temp_directory = {_s(str(work / 'compare.tmp'))}")  # the compared outputs may spill at 3M leads
+    size = size_label(n_leads)
+    print(f"\n  {name} ({policy.relative_to(ROOT)}), {n_leads:,} leads, {n_events:,} events:")
+
+    def row(path: str, ll, hand=None, note: str = "") -> None:
+        table.append({"size": size, "policy": name, "path": path, "ll": ll, "hand": hand, "events": n_events, "note": note, "bad": 0})
+        ratio = f"{ll[0] / hand[0]:.2f}x" if hand else ""
+        rate = "" if path.startswith("explain") else f"{n_events / ll[0]:,.0f} ev/s"
+        print(f"    {path:<28} leadlang {ll[0]:7.2f} s {rate:>15} {ll[1]:>6,} MiB"
+              + (f"   hand-written {hand[0]:7.2f} s {hand[1]:>6,} MiB   {ratio}" if hand else "") + (f"   {note}" if note else ""))
+
+    def checked(mismatches: int) -> None:
+        table[-1]["bad"] = mismatches
+
     for fmt in FORMATS:
-        out = work / f"{policy.stem}.{'csv' if fmt == 'stdout' else fmt}"
-        ll_cmd = leadlang_cmd("score", str(policy), "--data", str(data), "--as-of", AS_OF) + ([] if fmt == "stdout" else ["-o", str(out)])
-        ref_out = work / f"{policy.stem}.ref.{'csv' if fmt == 'stdout' else 'json' if fmt == 'jsonl' else fmt}"
-        ll, ref = [], []
-        for _ in range(runs):
-            ll.append(run_process(ll_cmd, work / f"{policy.stem}.{fmt}.log"))  # standard output goes to this file
-            ref.append(run_process(reference(fmt, ref_out), work / f"{policy.stem}.{fmt}.ref.log"))
-        t_ll, t_ref = statistics.median(t for t, _, _ in ll), statistics.median(t for t, _, _ in ref)
-        print(f"  {fmt:<9} {t_ll:8.2f} s {n_events / t_ll:12,.0f} {max(m for _, m, _ in ll):5,} MiB   "
-              f"{t_ref:8.2f} s {max(m for _, m, _ in ref):5,} MiB   {t_ll / t_ref:.2f}x")
+        ext = "csv" if fmt == "stdout" else fmt
+        ll_out, hand_out = work / f"{name}.{fmt}.{ext}", work / f"{name}.{fmt}.hand.{ext}"
+        progress(f"{size} {name}: score {fmt}")
+        ll_cmd = leadlang_cmd("score", str(policy), *base, *([] if fmt == "stdout" else ["-o", str(ll_out)]))
+        ll = timed(ll_cmd, work / f"{name}.{fmt}.log", args.runs, stdout=ll_out if fmt == "stdout" else None)
+        progress(f"{size} {name}: hand-written {fmt}")
+        hand_cmd = [sys.executable, "-c", HAND_RUNNER, str(sql), "/dev/stdout" if fmt == "stdout" else str(hand_out), COPY_OPTIONS[fmt]]
+        hand = timed(hand_cmd, work / f"{name}.{fmt}.hand.log", args.runs, stdout=hand_out if fmt == "stdout" else None)
+        label = {"csv": "score -o out.csv", "stdout": "score > out.csv (stdout)", "jsonl": "score -o out.jsonl", "parquet": "score -o out.parquet"}[fmt]
+        row(label, ll, hand)
+        progress(f"{size} {name}: comparing {fmt}")
+        checked(compare_cells(con, outputs, label, (ll_out, ext), (hand_out, ext)))
+        if not args.keep_outputs:
+            ll_out.unlink()
+            hand_out.unlink()
+    hand_parquet = table[-1]["hand"]
+    # `b` now holds the hand-written Parquet output: the reference for explain and the Python engine
+    con.execute("CREATE OR REPLACE TEMP TABLE ref AS SELECT * FROM b")
+    key = outputs[0][0]
+    num = [n for n, k in outputs if k == "number"]
+    lead = con.execute(f"SELECT {_q(key)} FROM ref ORDER BY {' + '.join(_q(n) for n in num[:2])} DESC, {_q(key)} LIMIT 1").fetchone()[0]
+    progress(f"{size} {name}: explain --lead {lead}")
+    log = work / f"{name}.explain.txt"
+    ex = timed(leadlang_cmd("explain", str(policy), *base, "--lead", lead), work / f"{name}.explain.log", args.runs, stdout=log)
+    row(f"explain --lead {lead}", ex, None, "one lead; no baseline")
+    explained = log.read_text(encoding="utf-8")
+    checked(explain_check(con, explained, outputs, key, lead, "ref", "hand-written")
+            + explain_check(con, explained, outputs, key, lead, "a", "`score -o out.parquet`"))  # `a`: leadlang's Parquet output
+
+    new = work / f"{name}.new.lead"
+    text = policy.read_text(encoding="utf-8")
+    for old, repl in DIFF_EDITS[name]:
+        assert old in text, old
+        text = text.replace(old, repl)
+    new.write_text(text, encoding="utf-8")
+    progress(f"{size} {name}: diff")
+    diff_out = work / f"{name}.diff.json"
+    d = timed(leadlang_cmd("diff", str(policy), str(new), *base, "--format", "json", "-o", str(diff_out)), work / f"{name}.diff.log", args.runs)
+    row("diff OLD NEW", d, hand_parquet, "vs one hand-written scoring (Parquet); target <= 2x")
+    checked(diff_check(con, name, data, key, json.loads(diff_out.read_text(encoding="utf-8"))))
+
+    if n_leads <= args.python_max_leads:
+        progress(f"{size} {name}: score --engine python")
+        py_out = work / f"{name}.python.parquet"
+        py = timed(leadlang_cmd("score", str(policy), *base, "--engine", "python", "-o", str(py_out)), work / f"{name}.python.log", args.runs)
+        row("score --engine python", py, hand_parquet, "-o out.parquet")
+        checked(compare_cells_ref(con, outputs, "score --engine python -o out.parquet", py_out))
+        if not args.keep_outputs:
+            py_out.unlink()
+    con.close()
+    return sum(r["bad"] for r in table if r["size"] == size and r["policy"] == name)
 
 
-def format_benchmarks(args, data: Path, work: Path) -> None:
-    """Every output format on PLG (against the hand-written query) and on ABM (against its compiled query alone)."""
-    n_events = args.product + args.marketing
-    print(f"\nPLG, every output format ({args.runs} runs each, medians); reference: the hand-written DuckDB query COPYing the same format")
+def diff_check(con, name: str, data: Path, key: str, diff: dict) -> int:
+    """`diff --format json`'s changed counts and moved leads against the hand-written queries before and after the change."""
+    sql = HAND[name](data)
+    for old, repl in HAND_DIFF_EDITS[name]:
+        assert old in sql, old
+        sql = sql.replace(old, repl)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hand_new AS {sql}")
+    labelled = [o for o, v in diff["outputs"].items() if v.get("in") == ["old", "new"]]
+    k = _q(key)
+    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE o.{_q(c)} IS DISTINCT FROM n.{_q(c)})" for c in labelled)
+                         + f" FROM ref o JOIN hand_new n USING ({k})").fetchone()
+    moved = {r[0] for r in con.execute(f"SELECT {k} FROM ref o JOIN hand_new n USING ({k}) WHERE "
+                                       + " OR ".join(f"o.{_q(c)} IS DISTINCT FROM n.{_q(c)}" for c in labelled)).fetchall()}
+    problems = [f"{c}: diff says {diff['outputs'][c]['changed']:,} changed, hand-written {n:,}"
+                for c, n in zip(labelled, counts) if diff["outputs"][c]["changed"] != n]
+    listed = {m["key"] for m in diff["moved"]}
+    if diff["moved_count"] != len(moved) or listed != moved:
+        problems.append(f"moved leads: diff {diff['moved_count']:,} ({len(listed - moved):,} not moved by hand, "
+                        f"{len(moved - listed):,} moved by hand but not listed)")
+    if problems:
+        print("    MISMATCH diff OLD NEW: " + "; ".join(problems))
+    else:
+        print(f"    diff OLD NEW: {len(moved):,} moved leads and the changed counts of {', '.join(labelled)} equal the hand-written queries'")
+    return len(problems)
 
-    def hand(fmt: str, out: Path) -> list[str]:
-        sql_file = work / f"hand.{fmt}.sql"
-        sql_file.write_text(hand_sql(data, Path("/dev/stdout") if fmt == "stdout" else out, fmt), encoding="utf-8")
-        return [sys.executable, "-c", HAND_RUNNER, str(sql_file)]
 
-    formats(POLICY, data, work, args.runs, n_events, hand)
+def compare_cells_ref(con, outputs, label: str, path: Path) -> int:
+    """Like compare_cells, against the hand-written Parquet output kept in table `ref`."""
+    problems = canonical(con, path, "parquet", outputs, "a", strict=True)
+    con.execute("CREATE OR REPLACE TEMP TABLE b AS SELECT * FROM ref")
+    return _diff_tables(con, outputs, label, problems)
 
-    copies = max(1, args.leads // 1500)
-    abm_data = scaled_abm(args.dir.resolve() / f"abm-x{copies}", copies)
-    with (abm_data / "product.csv").open("rb") as f, (abm_data / "marketing.csv").open("rb") as g:
-        abm_events = sum(1 for _ in f) + sum(1 for _ in g) - 2
-    print(f"\nABM (`by account`, account signals), its example data x{copies} as CSV: {1500 * copies:,} leads, {abm_events:,} events;"
-          " reference: the compiled query alone (`leadlang compile`) over the CSV files, COPYing the same format")
-    compiled = work / "abm.sql"
-    subprocess.run(leadlang_cmd("compile", str(ABM), "--dialect", "duckdb", "--as-of", AS_OF, "-o", str(compiled)), cwd=ROOT, check=True)
 
-    def compiled_copy(fmt: str, out: Path) -> list[str]:
-        return [sys.executable, "-c", COMPILED_COPY, str(compiled), "/dev/stdout" if fmt == "stdout" else str(out), COPY_OPTIONS[fmt], str(abm_data)]
+# ------------------------------------------------------------------ table --
 
-    formats(ABM, abm_data, work, args.runs, abm_events, compiled_copy)
+def markdown(table: list, load: str) -> str:
+    lines = [f"Machine: {os.cpu_count()} CPUs, load average {load}; wall time of each process, events/s = all events in the files / wall.",
+             "", "| leads | policy | path | leadlang | events/s | peak RSS | hand-written | peak RSS | ratio | output |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in table:
+        ll, hand = r["ll"], r["hand"]
+        rate = "" if r["path"].startswith("explain") else f"{r['events'] / ll[0]:,.0f}"
+        lines.append(f"| {r['size']} | {r['policy']} | `{r['path']}` | {ll[0]:.2f} s | {rate} | {ll[1]:,} MiB | "
+                     + (f"{hand[0]:.2f} s | {hand[1]:,} MiB | {ll[0] / hand[0]:.2f}× |" if hand else "| | |")
+                     + (" equal |" if not r["bad"] else f" **{r['bad']:,} differ** |"))
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- main --
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dir", type=Path, default=Path("/tmp/leadlang-bench"), help="data directory (reused when the sizes match)")
-    ap.add_argument("--leads", type=int, default=1_000_000)
-    ap.add_argument("--product", type=int, default=20_000_000)
-    ap.add_argument("--marketing", type=int, default=7_000_000)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--no-profile", action="store_true", help="skip the in-process breakdown of leadlang's time")
-    ap.add_argument("--skip-score", action="store_true", help="only the 300-rule compile/check timing")
-    ap.add_argument("--formats", action="store_true", help="only every output format (CSV, stdout, JSONL, Parquet) on PLG and ABM")
-    args = ap.parse_args()
-    data = args.dir.resolve()
-    work = Path(tempfile.mkdtemp(prefix="leadlang-bench-out-"))
-    print(f"leadlang score benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, outputs in {work})")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  (other work on the machine makes timings noisy)")
+    ap.add_argument("--sizes", default="100k", help="comma-separated lead counts (events x27): 300, 100k, 1m, 3m (default 100k)")
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/leadlang-bench"), help="data directory; each size in DIR/<size>, reused when it matches")
+    ap.add_argument("--policies", default=",".join(BENCH_POLICIES), help=f"comma-separated, of {', '.join(BENCH_POLICIES)}")
+    ap.add_argument("--runs", type=int, default=1, help="runs of each process (median wall, max RSS)")
+    ap.add_argument("--python-max-leads", type=int, default=100_000, help="run `--engine python` only up to this many leads")
+    ap.add_argument("--generate-only", action="store_true", help="make (or reuse) the data, print its edge-case counts, and stop")
+    ap.add_argument("--work", type=Path, help="where outputs go (default: a new temp directory)")
+    ap.add_argument("--keep-outputs", action="store_true", help="keep the scored files (by default each is deleted once compared)")
+    ap.add_argument("--compile", action="store_true", help="only time `check` and `compile` of a generated 300-rule policy")
+    ap.add_argument("--profile", action="store_true", help="also break leadlang's PLG time down in one process, at the largest size")
+    args = ap.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="leadlang-bench-out-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if args.compile:
+        compile_timing(work)
+        return 0
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    names = [p.strip() for p in args.policies.split(",") if p.strip()]
+    unknown = [p for p in names if p not in BENCH_POLICIES]
+    if unknown:
+        ap.error(f"unknown policy {unknown[0]!r}; choose from {', '.join(BENCH_POLICIES)}")
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"leadlang benchmark: every path vs a hand-written DuckDB query  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, outputs in {work})")
+    print(f"load average before: {load_before}  (other work on the machine makes timings noisy)")
+    table: list = []
+    bad = 0
+    for n in sizes:
+        data = (args.dir / size_label(n)).resolve()
+        progress(f"{size_label(n)}: data in {data}")
+        secs = generate(data, n, log=progress)
+        meta = json.loads((data / "bench-meta.json").read_text())
+        print(f"\n{size_label(n)} leads: data in {data} " + ("(reused)" if secs == 0 else f"(generated in {secs:.1f} s)"))
+        print("  " + ", ".join(f"{k} {v:,}" for k, v in describe(data).items()))
+        if args.generate_only:
+            continue
+        for name in names:
+            bad += bench_policy(name, data, work, n, meta["product"] + meta["marketing"], args, table)
+    if args.profile and sizes and not args.generate_only:
+        print(f"\nwhere leadlang's time goes (PLG, {size_label(sizes[-1])} leads):")
+        hand_copy = work / "plg.hand.copy.sql"
+        hand_copy.write_text(f"COPY ({HAND['plg'](data)}) TO '{work / 'profile.hand.parquet'}' (FORMAT parquet)", encoding="utf-8")
+        profile(data, work, hand_copy)
+    if table:
+        load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print("\nscaling table (Markdown):\n")
+        print(markdown(table, f"{load_before} before, {load_after} after"))
+    if table:
+        print(f"\n{'MISMATCHES: ' + format(bad, ',') + ' (see above)' if bad else 'every output cell equal to the hand-written query'}")
+    return 1 if bad else 0
 
-    if args.formats:
-        secs = generate(data, args.leads, args.product, args.marketing)
-        print(f"\ndata in {data}: " + ("reused" if secs == 0 else f"generated in {secs:.1f} s"))
-        format_benchmarks(args, data, work)
-        return
-    if not args.skip_score:
-        secs = generate(data, args.leads, args.product, args.marketing)
-        print(f"\ndata in {data}: " + ("reused" if secs == 0 else f"generated in {secs:.1f} s"))
-        import duckdb
 
-        con = duckdb.connect()
-        for name in ("leads", "product", "marketing"):
-            path = data / f"{name}.parquet"
-            n = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
-            print(f"  {name + '.parquet':<18} {n:>12,} rows  {path.stat().st_size / 2**20:8.1f} MiB")
-        stray = con.execute(f"""SELECT
-            (SELECT count(*) FROM read_parquet('{data}/product.parquet') WHERE user_id NOT IN (SELECT lead_id FROM read_parquet('{data}/leads.parquet'))),
-            (SELECT count(*) FROM read_parquet('{data}/product.parquet') WHERE occurred_at > {AS_OF_TS}),
-            (SELECT count(*) FROM read_parquet('{data}/leads.parquet') WHERE industry IS NULL)""").fetchone()
-        print(f"  product events with no matching lead {stray[0]:,}, after as-of {stray[1]:,}; leads with no industry {stray[2]:,}")
-        con.close()
-
-        sql_file = work / "hand.sql"
-        hand_out, lead_out = work / "hand.parquet", work / "leadlang.parquet"
-        sql_file.write_text(hand_sql(data, hand_out), encoding="utf-8")
-        ll_cmd = leadlang_cmd("score", str(POLICY), "--data", str(data), "--as-of", AS_OF, "-o", str(lead_out))
-        hand_cmd = [sys.executable, "-c", HAND_RUNNER, str(sql_file)]
-        compiled_sql = work / "compiled.sql"
-        subprocess.run(leadlang_cmd("compile", str(POLICY), "--dialect", "duckdb", "--as-of", AS_OF, "-o", str(compiled_sql)), cwd=ROOT, check=True)
-        comp_cmd = [sys.executable, "-c", COMPILED_RUNNER, str(data), str(compiled_sql), str(work / "compiled.parquet")]
-        ll, hand, comp = [], [], []
-        print(f"\nscoring, {args.runs} runs each (alternating), wall time of the whole process (cpu = user+sys of all its threads):")
-        for r in range(args.runs):
-            ll.append(run_process(ll_cmd, work / "leadlang.log"))
-            hand.append(run_process(hand_cmd, work / "hand.log"))
-            if not args.no_profile:
-                comp.append(run_process(comp_cmd, work / "compiled.log"))
-            print(f"  run {r + 1}: leadlang {ll[-1][0]:7.2f} s (cpu {ll[-1][2]:6.1f} s, {ll[-1][1]:,} MiB)"
-                  f"   hand-written {hand[-1][0]:7.2f} s (cpu {hand[-1][2]:6.1f} s, {hand[-1][1]:,} MiB)"
-                  + (f"   compiled SQL alone {comp[-1][0]:7.2f} s (cpu {comp[-1][2]:6.1f} s, {comp[-1][1]:,} MiB)" if comp else ""))
-        t_ll, t_hand = statistics.median(t for t, _, _ in ll), statistics.median(t for t, _, _ in hand)
-        c_ll, c_hand = statistics.median(c for _, _, c in ll), statistics.median(c for _, _, c in hand)
-        rss_ll, rss_hand = max(m for _, m, _ in ll), max(m for _, m, _ in hand)
-        ratio = t_ll / t_hand
-        print(f"\n  leadlang score      median {t_ll:7.2f} s   (cpu {c_ll:6.1f} s)   peak RSS {rss_ll:,} MiB")
-        print(f"  hand-written query  median {t_hand:7.2f} s   (cpu {c_hand:6.1f} s)   peak RSS {rss_hand:,} MiB")
-        print(f"  ratio leadlang / hand-written: {ratio:.2f}x  (target <= 1.15: {'met' if ratio <= 1.15 else 'NOT met'});"
-              f"  CPU-time ratio {c_ll / c_hand:.2f}x;  RSS ratio {rss_ll / max(rss_hand, 1):.2f}x")
-        if comp:
-            t_comp, c_comp = statistics.median(t for t, _, _ in comp), statistics.median(c for _, _, c in comp)
-            print(f"  compiled SQL alone  median {t_comp:7.2f} s   (cpu {c_comp:6.1f} s)   peak RSS {max(m for _, m, _ in comp):,} MiB"
-                  f"   <- `leadlang compile` output over the parquet files (views), COPY TO parquet: no validation, no Python rows")
-            print(f"  ratio compiled SQL alone / hand-written: {t_comp / t_hand:.2f}x wall, {c_comp / c_hand:.2f}x cpu")
-        print(f"  throughput: leadlang {args.leads / t_ll:,.0f} leads/s, {(args.product + args.marketing) / t_ll:,.0f} events/s")
-
-        print("\ncomparing the outputs (leadlang vs hand-written):")
-        compare(lead_out, hand_out)
-
-        if not args.no_profile:
-            print("\nwhere leadlang's time goes:")
-            profile(data, work, sql_file)
-
-    print("\n300-rule policy:")
+def compile_timing(work: Path) -> None:
+    """`leadlang check` and `compile --dialect duckdb` of a generated 300-rule policy."""
     big = work / "big.lead"
     big.write_text(big_policy(300), encoding="utf-8")
     n_lines = big.read_text().count("\n")
@@ -696,8 +619,7 @@ def main() -> None:
     print(f"  leadlang compile --dialect duckdb  median of 9 {t_compile:6.3f} s, fastest {min(t for t, _, _ in compiles):.3f} s  (target < 0.5 s: "
           f"{'met' if t_compile < 0.5 else 'NOT met'}), cpu {statistics.median(c for _, _, c in compiles):.3f} s, peak RSS {max(m for _, m, _ in compiles):,} MiB")
     print(f"  (process start-up alone, `leadlang --version`: {t_noop:.3f} s)")
-    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
