@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.interpret import values as V
+from leadlang.interpret.enums import enum_guard
 from leadlang.syntax import ast as A
 
 
@@ -48,6 +49,7 @@ class Interpreter:
         self.policy = policy
         self.as_of = as_of
         self._regex: dict[str, re.Pattern] = {}
+        self._valid = enum_guard(policy)  # a value outside its enum is missing, as in SQL
         self._dispatch: dict[type, Callable] = {
             A.Literal: lambda e, s: e.value,
             A.ListLit: lambda e, s: tuple(i.value for i in e.items),
@@ -68,6 +70,7 @@ class Interpreter:
     # ------------------------------------------------------------------ run --
     def run(self, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]]) -> Result:
         p = self.policy
+        leads, accounts, events = self._valid(leads, accounts, events)
         key, account_col = p.leads.key, p.leads.account
         accounts_by_key = {a[p.accounts.key]: a for a in accounts} if p.accounts else {}
         lead_account = {l[key]: l.get(account_col) if account_col else None for l in leads}
