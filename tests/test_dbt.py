@@ -150,11 +150,13 @@ def test_enum_inputs_get_accepted_values_warnings_in_the_sources_stub_and_seeds(
 
 def test_the_scored_model_warns_when_the_as_of_is_before_every_event(tmp_path):
     generate([load(PLG)], tmp_path, tables={"hubspot.engagements": "raw.touches"})
-    tests = [t["not_null"] for t in props(tmp_path / "plg.yml")["models"][0]["data_tests"]]
+    tests = [t["accepted_values"] for t in props(tmp_path / "plg.yml")["models"][0]["data_tests"]]
     assert [t["name"] for t in tests] == ["plg_as_of_before_every_event_of_stg_product_events", "plg_as_of_before_every_event_of_raw_touches"]
-    assert all(t["column_name"] == "NULL" and t["config"]["severity"] == "warn" for t in tests)
-    assert tests[0]["config"]["where"] == '"as_of" < (SELECT min(CAST("occurred_at" AS TIMESTAMP WITH TIME ZONE)) FROM {{ ref(\'stg_product_events\') }})'
-    assert "{{ source('raw', 'touches') }}" in tests[1]["config"]["where"]
+    assert all(t["column_name"] == "1" and t["config"] == {"severity": "warn"} and t["arguments"]["quote"] is False for t in tests)
+    (first,) = tests[0]["arguments"]["values"]
+    assert first == ("(SELECT CASE WHEN (SELECT min(\"as_of\") FROM {{ ref('plg') }}) < "
+                     "(SELECT min(CAST(\"occurred_at\" AS TIMESTAMP WITH TIME ZONE)) FROM {{ ref('stg_product_events') }}) THEN 0 ELSE 1 END)")
+    assert "{{ source('raw', 'touches') }}" in tests[1]["arguments"]["values"][0]
 
 
 def test_unit_tests_follow_the_test_blocks(tmp_path):

@@ -77,11 +77,14 @@ def as_of_tests(policy: Policy, d: Dialect, name: str, tables: dict[str, str]) -
     """One warning per events relation when the model's as-of time is earlier than every one of its
     events (the var `leadlang_as_of` set too early: every count 0, every recency missing).
 
-    dbt's `not_null` on a null constant, over the model's rows that `where` keeps: those whose
-    `as_of` is before the relation's first event, so every lead or none; one `min()` of the time column."""
+    dbt's `accepted_values` on the constant 1 with one unquoted value: a scalar subquery that is 0
+    when the model's `as_of` is before the relation's first event, so it fails with one row. The
+    relations are in the test's arguments, which dbt renders with `ref()`/`source()` (its `where`
+    config and `column_name` are not); it costs one `min()` of the relation's time column."""
     from leadlang.dbt.models import jinja_call
 
     out, seen = [], set()
+    model = f"(SELECT min({d.ident('as_of')}) FROM {{{{ {jinja_call('ref', (name,))} }}}})"
     for ev in policy.events.values():
         rel = target(ev.relation, tables)
         if rel in seen:
@@ -89,11 +92,12 @@ def as_of_tests(policy: Policy, d: Dialect, name: str, tables: dict[str, str]) -
         seen.add(rel)
         first = f"(SELECT min({d.cast(d.ident(ev.at), 'timestamp')}) FROM {{{{ {jinja_call(*rel)} }}}})"
         label = re.sub(r"\W+", "_", "_".join(rel[1])).strip("_").lower()
-        out.append({"not_null": {
+        out.append({"accepted_values": {
             "name": f"{name}_as_of_before_every_event_of_{label}",
             "description": f"warns when the var `leadlang_as_of` is earlier than every event of {'.'.join(rel[1])}",
-            "column_name": "NULL",
-            "config": {"severity": "warn", "where": f"{d.ident('as_of')} < {first}"},
+            "column_name": "1",
+            "arguments": {"values": [f"(SELECT CASE WHEN {model} < {first} THEN 0 ELSE 1 END)"], "quote": False},
+            "config": {"severity": "warn"},
         }})
     return out
 
