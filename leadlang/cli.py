@@ -37,6 +37,20 @@ AS_OF = click.option("--as-of", type=AsOf(), default="now", show_default=True, h
 POLICY = click.argument("policy", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
+def _on_invalid_enum(ctx, param, value: str) -> str:
+    """`null`: the data files are read under `io.on_invalid_enum("null")` for the whole command."""
+    if value != "error":
+        from leadlang.io import on_invalid_enum
+
+        ctx.with_resource(on_invalid_enum(value))
+    return value
+
+
+ON_INVALID_ENUM = click.option(
+    "--on-invalid-enum", type=click.Choice(["error", "null"]), default="error", show_default=True, expose_value=False,
+    callback=_on_invalid_enum, help="A data value outside its enum(...): stop with an error, or score it as missing (null), as the compiled SQL does.")
+
+
 def _fail(err: Exception) -> None:
     """Render a stage's failure and exit: 1 for policy errors, 2 for unusable input."""
     if isinstance(err, LeadError):
@@ -193,6 +207,7 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
 @click.option("--engine", type=click.Choice(["duckdb", "python"]), default="duckdb", show_default=True, help="duckdb: compiled SQL, in-process; python: the reference interpreter.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (.csv, .parquet, .jsonl).")
 @click.option("--explain", "explain_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the explanation rows here.")
+@ON_INVALID_ENUM
 def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None) -> None:
     """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
     from leadlang import outputs
@@ -279,6 +294,7 @@ def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path))
 @click.option("--lead", "lead", required=True, help="The key of the lead to explain.")
 @AS_OF
+@ON_INVALID_ENUM
 def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
     """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
     from leadlang.explain import render_explanation
@@ -363,6 +379,7 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: 
 @click.option("--limit", type=click.IntRange(min=0), help="Show at most this many moved leads (text and markdown: 20 by default; json: all).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when any lead moved, like `git diff --exit-code`.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the diff here.")
+@ON_INVALID_ENUM
 def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: int | None, exit_code: bool, out: Path | None) -> None:
     """What changing OLD into NEW does to the leads of DATA: files or GIT_REV:path."""
     import json
@@ -448,6 +465,7 @@ class Capacity(click.ParamType):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Also write the HTML report here.")
 @click.option("--capacity", "capacity", multiple=True, type=Capacity(), help="Does a label's volume fit N leads? (repeatable)")
+@ON_INVALID_ENUM
 def backtest(policy: Path, challenger: Path | None, data: Path, outcomes: Path, as_of: dt.datetime, fmt: str,
              report: Path | None, capacity) -> None:
     """Back-test POLICY (and a CHALLENGER) against closed deals: win rate, lift and revenue per label, band and decile."""

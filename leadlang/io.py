@@ -39,7 +39,8 @@ import re
 import shutil
 import sys
 import tempfile
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import lru_cache
@@ -67,6 +68,28 @@ _TS = _DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|[+-][0-9]{
 _QUOTE = re.compile(r'[,"\r\n]')
 _EXPECTED = {"int": "is not a whole number", "number": "is not a number", "bool": "is not a boolean (true/false, yes/no or 1/0)",
              "date": "is not a date (YYYY-MM-DD)", "timestamp": "is not an ISO-8601 timestamp (e.g. 2024-06-01T12:30:00Z)"}
+
+
+ON_INVALID_ENUM = ("error", "null")
+_INVALID_ENUM: ContextVar[str] = ContextVar("leadlang_on_invalid_enum", default="error")
+
+
+@contextmanager
+def on_invalid_enum(mode: str):
+    """How the readers below treat a value outside its `enum(...)`, for the `with` block: `error` (the
+    default) refuses it with a `DataError` naming the cell; `null` reads it as it is, and the engines
+    then score it as missing, as the compiled SQL does in a warehouse (`interpret.enums`)."""
+    if mode not in ON_INVALID_ENUM:
+        raise ValueError(f"on_invalid_enum: {mode!r} is not one of {ON_INVALID_ENUM}")
+    token = _INVALID_ENUM.set(mode)
+    try:
+        yield
+    finally:
+        _INVALID_ENUM.reset(token)
+
+
+def _strict_enums() -> bool:
+    return _INVALID_ENUM.get() == "error"
 
 
 @dataclass
@@ -478,7 +501,7 @@ def _value_sql(t: TypeRef, src: str, native: bool = False) -> tuple[str, str | N
     A number or timestamp is text for Python (`_python_values`); with `native`, DuckDB's value itself."""
     if t.name in ("string", "enum"):
         v = f"NULLIF({src}, '')"
-        return v, (f"{v} NOT IN ({', '.join(_lit(x) for x in t.values)})" if t.name == "enum" else None)
+        return v, (f"{v} NOT IN ({', '.join(_lit(x) for x in t.values)})" if t.name == "enum" and _strict_enums() else None)
     v = f"NULLIF(trim({src}), '')"
     if t.name == "int":
         conv = f"CASE WHEN regexp_full_match({v}, '{_INT}') THEN TRY_CAST(regexp_replace({v}, '\\.0*$', '') AS BIGINT) END"
@@ -784,7 +807,8 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
         scan = f"{table}__scan"
         _run(con, path, f"CREATE OR REPLACE TEMP VIEW {_lit(scan, chr(34))} AS SELECT {typed} FROM read_parquet({_lit(str(path))})")
         checks = [(i, f"{q(c.name)} IS NULL") for i, c in enumerate(cols) if c.required]
-        checks += [(i, f"{q(c.name)} NOT IN ({', '.join(_lit(v) for v in c.type.values)})") for i, c in enumerate(cols) if c.type.name == "enum"]
+        checks += [(i, f"{q(c.name)} NOT IN ({', '.join(_lit(v) for v in c.type.values)})") for i, c in enumerate(cols)
+                   if c.type.name == "enum" and _strict_enums()]
         if checks:
             bad = " ".join(f"WHEN {check} THEN {i}" for i, check in checks)
             first = _run(con, path, f"SELECT __row, b FROM (SELECT __row, CASE {bad} END AS b FROM {name}) WHERE b IS NOT NULL ORDER BY __row LIMIT 1")

@@ -103,6 +103,62 @@ def test_properties_contract_types_and_data_tests(tmp_path):
     assert pg["lead_id"] == "TEXT" and pg["fit"] == "DECIMAL(38, 2)" and pg["sla_hours"] == "BIGINT"
 
 
+ENUM_SOURCES = """\
+policy enums "Enum inputs"
+  version "1"
+
+leads from source("crm", "leads") key id account org {
+  tier  enum("gold", "silver")
+  plan  string
+}
+
+accounts from ref("stg_accounts") key id {
+  region enum("emea", "amer")
+}
+
+events touches from source("crm", "touches") {
+  lead     who
+  at       happened
+  name     what
+  channel  enum("web", "email")
+}
+
+score s {
+  gold: +10 when tier = "gold"
+  web:  +1 per count(touches where channel = "web" in last 30 days)
+}
+"""
+
+
+def test_enum_inputs_get_accepted_values_warnings_in_the_sources_stub_and_seeds(tmp_path):
+    from leadlang.dbt import seed_properties
+
+    (tmp_path / "p.lead").write_text(ENUM_SOURCES, encoding="utf-8")
+    policy = load(tmp_path / "p.lead")
+    out = tmp_path / "models"
+    assert run("dbt", tmp_path / "p.lead", "--out", out, "--sources").exit_code == 0
+    tables = {t["name"]: {c["name"]: c for c in t["columns"]} for t in props(out / "sources.yml")["sources"][0]["tables"]}
+    warn = lambda values: [{"accepted_values": {"arguments": {"values": values}, "config": {"severity": "warn"}}}]  # noqa: E731
+    assert tables["leads"]["tier"]["data_tests"] == warn(["gold", "silver"])
+    assert tables["touches"]["channel"]["data_tests"] == warn(["web", "email"])
+    assert all("data_tests" not in c for t in tables.values() for n, c in t.items() if n not in ("tier", "channel"))
+    # the ref() input is the project's own model: no properties for it here, seeds get theirs
+    seeds = {e["name"]: e for e in seed_properties(policy, "duckdb", {"stg_accounts": "acc", "crm.leads": "crm_leads"})}
+    assert seeds["acc"]["columns"] == [{"name": "region", "quote": True, "data_tests": warn(["emea", "amer"])}]
+    assert seeds["crm_leads"]["columns"] == [{"name": "tier", "quote": True, "data_tests": warn(["gold", "silver"])}]
+
+
+def test_the_scored_model_warns_when_the_as_of_is_before_every_event(tmp_path):
+    generate([load(PLG)], tmp_path, tables={"hubspot.engagements": "raw.touches"})
+    tests = [t["accepted_values"] for t in props(tmp_path / "plg.yml")["models"][0]["data_tests"]]
+    assert [t["name"] for t in tests] == ["plg_as_of_before_every_event_of_stg_product_events", "plg_as_of_before_every_event_of_raw_touches"]
+    assert all(t["column_name"] == "1" and t["config"] == {"severity": "warn"} and t["arguments"]["quote"] is False for t in tests)
+    (first,) = tests[0]["arguments"]["values"]
+    assert first == ("(SELECT CASE WHEN (SELECT min(\"as_of\") FROM {{ ref('plg') }}) < "
+                     "(SELECT min(CAST(\"occurred_at\" AS TIMESTAMP WITH TIME ZONE)) FROM {{ ref('stg_product_events') }}) THEN 0 ELSE 1 END)")
+    assert "{{ source('raw', 'touches') }}" in tests[1]["arguments"]["values"][0]
+
+
 def test_unit_tests_follow_the_test_blocks(tmp_path):
     policy = load(PLG)
     generate([policy], tmp_path)

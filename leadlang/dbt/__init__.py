@@ -67,7 +67,7 @@ def write_policy(policy: Policy, out: Path, dialect: str = "duckdb", tables: dic
     d = DIALECTS[dialect]
     tests = unit_tests(policy, tables, name) if with_unit_tests else []
     _mkdir(out)
-    props: dict = {"version": 2, "models": [score_model(policy, d, name), explain_model(policy, d, name)]}
+    props: dict = {"version": 2, "models": [score_model(policy, d, name, tables), explain_model(policy, d, name)]}
     if tests:
         props["unit_tests"] = tests
     files = [

@@ -54,7 +54,55 @@ def _column(name: str, data_type: str, description: str, tests: list) -> dict:
     return col
 
 
-def score_model(policy: Policy, d: Dialect, name: str) -> dict:
+def accepted_values(values) -> dict:
+    """An enum input's data test. Severity `warn`: the models read a value outside the enum as missing
+    (language.md §4), so the build goes on and the warning counts the rows (docs/dbt.md)."""
+    return {"accepted_values": {"arguments": {"values": list(values)}, "config": {"severity": "warn"}}}
+
+
+def enum_columns(policy: Policy) -> dict[tuple, dict[str, tuple[str, ...]]]:
+    """The `enum(...)` columns a policy reads, by relation ((kind, parts)): {column: values}."""
+    reads = [(policy.leads.relation, policy.lead_types, {policy.leads.key, policy.leads.account})]
+    if policy.accounts is not None:
+        reads.append((policy.accounts.relation, policy.account_types, {policy.accounts.key}))
+    reads += [(ev.relation, policy.event_types[name], {ev.lead, ev.at, ev.event_name}) for name, ev in policy.events.items()]
+    out: dict[tuple, dict] = {}
+    for rel, types, skip in reads:
+        found = out.setdefault((rel.kind, rel.parts), {})
+        found.update({c: t.values for c, t in types.items() if t.values and c not in skip and c not in found})
+    return out
+
+
+def as_of_tests(policy: Policy, d: Dialect, name: str, tables: dict[str, str]) -> list[dict]:
+    """One warning per events relation when the model's as-of time is earlier than every one of its
+    events (the var `leadlang_as_of` set too early: every count 0, every recency missing).
+
+    dbt's `accepted_values` on the constant 1 with one unquoted value: a scalar subquery that is 0
+    when the model's `as_of` is before the relation's first event, so it fails with one row. The
+    relations are in the test's arguments, which dbt renders with `ref()`/`source()` (its `where`
+    config and `column_name` are not); it costs one `min()` of the relation's time column."""
+    from leadlang.dbt.models import jinja_call
+
+    out, seen = [], set()
+    model = f"(SELECT min({d.ident('as_of')}) FROM {{{{ {jinja_call('ref', (name,))} }}}})"
+    for ev in policy.events.values():
+        rel = target(ev.relation, tables)
+        if rel in seen:
+            continue
+        seen.add(rel)
+        first = f"(SELECT min({d.cast(d.ident(ev.at), 'timestamp')}) FROM {{{{ {jinja_call(*rel)} }}}})"
+        label = re.sub(r"\W+", "_", "_".join(rel[1])).strip("_").lower()
+        out.append({"accepted_values": {
+            "name": f"{name}_as_of_before_every_event_of_{label}",
+            "description": f"warns when the var `leadlang_as_of` is earlier than every event of {'.'.join(rel[1])}",
+            "column_name": "1",
+            "arguments": {"values": [f"(SELECT CASE WHEN {model} < {first} THEN 0 ELSE 1 END)"], "quote": False},
+            "config": {"severity": "warn"},
+        }})
+    return out
+
+
+def score_model(policy: Policy, d: Dialect, name: str, tables: dict[str, str] | None = None) -> dict:
     """The scored model: every output column typed and described, the contract, the data tests."""
     columns = []
     for o in policy.outputs:
@@ -66,12 +114,15 @@ def score_model(policy: Policy, d: Dialect, name: str) -> dict:
         if o.role == "score":
             tests.append("not_null")
         columns.append(_column(o.name, column_type(d, o), o.description, tests))
-    return {
+    model = {
         "name": name,
         "description": f"{policy.title}: leads scored by leadlang policy {policy.label}, one row per lead.",
         "config": {"contract": {"enforced": True}, "tags": ["leadlang"]},
         "columns": columns,
     }
+    if tests := as_of_tests(policy, d, name, tables or {}):
+        model["data_tests"] = tests
+    return model
 
 
 def explain_model(policy: Policy, d: Dialect, name: str) -> dict:
@@ -97,14 +148,17 @@ def sources_stub(policies: list[Policy], dialect: str, tables: dict[str, str], d
     d = DIALECTS[dialect]
     found: dict[str, dict[str, list]] = {}
     for policy in policies:
+        enums = enum_columns(policy)
         for rel, columns in relation_columns(policy).items():
             kind, parts = target(rel, tables)
             if kind != "source" or parts in declared:
                 continue
             cols = found.setdefault(parts[0], {}).setdefault(parts[1], [])
+            values = enums.get((rel.kind, rel.parts), {})
             for c, k in columns:
                 if c not in [x["name"] for x in cols]:
-                    cols.append({"name": c, "data_type": d.type_name(k), "quote": True})
+                    cols.append({"name": c, "data_type": d.type_name(k), "quote": True,
+                                 **({"data_tests": [accepted_values(values[c])]} if c in values else {})})
     if not found:
         return None
     sources = []
@@ -145,11 +199,13 @@ def seed_properties(policy: Policy, dialect: str, seeds: dict[str, str]) -> list
     inference: `seeds` maps a relation name (`stg_leads`, `hubspot.engagements`) to its seed's name."""
     d = DIALECTS[dialect]
     out = []
+    enums = enum_columns(policy)
     for rel, columns in relation_columns(policy).items():
         seed = seeds.get(relation_name(rel))
         if seed is not None:
-            out.append({
-                "name": seed,
-                "config": {"quote_columns": True, "column_types": {c: d.type_name(k) for c, k in columns}},
-            })
+            entry = {"name": seed, "config": {"quote_columns": True, "column_types": {c: d.type_name(k) for c, k in columns}}}
+            values = enums.get((rel.kind, rel.parts), {})
+            if values:  # the enum inputs' accepted_values, as the sources stub has them
+                entry["columns"] = [{"name": c, "quote": True, "data_tests": [accepted_values(v)]} for c, v in values.items()]
+            out.append(entry)
     return out

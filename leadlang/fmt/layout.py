@@ -134,7 +134,10 @@ def layout(text: str, chunks: list[Chunk], comments: list[Comment], width: int) 
         for k, c in enumerate(leading):
             first_policy = "keep" if el.closes else policy
             p = first_policy if k == 0 else "keep"
-            put_blank(p == "always" or (p == "keep" and blank_before(c.line) and c.line > prev_last))
+            # a comment from inside the chunk's lines goes before it: a blank line inside a
+            # declaration is not one between declarations (which decides alignment runs)
+            inside = el.first < c.line <= el.last
+            put_blank(p == "always" or (p == "keep" and blank_before(c.line) and c.line > prev_last and not inside))
             out.append((" " * comment_indent + c.text, None))
             prev_opens = False
         if leading:

@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.interpret import values as V
+from leadlang.interpret.enums import enum_guard
 from leadlang.syntax import ast as A
 
 _UTC = dt.timezone.utc
@@ -67,6 +68,7 @@ class Interpreter:
         self.policy = policy
         self.as_of = as_of
         self._regex: dict[str, re.Pattern] = {}
+        self._valid = enum_guard(policy)  # a value outside its enum is missing, as in SQL
         self._lead_fns: dict[int, Callable] = {}  # id(expression) -> closure over a LeadState
         self._pooled: dict[tuple[int, int], object] = {}  # (id(by-account aggregate), id(account pool)) -> value, for one `run`
         self._steps = [self._step(step) for step in policy.steps] + [self._actions(t, a) for t, a in policy.actions.items()]
@@ -77,6 +79,7 @@ class Interpreter:
     # ------------------------------------------------------------------ run --
     def run(self, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]], keep_states: bool = True) -> Result:
         p, as_of = self.policy, self.as_of
+        leads, accounts, events = self._valid(leads, accounts, events)
         key, account_col = p.leads.key, p.leads.account
         accounts_by_key = {a[p.accounts.key]: a for a in accounts} if p.accounts else {}
         lead_account = {l[key]: l.get(account_col) if account_col else None for l in leads}

@@ -168,8 +168,12 @@ class Compiler:
         )
 
     def source_column(self, f: A.Field) -> str:
-        kind = "string" if f.type.name == "enum" else f.type.name
-        return self.d.cast(self.q(f.name), kind)
+        """A declared column as the policy reads it. A value outside an `enum(...)` is missing, so
+        every expression applies the missing-value rules to it (language.md §4; `interpret.enums`)."""
+        if f.type.name != "enum":
+            return self.d.cast(self.q(f.name), f.type.name)
+        text = self.d.cast(self.q(f.name), "string")
+        return f"CASE WHEN {text} IN ({', '.join(self.d.literal(v) for v in f.type.values)}) THEN {text} END"
 
     # ---------------------------------------------------------------- steps --
     def steps(self) -> None:
