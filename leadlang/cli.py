@@ -178,15 +178,30 @@ def _check_inputs(policy, data: Path, as_of: dt.datetime) -> None:
     check_as_of(policy, as_of)
 
 
-def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None, text=None):
-    """Rows (and explanation rows) of every lead in `data`, on the chosen engine."""
+def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None, text=None,
+           warn=None):
+    """Rows (and explanation rows) of every lead in `data`, on the chosen engine.
+
+    `warn(profile)` gets the data profile before scoring (the data-aware lint rules, `score`'s warnings)."""
     _check_inputs(policy, data, as_of)
     if engine == "duckdb":
         from leadlang.engine import score_duckdb
 
-        return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text)
+        inspect = None
+        if warn is not None:
+            from leadlang.profile import profile_tables
+
+            def inspect(con, tables):
+                warn(profile_tables(con, policy, tables, data))
+
+        return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text, inspect=inspect)
     from leadlang.interpret import evaluate, evaluate_chunks, uses_account_events
     from leadlang.io import load_dataset, stream_dataset
+
+    if warn is not None:  # the Python engine reads rows, not tables: one more pass over the files, as text
+        from leadlang.profile import profile_files
+
+        warn(profile_files(policy, data))
 
     sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
     if not uses_account_events(policy):  # a lead's events are all it needs: stream them, chunk by chunk
@@ -202,7 +217,8 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
 @click.option("--engine", type=click.Choice(["duckdb", "python"]), default="duckdb", show_default=True, help="duckdb: compiled SQL, in-process; python: the reference interpreter.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (.csv, .parquet, .jsonl).")
 @click.option("--explain", "explain_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the explanation rows here.")
-def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 without scoring when the data gets a warning (lint rules L4xx).")
+def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None, strict: bool) -> None:
     """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
     from leadlang.interpret import EXPLAIN_COLUMNS
     from leadlang.io import write_rows, write_table
@@ -213,7 +229,8 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     try:
         parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
         text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
-        result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text)
+        warn = _data_warnings(checked, as_of, strict)
+        result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text, warn=warn)
         columns = [(o.name, o.kind) for o in checked.outputs]
         why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
         if engine == "duckdb":  # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
@@ -230,6 +247,31 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     if out is not None:
         count = (result.written if result.table is None else result.table.num_rows) if engine == "duckdb" else len(result.rows)
         click.echo(f"scored {count} leads -> {out}", err=True)
+
+
+def _data_warnings(policy, as_of: dt.datetime, strict: bool):
+    """What `score` does with the data profile: the data-aware lint rules (`L4xx`, as the policy's lint settings and
+    inline ignores select them) as warnings on standard error; with `strict`, any of them exits 1 before scoring."""
+
+    def warn(profile) -> None:
+        from dataclasses import replace
+
+        from leadlang.lint import all_rules, lint
+        from leadlang.lint.config import load_settings
+
+        known = all_rules()
+        settings = load_settings(Path(policy.path), known)
+        codes = tuple(c for c in known if c.startswith("L4") and settings.enabled(c, policy.path))
+        found = lint(policy, replace(settings, select=codes), profile, as_of) if codes else []
+        if not found:
+            return
+        click.echo(render_text(found, Sources(policy.texts)), err=True)
+        if strict:
+            n = len(found)
+            click.echo(f"error: --strict: {n} data warning{'s' if n != 1 else ''}; nothing was scored", err=True)
+            sys.exit(EXIT_FINDINGS)
+
+    return warn
 
 
 def _write(out: Path, text: str) -> None:
@@ -403,14 +445,17 @@ def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: i
 @click.option("--fail-level", type=click.Choice(["error", "warning"]), default=None, help="Exit 1 on findings of this severity or worse.  [default: error, or the config's]")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (L101,L2).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated.")
-def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
-    """Find dead, redundant or risky logic in policies; exit 1 on findings at the fail level."""
+@click.option("--data", "data", type=click.Path(path_type=Path), help="Also check the policies against this data directory (rules L4xx).")
+@click.option("--as-of", type=AsOf(), default="now", show_default=True, help="With --data: the time the data would be scored as of (L405).")
+def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+         data: Path | None, as_of: dt.datetime) -> None:
+    """Find dead, redundant or risky logic in policies (and with --data, mismatches with the data); exit 1 on findings at the fail level."""
     from leadlang.diagnostics import render_github, render_sarif
     from leadlang.lint import all_rules, lint_files
     from leadlang.lint.config import split_codes
 
     try:
-        report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level)
+        report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level, data, as_of)
     except DataError as err:
         _fail(err)
     found = report.diagnostics
