@@ -15,10 +15,10 @@ def check(ctx):
     them (escaped, cut at 40 characters) with how many rows hold each.
 
     ## Why it matters
-    `leadlang score` stops at the first such value, and a warehouse cannot stop a
-    query, so the compiled SQL reads it as a value outside every list the policy
-    tests. Either the enum is missing a value or the data needs cleaning; both are
-    better found before scoring.
+    A value outside the enum is bad input: reading the files, `leadlang score`
+    reports it, while a warehouse query cannot stop and reads it as a value outside
+    every list the policy tests (see [sql.md](../sql.md)). Either the enum is
+    missing a value or the data needs cleaning; both are better found before scoring.
 
     ## Example
     ```lead
@@ -53,4 +53,4 @@ def check(ctx):
             hints = [f"{shown(v)}: {h}" for v, _ in extra[:3] for h in did_you_mean(v, f.type.values)]
             yield ctx.finding(f.span, f"`{f.name}`: {rows} row{'s' if rows != 1 else ''} of {src.path} hold{'s' if rows == 1 else ''} "
                                       f"{what} the enum does not declare: {examples(extra)}",
-                              *hints, "add the values to the `enum(...)`, or clean the data: `score` stops on them")
+                              *hints, "add the values to the `enum(...)`, or clean the data")
