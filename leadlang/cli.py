@@ -198,12 +198,14 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
     from leadlang.interpret import evaluate, evaluate_chunks, uses_account_events
     from leadlang.io import load_dataset, stream_dataset
 
-    if warn is not None:  # the Python engine reads rows, not tables: one more pass over the files, as text
+    sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
+    if warn is not None:  # the Python engine reads rows, not tables: the files once more, as text
         from leadlang.profile import profile_files
 
-        warn(profile_files(policy, data))
-
-    sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
+        try:
+            warn(profile_files(policy, data))
+        except DataError:  # unusable files: the engine reports them, in its own words, as DuckDB's does
+            pass
     if not uses_account_events(policy):  # a lead's events are all it needs: stream them, chunk by chunk
         return evaluate_chunks(policy, stream_dataset(*sources), as_of, explain=explain)
     dataset = load_dataset(*sources)
@@ -229,7 +231,7 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     try:
         parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
         text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
-        warn = _data_warnings(checked, as_of, strict)
+        warn = _DataWarnings(checked, as_of, strict)
         result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text, warn=warn)
         columns = [(o.name, o.kind) for o in checked.outputs]
         why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
@@ -244,34 +246,40 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
                 write_rows(result.explain, why_columns, explain_out)
     except DataError as err:
         _fail(err)
+    warn.show()
     if out is not None:
         count = (result.written if result.table is None else result.table.num_rows) if engine == "duckdb" else len(result.rows)
         click.echo(f"scored {count} leads -> {out}", err=True)
 
 
-def _data_warnings(policy, as_of: dt.datetime, strict: bool):
-    """What `score` does with the data profile: the data-aware lint rules (`L4xx`, as the policy's lint settings and
-    inline ignores select them) as warnings on standard error; with `strict`, any of them exits 1 before scoring."""
+class _DataWarnings:
+    """What `score` does with the data profile: the data-aware lint rules (`L4xx`, as the policy's lint settings
+    and inline ignores select them) as warnings on standard error once the leads are scored (a run that fails
+    shows its one error line only); with `strict`, any of them exits 1 before anything is scored."""
 
-    def warn(profile) -> None:
+    def __init__(self, policy, as_of: dt.datetime, strict: bool):
+        self.policy, self.as_of, self.strict = policy, as_of, strict
+        self.found: list = []
+
+    def __call__(self, profile) -> None:
         from dataclasses import replace
 
         from leadlang.lint import all_rules, lint
         from leadlang.lint.config import load_settings
 
         known = all_rules()
-        settings = load_settings(Path(policy.path), known)
-        codes = tuple(c for c in known if c.startswith("L4") and settings.enabled(c, policy.path))
-        found = lint(policy, replace(settings, select=codes), profile, as_of) if codes else []
-        if not found:
-            return
-        click.echo(render_text(found, Sources(policy.texts)), err=True)
-        if strict:
-            n = len(found)
+        settings = load_settings(Path(self.policy.path), known)
+        codes = tuple(c for c in known if c.startswith("L4") and settings.enabled(c, self.policy.path))
+        self.found = lint(self.policy, replace(settings, select=codes), profile, self.as_of) if codes else []
+        if self.found and self.strict:
+            self.show()
+            n = len(self.found)
             click.echo(f"error: --strict: {n} data warning{'s' if n != 1 else ''}; nothing was scored", err=True)
             sys.exit(EXIT_FINDINGS)
 
-    return warn
+    def show(self) -> None:
+        if self.found:
+            click.echo(render_text(self.found, Sources(self.policy.texts)), err=True)
 
 
 def _write(out: Path, text: str) -> None:

@@ -189,3 +189,15 @@ def test_example_data_is_what_the_docs_show():
     index = (ROOT / "docs" / "lint" / "index.md").read_text(encoding="utf-8")
     for text in lint_docs.EXAMPLE_DATA.values():
         assert text.rstrip("\n") in index
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_a_data_error_is_one_line_without_the_warnings(plg, engine):
+    policy, data = plg
+    plant(policy, '"teammate_invited" in last 14 days', '"teammate_invite" in last 14 days')
+    leads = (data / "leads.csv").read_text(encoding="utf-8").splitlines()
+    (data / "leads.csv").write_text("\n".join([*leads, leads[1]]) + "\n", encoding="utf-8")  # L00001 twice
+    r = run("score", policy, "--data", data, "--as-of", "2024-06-01", "--engine", engine)
+    assert r.exit_code == 2
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "appears twice" in line
