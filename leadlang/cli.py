@@ -262,6 +262,8 @@ class _DataWarnings:
         self.found: list = []
 
     def __call__(self, profile) -> None:
+        if profile is None:
+            return
         from dataclasses import replace
 
         from leadlang.lint import all_rules, lint

@@ -54,7 +54,7 @@ def _columns(policy: Policy) -> dict[str, list[tuple[str, str, str]]]:
     return out
 
 
-def _query(con, rel: str, cols: list[tuple[str, str, str]], typed: bool) -> tuple[int, dict, dict, object, object]:
+def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: bool) -> tuple[int, dict, dict, object, object]:
     """One aggregate over `rel`: GROUPING SETS give the totals and each grouped column's values in a single scan."""
     exprs, present, grouped = [], [], []
     at = None
@@ -76,7 +76,9 @@ def _query(con, rel: str, cols: list[tuple[str, str, str]], typed: bool) -> tupl
     rows, present_of, values = 0, {}, {cols[i][0]: [] for i in grouped}
     first = last = None
     k = len(grouped)
-    for row in con.execute(sql).fetchall():
+    from leadlang.io import _run  # DuckDB's failure (a corrupt file) as io's one-line DataError about `path`
+
+    for row in _run(con, path, sql):
         g, v, rest = row[:k], row[k:2 * k], row[2 * k:]
         if all(g):  # the totals
             rows, first, last = rest[0], rest[-2], rest[-1]
@@ -116,18 +118,24 @@ def profile_files(policy: Policy, data_dir: Path) -> Profile:
         columns = _columns(policy)
         for name, path, srcs in staged_sources(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir):
             cols = [(key, srcs[key], kind) for key, _, kind in columns[name]]
-            out[name] = _source(name, str(path), _query(con, "src", cols, typed=False))
+            out[name] = _source(name, str(path), _query(con, path, "src", cols, typed=False))
         return Profile(out)
     finally:
         con.close()
 
 
-def profile_tables(con, policy: Policy, tables: dict[str, str], data_dir: Path) -> Profile:
-    """Profile the checked, typed tables `io.register_dataset` made in `con` (source name -> relation)."""
+def profile_tables(con, policy: Policy, tables: dict[str, str], data_dir: Path) -> Profile | None:
+    """Profile the checked, typed tables `io.register_dataset` made in `con` (source name -> relation).
+
+    None when a file cannot be read through (a Parquet view over a corrupt file): scoring reports that."""
+    from leadlang.diagnostics import DataError
     from leadlang.io import find_source_file
 
     out: dict[str, SourceProfile] = {}
-    for name, cols in _columns(policy).items():
-        path = find_source_file(data_dir, name)
-        out[name] = _source(name, str(path), _query(con, _lit(tables[name], '"'), cols, typed=True))
+    try:
+        for name, cols in _columns(policy).items():
+            path = find_source_file(data_dir, name)
+            out[name] = _source(name, str(path), _query(con, path, _lit(tables[name], '"'), cols, typed=True))
+    except DataError:
+        return None
     return Profile(out)
