@@ -5,7 +5,7 @@ from leadlang.syntax import ast as A
 
 
 def _day(t) -> str:
-    return t.strftime("%Y-%m-%d %H:%M:%SZ").replace(" 00:00:00Z", "")
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ").replace("T00:00:00Z", "")
 
 
 @rule("L405", "as-of-outside-data", "warning")
