@@ -15,8 +15,6 @@ from pathlib import Path
 
 from leadlang.check.policy import Policy
 
-MAX_VALUES = 1000  # distinct values kept per column, the most frequent first
-
 
 @dataclass(frozen=True)
 class SourceProfile:
@@ -87,7 +85,7 @@ def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: b
         which = g.index(0)
         if v[which] is not None:
             values[cols[grouped[which]][0]].append((str(v[which]), rest[0]))
-    values = {c: tuple(sorted(vs, key=lambda p: (-p[1], p[0]))[:MAX_VALUES]) for c, vs in values.items()}
+    values = {c: tuple(sorted(vs, key=lambda p: (-p[1], p[0]))) for c, vs in values.items()}  # most frequent first
     return rows, present_of, values, first, last
 
 
