@@ -98,6 +98,8 @@ def test_enum_values_unseen_and_undeclared_with_escaped_examples(plg):
     assert [(d["code"], d["line"]) for d in found] == [("L402", line), ("L403", line)]
     unseen, undeclared = found
     assert '"media"' in unseen["message"] and '"other"' not in unseen["message"]
+    source_line = policy.read_text(encoding="utf-8").splitlines()[line - 1]
+    assert source_line[unseen["column"] - 1 : unseen["end_column"] - 1] == '"media"'  # the caret on the value
     assert "2 rows of" in undeclared["message"] and '"FinTech" (1 row)' in undeclared["message"]
     assert '"x\\"\\u0007' + "y" * 37 + '…" (1 row)' in undeclared["message"]  # escaped, cut at 40 characters
     assert "\x07" not in undeclared["message"]

@@ -39,7 +39,7 @@ def examples(pairs, limit: int = 3) -> str:
 
 
 def string_span(policy, node, text: str):
-    """The span of the string literal `"text"` inside `node` as written (an event name of an aggregate), else `node`'s."""
+    """The span of the string literal `"text"` inside `node` as written (an aggregate's event name, an enum's value), else `node`'s."""
     import json
 
     from leadlang.syntax.ast import Span

@@ -1,6 +1,6 @@
 """L402: a declared enum value no row of the data has."""
 
-from leadlang.lint.rules import declared_sources
+from leadlang.lint.rules import declared_sources, string_span
 from leadlang.lint.registry import rule
 
 
@@ -52,5 +52,5 @@ def check(ctx):
             unseen = [v for v in f.type.values if v not in seen]
             if unseen:
                 listed = ", ".join(f'"{v}"' for v in unseen)
-                yield ctx.finding(f.span, f"`{f.name}`: no row of {src.path} has {listed} ({src.rows} rows)",
+                yield ctx.finding(string_span(ctx.policy, f, unseen[0]), f"`{f.name}`: no row of {src.path} has {listed} ({src.rows} rows)",
                                   "check the spelling against the data, or drop the value")
