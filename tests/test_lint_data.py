@@ -94,7 +94,7 @@ def test_enum_values_unseen_and_undeclared_with_escaped_examples(plg):
     leads[1] = leads[1].replace(",fintech,", ",FinTech,")
     leads[2] = leads[2].replace(",,29012,", ',"' + odd.replace('"', '""') + '",29012,')
     (data / "leads.csv").write_text("\n".join(leads) + "\n", encoding="utf-8")
-    found = findings(policy, "--data", data, "--as-of", "2024-06-01", "--select", "L402,L403")
+    found = sorted(findings(policy, "--data", data, "--as-of", "2024-06-01", "--select", "L402,L403"), key=lambda d: d["code"])
     assert [(d["code"], d["line"]) for d in found] == [("L402", line), ("L403", line)]
     unseen, undeclared = found
     assert '"media"' in unseen["message"] and '"other"' not in unseen["message"]
