@@ -203,3 +203,21 @@ def test_a_data_error_is_one_line_without_the_warnings(plg, engine):
     assert r.exit_code == 2
     [line] = r.stderr.strip().splitlines()
     assert line.startswith("error: ") and "appears twice" in line
+
+
+def test_the_profile_is_the_same_for_csv_jsonl_and_parquet(tmp_path):
+    policy = load(str(PLG / "plg.lead"))
+    con = duckdb.connect()
+    try:
+        for fmt, ext in (("json", "jsonl"), ("parquet", "parquet")):
+            (tmp_path / ext).mkdir()
+            for name in ("leads", "product", "marketing"):
+                typed = "all_varchar = true" if ext == "jsonl" else "auto_detect = true"
+                con.execute(f"COPY (SELECT * FROM read_csv('{PLG / 'data' / name}.csv', {typed})) TO '{tmp_path / ext / name}.{ext}' (FORMAT {fmt})")
+    finally:
+        con.close()
+
+    def figures(directory):
+        return {k: (s.rows, s.present, s.values, s.first, s.last) for k, s in profile_files(policy, directory).sources.items()}
+
+    assert figures(PLG / "data") == figures(tmp_path / "jsonl") == figures(tmp_path / "parquet")
