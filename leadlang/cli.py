@@ -187,14 +187,12 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
     if engine == "duckdb":
         from leadlang.engine import score_duckdb
 
-        inspect = None
-        if warn is not None:
+        def inspect(con, tables):
             from leadlang.profile import profile_tables
 
-            def inspect(con, tables):
-                warn(profile_tables(con, policy, tables, data))
+            warn(profile_tables(con, policy, tables, data))
 
-        return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text, inspect=inspect)
+        return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text, inspect=None if warn is None else inspect)
     from leadlang.interpret import evaluate, evaluate_chunks, uses_account_events
     from leadlang.io import load_dataset, stream_dataset
 
