@@ -785,7 +785,8 @@ class _Checker:
             message = f'"{wrong[0].value}" is not a {what} of `{t.owner}`'
             hints = list(did_you_mean(str(wrong[0].value), allowed))
         else:
-            message = f"{', '.join(f'{chr(34)}{i.value}{chr(34)}' for i in wrong)} are not {what}s of `{t.owner}`"
+            listed = ", ".join(f'"{i.value}"' for i in wrong)
+            message = f"{listed} are not {what}s of `{t.owner}`"
             hints = [f'"{i.value}": {h}' for i in wrong for h in did_you_mean(str(i.value), allowed)]
         if len(hints) < len(wrong):
             hints.append(f"{what}s: {', '.join(allowed)}")
