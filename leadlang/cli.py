@@ -192,12 +192,20 @@ def _check_inputs(policy, data: Path, as_of: dt.datetime) -> None:
     check_as_of(policy, as_of)
 
 
-def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None, text=None):
-    """Rows (and explanation rows) of every lead in `data`, on DuckDB (`--engine python` streams: `engine.score_python`)."""
+def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None, text=None,
+           warn=None):
+    """Rows (and explanation rows) of every lead in `data`, on DuckDB (`--engine python` streams: `engine.score_python`).
+
+    `warn(profile)` gets the data profile before scoring (the data-aware lint rules, `score`'s warnings)."""
     _check_inputs(policy, data, as_of)
     from leadlang.engine import score_duckdb
 
-    return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text)
+    def inspect(con, tables):
+        from leadlang.profile import profile_tables
+
+        warn(profile_tables(con, policy, tables, data))
+
+    return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text, inspect=None if warn is None else inspect)
 
 
 @main.command()
@@ -208,7 +216,8 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (.csv, .parquet, .jsonl).")
 @click.option("--explain", "explain_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the explanation rows here.")
 @ON_INVALID_ENUM
-def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 without scoring when the data gets a warning (lint rules L4xx).")
+def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None, strict: bool) -> None:
     """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
     from leadlang import outputs
     from leadlang.interpret import EXPLAIN_COLUMNS
@@ -217,31 +226,69 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     checked = _load(policy)
     _protect_data(checked, data)
     _refuse(out, explain_out)
+    warn = _DataWarnings(checked, as_of, strict)
     try:
         with outputs.together():  # -o and --explain: both files replaced, or neither
             if engine == "python":  # the interpreter streams: each chunk's rows are written as it is scored
                 from leadlang.engine import score_python
+                from leadlang.profile import profile_files
 
                 _check_inputs(checked, data, as_of)
-                count = score_python(checked, data, as_of, out, sys.stdout, explain_out)
-                if out is not None:
-                    click.echo(f"scored {count} leads -> {out}", err=True)
-                return
-            parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
-            text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
-            result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text)
-            columns = [(o.name, o.kind) for o in checked.outputs]
-            why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
-            # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
-            if result.table is not None:
-                write_table(result.table, columns, out, stream=sys.stdout)
-            if explain_out is not None and not result.explained:
-                write_table(result.explain_table, why_columns, explain_out)
+                try:  # the Python engine reads rows, not tables: the files once more, as text
+                    warn(profile_files(checked, data))
+                except DataError:  # unusable files: the engine reports them, in its own words, as DuckDB's does
+                    pass
+                result, count = None, score_python(checked, data, as_of, out, sys.stdout, explain_out)
+            else:
+                parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
+                text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
+                result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text, warn=warn)
+                columns = [(o.name, o.kind) for o in checked.outputs]
+                why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
+                # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
+                if result.table is not None:
+                    write_table(result.table, columns, out, stream=sys.stdout)
+                if explain_out is not None and not result.explained:
+                    write_table(result.explain_table, why_columns, explain_out)
     except DataError as err:
         _fail(err)
+    warn.show()
     if out is not None:
-        count = result.written if result.table is None else result.table.num_rows
+        if result is not None:
+            count = result.written if result.table is None else result.table.num_rows
         click.echo(f"scored {count} leads -> {out}", err=True)
+
+
+class _DataWarnings:
+    """What `score` does with the data profile: the data-aware lint rules (`L4xx`, as the policy's lint settings
+    and inline ignores select them) as warnings on standard error once the leads are scored (a run that fails
+    shows its one error line only); with `strict`, any of them exits 1 before anything is scored."""
+
+    def __init__(self, policy, as_of: dt.datetime, strict: bool):
+        self.policy, self.as_of, self.strict = policy, as_of, strict
+        self.found: list = []
+
+    def __call__(self, profile) -> None:
+        if profile is None:
+            return
+        from dataclasses import replace
+
+        from leadlang.lint import all_rules, lint
+        from leadlang.lint.config import load_settings
+
+        known = all_rules()
+        settings = load_settings(Path(self.policy.path), known)
+        codes = tuple(c for c in known if c.startswith("L4") and settings.enabled(c, self.policy.path))
+        self.found = lint(self.policy, replace(settings, select=codes), profile, self.as_of) if codes else []
+        if self.found and self.strict:
+            self.show()
+            n = len(self.found)
+            click.echo(f"error: --strict: {n} data warning{'s' if n != 1 else ''}; nothing was scored", err=True)
+            sys.exit(EXIT_FINDINGS)
+
+    def show(self) -> None:
+        if self.found:
+            click.echo(render_text(self.found, Sources(self.policy.texts)), err=True)
 
 
 def _write(out: Path, text: str) -> None:
@@ -417,14 +464,17 @@ def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: i
 @click.option("--fail-level", type=click.Choice(["error", "warning"]), default=None, help="Exit 1 on findings of this severity or worse.  [default: error, or the config's]")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (L101,L2).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated.")
-def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
-    """Find dead, redundant or risky logic in policies; exit 1 on findings at the fail level."""
+@click.option("--data", "data", type=click.Path(path_type=Path), help="Also check the policies against this data directory (rules L4xx).")
+@click.option("--as-of", type=AsOf(), default="now", show_default=True, help="With --data: the time the data would be scored as of (L405).")
+def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+         data: Path | None, as_of: dt.datetime) -> None:
+    """Find dead, redundant or risky logic in policies (and with --data, mismatches with the data); exit 1 on findings at the fail level."""
     from leadlang.diagnostics import render_github, render_sarif
     from leadlang.lint import all_rules, lint_files
     from leadlang.lint.config import split_codes
 
     try:
-        report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level)
+        report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level, data, as_of)
     except DataError as err:
         _fail(err)
     found = report.diagnostics

@@ -52,7 +52,8 @@ def relations_for(policy: Policy, tables: dict[str, str]) -> dict[str, str]:
 
 
 def score_duckdb(
-    policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False, parquet: Path | None = None, text: tuple | None = None
+    policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False, parquet: Path | None = None, text: tuple | None = None,
+    inspect=None,
 ) -> Scored:
     """Score every lead of `data_dir` on DuckDB: the same rows as the Python engine.
 
@@ -60,6 +61,8 @@ def score_duckdb(
     itself as the query runs; `Scored.table` is then None and `written` the count.
     With `text` = (csv or jsonl path, or None for CSV on that stream; stream; explain path or None)
     DuckDB formats the CSV/JSONL lines itself and they are written as they come, likewise.
+    `inspect(con, tables)`, if given, runs once the checked tables are registered, before the query
+    (`score`'s data warnings profile them there: one aggregate per source, no second read).
     """
     import duckdb
 
@@ -73,6 +76,8 @@ def score_duckdb(
     try:
         with step(f"checking the data files in {data_dir}"):
             tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+        if inspect is not None:
+            inspect(con, tables)
         relations = relations_for(policy, tables)
         sql = to_sql(policy, "duckdb", as_of, relations)
         table, written = None, None

@@ -320,6 +320,14 @@ def register_source(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col]
     return scan
 
 
+def staged_sources(con: duckdb.DuckDBPyConnection, leads: Leads, accounts: Accounts | None, events: Sequence[Events], data_dir: Path):
+    """For a data profile (`leadlang.profile`): each declared source copied in turn, as text and with no value
+    checked, into the temp table `src`. Yields (source name, file, {column key: its text in `src`})."""
+    for name, path, cols, _key in _sources(leads, accounts, events, data_dir):
+        st = _stage(con, path, cols)
+        yield name, path, {c.key: s for c, s in zip(cols, st.srcs)}
+
+
 def first_duplicate(con: duckdb.DuckDBPyConnection, path: Path, relation: str, key: str) -> tuple | None:
     """The first repeated key of `relation` (which has `__row`), reading in row order:
     (key, its first row, the row that repeats it) — what the Python engine reports.

@@ -48,7 +48,9 @@ class _Checker:
 
     # ----------------------------------------------------------- reporting --
     def error(self, code: str, message: str, span: A.Span, *hints: str) -> None:
-        self.diags.append(Diagnostic(code, "error", message, span, tuple(h for h in hints if h)))
+        diag = Diagnostic(code, "error", message, span, tuple(h for h in hints if h))
+        if diag not in self.diags:  # one mistake, one diagnostic: a `let` read twice is checked twice
+            self.diags.append(diag)
 
     def declare(self, name: str, what: str, span: A.Span) -> bool:
         if name in KEYWORDS and not isinstance(name, A.QuotedName):
@@ -583,8 +585,8 @@ class _Checker:
             )
             if not ok:
                 self.error("E203", f"`{p.key}` is declared {t.kind} but the test gives a {v.kind}", p.span)
-            elif t.values and v.value not in t.values:
-                self.error("E205", f'"{v.value}" is not a value of `{p.key}`', p.span, *did_you_mean(v.value, t.values))
+            else:
+                self._members(t, v)
 
     # --------------------------------------------------------- expressions --
     def expr(self, e: A.Expr) -> Type:
@@ -627,7 +629,7 @@ class _Checker:
             elif right.elem is not None and T.common(left, right.elem) is None:
                 self.error("E203", f"cannot look for {left} in a list of {right.elem}", e.span)
             else:
-                self._enum_values(left, e.items)
+                self._members(left, e.items)
             return T.BOOL
         if isinstance(e, A.Between):
             t, lo, hi = self.expr(e.operand), self.expr(e.low), self.expr(e.high)
@@ -697,7 +699,10 @@ class _Checker:
             self.deps.add(("classification", n))
             return Type("label", labels=self.labels[n], owner=n)
         if self.scope == "test" and n in self.test_outputs:
-            return T.SCALARS[self.test_outputs[n].kind]
+            out = self.test_outputs[n]
+            if out.labels:  # `fit_band`, `disqualify_reason`: compared with their labels like a classification
+                return Type("label", labels=out.labels, owner=n)
+            return T.SCALARS[out.kind]
         scope = [*self.lead_types, *self.lets, *self.signals, *self.scores, *self.criteria, *self.classifications]
         hints = did_you_mean(n, scope)
         if n in self.events:
@@ -747,14 +752,9 @@ class _Checker:
                 self.error("E203", f"cannot compare {left} with {right}", e.span)
             elif e.op not in ("=", "!=") and both.kind == "bool":
                 self.error("E203", f"`{e.op}` does not order true and false", e.span)
-            elif left.kind == "label" or right.kind == "label":
-                label_side, other = (e.left, e.right) if left.kind == "label" else (e.right, e.left)
-                lt = left if left.kind == "label" else right
-                if isinstance(other, A.Literal) and other.value not in lt.labels:
-                    self.error("E206", f'"{other.value}" is not a label of `{lt.owner}`', other.span, *did_you_mean(str(other.value), lt.labels))
             else:
-                self._enum_values(left, e.right)
-                self._enum_values(right, e.left)
+                self._members(left, e.right)
+                self._members(right, e.left)
             return T.BOOL
         # arithmetic
         for side, t in ((e.left, left), (e.right, right)):
@@ -765,18 +765,32 @@ class _Checker:
             return T.NUMBER
         return T.INT if left.kind == right.kind == "int" else T.NUMBER
 
-    def _enum_values(self, t: Type, other: A.Expr) -> None:
-        """A string compared with an enum must be one of its values."""
-        if not t.values:
+    def _members(self, t: Type, other: A.Expr) -> None:
+        """The strings compared with an enum (`=`, `!=`, `in`, `not in`, a `let`, a test's field) must be among
+        its values (E205), those compared with a classification, matrix, band or reason among its labels (E206).
+
+        One diagnostic per comparison, on the first wrong string, naming every wrong string of the list."""
+        labelled = t.kind == "label"
+        allowed = t.labels if labelled else t.values
+        if not allowed:
             return
-        items = other.items if isinstance(other, A.ListLit) else [other]
-        if isinstance(other, A.Name) and other.name in self.lets and isinstance(self.lets[other.name].expr, A.ListLit):
-            items = self.lets[other.name].expr.items
-        elif isinstance(other, A.Name) and other.name in self.lets:
-            items = [self.lets[other.name].expr]
-        for item in items:
-            if isinstance(item, A.Literal) and item.kind == "string" and item.value not in t.values:
-                self.error("E205", f'"{item.value}" is not a value of `{t.owner}`', item.span, *did_you_mean(item.value, t.values))
+        if isinstance(other, A.Name) and other.name in self.lets:
+            other = self.lets[other.name].expr
+        items = other.items if isinstance(other, A.ListLit) else (other,)
+        wrong = [i for i in items if isinstance(i, A.Literal) and i.kind == "string" and i.value not in allowed]
+        if not wrong:
+            return
+        code, what = ("E206", "label") if labelled else ("E205", "value")
+        if len(wrong) == 1:
+            message = f'"{wrong[0].value}" is not a {what} of `{t.owner}`'
+            hints = list(did_you_mean(str(wrong[0].value), allowed))
+        else:
+            listed = ", ".join(f'"{i.value}"' for i in wrong)
+            message = f"{listed} are not {what}s of `{t.owner}`"
+            hints = [f'"{i.value}": {h}' for i in wrong for h in did_you_mean(str(i.value), allowed)]
+        if len(hints) < len(wrong):
+            hints.append(f"{what}s: {', '.join(allowed)}")
+        self.error(code, message, wrong[0].span, *hints)
 
     def _text(self, e: A.TextTest) -> Type:
         t = self.expr(e.operand)

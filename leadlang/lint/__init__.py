@@ -21,15 +21,18 @@ from leadlang.lint.registry import SEVERITIES, Context, Rule, all_rules
 __all__ = ["FAIL_LEVELS", "LintReport", "Rule", "Settings", "all_rules", "lint", "lint_files"]
 
 
-def lint(policy: Policy, settings: Settings | None = None) -> list[Diagnostic]:
-    """The findings of every enabled rule on `policy`, in source order."""
+def lint(policy: Policy, settings: Settings | None = None, data=None, as_of=None) -> list[Diagnostic]:
+    """The findings of every enabled rule on `policy`, in source order.
+
+    With `data` (a `leadlang.profile.Profile` of the `--data` files) and `as_of`, the data-aware
+    `L4xx` rules run too; without it they find nothing."""
     settings = settings or Settings()
     analysis = Analysis(policy)
     found: list[Diagnostic] = []
     for code, r in all_rules().items():
         if not settings.enabled(code, policy.path):
             continue
-        ctx = Context(policy, analysis, r)
+        ctx = Context(policy, analysis, r, data, as_of)
         try:
             found.extend(d for d in r.check(ctx) if ctx.in_main(d.span))
         except RecursionError:  # a pathologically deep policy: say nothing rather than guess
@@ -57,8 +60,11 @@ def lint_files(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     fail_level: str | None = None,
+    data: Path | None = None,
+    as_of=None,
 ) -> LintReport:
     """Lint each file with its settings; command-line `select`/`ignore`/`fail_level` override the file's.
+    With `data` (a `--data` directory) each policy's sources there are profiled for the `L4xx` rules.
 
     Raises `DataError` for unusable input: an unreadable file, a bad
     `pyproject.toml`, an unknown rule code.
@@ -86,7 +92,12 @@ def lint_files(
             continue
         except OSError as err:
             raise DataError(f"{path}: cannot read the policy: {err.strerror}") from None
-        found = lint(policy, settings)
+        profile = None
+        if data is not None:
+            from leadlang.profile import profile_files
+
+            profile = profile_files(policy, Path(data))
+        found = lint(policy, settings, profile, as_of)
         threshold = SEVERITIES.index(settings.fail_level)
         report.failing += sum(SEVERITIES.index(d.severity) >= threshold for d in found)
         report.diagnostics.extend(found)

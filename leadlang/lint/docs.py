@@ -42,12 +42,40 @@ events product from ref("product_events") {
 '''
 
 
+# The data-aware rules (L4xx) lint their snippets against these files, as of this time.
+EXAMPLE_AS_OF = "2024-06-01"
+EXAMPLE_DATA = {
+    "leads.csv": """lead_id,account_id,email,title,industry,employees,country,signed_up_at
+L1,A1,ana@acme.io,VP Sales,software,800,,2024-01-10T00:00:00Z
+L2,A1,bo@acme.io,Engineer,fintech,40,,2024-02-01T00:00:00Z
+L3,A2,cy@gamma.io,CTO,retail,1200,,2024-03-05T00:00:00Z
+L4,,di@delta.io,Founder,Software,12,,2024-04-20T00:00:00Z
+""",
+    "product.csv": """user_id,occurred_at,event_name,seats
+L1,2024-04-02T09:00:00Z,login,
+L1,2024-05-20T10:00:00Z,sync_completed,3
+L2,2024-05-28T10:00:00Z,login,
+""",
+}
+
+
 def example_policy(snippet: str) -> str:
-    """A complete policy from a docstring snippet."""
+    """A complete policy from a docstring snippet (one that declares `leads` replaces the shared leads source)."""
     snippet = inspect.cleandoc(snippet)
+    sources = SOURCES
+    if any(line.startswith("leads from ") for line in snippet.splitlines()):
+        sources = SOURCES[SOURCES.index("\nevents ") :]
     if snippet.startswith("policy "):
-        return snippet + "\n" + SOURCES
-    return HEADER + SOURCES + "\n" + snippet + "\n"
+        return snippet + "\n" + sources
+    return HEADER + sources + "\n" + snippet + "\n"
+
+
+def write_example_data(directory: Path) -> Path:
+    """The example data files in `directory` (for the L4xx snippets); returns it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in EXAMPLE_DATA.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory
 
 
 def snippet(rule: Rule, section: str) -> str:
@@ -92,19 +120,23 @@ def index(rules: dict[str, Rule]) -> str:
         *rows,
         "",
         "Codes: `L1xx` logic (reachability and conditions), `L2xx` unused declarations,",
-        "`L3xx` completeness of actions and metadata.",
+        "`L3xx` completeness of actions and metadata, `L4xx` the policy against its data",
+        "(only with `lint --data DIR`; `score` reports them as warnings too).",
         "",
         "## Examples",
         "",
         "The Example and Instead snippets on each rule's page are completed with this",
         "header and these sources (a snippet that starts with `policy` replaces the",
-        "header). The test suite lints every completed snippet: the rule fires on the",
-        "Example and not on the Instead.",
+        "header, one that declares `leads` replaces the leads source). The test suite",
+        "lints every completed snippet: the rule fires on the Example and not on the Instead.",
         "",
         "```lead",
         (HEADER + SOURCES).strip("\n"),
         "```",
         "",
+        f"The `L4xx` snippets are linted with `--data` holding these files and `--as-of {EXAMPLE_AS_OF}`:",
+        "",
+        *[line for name, text in EXAMPLE_DATA.items() for line in (f"`{name}`:", "", "```text", text.rstrip("\n"), "```", "")],
     ])
 
 

@@ -76,10 +76,12 @@ def all_rules() -> dict[str, Rule]:
 class Context:
     """What a rule's check receives: the checked policy, the shared analysis, a way to report."""
 
-    def __init__(self, policy: Policy, analysis, rule: Rule):
+    def __init__(self, policy: Policy, analysis, rule: Rule, data=None, as_of=None):
         self.policy = policy
         self.analysis = analysis
         self.rule = rule
+        self.data = data  # a `leadlang.profile.Profile` of the `--data` files, or None: the L4xx rules need it
+        self.as_of = as_of  # the as-of time the data is read at (`--as-of`), with `data`
 
     def finding(self, span: Span, message: str, *hints: str) -> Diagnostic:
         return Diagnostic(self.rule.code, self.rule.severity, message, span, tuple(h for h in hints if h))

@@ -23,3 +23,42 @@ def source_text(policy, node) -> str:
     text = policy.texts.get(node.span.file, "")
     written = text[node.span.start : node.span.end] if node.span.end > node.span.start else ""
     return " ".join(written.split())
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A data value for a finding: double-quoted and escaped (control characters too), cut at `limit` characters."""
+    import json
+
+    return json.dumps(value if len(value) <= limit else value[:limit] + "…", ensure_ascii=False)
+
+
+def examples(pairs, limit: int = 3) -> str:
+    """`"a" (12 rows), "b" (3 rows)` and `, and 4 more` — the first `limit` of (value, rows) pairs."""
+    text = ", ".join(f"{shown(v)} ({n} row{'s' if n != 1 else ''})" for v, n in pairs[:limit])
+    return text + (f", and {len(pairs) - limit} more" if len(pairs) > limit else "")
+
+
+def string_span(policy, node, text: str):
+    """The span of the string literal `"text"` inside `node` as written (an aggregate's event name, an enum's value), else `node`'s."""
+    import json
+
+    from leadlang.syntax.ast import Span
+
+    span = node.span
+    source = policy.texts.get(span.file, "")
+    written = source[span.start : span.end] if span.end > span.start else ""
+    at = written.find(json.dumps(text, ensure_ascii=False))
+    if at < 0 or "\n" in written[:at]:
+        return span
+    start = span.start + at
+    width = len(json.dumps(text, ensure_ascii=False))
+    column = span.column + at
+    return Span(span.file, span.line, column, span.line, column + width, start, start + width)
+
+
+def declared_sources(policy):
+    """(source name, its declaration) for the leads, accounts and every events source of `policy`."""
+    yield "leads", policy.leads
+    if policy.accounts is not None:
+        yield "accounts", policy.accounts
+    yield from policy.events.items()

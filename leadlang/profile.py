@@ -1,0 +1,139 @@
+"""A data profile: what the `--data` files hold, in one aggregate query per source file.
+
+The data-aware lint rules (`L4xx`) read it: each source's row count, how many rows have each declared
+column, each enum column's and the events' name column's distinct values with their counts, and the
+first and last event time. `profile_files` reads the files as text without checking a value (so `lint
+--data` can name the values an enum does not declare); `profile_tables` reads the checked, typed tables
+`score` has already registered in DuckDB, so the warnings of `score` cost one more aggregate, not a read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leadlang.check.policy import Policy
+
+
+@dataclass(frozen=True)
+class SourceProfile:
+    """The figures of one source file; columns are keyed by their declared name (events: `lead`, `at`, `name`, ...)."""
+
+    name: str
+    path: str
+    rows: int
+    present: dict[str, int] = field(default_factory=dict)  # column -> rows with a value
+    values: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)  # enum / event name column -> (value, rows)
+    first: dt.datetime | None = None  # events: the earliest and latest event time
+    last: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    sources: dict[str, SourceProfile]
+
+
+def _lit(text: str, quote: str = "'") -> str:
+    return quote + text.replace(quote, quote * 2) + quote
+
+
+def _columns(policy: Policy) -> dict[str, list[tuple[str, str, str]]]:
+    """Each source's profiled columns: (declared name, column in the file or table, type name)."""
+    leads = policy.leads
+    out = {"leads": [(f.name, f.name, f.type.name) for f in leads.fields if f.name != leads.key]}
+    if leads.account and all(f.name != leads.account for f in leads.fields):
+        out["leads"].insert(0, (leads.account, leads.account, "string"))
+    if policy.accounts is not None:
+        out["accounts"] = [(f.name, f.name, f.type.name) for f in policy.accounts.fields if f.name != policy.accounts.key]
+    for name, ev in policy.events.items():
+        cols = [("lead", ev.lead or "lead", "string"), ("at", ev.at or "at", "timestamp"), ("name", ev.event_name or "name", "event_name")]
+        out[name] = cols + [(f.name, f.name, f.type.name) for f in ev.fields if f.name not in ("lead", "at", "name")]
+    return out
+
+
+def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: bool) -> tuple[int, dict, dict, object, object]:
+    """One aggregate over `rel`: GROUPING SETS give the totals and each grouped column's values in a single scan."""
+    exprs, present, grouped = [], [], []
+    at = None
+    for i, (_, column, kind) in enumerate(cols):
+        src = column if not typed else _lit(column, '"')
+        text = src if typed else f"NULLIF({src}, '')" if kind in ("string", "enum", "event_name") else f"NULLIF(trim({src}), '')"
+        exprs.append(f"{text} AS c{i}")
+        present.append(f"count(c{i})")
+        if kind in ("enum", "event_name"):
+            grouped.append(i)
+        if kind == "timestamp" and cols[i][0] == "at":
+            at = f"c{i}" if typed else f"TRY_CAST(c{i} AS TIMESTAMPTZ)"
+    times = f"min({at}), max({at})" if at else "NULL, NULL"
+    flags = [f"GROUPING(c{i})" for i in grouped]
+    keys = [f"c{i}" for i in grouped]
+    sets = ", ".join(["()", *(f"(c{i})" for i in grouped)])
+    select = ", ".join([*flags, *keys, "count(*)", *present, times])
+    sql = f"SELECT {select} FROM (SELECT {', '.join(exprs) or '1 AS c0'} FROM {rel}) GROUP BY GROUPING SETS ({sets})"
+    rows, present_of, values = 0, {}, {cols[i][0]: [] for i in grouped}
+    first = last = None
+    k = len(grouped)
+    from leadlang.io import _run  # DuckDB's failure (a corrupt file) as io's one-line DataError about `path`
+
+    for row in _run(con, path, sql):
+        g, v, rest = row[:k], row[k:2 * k], row[2 * k:]
+        if all(g):  # the totals
+            rows, first, last = rest[0], rest[-2], rest[-1]
+            present_of = {cols[i][0]: n for i, n in enumerate(rest[1:1 + len(cols)])}
+            continue
+        which = g.index(0)
+        if v[which] is not None:
+            values[cols[grouped[which]][0]].append((str(v[which]), rest[0]))
+    values = {c: tuple(sorted(vs, key=lambda p: (-p[1], p[0]))) for c, vs in values.items()}  # most frequent first
+    return rows, present_of, values, first, last
+
+
+def _source(name: str, path: str, figures) -> SourceProfile:
+    rows, present, values, first, last = figures
+    return SourceProfile(name, path, rows, present, values, _utc(first), _utc(last))
+
+
+def _utc(t):
+    if t is None:
+        return None
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+
+
+def profile_files(policy: Policy, data_dir: Path) -> Profile:
+    """Profile every declared source file of `data_dir`, read as text; values are not checked.
+
+    Raises `DataError` for a missing directory, file or column, as every command does.
+    """
+    import duckdb
+
+    from leadlang.io import staged_sources
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        out: dict[str, SourceProfile] = {}
+        columns = _columns(policy)
+        for name, path, srcs in staged_sources(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir):
+            cols = [(key, srcs[key], kind) for key, _, kind in columns[name]]
+            out[name] = _source(name, str(path), _query(con, path, "src", cols, typed=False))
+        return Profile(out)
+    finally:
+        con.close()
+
+
+def profile_tables(con, policy: Policy, tables: dict[str, str], data_dir: Path) -> Profile | None:
+    """Profile the checked, typed tables `io.register_dataset` made in `con` (source name -> relation).
+
+    None when a file cannot be read through (a Parquet view over a corrupt file): scoring reports that."""
+    from leadlang.diagnostics import DataError
+    from leadlang.io import find_source_file
+
+    out: dict[str, SourceProfile] = {}
+    try:
+        for name, cols in _columns(policy).items():
+            path = find_source_file(data_dir, name)
+            out[name] = _source(name, str(path), _query(con, path, _lit(tables[name], '"'), cols, typed=True))
+    except DataError:
+        return None
+    return Profile(out)
