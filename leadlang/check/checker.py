@@ -704,6 +704,10 @@ class _Checker:
             hints = (f"`{n}` is an events source; aggregate it, e.g. `count({n} in last 30 days)`",)
         elif self.accounts and n in self.account_types:
             hints = (f"account fields are read as `account.{n}`",)
+        elif n.endswith("_band") and n[: -len("_band")] in self.bands:
+            score = n[: -len("_band")]
+            labels = [b.label for b in self.bands[score].bands]
+            hints = (f"`{n}` is an output column; in a policy a band is tested with `is`: write `{score} is {labels[0]}` (labels: {', '.join(labels)})",)
         self.error("E201", f"unknown name `{n}`", e.span, *hints)
         return T.ANY
 
