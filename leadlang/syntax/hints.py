@@ -143,15 +143,17 @@ def _name(path: str, text: str, tok: Token, expected: set[str]) -> Diagnostic | 
 
 
 def _duration(path: str, text: str, start: int) -> Diagnostic:
-    m = re.match(r"(\d[\d_]*)(?:[ \t]*([A-Za-z]+))?", text[start:])
-    assert m is not None
-    number = m.group(1)
-    count = int(number.replace("_", ""))
-    span = _span(path, text, start, start + m.end())
-    shown = m.group(0)
-    unit = _UNITS.get((m.group(2) or "").lower())
+    m = re.match(r"([+-]?\d[\d_]*(?:\.\d+)?)(?:[ \t]*([A-Za-z]+))?", text[start:])
+    number = m.group(1) if m else text[start:start + 1]
+    shown = m.group(0) if m else number
+    span = _span(path, text, start, start + len(shown))
+    unit = _UNITS.get((m.group(2) or "").lower()) if m else None
+    whole = re.fullmatch(r"\d[\d_]*", number)
+    count = int(number.replace("_", "")) if whole else None
+    if count is None:
+        return Diagnostic("E106", "error", f"`{shown}` is not a duration", span, ("a duration is a whole number of minutes, hours, days or weeks, e.g. `36 hours`",))
     if m.group(2) is None:
-        return Diagnostic("E106", "error", f"`{shown}` is a number, not a duration", _span(path, text, start, start + len(number)), (f"give it a unit: write `{plural(count, 'day')}`",))
+        return Diagnostic("E106", "error", f"`{shown}` is a number, not a duration", span, (f"give it a unit: write `{plural(count, 'day')}`",))
     if unit in _DAYS_PER:
         return Diagnostic("E106", "error", f"`{shown}` is not a duration leadlang accepts", span, (unfixed_length(count, unit),))
     if unit is not None:
