@@ -67,6 +67,11 @@ def _character(path: str, text: str, pos: int) -> Diagnostic | None:
             return Diagnostic("E101", "error", "strings are written in double quotes, not `'`", _span(path, text, pos, pos + 1), ('write `"text"`',))
         body = quoted.group(1).replace("\\", "\\\\").replace('"', '\\"')
         return Diagnostic("E101", "error", "strings are written in double quotes, not single quotes", _span(path, text, pos, pos + quoted.end()), (f'write `"{body}"`',))
+    if ch in "“”‘’":  # what a word processor makes of quotes
+        quoted = re.match(r"[“”‘’]([^“”‘’\n]*)[“”‘’]", text[pos:])
+        body = quoted.group(1).replace("\\", "\\\\").replace('"', '\\"') if quoted else "text"
+        end = pos + (quoted.end() if quoted else 1)
+        return Diagnostic("E101", "error", f"`{ch}` is a typographic quote; strings are written in straight double quotes", _span(path, text, pos, end), (f'write `"{body}"`',))
     if ch == "&":
         width = 2 if after == "&" else 1
         return Diagnostic("E101", "error", f"`{'&' * width}` is not an operator in leadlang", _span(path, text, pos, pos + width), ("write `and`",))
@@ -82,6 +87,8 @@ def _token(path: str, text: str, tok: Token, expected: set[str]) -> Diagnostic |
     value = tok.value
     if value == "=" and before == "=":
         return Diagnostic("E104", "error", "`==` is not an operator in leadlang", _span(path, text, start - 1, end), ('equality is one `=`: write `=`, e.g. `industry = "software"`',))
+    if value == ">" and before == "<":
+        return Diagnostic("E104", "error", "`<>` is not an operator in leadlang", _span(path, text, start - 1, end), ("write `!=`",))
     if value in (">", "<") and before == "=":
         return Diagnostic("E104", "error", f"`={value}` is not an operator in leadlang", _span(path, text, start - 1, end), (f"write `{value}=`",))
     if value == "|" and after == "|" and "VBAR" not in expected:
@@ -92,6 +99,10 @@ def _token(path: str, text: str, tok: Token, expected: set[str]) -> Diagnostic |
         found = _name(path, text, tok, expected)
         if found is not None:
             return found
+    if value in (":", "=") and re.search(r"\botherwise[ \t]*\Z", text[:start]):
+        label = re.match(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)", text[end:])
+        return Diagnostic("E104", "error", f"`otherwise` takes its label without `{value}`", _span(path, text, start, end),
+                          (f"write `otherwise {label.group(1) if label else 'LABEL'}`",))
     if "COLON" in expected and len(expected - {"_NL"}) == 1:
         word = re.search(r"([A-Za-z_][A-Za-z0-9_]*|`[^`\n]+`)[ \t]*\Z", text[:start])
         if word is not None:
@@ -129,6 +140,9 @@ def _name(path: str, text: str, tok: Token, expected: set[str]) -> Diagnostic | 
         if label is not None and _enclosing(text, start, "classify"):
             return Diagnostic("E104", "error", f"the last line of a classify is `otherwise LABEL`, not `{label.group(1)}`",
                               _span(path, text, label.start(1), end), (f"write `otherwise {word}`",))
+    if "WHEN" in expected and expected <= {"WHEN", "PER", "_NL"}:
+        return Diagnostic("E104", "error", f"missing `when` before `{word}`", _span(path, text, start, end),
+                          (f"write `when {word} ...`" + (" (or `per` for points per unit)" if "PER" in expected else "") + ": a rule is `ID: +10 when CONDITION`, a classify branch `LABEL when CONDITION`",))
     if word != low and low in ("and", "or", "not", "when", "in", "is", "otherwise") and low.upper() in expected:
         return Diagnostic("E104", "error", f"keywords are lower case: `{word}`", _span(path, text, start, end), (f"write `{low}`",))
     if "STRING" in expected and "LSQB" in expected and "IN_LAST" in expected:
