@@ -95,6 +95,28 @@ def _refuse(*targets: Path | None) -> None:
         _fail(err)
 
 
+def _color_first(args: list[str]) -> list[str]:
+    """`args` with every `--color MODE` / `--color=MODE` (or `--colour`) moved to the front, up to a `--`."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in ("--color", "--colour") and i + 1 < len(args):
+            front += [arg, args[i + 1]]
+            i += 2
+            continue
+        if arg.startswith(("--color=", "--colour=")):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class _Commands(click.Group):
     """The command group; `invoke` is the one place a command's faults become exit codes.
 
@@ -103,6 +125,10 @@ class _Commands(click.Group):
     2. A closed pipe (`| head`): silence, 0. Standard output is flushed here, so a
     full disk is reported like any other write error and not at interpreter exit.
     """
+
+    def parse_args(self, ctx, args):
+        """`--color MODE` is the group's option, but may be written after the command too."""
+        return super().parse_args(ctx, _color_first(args))
 
     def make_context(self, *args, **kwargs):
         try:  # a signal while the options are parsed

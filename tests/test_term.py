@@ -179,3 +179,9 @@ def test_explain_code_unknown(code, message):
     assert result.exit_code == 2
     assert result.stderr.strip() == message
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("where", [("--color", "always", "check"), ("check", "--color", "always"), ("check", "--color=always"), ("check", "--colour", "always")])
+def test_color_option_before_or_after_the_command(where):
+    result = run(*where, CASE.relative_to(ROOT))
+    assert "\x1b[1;31merror[E104]\x1b[0m" in result.stderr

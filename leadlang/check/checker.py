@@ -704,6 +704,10 @@ class _Checker:
             hints = (f"`{n}` is an events source; aggregate it, e.g. `count({n} in last 30 days)`",)
         elif self.accounts and n in self.account_types:
             hints = (f"account fields are read as `account.{n}`",)
+        elif n.lower() in ("true", "false") and not hints:
+            hints = (f"booleans are lower case: write `{n.lower()}`",)
+        elif n.lower() in ("null", "none", "nil", "missing") and not hints:
+            hints = ("an absent value is `missing`: test it with `X is missing` or `X is present`",)
         elif n.endswith("_band") and n[: -len("_band")] in self.bands:
             score = n[: -len("_band")]
             labels = [b.label for b in self.bands[score].bands]
