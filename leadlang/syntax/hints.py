@@ -136,7 +136,7 @@ def _name(path: str, text: str, tok: Token, expected: set[str]) -> Diagnostic | 
     if "WHEN" in expected and low in _NOT_WHEN:
         return Diagnostic("E104", "error", f"write `when` instead of `{word}`", _span(path, text, start, end), ("a rule is `ID: +10 when CONDITION`; a classify branch is `LABEL when CONDITION`",))
     if "WHEN" in expected and "OTHERWISE" not in expected:
-        label = re.search(r"\b(else|default)[ \t]+\Z", text[:start])
+        label = re.search(r"\b(else|default|otherwise)[ \t]+\Z", text[:start], re.IGNORECASE)  # `Otherwise` is a name
         if label is not None and _enclosing(text, start, "classify"):
             return Diagnostic("E104", "error", f"the last line of a classify is `otherwise LABEL`, not `{label.group(1)}`",
                               _span(path, text, label.start(1), end), (f"write `otherwise {word}`",))
