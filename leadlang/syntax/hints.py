@@ -130,27 +130,27 @@ def _name(path: str, text: str, tok: Token, expected: set[str]) -> Diagnostic | 
     if "HALF_LIFE" in expected and low in ("half", "halflife", "half_life", "halflive"):
         m = re.match(r"half[ \t_]*life\b", text[start:], re.IGNORECASE)
         stop = start + m.end() if m else end
-        return Diagnostic("E104", "error", f"`{text[start:stop]}` is written `half-life`", _span(path, text, start, stop), ("e.g. `half-life 14 days`",))
+        return Diagnostic("E104", "error", f"`{text[start:stop]}` is not a keyword in leadlang", _span(path, text, start, stop), ("write `half-life`, with a hyphen, e.g. `half-life 14 days`",))
     if "IN_LAST" in expected and low in ("within", "last", "during", "over", "since"):
-        return Diagnostic("E104", "error", f"a window is written `in last DURATION`, not `{word}`", _span(path, text, start, end), ("e.g. `in last 30 days`",))
+        return Diagnostic("E104", "error", f"`{word}` is not a keyword in leadlang", _span(path, text, start, end), ("a window is written `in last DURATION`, e.g. `in last 30 days`",))
     if "WHEN" in expected and low in _NOT_WHEN:
-        return Diagnostic("E104", "error", f"write `when` instead of `{word}`", _span(path, text, start, end), ("a rule is `ID: +10 when CONDITION`; a classify branch is `LABEL when CONDITION`",))
+        return Diagnostic("E104", "error", f"`{word}` is not a keyword in leadlang", _span(path, text, start, end), ("write `when`: a rule is `ID: +10 when CONDITION`, a classify branch `LABEL when CONDITION`",))
     if "WHEN" in expected and "OTHERWISE" not in expected:
         label = re.search(r"\b(else|default|otherwise)[ \t]+\Z", text[:start], re.IGNORECASE)  # `Otherwise` is a name
         if label is not None and _enclosing(text, start, "classify"):
-            return Diagnostic("E104", "error", f"the last line of a classify is `otherwise LABEL`, not `{label.group(1)}`",
-                              _span(path, text, label.start(1), end), (f"write `otherwise {word}`",))
+            return Diagnostic("E104", "error", f"`{label.group(1)}` is not a keyword in leadlang",
+                              _span(path, text, label.start(1), end), (f"the last line of a classify is `otherwise LABEL`: write `otherwise {word}`",))
     if "WHEN" in expected and expected <= {"WHEN", "PER", "_NL"}:
         return Diagnostic("E104", "error", f"missing `when` before `{word}`", _span(path, text, start, end),
                           (f"write `when {word} ...`" + (" (or `per` for points per unit)" if "PER" in expected else "") + ": a rule is `ID: +10 when CONDITION`, a classify branch `LABEL when CONDITION`",))
     if word != low and low in ("and", "or", "not", "when", "in", "is", "otherwise") and low.upper() in expected:
-        return Diagnostic("E104", "error", f"keywords are lower case: `{word}`", _span(path, text, start, end), (f"write `{low}`",))
+        return Diagnostic("E104", "error", f"`{word}` is not a keyword in leadlang", _span(path, text, start, end), (f"keywords are lower case: write `{low}`",))
     if "STRING" in expected and "LSQB" in expected and "IN_LAST" in expected:
         # The event names of an aggregate: a string or a list, written in place.
         let = re.search(rf"^let[ \t]+{re.escape(word)}[ \t]*=[ \t]*([^\n#]*?)[ \t]*(?:#.*)?$", text, re.MULTILINE)
         if let is not None:
-            return Diagnostic("E104", "error", f"the event names of an aggregate are written in place, not through the `let` `{word}`", _span(path, text, start, end),
-                              (f"write `{let.group(1)}` here",))
+            return Diagnostic("E104", "error", f"an aggregate's event names cannot come from the `let` `{word}`", _span(path, text, start, end),
+                              (f"write them in place: `{let.group(1)}`",))
         return Diagnostic("E104", "error", f"`{word}` cannot name events here: an aggregate's event names are a string or a list", _span(path, text, start, end),
                           ('e.g. `count(product "login" in last 30 days)` or `count(product ["login", "view"])`',))
     return None
