@@ -86,7 +86,10 @@ def _token(path: str, text: str, tok: Token, expected: set[str]) -> Diagnostic |
     after = text[end] if end < len(text) else ""
     value = tok.value
     if value == "=" and before == "=":
-        return Diagnostic("E104", "error", "`==` is not an operator in leadlang", _span(path, text, start - 1, end), ('equality is one `=`: write `=`, e.g. `industry = "software"`',))
+        left = re.search(r"([A-Za-z_][A-Za-z0-9_.]*|`[^`\n]+`)[ \t]*\Z", text[text.rfind("\n", 0, start) + 1 : start - 1])
+        right = re.match(r"[ \t]*(\"(?:[^\"\\\n]|\\.)*\"|[^\s()\[\],}]+)", text[end:])
+        example = f"{left.group(1)} = {right.group(1)}" if left and right else "="
+        return Diagnostic("E104", "error", "`==` is not an operator in leadlang", _span(path, text, start - 1, end), (f"equality is one `=`: write `{example}`",))
     if value == ">" and before == "<":
         return Diagnostic("E104", "error", "`<>` is not an operator in leadlang", _span(path, text, start - 1, end), ("write `!=`",))
     if value in (">", "<") and before == "=":
