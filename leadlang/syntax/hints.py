@@ -30,7 +30,6 @@ _UNITS = {
 }
 _DAYS_PER = {"month": 30, "year": 365}
 _NOT_WHEN = frozenset(["if", "where", "whenever", "for", "on", "iff", "given"])
-_NOT_OTHERWISE = frozenset(["else", "default", "otherwise:"])
 
 
 def plural(count: int, unit: str) -> str:
@@ -52,19 +51,22 @@ def _span(path: str, text: str, start: int, end: int) -> A.Span:
 def fix(path: str, text: str, err: UnexpectedInput, expected: set[str]) -> Diagnostic | None:
     """The diagnostic for a mistake this module knows, or None."""
     if isinstance(err, UnexpectedCharacters):
-        return _character(path, text, err.pos_in_stream)
+        return _character(path, text, err.pos_in_stream, expected)
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         return _token(path, text, err.token, expected)
     return None
 
 
-def _character(path: str, text: str, pos: int) -> Diagnostic | None:
+def _character(path: str, text: str, pos: int, expected: set[str]) -> Diagnostic | None:
     ch = text[pos] if 0 <= pos < len(text) else ""
     after = text[pos + 1] if pos + 1 < len(text) else ""
     if ch == "'":
         quoted = re.match(r"'([^'\n]*)'", text[pos:])
         if quoted is None:
             return Diagnostic("E101", "error", "strings are written in double quotes, not `'`", _span(path, text, pos, pos + 1), ('write `"text"`',))
+        if "STRING" not in expected and "QUOTED_NAME" in expected:  # a name with spaces, not a string
+            return Diagnostic("E101", "error", "a name with unusual characters is written in backticks, not single quotes",
+                              _span(path, text, pos, pos + quoted.end()), (f"write `` `{quoted.group(1)}` ``",))
         body = quoted.group(1).replace("\\", "\\\\").replace('"', '\\"')
         return Diagnostic("E101", "error", "strings are written in double quotes, not single quotes", _span(path, text, pos, pos + quoted.end()), (f'write `"{body}"`',))
     if ch in "“”‘’":  # what a word processor makes of quotes
