@@ -49,7 +49,8 @@ def _fail(err: Exception) -> None:
         errors = sum(d.is_error for d in err.diagnostics)
         click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
         sys.exit(EXIT_FINDINGS)
-    click.echo(f"error: {err}", err=True)
+    paint = term.painter(sys.stderr)
+    click.echo(f"{paint('error:', 'error') if paint else 'error:'} {err}", err=True)
     sys.exit(EXIT_INPUT)
 
 

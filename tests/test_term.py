@@ -185,3 +185,10 @@ def test_explain_code_unknown(code, message):
 def test_color_option_before_or_after_the_command(where):
     result = run(*where, CASE.relative_to(ROOT))
     assert "\x1b[1;31merror[E104]\x1b[0m" in result.stderr
+
+
+def test_an_input_error_line_in_colour():
+    coloured = run("--color", "always", "explain-code", "E299")
+    assert coloured.exit_code == 2
+    assert coloured.stderr.startswith("\x1b[1;31merror:\x1b[0m unknown code `E299`")
+    assert ANSI.sub("", coloured.stderr) == run("explain-code", "E299").stderr
