@@ -63,15 +63,21 @@ class Sources:
         return lines[number - 1] if number <= len(lines) else None
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
-    """A hint naming the closest candidate, if one is close enough."""
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `name`, if one is close enough (or the same but for case)."""
     pool = sorted(set(candidates))
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in pool}
         if name.lower() in lowered:
             close = [lowered[name.lower()]]
-    return (f"did you mean `{close[0]}`?",) if close else ()
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
+    """A hint naming the closest candidate, if one is close enough."""
+    close = closest(name, candidates)
+    return (f"did you mean `{close}`?",) if close is not None else ()
 
 
 MAX_SHOWN = 50
