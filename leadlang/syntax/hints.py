@@ -132,6 +132,11 @@ def _name(path: str, text: str, tok: Token, expected: set[str]) -> Diagnostic | 
     start, end = tok.start_pos or 0, tok.end_pos or 0
     word = tok.value
     low = word.lower()
+    number = re.search(r"(\d[\d_]*)[ \t]*\Z", text[:start])
+    if number is not None and low in _UNITS and "DURATION" not in expected:  # `<= 30d` where a number goes
+        shown = text[number.start(1):end]
+        return Diagnostic("E104", "error", f"`{shown}` is not a value here", _span(path, text, number.start(1), end),
+                          (f"write `{number.group(1)}`: a duration goes only after `in last` or `half-life` and before `ago`; `days_since(...)` counts whole days",))
     if "HALF_LIFE" in expected and low in ("half", "halflife", "half_life", "halflive"):
         m = re.match(r"half[ \t_]*life\b", text[start:], re.IGNORECASE)
         stop = start + m.end() if m else end
