@@ -46,6 +46,7 @@ class _Checker:
         self.scope = "policy"
         self.event_source: A.Events | None = None
         self.signal_info: dict[str, tuple[Type, set]] = {}
+        self.unknown: dict[tuple[str, str], tuple[int, list[int]]] = {}  # (file, name) -> its E201's index, the other lines using it
 
     # ----------------------------------------------------------- reporting --
     def error(self, code: str, message: str, span: A.Span, *hints: str) -> None:
@@ -719,8 +720,23 @@ class _Checker:
             score = n[: -len("_band")]
             labels = [b.label for b in self.bands[score].bands]
             hints = (f"`{n}` is an output column; in a policy a band is tested with `is`: write `{score} is {labels[0]}` (labels: {', '.join(labels)})",)
-        self.error("E201", f"unknown name `{n}`", e.span, *hints)
+        self._unknown_name(n, e.span, hints)
         return T.ANY
+
+    def _unknown_name(self, n: str, span: A.Span, hints: tuple[str, ...]) -> None:
+        """One E201 per unknown name and file, however often it is used: it lists the other lines."""
+        seen = self.unknown.get((span.file, n))
+        if seen is None:
+            self.unknown[(span.file, n)] = (len(self.diags), [])
+            self.error("E201", f"unknown name `{n}`", span, *hints)
+            return
+        index, lines = seen
+        lines.append(span.line)
+        first = self.diags[index]
+        also = sorted(set(lines) - {first.span.line})
+        if also:
+            note = f"also used on line{'s' if len(also) > 1 else ''} {', '.join(map(str, also))}"
+            self.diags[index] = dataclasses.replace(first, hints=(*(h for h in first.hints if not h.startswith("also used on line")), note))
 
     def _attr(self, e: A.Attr) -> Type:
         if e.base == "account" and e.base not in self.criteria:
