@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from leadlang import __version__, interrupt
+from leadlang import __version__, interrupt, term
 from leadlang.diagnostics import DataError, LeadError, Sources, render_json, render_text
 
 EXIT_FINDINGS = 1
@@ -51,14 +51,20 @@ ON_INVALID_ENUM = click.option(
     callback=_on_invalid_enum, help="A data value outside its enum(...): stop with an error, or score it as missing (null), as the compiled SQL does.")
 
 
+def _diagnostics(diagnostics, sources: Sources, err: bool = True) -> str:
+    """Diagnostics as text for standard error (or output), coloured when that stream gets colour."""
+    return render_text(diagnostics, sources, paint=term.painter(sys.stderr if err else sys.stdout))
+
+
 def _fail(err: Exception) -> None:
     """Render a stage's failure and exit: 1 for policy errors, 2 for unusable input."""
     if isinstance(err, LeadError):
-        click.echo(render_text(err.diagnostics, Sources(getattr(err, "texts", {}))), err=True)
+        click.echo(_diagnostics(err.diagnostics, Sources(getattr(err, "texts", {}))), err=True)
         errors = sum(d.is_error for d in err.diagnostics)
         click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
         sys.exit(EXIT_FINDINGS)
-    click.echo(f"error: {err}", err=True)
+    paint = term.painter(sys.stderr)
+    click.echo(f"{paint('error:', 'error') if paint else 'error:'} {err}", err=True)
     sys.exit(EXIT_INPUT)
 
 
@@ -104,6 +110,28 @@ def _refuse(*targets: Path | None) -> None:
         _fail(err)
 
 
+def _color_first(args: list[str]) -> list[str]:
+    """`args` with every `--color MODE` / `--color=MODE` (or `--colour`) moved to the front, up to a `--`."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in ("--color", "--colour") and i + 1 < len(args):
+            front += [arg, args[i + 1]]
+            i += 2
+            continue
+        if arg.startswith(("--color=", "--colour=")):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class _Commands(click.Group):
     """The command group; `invoke` is the one place a command's faults become exit codes.
 
@@ -112,6 +140,10 @@ class _Commands(click.Group):
     2. A closed pipe (`| head`): silence, 0. Standard output is flushed here, so a
     full disk is reported like any other write error and not at interpreter exit.
     """
+
+    def parse_args(self, ctx, args):
+        """`--color MODE` is the group's option, but may be written after the command too."""
+        return super().parse_args(ctx, _color_first(args))
 
     def make_context(self, *args, **kwargs):
         try:  # a signal while the options are parsed
@@ -151,8 +183,14 @@ class _Commands(click.Group):
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=__version__, prog_name="leadlang")
-def main() -> None:
+@click.option("--color", "--colour", "color", type=click.Choice(term.MODES), default="auto", show_default=True,
+              help="Colour diagnostics and results: auto (on a terminal, unless NO_COLOR is set), always, never.")
+@click.pass_context
+def main(ctx: click.Context, color: str) -> None:
     """Qualification-as-code: check, test, score and explain `.lead` policies."""
+    term.set_mode(color)
+    if term.forced():
+        ctx.color = True  # click would strip the codes from a stream that is not a terminal
 
 
 @main.command()
@@ -173,7 +211,7 @@ def check(policies: tuple[Path, ...], fmt: str) -> None:
     if fmt == "json":
         click.echo(render_json(diagnostics))
     elif diagnostics:
-        click.echo(render_text(diagnostics, Sources()), err=True)
+        click.echo(_diagnostics(diagnostics, Sources()), err=True)
     errors = sum(d.is_error for d in diagnostics)
     if fmt == "text":
         if errors:
@@ -361,7 +399,7 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
     except DataError as err:
         _fail(err)
     state = evaluate(checked, rows.leads, rows.accounts, rows.events, as_of).states[lead]
-    click.echo(render_explanation(checked, state, as_of))
+    click.echo(render_explanation(checked, state, as_of, paint=term.painter(sys.stdout)))
 
 
 @main.command()
@@ -392,7 +430,7 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: 
             results.append((path, run_tests(checked)))
             covered[path] = coverage(checked, results[-1][1], path)
         except LeadError as err:  # report it and go on: the other policies' results still count
-            click.echo(render_text(err.diagnostics, Sources()), err=True)
+            click.echo(_diagnostics(err.diagnostics, Sources()), err=True)
             broken += 1
         except OSError as err:
             _fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
@@ -401,7 +439,7 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: 
     if fmt == "junit":
         report = junit(results, covered if with_coverage else None)
     else:
-        report = text(results) + ("\n" + render_coverage(shown) if shown else "")
+        report = text(results, paint=None if out is not None else term.painter(sys.stdout)) + ("\n" + render_coverage(shown) if shown else "")
     if out is not None:
         _write(out, report)
     else:
@@ -415,6 +453,27 @@ def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: 
 
         click.echo(f"coverage {total_percent(shown):.1f}% is below --fail-under {fail_under:g}", err=True)
     sys.exit(EXIT_FINDINGS if failed or broken or short else 0)
+
+
+@main.command("explain-code")
+@click.argument("code")
+def explain_code(code: str) -> None:
+    """Print the documentation of a diagnostic or lint code, e.g. E205 or L101."""
+    from leadlang.codes import explain_code as page_of
+
+    try:
+        page = page_of(code)
+    except DataError as err:
+        _fail(err)
+    paint = term.painter(sys.stdout)
+    if paint is not None:  # headings stand out; the rest is the page's markdown as written
+        fenced = False
+        lines = []
+        for line in page.splitlines():
+            fenced = fenced != line.startswith("```")
+            lines.append(paint(line, "location") if line.startswith("#") and not fenced else line)
+        page = "\n".join(lines) + "\n"
+    click.echo(page, nl=False)
 
 
 @main.command("diff")
@@ -488,7 +547,7 @@ def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: t
             click.echo(render_github(found))
     else:
         if found:
-            click.echo(render_text(found, Sources()))
+            click.echo(_diagnostics(found, Sources(), err=False))
         counts = {s: sum(d.severity == s for d in found) for s in ("error", "warning", "hint")}
         shown = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
         files = f"{report.files} polic{'ies' if report.files != 1 else 'y'}"
@@ -610,7 +669,7 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
                 sources = Sources()
                 result = format_file(path)
         except LeadError as err:
-            click.echo(render_text(err.diagnostics, sources), err=True)
+            click.echo(_diagnostics(err.diagnostics, sources), err=True)
             broken += 1
             continue
         except FormatterBug as err:

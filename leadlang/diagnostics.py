@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from leadlang.syntax.ast import Span
@@ -62,15 +63,21 @@ class Sources:
         return lines[number - 1] if number <= len(lines) else None
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
-    """A hint naming the closest candidate, if one is close enough."""
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `name`, if one is close enough (or the same but for case)."""
     pool = sorted(set(candidates))
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in pool}
         if name.lower() in lowered:
             close = [lowered[name.lower()]]
-    return (f"did you mean `{close[0]}`?",) if close else ()
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
+    """A hint naming the closest candidate, if one is close enough."""
+    close = closest(name, candidates)
+    return (f"did you mean `{close}`?",) if close is not None else ()
 
 
 MAX_SHOWN = 50
@@ -84,28 +91,40 @@ def _more(rest: Sequence[Diagnostic]) -> str:
     return f"and {len(rest):,} more {noun}{'s' if len(rest) != 1 else ''}"
 
 
-def render_text(diagnostics: Sequence[Diagnostic], sources: Sources | None = None, limit: int | None = MAX_SHOWN) -> str:
+def render_text(diagnostics: Sequence[Diagnostic], sources: Sources | None = None, limit: int | None = MAX_SHOWN,
+                paint: Callable[[str, str], str] | None = None) -> str:
     """`path:line:col: error[E201]: message`, the source line, a caret and hints.
 
-    At most `limit` findings are shown (None: all), then one line counting the rest.
+    At most `limit` findings of each file are shown (None: all), then one line
+    counting that file's rest. `paint(text, role)` colours the parts (see
+    `leadlang.term`); without it the text is plain.
     """
+    def plain(text: str, role: str) -> str:
+        return text
+
+    style = paint or plain
+    totals = Counter(d.span.file for d in diagnostics)
+    shown: Counter = Counter()
     out: list[str] = []
-    listed = diagnostics if limit is None else diagnostics[:limit]
-    for d in listed:
+    for d in diagnostics:
         s = d.span
-        out.append(f"{s.file}:{s.line}:{s.column}: {d.severity}[{d.code}]: {d.message}")
+        shown[s.file] += 1
+        if limit is not None and shown[s.file] > limit:
+            continue
+        severity = style(f"{d.severity}[{d.code}]", d.severity)
+        out.append(f"{style(f'{s.file}:{s.line}:{s.column}:', 'location')} {severity}: {d.message}")
         source_line = sources.line(s.file, s.line) if sources else None
         if source_line is not None:
-            shown = source_line.replace("\t", " ")
+            shown_line = source_line.replace("\t", " ")
             gutter = f"{s.line:>4} | "
-            out.append(gutter + shown)
-            width = (s.end_column - s.column) if s.end_line == s.line else len(shown) - s.column + 1
-            width = max(1, min(width, max(1, len(shown) - s.column + 1)))
-            out.append(" " * (len(gutter) - 2) + "| " + " " * (s.column - 1) + "^" * width)
+            out.append(style(gutter, "gutter") + shown_line)
+            width = (s.end_column - s.column) if s.end_line == s.line else len(shown_line) - s.column + 1
+            width = max(1, min(width, max(1, len(shown_line) - s.column + 1)))
+            out.append(style(" " * (len(gutter) - 2) + "| ", "gutter") + " " * (s.column - 1) + style("^" * width, d.severity))
         for hint in d.hints:
-            out.append(f"  = hint: {hint}")
-    if len(listed) < len(diagnostics):
-        out.append(_more(diagnostics[len(listed):]))
+            out.append(f"  {style('= hint:', 'note')} {hint}")
+        if limit is not None and shown[s.file] == limit and totals[s.file] > limit:
+            out.append(_more([r for r in diagnostics if r.span.file == s.file][limit:]))
     return "\n".join(out)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from leadlang.check.policy import Policy
 from leadlang.interpret import LeadState
@@ -12,7 +13,9 @@ from leadlang.syntax import ast as A
 
 
 
-def render_explanation(policy: Policy, s: LeadState, as_of: dt.datetime) -> str:
+def render_explanation(policy: Policy, s: LeadState, as_of: dt.datetime, paint: Callable[[str, str], str] | None = None) -> str:
+    """The text of `leadlang explain`; `paint` colours plus and minus points, gates and members (see `leadlang.term`)."""
+    style = paint or (lambda text, role: text)
     key = s.row[policy.key]
     out = [f"lead {key} — {policy.label}, as of {_show(as_of)}"]
     if policy.signals:
@@ -31,7 +34,8 @@ def render_explanation(policy: Policy, s: LeadState, as_of: dt.datetime) -> str:
             for r in sc.rules:
                 pts = fired.get((sc.name, r.id))
                 mark = f"{'+' if pts >= 0 else ''}{pts}" if pts is not None else "·"
-                out.append(f"  {mark:>9}  {r.id}")
+                role = "muted" if pts is None else "plus" if pts >= 0 else "minus"
+                out.append(f"  {' ' * (9 - len(mark))}{style(mark, role)}  {r.id}")
             raw = sum((p for (c, _), p in fired.items() if c == sc.name), start=0)
             if sc.clamp is not None and raw != s.values[sc.name]:
                 out.append(f"  (rules add up to {raw}; clamped to {sc.clamp.low}..{sc.clamp.high})")
@@ -41,13 +45,13 @@ def render_explanation(policy: Policy, s: LeadState, as_of: dt.datetime) -> str:
         out.append(f"disqualify: {'yes, because ' + reason if reason else 'no'}")
         for g in policy.gates:
             hit = ("disqualify", g.id) in s.fired
-            out.append(f"  {'x' if hit else '·'}  {g.id}")
+            out.append(f"  {style('x', 'minus') if hit else style('·', 'muted')}  {g.id}")
     for cr in policy.criteria.values():
         out.append("")
         need = "all" if cr.required is None else f"{cr.required} of {len(cr.members)}"
         out.append(f"criteria {cr.name}: {'met' if s.values[cr.name] else 'not met'} ({s.values[f'{cr.name}_met']} true, needs {need})")
         for m in cr.members:
-            out.append(f"  {'x' if s.members.get((cr.name, m.id)) is True else '·'}  {m.id}")
+            out.append(f"  {style('x', 'plus') if s.members.get((cr.name, m.id)) is True else style('·', 'muted')}  {m.id}")
     for c in policy.classifications.values():
         out.append("")
         label = s.values[c.name]

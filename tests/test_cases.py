@@ -49,3 +49,46 @@ def test_codes_match_case_family():
             continue
         rendered = _check(path)
         assert f"error[{families[family]}" in rendered.splitlines()[0], (path.stem, rendered)
+
+
+HINT_CASES = sorted(p.stem for p in CASES.glob("*_hint_*.lead"))
+
+
+def _expectation(path: Path) -> tuple[str, str]:
+    """`# expect: LINE:COL FIX` on a hint case's first line: where the one diagnostic points, and the fix it names."""
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# expect: "), path
+    where, fix = first[len("# expect: "):].split(" ", 1)
+    return where, fix
+
+
+@pytest.mark.parametrize("name", HINT_CASES)
+def test_hint_case_one_diagnostic_with_the_fix(name):
+    """A common mistake gets exactly one diagnostic, on the mistake, that says what to type."""
+    path = CASES / f"{name}.lead"
+    where, fix = _expectation(path)
+    with pytest.raises(LeadError) as caught:
+        load(path.relative_to(ROOT).as_posix())
+    diagnostics = caught.value.diagnostics
+    assert len(diagnostics) == 1, render_text(diagnostics, Sources())
+    d = diagnostics[0]
+    assert f"{d.span.line}:{d.span.column}" == where, render_text(diagnostics, Sources())
+    assert any(fix in text for text in (d.message, *d.hints)), render_text(diagnostics, Sources())
+
+
+@pytest.mark.parametrize("name", [n for n in HINT_CASES if n.startswith("syntax_")])
+def test_hint_case_same_through_the_chunked_parse(name):
+    """Enough declarations for the per-declaration parse: the hint is the same, moved down with its line."""
+    from leadlang.syntax import chunks, parse
+
+    text = (CASES / f"{name}.lead").read_text(encoding="utf-8")
+    padding = "".join(f"let pad{i} = {i}\n" for i in range(chunks.MIN_CUTS))
+    padded = padding + text
+    assert chunks.split(padded), "the padded policy is cut into chunks"
+    with pytest.raises(LeadError) as plain:
+        parse(text, "p.lead")
+    with pytest.raises(LeadError) as cut:
+        parse(padded, "p.lead")
+    [a], [b] = plain.value.diagnostics, cut.value.diagnostics
+    assert (b.code, b.message, b.hints) == (a.code, a.message, a.hints)
+    assert (b.span.line, b.span.column, b.span.end_column) == (a.span.line + chunks.MIN_CUTS, a.span.column, a.span.end_column)

@@ -158,3 +158,22 @@ def test_shared_scanner_is_in_use():
 
     lexers = _lark().parser.lexer.lexer.lexers.values()
     assert all(isinstance(lexer.match, __import__("functools").partial) for lexer in lexers)
+
+
+MISTAKES = st.sampled_from([
+    "==", "&&", "||", "!", "<>", "=>", "'x'", "'", "\u201cx\u201d", "30d", "2w", "3mo", "1.5d", "+3d", "30", "half life",
+    "within", "AND", "Otherwise", "else", "default", "if", ":", "otherwise:", "}", "let evs = 1\n", "evs", "True",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=len(SPEC_EXAMPLE)), MISTAKES, st.booleans())
+def test_a_common_mistake_anywhere_is_one_syntax_diagnostic_at_most(at, mistake, replace):
+    """The hints for common mistakes (syntax/hints.py) never fail themselves: one E1xx diagnostic, inside the file."""
+    text = SPEC_EXAMPLE[:at] + mistake + SPEC_EXAMPLE[at + (len(mistake) if replace else 0):]
+    try:
+        parse(text, "mistake.lead")
+    except LeadError as err:
+        [d] = err.diagnostics
+        assert d.code.startswith("E1") and d.message
+        assert 1 <= d.span.line <= text.count("\n") + 1 and 0 <= d.span.start <= d.span.end <= len(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Callable
@@ -11,7 +12,7 @@ from leadlang.check import types as T
 from leadlang.check.policy import Output, Policy, Step
 from leadlang.check.regex import regex_problem
 from leadlang.check.types import Type
-from leadlang.diagnostics import Diagnostic, LeadError, did_you_mean
+from leadlang.diagnostics import Diagnostic, LeadError, closest, did_you_mean
 from leadlang.syntax import ast as A
 from leadlang.syntax.parser import KEYWORDS, parse_file
 
@@ -45,6 +46,7 @@ class _Checker:
         self.scope = "policy"
         self.event_source: A.Events | None = None
         self.signal_info: dict[str, tuple[Type, set]] = {}
+        self.unknown: dict[tuple[str, str], tuple[int, list[int]]] = {}  # (file, name) -> its E201's index, the other lines using it
 
     # ----------------------------------------------------------- reporting --
     def error(self, code: str, message: str, span: A.Span, *hints: str) -> None:
@@ -157,8 +159,9 @@ class _Checker:
         self.gates = tuple(g for d in everything if isinstance(d, A.Disqualify) for g in d.gates)
         self.bands: dict[str, A.Bands] = {}
         self.labels: dict[str, tuple[str, ...]] = {}
-        for b in (d for d in everything if isinstance(d, A.Bands)):
-            self._bands(b)
+        declared_bands = [d for d in everything if isinstance(d, A.Bands)]
+        for b in declared_bands:
+            self._bands(b, {d.score for d in declared_bands})
         for c in self.classifications.values():
             self.labels[c.name] = self._classification_labels(c)
 
@@ -244,9 +247,14 @@ class _Checker:
             self.error("E213", f"`let {d.name}` must be a literal or a list of literals", d.expr.span, "use a `signal` for a value computed per lead")
         return None
 
-    def _bands(self, b: A.Bands) -> None:
+    def _bands(self, b: A.Bands, banded: set[str] = frozenset()) -> None:
         if b.score not in self.scores:
-            self.error("E201", f"`bands {b.score}`: there is no score `{b.score}`", b.score_span, *did_you_mean(b.score, self.scores))
+            meant = closest(b.score, self.scores)
+            self.error("E201", f"`bands {b.score}`: there is no score `{b.score}`", b.score_span, *((f"did you mean `{meant}`?",) if meant else ()))
+            if meant is not None and meant not in banded:
+                # Read them as the bands of the score meant, so that its matrices and `is` tests
+                # do not report the same typo again.
+                self._bands(dataclasses.replace(b, score=meant), banded)
             return
         if b.score in self.bands:
             self.error("E303", f"score `{b.score}` already has bands at line {self.bands[b.score].span.line}", b.span)
@@ -709,8 +717,31 @@ class _Checker:
             hints = (f"`{n}` is an events source; aggregate it, e.g. `count({n} in last 30 days)`",)
         elif self.accounts and n in self.account_types:
             hints = (f"account fields are read as `account.{n}`",)
-        self.error("E201", f"unknown name `{n}`", e.span, *hints)
+        elif n.lower() in ("true", "false") and not hints:
+            hints = (f"booleans are lower case: write `{n.lower()}`",)
+        elif n.lower() in ("null", "none", "nil", "missing") and not hints:
+            hints = ("an absent value is `missing`: test it with `X is missing` or `X is present`",)
+        elif n.endswith("_band") and n[: -len("_band")] in self.bands:
+            score = n[: -len("_band")]
+            labels = [b.label for b in self.bands[score].bands]
+            hints = (f"`{n}` is an output column; in a policy a band is tested with `is`: write `{score} is {labels[0]}` (labels: {', '.join(labels)})",)
+        self._unknown_name(n, e.span, hints)
         return T.ANY
+
+    def _unknown_name(self, n: str, span: A.Span, hints: tuple[str, ...]) -> None:
+        """One E201 per unknown name and file, however often it is used: it lists the other lines."""
+        seen = self.unknown.get((span.file, n))
+        if seen is None:
+            self.unknown[(span.file, n)] = (len(self.diags), [])
+            self.error("E201", f"unknown name `{n}`", span, *hints)
+            return
+        index, lines = seen
+        lines.append(span.line)
+        first = self.diags[index]
+        also = sorted(set(lines) - {first.span.line})
+        if also:
+            note = f"also used on line{'s' if len(also) > 1 else ''} {', '.join(map(str, also))}"
+            self.diags[index] = dataclasses.replace(first, hints=(*(h for h in first.hints if not h.startswith("also used on line")), note))
 
     def _attr(self, e: A.Attr) -> Type:
         if e.base == "account" and e.base not in self.criteria:
@@ -810,7 +841,8 @@ class _Checker:
 
     def _is_label(self, e: A.IsLabel) -> Type:
         if not isinstance(e.operand, A.Name) or (e.operand.name not in self.bands and e.operand.name not in self.classifications):
-            self.expr(e.operand)
+            if self.expr(e.operand).kind == "any":  # already reported (an unknown name): one diagnostic per mistake
+                return T.BOOL
             what = e.operand.name if isinstance(e.operand, A.Name) else "this"
             hint = f"`{what}` is a score without bands; add `bands {what} {{ ... }}`" if isinstance(e.operand, A.Name) and e.operand.name in self.scores else "`is LABEL` reads a banded score or a classification"
             if e.label in ("missing", "present"):

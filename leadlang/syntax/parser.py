@@ -28,6 +28,7 @@ from lark.indenter import PostLex
 from leadlang.diagnostics import Diagnostic, LeadError
 from leadlang.syntax import ast as A
 from leadlang.syntax import chunks
+from leadlang.syntax import hints as fixes
 
 MAX_DEPTH = 200
 KEYWORDS = frozenset(
@@ -304,13 +305,9 @@ class _Build(Transformer_NonRecursive):
     def duration(self, tok) -> A.Duration:
         count_text, unit = tok.value.split()
         unit = unit.rstrip("s")
-        if unit in ("month", "year"):
-            raise _BadLiteral(
-                f"`{tok.value}` is not a duration leadlang accepts",
-                tok,
-                f"{unit}s have no fixed length; write days or weeks, e.g. `{30 if unit == 'month' else 365} days`",
-            )
         count = int(count_text.replace("_", ""))
+        if unit in ("month", "year"):
+            raise _BadLiteral(f"`{tok.value}` is not a duration leadlang accepts", tok, fixes.unfixed_length(count, unit))
         return A.Duration(count * _DURATION_UNITS[unit], f"{count} {unit}{'' if count == 1 else 's'}", unit, self.tok_sp(tok))
 
     # -- expressions
@@ -642,6 +639,8 @@ _TERMINAL_WORDS = {
     "COMPARE": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "VBAR": "`|`",
     "DOT": "`.`", "MORETHAN": "`>`", "MINUS": "`-`", "AGGREGATE": "an aggregate like `count(`",
     "TYPE_NAME": "a type", "$END": "end of file", "_NL": "end of line",
+    "NOT_IN": "`not in`", "IS_NOT": "`is not`", "CONTAINS_ANY": "`contains any`", "STARTS_WITH": "`starts with`",
+    "ENDS_WITH": "`ends with`", "IN_LAST": "`in last`", "HALF_LIFE": "`half-life`", "BY_ACCOUNT": "`by account`",
 }
 
 
@@ -672,6 +671,10 @@ def _token_text(tok: Token) -> str:
 
 
 def _syntax_diagnostic(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
+    accepted = getattr(err, "allowed", None) or getattr(err, "accepts", None) or getattr(err, "expected", None) or ()
+    known = fixes.fix(path, text, err, set(accepted))
+    if known is not None:  # a mistake with a known fix: say what to type
+        return known
     line = getattr(err, "line", 0) or 0
     column = getattr(err, "column", 0) or 0
     hints: list[str] = []

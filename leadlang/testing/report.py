@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Callable
 
 from leadlang.testing.runner import TestResult
 
 
-def text(results: list[tuple[Path, list[TestResult]]]) -> str:
+def text(results: list[tuple[Path, list[TestResult]]], paint: Callable[[str, str], str] | None = None) -> str:
+    """One line per test, failures with their expectations; `paint` colours PASS and FAIL (see `leadlang.term`)."""
+    style = paint or (lambda text, role: text)
     lines: list[str] = []
     passed = failed = 0
     for path, tests in results:
         for r in tests:
             if r.passed:
                 passed += 1
-                lines.append(f"PASS {path}: {r.name}")
+                lines.append(f"{style('PASS', 'pass')} {path}: {r.name}")
                 continue
             failed += 1
-            lines.append(f"FAIL {path}:{r.span.line}: {r.name}")
+            lines.append(f"{style('FAIL', 'fail')} {path}:{r.span.line}: {r.name}")
             for f in r.failures:
                 lines.append(f"  line {f.span.line}: {f.expected}")
                 lines.append(f"    actual: {f.actual}")
