@@ -837,8 +837,8 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
         inner.append(f"{conv} AS {v}")
         if c.required:
             check = f"{v} IS NULL"
-        elif c.type.name == "enum":
-            check = f"{v} NOT IN ({', '.join(_lit(x) for x in c.type.values)})"
+        elif c.type.name == "enum":  # refused, unless `--on-invalid-enum null` reads it for the engines to score as missing
+            check = f"{v} NOT IN ({', '.join(_lit(x) for x in c.type.values)})" if _strict_enums() else None
         elif check is not None:  # a cell with text that does not convert
             inner.append(f"NULLIF(trim({src}), '') IS NOT NULL AS __n{i}")
             check = f"__n{i} AND {v} IS NULL"
@@ -857,7 +857,6 @@ def _register(con: duckdb.DuckDBPyConnection, path: Path, cols: list[_Col], tabl
     scan = f"{table}__scan"  # the typed columns alone
     _run(con, path, f"CREATE OR REPLACE TEMP VIEW {q(scan)} AS SELECT {', '.join(q(c.name) for c in cols)} FROM {name}")
     return scan
-    return table
 
 
 def _python_values(column: pa.ChunkedArray, type_name: str) -> list:
