@@ -123,14 +123,9 @@ def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Excep
 def _query_error(err: Exception) -> DataError:
     """A failed query as one line: a data file DuckDB could not read while scoring (it reads Parquet
     pages lazily) is named as the Python engine names it; anything else is the engine's first line."""
-    import re
+    from leadlang.io import read_failure
 
-    from leadlang.io import _duck_error
-
-    failed = re.search(r'Failed to read file "([^"]+)"', str(err))
-    if failed:
-        return _duck_error(Path(failed[1]), err)
-    return DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}")
+    return read_failure(err) or DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}")
 
 
 def _fetch(con, sql: str):

@@ -190,7 +190,7 @@ def stream_dataset(leads: Leads, accounts: Accounts | None, events: Sequence[Eve
         yield from _chunks(con, tables, leads, accounts, events, data_dir, size, by_account, as_of)
     except duckdb.Error as err:  # a file DuckDB could not read as it scanned it again, out of disk for spilling, ...
         reraise(err)  # or Ctrl-C
-        raise DataError(f"{data_dir}: cannot read the data: {str(err).splitlines()[0]}") from None
+        raise read_failure(err) or DataError(f"{data_dir}: cannot read the data: {str(err).splitlines()[0]}") from None
     finally:
         con.close()
         if spill:
@@ -387,6 +387,13 @@ _CSV_REASONS = (
     (re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)"), lambda m: f"Expected Number of Columns: {m[1]} Found: {m[2]}"),
     (re.compile(r"Maximum line size of (\d+) bytes exceeded"), lambda m: f"the line is longer than {m[1]} bytes"),
 )
+
+
+def read_failure(err: Exception) -> DataError | None:
+    """A data file DuckDB could not read while it scanned it (it reads Parquet pages lazily), named as
+    when the file is first checked; None for any other failure. Both engines report it this way."""
+    failed = re.search(r'Failed to read file "([^"]+)"', str(err))
+    return _duck_error(Path(failed[1]), err) if failed else None
 
 
 def _duck_error(path: Path, error: Exception) -> DataError:
