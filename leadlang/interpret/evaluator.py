@@ -12,9 +12,11 @@ rules they share. Aggregates read a lead's events grouped per source once
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import operator
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from itertools import groupby
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -64,9 +66,10 @@ class Interpreter:
     The policy is compiled into closures once, here; `run` scores rows, `eval`
     evaluates any checked expression (a test's `expect`) on a scored lead."""
 
-    def __init__(self, policy: Policy, as_of: dt.datetime):
+    def __init__(self, policy: Policy, as_of: dt.datetime, explain: bool = True):
         self.policy = policy
         self.as_of = as_of
+        self.explain = explain  # without it, `LeadState.explain` stays empty (`fired` is kept either way)
         self._regex: dict[str, re.Pattern] = {}
         self._valid = enum_guard(policy)  # a value outside its enum is missing, as in SQL
         self._lead_fns: dict[int, Callable] = {}  # id(expression) -> closure over a LeadState
@@ -77,7 +80,10 @@ class Interpreter:
         self._by_account = uses_account_events(policy)
 
     # ------------------------------------------------------------------ run --
-    def run(self, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]], keep_states: bool = True) -> Result:
+    def run(self, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]], keep_states: bool = True,
+            seen: bool = False) -> Result:
+        """Score `leads`; `events` are grouped by lead (`io.stream_dataset`'s order; any order works, in runs).
+        With `seen`, the caller has already dropped the events after the as-of time."""
         p, as_of = self.policy, self.as_of
         leads, accounts, events = self._valid(leads, accounts, events)
         key, account_col = p.leads.key, p.leads.account
@@ -88,20 +94,19 @@ class Interpreter:
         pooled = self._by_account
         self._pooled.clear()  # the pools of the previous rows are gone
         for source, rows in events.items():
-            # rows come grouped by lead from `io.stream_dataset`; any order works, in runs
             for lead, run in groupby(rows, _LEAD):
                 if lead not in lead_account:
                     continue  # unknown leads are invisible
-                seen = [ev for ev in run if ev["at"] <= as_of]  # and so is the future
-                if not seen:
+                mine = list(run) if seen else [ev for ev in run if ev["at"] <= as_of]  # and so is the future
+                if not mine:
                     continue
-                mine = per_lead[lead]
-                if source in mine:
-                    mine[source].extend(seen)
+                have = per_lead[lead]
+                if source in have:
+                    have[source].extend(mine)
                 else:
-                    mine[source] = seen
+                    have[source] = mine
                 if pooled and (acct := lead_account[lead]) is not None:
-                    per_account[acct][source].extend(seen)
+                    per_account[acct][source].extend(mine)
         out_rows, explain, states = [], [], {}
         steps, no_events = self._steps, {}
         for lead in sorted(leads, key=lambda r: r[key]):
@@ -201,7 +206,7 @@ class Interpreter:
                 s.values[name] = V.round2(total)
             return derived
         rules = [(r, r.id, self._rule_points(r)) for r in sc.rules]
-        round2 = V.round2
+        round2, why = V.round2, self.explain
         # every rule's points (a literal, a product `number` made, or a cap) fit: the partial sums need only a range check
         fits = all(V.fits(r.points) and (r.cap is None or V.fits(r.cap)) for r in sc.rules)
         add = V.add_numbers if fits else (lambda a, b: V.arith("+", a, b))
@@ -216,7 +221,8 @@ class Interpreter:
                     except V.OutOfRange as err:
                         raise self._out_of_range(r, self._key(s), err) from None
                     s.fired.add((name, rid))
-                    s.explain.append({"component": name, "kind": "rule", "rule": rid, "points": round2(points)})
+                    if why:
+                        s.explain.append({"component": name, "kind": "rule", "rule": rid, "points": round2(points)})
             if clamp is not None:
                 total = min(max(total, low), high)
             s.values[name] = round2(total)
@@ -245,6 +251,7 @@ class Interpreter:
         name, met_name = cr.name, f"{cr.name}_met"
         members = [((cr.name, m.id), m.id, self._compile(m.cond, event=False)) for m in cr.members]
         need = len(cr.members) if cr.required is None else cr.required
+        why = self.explain
 
         def criteria(s):
             met = 0
@@ -255,20 +262,23 @@ class Interpreter:
                 if truth:
                     met += 1
                     s.fired.add(key)
-                    s.explain.append({"component": name, "kind": "member", "rule": mid, "points": None})
+                    if why:
+                        s.explain.append({"component": name, "kind": "member", "rule": mid, "points": None})
             s.values[name] = met >= need
             s.values[met_name] = met
         return criteria
 
     def _disqualify(self) -> Callable[[LeadState], None]:
         gates = [(g.id, self._compile(g.cond, event=False)) for g in self.policy.gates]
+        why = self.explain
 
         def disqualify(s):
             reason = None
             for gid, cond in gates:
                 if cond(s) is True:
                     s.fired.add(("disqualify", gid))
-                    s.explain.append({"component": "disqualify", "kind": "gate", "rule": gid, "points": None})
+                    if why:
+                        s.explain.append({"component": "disqualify", "kind": "gate", "rule": gid, "points": None})
                     if reason is None:
                         reason = gid
             s.values["disqualified"] = reason is not None
@@ -561,22 +571,39 @@ def uses_account_events(policy: Policy) -> bool:
     return any(isinstance(n, A.Aggregate) and n.by_account for d in decls for n in A.walk(d))
 
 
-def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explain: bool = True, sink: Callable | None = None) -> Result:
+def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explain: bool = True, sink: Callable | None = None,
+                    seen: bool = False) -> Result:
     """`evaluate` over `io.stream_dataset`'s chunks (leads in key order, each with all its events;
     for a policy that `uses_account_events`, every lead of an account in one chunk): the same rows,
     with only one chunk in memory. With `sink`, each chunk's `Result` goes to `sink` as it is scored
-    and is then dropped (the returned `Result` is empty); `states` stays empty either way."""
-    interpreter, rows, why = Interpreter(policy, as_of), [], []
-    for chunk in chunks:
-        result = interpreter.run(chunk.leads, chunk.accounts, chunk.events, keep_states=False)
-        if not explain:
-            result.explain = []
-        if sink is not None:
-            sink(result)
-            continue
-        rows.extend(result.rows)
-        why.extend(result.explain)
+    and is then dropped (the returned `Result` is empty); `states` stays empty either way. `seen`:
+    the chunks hold no event after `as_of` (`stream_dataset(..., as_of=as_of)` dropped them)."""
+    interpreter, rows, why = Interpreter(policy, as_of, explain=explain), [], []
+    with fewer_collections():
+        for chunk in chunks:
+            result = interpreter.run(chunk.leads, chunk.accounts, chunk.events, keep_states=False, seen=seen)
+            if sink is not None:
+                sink(result)
+                continue
+            rows.extend(result.rows)
+            why.extend(result.explain)
     return Result(rows, why, {})
+
+
+@contextmanager
+def fewer_collections():
+    """Python's cycle collector, run rarely while chunks are scored: a chunk's rows, events and states hold
+    no cycles and go with their last reference, so the collector's passes over hundreds of thousands of
+    live event rows would find nothing. What exists before (the compiled policy, the parser's tables) is
+    frozen out of the collections; the settings are restored afterwards."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(200_000, 100, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def evaluate(policy: Policy, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]], as_of: dt.datetime) -> Result:
