@@ -125,7 +125,8 @@ class Interpreter:
             if keep_states:
                 states[k] = state
             out_rows.append(self.output_row(state))
-            explain.extend({key: k, **e} for e in state.explain)
+            if state.explain:
+                explain.extend({key: k, **e} for e in state.explain)
         return Result(out_rows, explain, states)
 
     def score(self, s: LeadState) -> None:
@@ -382,6 +383,9 @@ class Interpreter:
             return arithmetic
         if self._plain(e.left) and self._plain(e.right):  # no date among timestamps: Python compares them as they are
             cmp = _OPS[op]
+            if isinstance(e.right, A.Literal) and e.right.value is not None:  # `x >= 3`: the constant once
+                const = e.right.value
+                return lambda s: None if (a := left(s)) is None else cmp(a, const)
 
             def compare_plain(s):
                 a, b = left(s), right(s)
@@ -414,7 +418,11 @@ class Interpreter:
     def _c_Between(self, e: A.Between, event: bool):
         f, low, high = self._compile(e.operand, event), self._compile(e.low, event), self._compile(e.high, event)
         compare, both = V.compare, V.logic_and
-        return lambda s: both(compare(">=", f(s), low(s)), compare("<=", f(s), high(s)))
+
+        def between(s):
+            v = f(s)
+            return both(compare(">=", v, low(s)), compare("<=", v, high(s)))
+        return between
 
     def _c_TextTest(self, e: A.TextTest, event: bool):
         f, arg, op = self._compile(e.operand, event), self._compile(e.arg, event), e.op
