@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
-from leadlang.syntax.ast import Span
+from leadlang.span import Span
 
 
 @dataclass(frozen=True, slots=True)

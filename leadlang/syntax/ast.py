@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Union
 
+from leadlang.span import NOWHERE, Span
+
+
 class _Node:
     """Equality, hashing and repr shared by every node, over the fields that compare.
 
@@ -50,22 +53,6 @@ def node(cls):
     return dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
 
 
-@node
-class Span(_Node):
-    """Where a node stands in its source file (1-based lines and columns)."""
-
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    start: int = 0
-    end: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
-
 class QuotedName(str):
     """A name written in backticks: it may be a keyword or hold spaces.
 
@@ -74,9 +61,6 @@ class QuotedName(str):
     """
 
     __slots__ = ()
-
-
-NOWHERE = Span("<unknown>", 0, 0, 0, 0)
 
 
 def _span() -> Span:
