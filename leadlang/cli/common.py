@@ -26,7 +26,7 @@ class AsOf(click.ParamType):
             return value
         if value == "now":
             return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        from leadlang.syntax.parser import parse_timestamp
+        from leadlang.syntax.literals import parse_timestamp
 
         try:
             return parse_timestamp(value)
