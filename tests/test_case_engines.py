@@ -39,7 +39,7 @@ CASES = sorted(p for p in (ROOT / "tests" / "cases").glob("ok_*.lead"))
 
 @functools.cache
 def case(path: Path):
-    return load(path.relative_to(ROOT).as_posix())
+    return load(path)
 
 
 def _as_of(test: A.Test) -> dt.datetime:
