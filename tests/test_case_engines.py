@@ -17,6 +17,7 @@ Per engine that is two queries per case file and as-of time, so the corpus costs
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from decimal import Decimal
@@ -62,7 +63,7 @@ def _prefixed(policy, n: int, leads, accounts, events):
 
 
 def batches(policy):
-    """{as_of: (leads, accounts, events, [(n, test)])}: the case's test blocks merged per as-of time."""
+    """{as_of: (leads, accounts, events, [(subject key, test)])}: the case's test blocks merged per as-of time."""
     out: dict[dt.datetime, tuple] = {}
     for n, test in enumerate(policy.tests):
         as_of = _as_of(test)
@@ -72,7 +73,7 @@ def batches(policy):
         all_accounts.extend(accounts)
         for s, rows in events.items():
             all_events[s].extend(rows)
-        tests.append((n, test))
+        tests.append((leads[0][policy.key], test))  # the first lead is the subject of the `expect` lines
     return out
 
 
@@ -90,12 +91,14 @@ def expectations_on(policy, interp: Interpreter, test: A.Test, state, row: dict,
     for column, v in row.items():
         if column in values and column != policy.key:
             values[column] = _like(values[column], v)
-    engine_state = type(state)(**{**vars(state), "values": values, "fired": fired})
+    engine_state = dataclasses.replace(state, values=values, fired=fired)
     failed = []
     for item in test.items:
         if isinstance(item, A.Expect):
             if interp.eval(item.expr, engine_state) is not True:
-                failed.append(f"line {item.span.line}: expect {interp.policy.texts[item.span.file][item.span.start:item.span.end]}")
+                text = policy.texts[item.span.file][item.span.start:item.span.end]
+                read = ", ".join(f"{k} = {v!r}" for k, v in row.items() if k in text)
+                failed.append(f"line {item.span.line}: {text} (on the engine: {read})")
         elif isinstance(item, A.ExpectFired):
             if ((item.component, item.rule) in fired) == item.negated:
                 failed.append(f"line {item.span.line}: fired {item.component}.{item.rule}")
@@ -129,14 +132,11 @@ def test_case_tests_pass_on_the_engine(engine, path):
         assert_same_result(policy, oracle, got, why, engine.name)
         rows = {r[policy.key]: r for r in got}
         fired: dict[str, set] = {}
-        for r in why:
-            if r["kind"] != "band":
-                fired.setdefault(r[policy.key], set()).add((r["component"], r["rule"]))
+        for r in why:  # a rule, a criteria member or a gate that fired
+            fired.setdefault(r[policy.key], set()).add((r["component"], r["rule"]))
         interp = Interpreter(policy, as_of)
         failures = []
-        for n, test in tests:
-            first = f"t{n}/" + build_rows(policy, test, as_of)[0][0][policy.key]
-            state = oracle.states[first]
-            failed = expectations_on(policy, interp, test, state, rows[first], fired.get(first, set()))
+        for subject, test in tests:
+            failed = expectations_on(policy, interp, test, oracle.states[subject], rows[subject], fired.get(subject, set()))
             failures += [f"{test.name}: {f}" for f in failed]
         assert not failures, f"{engine.name}, as of {as_of:%Y-%m-%dT%H:%M:%SZ}:\n" + "\n".join(failures)
