@@ -17,8 +17,8 @@ def comment_text(text: str) -> str:
     """`text` made safe inside any SQL comment: one line, no control characters, no comment markers.
 
     Every character Unicode counts as a control, format, surrogate, private-use or
-    unassigned character, or as a line or paragraph separator (CR, LF, NUL, U+0085,
-    U+2028, U+2029, bidi overrides, ...) becomes its escape (`\\x0d`, `\\u2028`);
+    unassigned character, or as a separator other than the space (CR, LF, NUL, U+0085,
+    U+00A0, U+2028, U+2029, bidi overrides, ...) becomes its escape (`\\x0d`, `\\u2028`);
     `/*` and `*/` get a space between their characters; `\\` is doubled so an
     escape can be told from a written backslash.
     """
@@ -26,7 +26,7 @@ def comment_text(text: str) -> str:
     for ch in str(text):
         if ch == "\\":
             out.append("\\\\")
-        elif unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp"):
+        elif not ch.isprintable():  # categories C*, Zl, Zp, and Zs but the space
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:
