@@ -178,3 +178,13 @@ def test_commands_taking_a_policy_read_a_revision(repo, tmp_path):
     assert via_git.stdout.splitlines()[1].startswith("l1,75")  # big at 100: +50 +25
     res = CliRunner().invoke(main, ["compile", "nope:policies/p.lead", "--dialect", "duckdb"], catch_exceptions=False)
     assert res.exit_code == 2 and res.stderr.startswith("error: nope:policies/p.lead: ") and "nope" in res.stderr[30:]
+
+
+def test_a_symlink_inside_the_project_is_followed_at_a_revision(repo):
+    (repo / "policies" / "base.lead").symlink_to("shared/base.lead")
+    (repo / "policies" / "p.lead").write_text(POLICY.format().replace("shared/base.lead", "base.lead"))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "link")
+    (repo / "policies" / "shared" / "base.lead").write_text(BASE.format(big=5))  # the working tree differs
+    assert load("HEAD:policies/p.lead", files=GitRevision("HEAD")).let_values["big"] == 200
+    assert load("policies/p.lead").let_values["big"] == 5
