@@ -42,7 +42,7 @@ def string_span(policy, node, text: str):
     """The span of the string literal `"text"` inside `node` as written (an aggregate's event name, an enum's value), else `node`'s."""
     import json
 
-    from leadlang.syntax.ast import Span
+    from leadlang.span import Span
 
     span = node.span
     source = policy.texts.get(span.file, "")
