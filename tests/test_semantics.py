@@ -558,8 +558,10 @@ def test_half_life_decay_is_continuous_in_seconds():
     evs = [event("login", AS_OF - dt.timedelta(days=7)), event("login", AS_OF - dt.timedelta(hours=1))]
     got = val('count(ev "login" half-life 14 days)', events=evs)
     assert math.isclose(float(got), 2 ** -0.5 + 0.5 ** (1 / 336), rel_tol=1e-10)
-    # a decayed count has 10 decimal places: 0.70710678118654... + 0.99793939... = 1.70504596948...
-    assert got == Decimal(2 ** -0.5 + 0.5 ** (1 / 336)).quantize(Decimal("1e-10"), rounding="ROUND_HALF_UP") == Decimal("1.7050459695")
+    # each event weighs its factor to 10 places (language.md §10), the count is their sum:
+    # 0.70710678118654... -> 0.7071067812, 0.99793939... -> 0.9979393884 (not the exact sum's 1.7050459695)
+    weights = [Decimal(f).quantize(Decimal("1e-10"), rounding="ROUND_HALF_UP") for f in (2 ** -0.5, 0.5 ** (1 / 336))]
+    assert got == sum(weights) == Decimal("1.7050459696")
     # the window still applies to decayed counts
     evs = [event("login", AS_OF - dt.timedelta(days=14)), event("login", AS_OF - dt.timedelta(days=40))]
     assert dec(val('count(ev "login" in last 30 days half-life 14 days)', events=evs)) == Decimal("0.5")

@@ -159,8 +159,25 @@ class Dialect:
         nulls = " OR ".join(f"{a} IS NULL" for a in args)
         return f"(CASE WHEN {nulls} THEN NULL ELSE {call} END)"
 
-    def power_half(self, exponent: str) -> str:
-        return f"POWER(0.5, {exponent})"
+    # ------------------------------------------------------------ decay --
+    # The integer decay weights of language.md §10 are built from these (`sql.compiler.decay_weight`).
+    def epoch_us(self, ts: str) -> str:
+        """Whole microseconds since 1970 as a 64-bit integer, exactly."""
+        return f"CAST(EXTRACT(EPOCH FROM {ts}) * 1000000 AS {self.bigint})"
+
+    def shift_right(self, x: str, bits: int) -> str:
+        """A non-negative 64-bit integer divided by 2^bits, rounded down."""
+        return f"(({x}) >> {bits})"
+
+    def low_bits(self, x: str, bits: int) -> str:
+        """A non-negative 64-bit integer modulo 2^bits."""
+        return f"(({x}) & {2 ** bits - 1})"
+
+    exact_int = "DECIMAL(19, 0)"  # a 64-bit int as an exact decimal, for products that outgrow 64 bits
+
+    def ten_billionths(self, units: str) -> str:
+        """An integer count of 10^-10 units as a number (exact)."""
+        return f"CAST(CAST({units} AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(10, 10)) AS {self.numeric})"
 
     # ----------------------------------------------------------- numbers --
     def divide(self, left: str, right: str) -> str:
@@ -179,6 +196,9 @@ class DuckDB(Dialect):
 
     def epoch(self, ts: str) -> str:
         return f"epoch({ts})"
+
+    def epoch_us(self, ts: str) -> str:
+        return f"epoch_us({ts})"
 
     def minus_seconds(self, ts: str, seconds: int) -> str:
         return f"({ts} - INTERVAL {int(seconds)} SECOND)"
@@ -242,6 +262,15 @@ class Snowflake(Dialect):
     def epoch(self, ts: str) -> str:
         return f"(DATE_PART(EPOCH_MICROSECOND, {ts}) / 1e6)"
 
+    def epoch_us(self, ts: str) -> str:
+        return f"CAST(DATE_PART(EPOCH_MICROSECOND, {ts}) AS {self.bigint})"
+
+    def shift_right(self, x: str, bits: int) -> str:
+        return f"BITSHIFTRIGHT({x}, {bits})"
+
+    def low_bits(self, x: str, bits: int) -> str:
+        return f"BITAND({x}, {2 ** bits - 1})"
+
     def minus_seconds(self, ts: str, seconds: int) -> str:
         return f"DATEADD(SECOND, -{int(seconds)}, {ts})"
 
@@ -300,6 +329,14 @@ class BigQuery(Dialect):
     def epoch(self, ts: str) -> str:
         return f"(UNIX_MICROS({ts}) / 1e6)"
 
+    def epoch_us(self, ts: str) -> str:
+        return f"UNIX_MICROS({ts})"
+
+    exact_int = "BIGNUMERIC"
+
+    def ten_billionths(self, units: str) -> str:
+        return f"CAST(CAST({units} AS BIGNUMERIC) * BIGNUMERIC '0.0000000001' AS {self.numeric})"
+
     def minus_seconds(self, ts: str, seconds: int) -> str:
         return f"TIMESTAMP_SUB({ts}, INTERVAL {int(seconds)} SECOND)"
 
@@ -348,6 +385,12 @@ class Spark(Dialect):
 
     def epoch(self, ts: str) -> str:
         return f"(unix_micros({ts}) / 1e6)"
+
+    def epoch_us(self, ts: str) -> str:
+        return f"unix_micros({ts})"
+
+    def shift_right(self, x: str, bits: int) -> str:
+        return f"shiftright({x}, {bits})"
 
     def minus_seconds(self, ts: str, seconds: int) -> str:
         return f"({ts} - make_dt_interval(0, 0, 0, {int(seconds)}))"
