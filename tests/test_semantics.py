@@ -559,7 +559,7 @@ def test_half_life_decay_is_continuous_in_seconds():
     got = val('count(ev "login" half-life 14 days)', events=evs)
     assert math.isclose(float(got), 2 ** -0.5 + 0.5 ** (1 / 336), rel_tol=1e-10)
     # each event weighs its factor to 10 places (language.md §10), the count is their sum:
-    # 0.70710678118654... -> 0.7071067812, 0.99793939... -> 0.9979393884 (not the exact sum's 1.7050459695)
+    # 0.70710678118654... -> 0.7071067812, 0.99793918... -> 0.9979391884 (not the exact sum's 1.7050459695)
     weights = [Decimal(f).quantize(Decimal("1e-10"), rounding="ROUND_HALF_UP") for f in (2 ** -0.5, 0.5 ** (1 / 336))]
     assert got == sum(weights) == Decimal("1.7050459696")
     # the window still applies to decayed counts
