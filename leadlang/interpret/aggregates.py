@@ -5,7 +5,6 @@ pools computed once per account."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import TYPE_CHECKING, Callable
 
 from leadlang.interpret import values as V
@@ -58,15 +57,11 @@ class Aggregates:
             except V.OutOfRange as err:
                 raise self._out_of_range(e, self._key(s), err) from None
 
-        if e.half_life is not None:
-            seconds = e.half_life.seconds
-            to_decimal, multiply = V.to_decimal, V.CONTEXT.multiply
-
-            def decay(ev):  # a float, as a Decimal exactly as written (`to_decimal`)
-                return Decimal(repr(0.5 ** ((as_of - ev["at"]).total_seconds() / seconds)))
+        if e.half_life is not None:  # language.md §10: integer weights, one definition on every engine
+            seconds, weight = e.half_life.seconds, V.decay_weight
             if f == "count":
-                return lambda m, s: checked(V.round_decayed, V.total(decay(ev) for ev in m), s=s)
-            return lambda m, s: checked(V.round_decayed, V.total(multiply(to_decimal(ev[col]), decay(ev)) for ev in m if ev.get(col) is not None), s=s)
+                return lambda m, s: checked(V.decayed_count, [weight(as_of - ev["at"], seconds) for ev in m], s=s)
+            return lambda m, s: checked(V.decayed_sum, [(v, weight(as_of - ev["at"], seconds)) for ev in m if (v := ev.get(col)) is not None], s=s)
         if f == "count":
             return lambda m, s: len(m)
         if f == "active_days":
