@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import checked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadlang.check import check_module
 from leadlang.diagnostics import LeadError
 from leadlang.syntax import parse, parse_file
 
@@ -25,7 +25,7 @@ TOKENS = st.sampled_from(
 
 def _parse_and_check(text: str) -> None:
     try:
-        check_module(parse(text, "fuzz.lead"), {"fuzz.lead": text})
+        checked(text, "fuzz.lead")
     except LeadError as err:
         assert err.diagnostics and all(d.code[0] == "E" for d in err.diagnostics)
 
@@ -87,7 +87,7 @@ def test_five_megabyte_policy_is_a_diagnostic_not_a_crash(tmp_path):
     rules = "\n".join(f"  r{i}: +1 when employees > {i}" for i in range(60_000))
     text = f'policy big "Big"\nleads from ref("l") key id {{\n  employees int\n}}\nscore fit {{\n{rules}\n}}\n'
     assert len(text) > 2_000_000
-    policy = check_module(parse(text, "big.lead"), {"big.lead": text})
+    policy = checked(text, "big.lead")
     assert len(policy.scores["fit"].rules) == 60_000
 
 
@@ -112,7 +112,7 @@ CORPUS = sorted([*REPO.glob("policies/*/*.lead"), *REPO.glob("tests/cases/*.lead
 def _plain_lark():
     from lark import Lark
 
-    from leadlang.syntax.parser import _Lines, grammar_path
+    from leadlang.syntax.grammar import _Lines, grammar_path
 
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="contextual", postlex=_Lines(), propagate_positions=True, maybe_placeholders=True)
 
@@ -133,9 +133,9 @@ def _outcome(lark, text: str):
 
 @pytest.fixture(scope="module")
 def both_lexers():
-    from leadlang.syntax.parser import _lark
+    from leadlang.syntax.grammar import lalr
 
-    return _lark(), _plain_lark()
+    return lalr(), _plain_lark()
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(REPO)))
@@ -154,9 +154,9 @@ def test_shared_scanner_lexes_like_lark_on_token_soup(both_lexers, tokens):
 
 
 def test_shared_scanner_is_in_use():
-    from leadlang.syntax.parser import _lark
+    from leadlang.syntax.grammar import lalr
 
-    lexers = _lark().parser.lexer.lexer.lexers.values()
+    lexers = lalr().parser.lexer.lexer.lexers.values()
     assert all(isinstance(lexer.match, __import__("functools").partial) for lexer in lexers)
 
 
