@@ -79,13 +79,17 @@ import json, sys, time
 from pathlib import Path
 import duckdb
 from leadlang.check import load
-from leadlang.io import register_dataset
 from leadlang.profile import profile_tables
 policy, data = load(Path(sys.argv[1])), Path(sys.argv[2])
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
 t, c = time.perf_counter(), time.process_time()
-tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
+try:  # the data package (leadlang/data/) once it replaces leadlang/io.py
+    from leadlang.data.staging import register_dataset
+    tables = register_dataset(con, policy, data)
+except ImportError:
+    from leadlang.io import register_dataset
+    tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
 t1, c1 = time.perf_counter(), time.process_time()
 profile_tables(con, policy, tables, data)
 t2, c2 = time.perf_counter(), time.process_time()
