@@ -83,13 +83,14 @@ from leadlang.profile import profile_tables
 policy, data = load(Path(sys.argv[1])), Path(sys.argv[2])
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
-t, c = time.perf_counter(), time.process_time()
 try:  # the data package (leadlang/data/) once it replaces leadlang/io.py
-    from leadlang.data.staging import register_dataset
-    tables = register_dataset(con, policy, data)
+    from leadlang.data.staging import register_dataset as _register
+    register = lambda: _register(con, policy, data)
 except ImportError:
-    from leadlang.io import register_dataset
-    tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
+    from leadlang.io import register_dataset as _register
+    register = lambda: _register(con, policy.leads, policy.accounts, list(policy.events.values()), data)
+t, c = time.perf_counter(), time.process_time()
+tables = register()
 t1, c1 = time.perf_counter(), time.process_time()
 profile_tables(con, policy, tables, data)
 t2, c2 = time.perf_counter(), time.process_time()
