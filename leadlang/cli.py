@@ -38,9 +38,9 @@ POLICY = click.argument("policy", type=click.Path(exists=True, dir_okay=False, p
 
 
 def _on_invalid_enum(ctx, param, value: str) -> str:
-    """`null`: the data files are read under `io.on_invalid_enum("null")` for the whole command."""
+    """`null`: the data files are read under `data.staging.on_invalid_enum("null")` for the whole command."""
     if value != "error":
-        from leadlang.io import on_invalid_enum
+        from leadlang.data.staging import on_invalid_enum
 
         ctx.with_resource(on_invalid_enum(value))
     return value
@@ -87,7 +87,7 @@ def _load(path: Path):
 def _protect_data(policy, data: Path) -> None:
     """The data files `policy` reads from `data` become inputs too (a missing one is the reader's to report)."""
     from leadlang import outputs
-    from leadlang.io import find_source_file
+    from leadlang.data.specs import find_source_file
 
     for name in ["leads", *(["accounts"] if policy.accounts is not None else []), *policy.events]:
         try:
@@ -259,7 +259,7 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
     from leadlang import outputs
     from leadlang.interpret import EXPLAIN_COLUMNS
-    from leadlang.io import write_table
+    from leadlang.data.writers import write_table
 
     checked = _load(policy)
     _protect_data(checked, data)
@@ -384,17 +384,17 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
     """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
     from leadlang.explain import render_explanation
     from leadlang.interpret import evaluate, uses_account_events
-    from leadlang.io import close_keys, load_lead
+    from leadlang.data.stream import close_keys, load_lead
 
     checked = _load(policy)
     by_account = uses_account_events(checked)
     try:
         _check_inputs(checked, data, as_of)
-        rows = load_lead(checked.leads, checked.accounts, list(checked.events.values()), data, lead, by_account)
+        rows = load_lead(checked, data, lead, by_account)
         if rows is None:
             from leadlang.diagnostics import did_you_mean
 
-            hints = did_you_mean(lead, close_keys(checked.leads, checked.accounts, data, lead))
+            hints = did_you_mean(lead, close_keys(checked, data, lead))
             raise DataError(f"no lead with {checked.key} {lead!r} in {data}" + (f"; {hints[0]}" if hints else ""))
     except DataError as err:
         _fail(err)

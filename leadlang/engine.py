@@ -30,8 +30,7 @@ class Scored:
         return [] if self.explain_table is None else self.explain_table.to_pylist()
 
 
-# Parquet column types `io.write_rows` gives these outputs; a score always fits scale 4.
-_PARQUET = {"string": "VARCHAR", "int": "BIGINT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ", "score": "DECIMAL(38, 4)"}
+_SCORE_PARQUET = "DECIMAL(38, 4)"  # the Parquet type `data.writers` gives a score: it always fits scale 4
 
 
 def _streamable(policy: Policy) -> bool:
@@ -67,7 +66,7 @@ def score_duckdb(
     import duckdb
 
     from leadlang.check.timerange import check_as_of
-    from leadlang.io import register_dataset
+    from leadlang.data.staging import register_dataset
     from leadlang.progress import step
     from leadlang.sql import to_sql
 
@@ -75,7 +74,7 @@ def score_duckdb(
     con = duckdb.connect()
     try:
         with step(f"checking the data files in {data_dir}"):
-            tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+            tables = register_dataset(con, policy, data_dir)
         if inspect is not None:
             inspect(con, tables)
         relations = relations_for(policy, tables)
@@ -110,9 +109,9 @@ def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Excep
     """A value DuckDB could not hold: the interpreter, which checks every value it computes
     (`values.OutOfRange`), names the policy line and the lead, so both engines say the same."""
     from leadlang.interpret import evaluate
-    from leadlang.io import load_dataset
+    from leadlang.data.stream import load_dataset
 
-    data = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+    data = load_dataset(policy, data_dir)
     try:
         evaluate(policy, data.leads, data.accounts, data.events, as_of)
     except DataError as found:
@@ -123,7 +122,7 @@ def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Excep
 def _query_error(err: Exception) -> DataError:
     """A failed query as one line: a data file DuckDB could not read while scoring (it reads Parquet
     pages lazily) is named as the Python engine names it; anything else is the engine's first line."""
-    from leadlang.io import read_failure
+    from leadlang.data.errors import read_failure
 
     return read_failure(err) or DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}")
 
@@ -141,17 +140,18 @@ def _fetch(con, sql: str):
 
 
 def _copy(con, policy: Policy, sql: str, out: Path) -> int:
-    """`COPY` the scored rows to a Parquet file, typed as `io.write_rows` types them."""
+    """`COPY` the scored rows to a Parquet file, typed as `data.writers.write_rows` types them."""
     import duckdb
 
+    from leadlang.data.specs import duck_type
     from leadlang.sql import DIALECTS
 
     q = DIALECTS["duckdb"].ident  # the dialect's one quoting rule
     cols = ", ".join(
-        f"CAST({q(o.name)} AS {_PARQUET['score' if o.role == 'score' else o.kind]}) AS {q(o.name)}" for o in policy.outputs
+        f"CAST({q(o.name)} AS {_SCORE_PARQUET if o.role == 'score' else duck_type(o.kind)}) AS {q(o.name)}" for o in policy.outputs
     )
     with atomic(out) as tmp:  # DuckDB writes a temporary file; it replaces `out` once complete
-        target = "'" + str(tmp).replace("'", "''") + "'"
+        target = DIALECTS["duckdb"].string_literal(str(tmp))
         try:
             con.execute("SET preserve_insertion_order = true")
             # a projection keeps the compiled query's ORDER BY while insertion order is preserved
@@ -167,12 +167,12 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
 
 # ------------------------------------------------------- text outputs in SQL --
 # CSV and JSONL are formatted by DuckDB, one finished line per row, byte for byte
-# what `io.write_rows` writes; Python only moves Arrow buffers of those lines.
+# what `data.writers.write_rows` writes; Python only moves Arrow buffers of those lines.
 
 _JSON_ESCAPES = [("\\", "\\\\"), ('"', '\\"')] + [
     (chr(c), {8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t"}.get(c, "\\u%04x" % c)) for c in range(32)
 ]
-_CSV_QUOTE = r'[,"\r\n]'  # RE2: what `io._QUOTE` matches
+_CSV_QUOTE = r'[,"\r\n]'  # RE2: what `data.writers._QUOTE` matches
 _JSON_SPECIAL = r'[\x00-\x1f"\\]'
 _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 
@@ -184,7 +184,7 @@ def _lit(text: str) -> str:
 
 
 def _text_sql(v: str, duck_type: str, kind: str) -> str | None:
-    """SQL for `io._cell`'s text of column `v` (NULL when missing); None for a type not handled here."""
+    """SQL for `data.writers._cell`'s text of column `v` (NULL when missing); None for a type not handled here."""
     t = duck_type.upper()
     if t == "VARCHAR":
         return v
@@ -210,7 +210,7 @@ def _text_sql(v: str, duck_type: str, kind: str) -> str | None:
 
 
 def _csv_cell(text: str, duck_type: str) -> str:
-    """A cell as `io._csv_line` writes it: quoted only when holding , " CR or LF; missing is empty."""
+    """A cell as `data.writers.csv_line` writes it: quoted only when holding , " CR or LF; missing is empty."""
     if duck_type.upper() != "VARCHAR":
         return f"coalesce({text}, '')"
     return (
@@ -220,7 +220,7 @@ def _csv_cell(text: str, duck_type: str) -> str:
 
 
 def _json_cell(text: str, duck_type: str, kind: str) -> str:
-    """A value as `io._json_value` writes it: numbers and booleans bare, other text `json.dumps`-escaped."""
+    """A value as `data.writers._json_value` writes it: numbers and booleans bare, other text `json.dumps`-escaped."""
     t = duck_type.upper()
     if (kind in ("int", "number") and (t in _INTEGERS or t.startswith("DECIMAL"))) or (kind == "bool" and t == "BOOLEAN"):
         return f"coalesce({text}, 'null')"
@@ -373,18 +373,18 @@ def _send(src: int, fd: int) -> None:
 def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, stream) -> int | None:
     """Write `sql`'s rows as CSV or JSONL (by `out`'s extension; CSV to `stream` without it), formatted by DuckDB.
 
-    The bytes are `io.write_rows`'s; None, having written nothing, when this path cannot promise that.
+    The bytes are `data.writers.write_rows`'s; None, having written nothing, when this path cannot promise that.
     DuckDB's CSV writer writes a file or a pipe itself; Python moves Arrow buffers only for a stream without
     a file descriptor.
     """
     import os
 
-    from leadlang.io import _csv_line
+    from leadlang.data.writers import csv_line
 
     fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
     if fmt not in ("csv", "jsonl"):
         return None
-    header = _csv_line([n for n, _ in columns])[:-1] if fmt == "csv" else "line"
+    header = csv_line([n for n, _ in columns])[:-1] if fmt == "csv" else "line"
     lines = _lines_sql(con, sql, columns, fmt, newline=False, name=header)
     if lines is None:
         return None
@@ -412,16 +412,16 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
 def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path | None, stream, explain_out: Path | None = None,
                  size: int = 10_000) -> int:
     """Score every lead of `data_dir` with the interpreter, streaming: DuckDB checks the files and hands
-    out chunks of leads with their events (`io.stream_dataset`, by account for a policy that reads
+    out chunks of leads with their events (`data.stream.stream_dataset`, by account for a policy that reads
     `by account`), each chunk's rows (and explanation rows) go to the writers and are dropped.
     The rows written are `write_rows`'s over `evaluate`'s; the count of leads scored."""
     from contextlib import nullcontext
 
     from leadlang.interpret import EXPLAIN_COLUMNS, evaluate_chunks, uses_account_events
-    from leadlang.io import RowWriter, stream_dataset
+    from leadlang.data.stream import stream_dataset
+    from leadlang.data.writers import RowWriter
 
     by_account = uses_account_events(policy)  # chunks by account: the rows come back in key order only per chunk
-    sources = (policy.leads, policy.accounts, list(policy.events.values()), data_dir)
     columns = [(o.name, o.kind) for o in policy.outputs]
     why_columns = [(policy.key, "string"), *EXPLAIN_COLUMNS]
     with RowWriter(columns, out, stream, ordered=not by_account, key=policy.key) as rows, (
@@ -433,6 +433,6 @@ def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path |
             if why is not None:
                 why.write(result.explain)
 
-        chunks = stream_dataset(*sources, size=size, by_account=by_account, as_of=as_of)
+        chunks = stream_dataset(policy, data_dir, size=size, by_account=by_account, as_of=as_of)
         evaluate_chunks(policy, chunks, as_of, explain=why is not None, sink=sink)
         return rows.count

@@ -34,8 +34,10 @@ class Profile:
     sources: dict[str, SourceProfile]
 
 
-def _lit(text: str, quote: str = "'") -> str:
-    return quote + text.replace(quote, quote * 2) + quote
+def _ident(name: str) -> str:
+    from leadlang.sql.dialects import DIALECTS
+
+    return DIALECTS["duckdb"].ident(name)  # the dialect's one quoting rule
 
 
 def _columns(policy: Policy) -> dict[str, list[tuple[str, str, str]]]:
@@ -57,7 +59,7 @@ def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: b
     exprs, present, grouped = [], [], []
     at = None
     for i, (_, column, kind) in enumerate(cols):
-        src = column if not typed else _lit(column, '"')
+        src = column if not typed else _ident(column)
         text = src if typed else f"NULLIF({src}, '')" if kind in ("string", "enum", "event_name") else f"NULLIF(trim({src}), '')"
         exprs.append(f"{text} AS c{i}")
         present.append(f"count(c{i})")
@@ -74,9 +76,9 @@ def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: b
     rows, present_of, values = 0, {}, {cols[i][0]: [] for i in grouped}
     first = last = None
     k = len(grouped)
-    from leadlang.io import _run  # DuckDB's failure (a corrupt file) as io's one-line DataError about `path`
+    from leadlang.data.errors import run  # DuckDB's failure (a corrupt file) as one DataError line about `path`
 
-    for row in _run(con, path, sql):
+    for row in run(con, path, sql):
         g, v, rest = row[:k], row[k:2 * k], row[2 * k:]
         if all(g):  # the totals
             rows, first, last = rest[0], rest[-2], rest[-1]
@@ -107,14 +109,14 @@ def profile_files(policy: Policy, data_dir: Path) -> Profile:
     """
     import duckdb
 
-    from leadlang.io import staged_sources
+    from leadlang.data.staging import staged_sources
 
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         out: dict[str, SourceProfile] = {}
         columns = _columns(policy)
-        for name, path, srcs in staged_sources(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir):
+        for name, path, srcs in staged_sources(con, policy, data_dir):
             cols = [(key, srcs[key], kind) for key, _, kind in columns[name]]
             out[name] = _source(name, str(path), _query(con, path, "src", cols, typed=False))
         return Profile(out)
@@ -123,17 +125,17 @@ def profile_files(policy: Policy, data_dir: Path) -> Profile:
 
 
 def profile_tables(con, policy: Policy, tables: dict[str, str], data_dir: Path) -> Profile | None:
-    """Profile the checked, typed tables `io.register_dataset` made in `con` (source name -> relation).
+    """Profile the checked, typed tables `data.staging.register_dataset` made in `con` (source name -> relation).
 
     None when a file cannot be read through (a Parquet view over a corrupt file): scoring reports that."""
     from leadlang.diagnostics import DataError
-    from leadlang.io import find_source_file
+    from leadlang.data.specs import find_source_file
 
     out: dict[str, SourceProfile] = {}
     try:
         for name, cols in _columns(policy).items():
             path = find_source_file(data_dir, name)
-            out[name] = _source(name, str(path), _query(con, path, _lit(tables[name], '"'), cols, typed=True))
+            out[name] = _source(name, str(path), _query(con, path, _ident(tables[name]), cols, typed=True))
     except DataError:
         return None
     return Profile(out)

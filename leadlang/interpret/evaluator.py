@@ -88,7 +88,7 @@ class Interpreter:
         pooled = self._by_account
         self._pooled.clear()  # the pools of the previous rows are gone
         for source, rows in events.items():
-            # rows come grouped by lead from `io.stream_dataset`; any order works, in runs
+            # rows come grouped by lead from `data.stream.stream_dataset`; any order works, in runs
             for lead, run in groupby(rows, _LEAD):
                 if lead not in lead_account:
                     continue  # unknown leads are invisible
@@ -562,7 +562,7 @@ def uses_account_events(policy: Policy) -> bool:
 
 
 def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explain: bool = True, sink: Callable | None = None) -> Result:
-    """`evaluate` over `io.stream_dataset`'s chunks (leads in key order, each with all its events;
+    """`evaluate` over `data.stream.stream_dataset`'s chunks (leads in key order, each with all its events;
     for a policy that `uses_account_events`, every lead of an account in one chunk): the same rows,
     with only one chunk in memory. With `sink`, each chunk's `Result` goes to `sink` as it is scored
     and is then dropped (the returned `Result` is empty); `states` stays empty either way."""
