@@ -41,17 +41,13 @@ def _ident(name: str) -> str:
 
 
 def _columns(policy: Policy) -> dict[str, list[tuple[str, str, str]]]:
-    """Each source's profiled columns: (declared name, column in the file or table, type name)."""
-    leads = policy.leads
-    out = {"leads": [(f.name, f.name, f.type.name) for f in leads.fields if f.name != leads.key]}
-    if leads.account and all(f.name != leads.account for f in leads.fields):
-        out["leads"].insert(0, (leads.account, leads.account, "string"))
-    if policy.accounts is not None:
-        out["accounts"] = [(f.name, f.name, f.type.name) for f in policy.accounts.fields if f.name != policy.accounts.key]
-    for name, ev in policy.events.items():
-        cols = [("lead", ev.lead or "lead", "string"), ("at", ev.at or "at", "timestamp"), ("name", ev.event_name or "name", "event_name")]
-        out[name] = cols + [(f.name, f.name, f.type.name) for f in ev.fields if f.name not in ("lead", "at", "name")]
-    return out
+    """Each source's profiled columns: (declared name, column in the file or table, type name); the key is
+    not profiled, an events source's name column is of type `event_name`."""
+    from leadlang.data.specs import columns
+
+    return {name: [(c.key, c.name, "event_name" if key is None and c.key == "name" and i == 2 else c.kind)
+                   for i, c in enumerate(cols) if c.name != key]
+            for name, (cols, key, _) in columns(policy).items()}
 
 
 def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: bool) -> tuple[int, dict, dict, object, object]:

@@ -21,8 +21,8 @@ from leadlang.backtest.compute import wilson
 from leadlang.backtest.report import render_html
 from leadlang.check import load
 from leadlang.cli import main
-from leadlang.interpret import evaluate
 from leadlang.data.stream import load_dataset
+from leadlang.interpret import evaluate
 
 ROOT = Path(__file__).parent.parent
 UTC = dt.timezone.utc

@@ -33,11 +33,11 @@ from test_differential import EDGES, EXAMPLES, ROOT, assert_same_result, tables_
 from test_invalid_enum import spoiled
 
 from leadlang.check import load
+from leadlang.data.stream import load_dataset
+from leadlang.data.writers import write_rows
 from leadlang.dbt import init_project, seed_properties, write_policy
 from leadlang.dbt.properties import dump, sources_stub
 from leadlang.interpret import evaluate
-from leadlang.data.stream import load_dataset
-from leadlang.data.writers import write_rows
 
 AS_OF_TEXT = AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ")
 

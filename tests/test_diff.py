@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from leadlang.check import load
 from leadlang.cli import main
+from leadlang.data.stream import load_dataset
 from leadlang.diagnostics import DataError
 from leadlang.diff import Side, diff
 from leadlang.interpret import evaluate
-from leadlang.data.stream import load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)

@@ -18,8 +18,8 @@ from datagen import AS_OF, make_rows
 from engines import Table
 
 from leadlang.check import load
-from leadlang.interpret import evaluate
 from leadlang.data.stream import load_dataset
+from leadlang.interpret import evaluate
 from leadlang.sql import to_sql
 from leadlang.testing.runner import build_rows
 

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from leadlang.check import load
 from leadlang.cli import main
+from leadlang.data.stream import load_dataset
 from leadlang.explain import render_explanation
 from leadlang.interpret import evaluate
-from leadlang.data.stream import load_dataset
 
 ROOT = Path(__file__).parent.parent
 POLICIES = sorted(p for p in (ROOT / "policies").glob("*/*.lead") if (p.parent / "data").is_dir())
@@ -124,9 +124,9 @@ def test_the_leads_key_twice_and_a_missing_column(tmp_path):
 
 # ------------------------------------------------- the streaming python engine --
 
+from leadlang.data.stream import stream_dataset  # noqa: E402
 from leadlang.diagnostics import DataError  # noqa: E402
 from leadlang.interpret import evaluate_chunks, uses_account_events  # noqa: E402
-from leadlang.data.stream import stream_dataset  # noqa: E402
 
 
 def _both(policy, data, size):

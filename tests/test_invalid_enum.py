@@ -20,9 +20,9 @@ from test_differential import assert_agree
 
 from leadlang.check import load
 from leadlang.cli import main
-from leadlang.interpret import evaluate
 from leadlang.data.staging import on_invalid_enum
 from leadlang.data.stream import load_dataset
+from leadlang.interpret import evaluate
 
 ROOT = Path(__file__).parent.parent
 PLG = ROOT / "policies" / "plg"

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadlang.diagnostics import DataError
 from leadlang.check.policy import Policy
 from leadlang.check.types import from_ref
 from leadlang.data.specs import find_source_file
 from leadlang.data.stream import Dataset, load_dataset
 from leadlang.data.writers import write_rows
+from leadlang.diagnostics import DataError
 from leadlang.syntax.ast import Accounts, Events, Field, Leads, Relation, Span, TypeRef
 
 UTC = dt.timezone.utc

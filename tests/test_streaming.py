@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from leadlang.check import load
-from leadlang.engine import score_python
-from leadlang.interpret import EXPLAIN_COLUMNS, evaluate, uses_account_events
 from leadlang.data.stream import load_dataset, stream_dataset
 from leadlang.data.writers import write_rows
+from leadlang.engine import score_python
+from leadlang.interpret import EXPLAIN_COLUMNS, evaluate, uses_account_events
 
 ROOT = Path(__file__).parent.parent
 AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)

@@ -67,32 +67,37 @@ def find_source_file(data_dir: Path, name: str, declared: str | None = None) -> 
     return found[0]
 
 
-def sources(policy, data_dir: Path) -> list[Source]:
-    """Every source `policy` (checked) declares, leads first, then accounts, then each events source."""
+def columns(policy) -> dict[str, tuple[list[Column], str | None, str]]:
+    """Each source `policy` (checked) declares, leads first, then accounts, then each events source:
+    (its columns, its key column or None, where it is declared)."""
     leads, accounts = policy.leads, policy.accounts
-    out = [_keyed(data_dir, "leads", leads, leads.account, policy.lead_types)]
+    out = {"leads": _keyed("leads", leads, leads.account, policy.lead_types)}
     if accounts is not None:
-        out.append(_keyed(data_dir, "accounts", accounts, None, policy.account_types))
+        out["accounts"] = _keyed("accounts", accounts, None, policy.account_types)
     for ev in policy.events.values():
         at = f'events "{ev.name}", declared at {_at(ev.span)}'
         cols = [Column("lead", ev.lead or "lead", "string", f"the lead column of {at}"),
                 Column("at", ev.at or "at", "timestamp", f"the time column of {at}", required=True),
                 Column("name", ev.event_name or "name", "string", f"the name column of {at}")]
         types = policy.event_types[ev.name]
-        cols += [_field(f, types[f.name]) for f in ev.fields if f.name not in ("lead", "at", "name")]
-        out.append(Source(ev.name, find_source_file(data_dir, ev.name, at), cols, None))
+        out[ev.name] = (cols + [_field(f, types[f.name]) for f in ev.fields if f.name not in ("lead", "at", "name")], None, at)
     return out
 
 
-def _keyed(data_dir: Path, source: str, decl, account: str | None, types: dict[str, Type]) -> Source:
-    """The file and columns of the leads or accounts source: the key first."""
+def sources(policy, data_dir: Path) -> list[Source]:
+    """Every source `policy` (checked) declares, with its file in `data_dir` (see `columns`)."""
+    return [Source(name, find_source_file(data_dir, name, declared), cols, key) for name, (cols, key, declared) in columns(policy).items()]
+
+
+def _keyed(source: str, decl, account: str | None, types: dict[str, Type]) -> tuple[list[Column], str, str]:
+    """The columns of the leads or accounts source: the key first."""
     key, span = decl.key, decl.span
     spans = {f.name: f.span for f in decl.fields}  # a key or link may be listed again as a string field
     cols = [Column(key, key, "string", f"the {source[:-1]} key, declared at {_at(spans.get(key, span))}", required=True)]
     if account:
         cols.append(Column(account, account, "string", f"the account link, declared at {_at(spans.get(account, span))}"))
     cols += [_field(f, types[f.name]) for f in decl.fields if f.name not in (key, account)]
-    return Source(source, find_source_file(data_dir, source, f"the {source} source, declared at {_at(span)}"), cols, key)
+    return cols, key, f"the {source} source, declared at {_at(span)}"
 
 
 def _at(span) -> str:
