@@ -170,7 +170,7 @@ def _value_sql(col: Column, src: str) -> tuple[str, str | None]:
         return f"NULLIF({src}, '')", None
     v = f"NULLIF(trim({src}), '')"
     if col.kind == "int":
-        conv = f"CASE WHEN regexp_full_match({v}, '{INT}') THEN TRY_CAST(regexp_replace({v}, '\\.0*$', '') AS BIGINT) END"
+        conv = f"CASE WHEN regexp_full_match({v}, '{INT}') THEN TRY_CAST(split_part({v}, '.', 1) AS BIGINT) END"  # `71.00` is 71
     elif col.kind == "number":  # DECIMAL(28, 10) for both engines: 10 places, half away from zero; NULL from 10^18
         conv = f"CASE WHEN regexp_full_match({v}, '{NUM}') THEN TRY_CAST({v} AS {col.duck_type}) END"
     elif col.kind == "bool":
