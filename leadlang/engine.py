@@ -108,8 +108,8 @@ def score_duckdb(
 def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Exception) -> DataError:
     """A value DuckDB could not hold: the interpreter, which checks every value it computes
     (`values.OutOfRange`), names the policy line and the lead, so both engines say the same."""
-    from leadlang.interpret import evaluate
     from leadlang.data.stream import load_dataset
+    from leadlang.interpret import evaluate
 
     data = load_dataset(policy, data_dir)
     try:
@@ -166,93 +166,7 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
 
 
 # ------------------------------------------------------- text outputs in SQL --
-# CSV and JSONL are formatted by DuckDB, one finished line per row, byte for byte
-# what `data.writers.write_rows` writes; Python only moves Arrow buffers of those lines.
-
-_JSON_ESCAPES = [("\\", "\\\\"), ('"', '\\"')] + [
-    (chr(c), {8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t"}.get(c, "\\u%04x" % c)) for c in range(32)
-]
-_CSV_QUOTE = r'[,"\r\n]'  # RE2: what `data.writers._QUOTE` matches
-_JSON_SPECIAL = r'[\x00-\x1f"\\]'
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
-
-
-def _lit(text: str) -> str:
-    from leadlang.sql import DIALECTS
-
-    return DIALECTS["duckdb"].string_literal(text)  # the dialect's one literal-escaping rule
-
-
-def _text_sql(v: str, duck_type: str, kind: str) -> str | None:
-    """SQL for `data.writers._cell`'s text of column `v` (NULL when missing); None for a type not handled here."""
-    t = duck_type.upper()
-    if t == "VARCHAR":
-        return v
-    if t == "BOOLEAN":
-        return f"CASE WHEN {v} THEN 'true' WHEN NOT {v} THEN 'false' END"
-    if t in _INTEGERS:
-        return f"CAST({v} AS VARCHAR)"
-    if t.startswith("DECIMAL"):  # plain digits, no trailing fraction zeros (DuckDB has no -0)
-        text = f"CAST({v} AS VARCHAR)"
-        return text if t.endswith(",0)") else f"regexp_replace(regexp_replace({text}, '0+$', ''), '\\.$', '')"
-    if t == "DATE":
-        return f"CAST({v} AS VARCHAR)" + (" || 'T00:00:00Z'" if kind == "timestamp" else "")
-    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP"):
-        ts = f"make_timestamp(epoch_us({v}))" if "ZONE" in t else v  # UTC, whatever the session's zone
-        if kind == "date":
-            return f"strftime({ts}, '%Y-%m-%d')"
-        frac = f"epoch_us({ts}) % 1000000"
-        return (
-            f"strftime({ts}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {frac} = 0 THEN '' "
-            f"ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z'"
-        )
-    return None
-
-
-def _csv_cell(text: str, duck_type: str) -> str:
-    """A cell as `data.writers.csv_line` writes it: quoted only when holding , " CR or LF; missing is empty."""
-    if duck_type.upper() != "VARCHAR":
-        return f"coalesce({text}, '')"
-    return (
-        f"CASE WHEN {text} IS NULL THEN '' WHEN regexp_matches({text}, {_lit(_CSV_QUOTE)}) "
-        f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END"
-    )
-
-
-def _json_cell(text: str, duck_type: str, kind: str) -> str:
-    """A value as `data.writers._json_value` writes it: numbers and booleans bare, other text `json.dumps`-escaped."""
-    t = duck_type.upper()
-    if (kind in ("int", "number") and (t in _INTEGERS or t.startswith("DECIMAL"))) or (kind == "bool" and t == "BOOLEAN"):
-        return f"coalesce({text}, 'null')"
-    esc = text
-    for raw, escaped in _JSON_ESCAPES:
-        esc = f"replace({esc}, {'chr(%d)' % ord(raw) if ord(raw) < 32 else _lit(raw)}, {_lit(escaped)})"
-    special = f"regexp_matches({text}, {_lit(_JSON_SPECIAL)})"
-    return f"CASE WHEN {text} IS NULL THEN 'null' ELSE '\"' || CASE WHEN {special} THEN {esc} ELSE {text} END || '\"' END"
-
-
-def _lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str, newline: bool = True, name: str = "line") -> str | None:
-    """A query of one VARCHAR column `name`: each scored row as its finished CSV or JSONL line (with its
-    newline unless `newline` is false); None when a type is not handled."""
-    import json
-
-    from leadlang.sql import DIALECTS
-
-    q = DIALECTS["duckdb"].ident
-    rel = con.sql(sql)  # bound, not run: the result's column types
-    types = dict(zip(rel.columns, (str(t) for t in rel.types)))
-    parts = []
-    for col, kind in columns:
-        text = _text_sql(q(col), types.get(col, "?"), kind)
-        if text is None:
-            return None
-        if fmt == "csv":
-            parts.append(_csv_cell(text, types[col]))
-        else:
-            parts.append(_lit(("{" if not parts else ", ") + json.dumps(col, ensure_ascii=False) + ": "))
-            parts.append(_json_cell(text, types[col], kind))
-    line = " || ',' || ".join(parts) if fmt == "csv" else " || ".join(parts) + " || '}'"
-    return f"SELECT {line}{' || chr(10)' if newline else ''} AS {q(name)} FROM (\n{sql}\n) AS scored"
+# CSV and JSONL lines formatted by DuckDB (`data.lines.lines_sql`); Python only moves Arrow buffers of them.
 
 
 def _query_failed(err: Exception) -> None:
@@ -299,10 +213,12 @@ def _copy_lines(con, sql: str, target: str, header: bool) -> int:
     name first (the CSV header line). The row count."""
     import duckdb
 
+    from leadlang.sql import DIALECTS
+
     try:
         con.execute("SET preserve_insertion_order = true")  # the compiled ORDER BY holds through the projection
         return con.execute(
-            f"COPY ({sql}) TO {_lit(target)} (FORMAT csv, HEADER {str(header).lower()}, QUOTE '', ESCAPE '', NEW_LINE '\n')"
+            f"COPY ({sql}) TO {DIALECTS['duckdb'].string_literal(target)} (FORMAT csv, HEADER {str(header).lower()}, QUOTE '', ESCAPE '', NEW_LINE '\n')"
         ).fetchall()[0][0]
     except (duckdb.Error, RuntimeError) as err:
         if isinstance(err, duckdb.IOException) and _about_output(err):
@@ -379,13 +295,14 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
     """
     import os
 
+    from leadlang.data.lines import lines_sql
     from leadlang.data.writers import csv_line
 
     fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
     if fmt not in ("csv", "jsonl"):
         return None
     header = csv_line([n for n, _ in columns])[:-1] if fmt == "csv" else "line"
-    lines = _lines_sql(con, sql, columns, fmt, newline=False, name=header)
+    lines = lines_sql(con, sql, columns, fmt, newline=False, name=header)
     if lines is None:
         return None
     if out is not None:
@@ -401,7 +318,7 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
     binary = getattr(stream, "buffer", None)
     if binary is None:
         return None
-    count = _stream_lines(con, _lines_sql(con, sql, columns, fmt), binary, (header + "\n").encode("utf-8"))
+    count = _stream_lines(con, lines_sql(con, sql, columns, fmt), binary, (header + "\n").encode("utf-8"))
     binary.flush()
     return count
 
