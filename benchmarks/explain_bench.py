@@ -30,11 +30,11 @@ OLD_EXPLAIN = """
 import datetime as dt, sys
 from pathlib import Path
 from leadlang.check import load
+from leadlang.data.stream import load_dataset
 from leadlang.explain import render_explanation
 from leadlang.interpret import evaluate
-from leadlang.io import load_dataset
 p = load(sys.argv[1]); as_of = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
-ds = load_dataset(p.leads, p.accounts, list(p.events.values()), Path(sys.argv[2]))
+ds = load_dataset(p, Path(sys.argv[2]))
 print(render_explanation(p, evaluate(p, ds.leads, ds.accounts, ds.events, as_of).states[sys.argv[3]], as_of))
 """
 
@@ -42,10 +42,11 @@ OLD_SCORE = """
 import datetime as dt, sys
 from pathlib import Path
 from leadlang.check import load
+from leadlang.data.stream import load_dataset
+from leadlang.data.writers import write_rows
 from leadlang.interpret import evaluate
-from leadlang.io import load_dataset, write_rows
 p = load(sys.argv[1]); as_of = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
-ds = load_dataset(p.leads, p.accounts, list(p.events.values()), Path(sys.argv[2]))
+ds = load_dataset(p, Path(sys.argv[2]))
 r = evaluate(p, ds.leads, ds.accounts, ds.events, as_of)
 write_rows(r.rows, [(o.name, o.kind) for o in p.outputs], Path(sys.argv[3]))
 """

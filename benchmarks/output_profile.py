@@ -44,7 +44,7 @@ def main() -> None:
 
     sys.path.insert(0, str(ROOT))
     from leadlang import engine, load
-    from leadlang.io import register_dataset
+    from leadlang.data.staging import register_dataset
     from leadlang.sql import to_sql
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -75,8 +75,8 @@ def main() -> None:
         con.close()
     policy = load(str(bench.POLICY))
     con = duckdb.connect()
-    register = timed(args.runs, lambda: register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data))
-    tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
+    register = timed(args.runs, lambda: register_dataset(con, policy, data))
+    tables = register_dataset(con, policy, data)
     sql = to_sql(policy, "duckdb", as_of, engine.relations_for(policy, tables))
     row("checking the three files (register_dataset)", register, hand["csv"])
     row("compiled query alone, to Arrow", timed(args.runs, lambda: con.sql(sql).to_arrow_table()), hand["parquet"])
@@ -91,8 +91,8 @@ def main() -> None:
     abm = load(str(bench.ABM))
     print(f"\nABM (`by account`), its example data x{copies} as CSV")
     con = duckdb.connect()
-    check = timed(args.runs, lambda: register_dataset(con, abm.leads, abm.accounts, list(abm.events.values()), abm_data))
-    tables = register_dataset(con, abm.leads, abm.accounts, list(abm.events.values()), abm_data)
+    check = timed(args.runs, lambda: register_dataset(con, abm, abm_data))
+    tables = register_dataset(con, abm, abm_data)
     sql = to_sql(abm, "duckdb", as_of, engine.relations_for(abm, tables))
     query = timed(args.runs, lambda: con.sql(sql).to_arrow_table())
     row("compiled query alone, to Arrow", query)

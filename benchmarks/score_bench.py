@@ -83,12 +83,8 @@ from leadlang.profile import profile_tables
 policy, data = load(Path(sys.argv[1])), Path(sys.argv[2])
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
-try:  # the data package (leadlang/data/) once it replaces leadlang/io.py
-    from leadlang.data.staging import register_dataset as _register
-    register = lambda: _register(con, policy, data)
-except ImportError:
-    from leadlang.io import register_dataset as _register
-    register = lambda: _register(con, policy.leads, policy.accounts, list(policy.events.values()), data)
+from leadlang.data.staging import register_dataset
+register = lambda: register_dataset(con, policy, data)
 t, c = time.perf_counter(), time.process_time()
 tables = register()
 t1, c1 = time.perf_counter(), time.process_time()
@@ -272,7 +268,9 @@ T0, C0 = time.perf_counter(), time.process_time()
 import duckdb
 from leadlang.check import load
 from leadlang.engine import relations_for
-import leadlang.io as io
+import leadlang.data.parquet as parquet
+import leadlang.data.staging as staging
+from leadlang.data.writers import write_rows
 from leadlang.sql import to_sql
 policy_path, data, out, hand_sql = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
 as_of = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
@@ -287,19 +285,19 @@ class timed:
 with timed(phases, "load + check the policy"):
     policy = load(policy_path)
 
-# every statement register_dataset runs, timed (a read-only wrapper around io._run)
-real_run = io._run
-def timed_run(con, path, sql, arrow=False):
+# every statement register_dataset runs, timed (a read-only wrapper around data.errors.run)
+real_run = staging.run
+def timed_run(con, path, sql, arrow=False, params=()):
     t, c = time.perf_counter(), time.process_time()
     try:
-        return real_run(con, path, sql, arrow)
+        return real_run(con, path, sql, arrow, params)
     finally:
         statements.append((path.name, " ".join(sql.split())[:100], time.perf_counter() - t, time.process_time() - c))
-io._run = timed_run
+staging.run = parquet.run = timed_run
 con = duckdb.connect()
 with timed(phases, "register_dataset (validate + load all sources)"):
-    tables = io.register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data)
-io._run = real_run
+    tables = staging.register_dataset(con, policy, data)
+staging.run = parquet.run = real_run
 relations = relations_for(policy, tables)
 with timed(phases, "compile to SQL"):
     sql = to_sql(policy, "duckdb", as_of, relations)
@@ -308,7 +306,7 @@ with timed(phases, "compiled query on registered tables -> Arrow"):
 with timed(phases, "Arrow -> Python row dicts (to_pylist)"):
     rows = arrow.to_pylist()
 with timed(phases, "write_rows -> parquet (per-value Python)"):
-    io.write_rows(rows, [(o.name, o.kind) for o in policy.outputs], out)
+    write_rows(rows, [(o.name, o.kind) for o in policy.outputs], out)
 n_rows = len(rows)
 del rows, arrow
 gc.collect()

@@ -30,8 +30,7 @@ class Scored:
         return [] if self.explain_table is None else self.explain_table.to_pylist()
 
 
-# Parquet column types `io.write_rows` gives these outputs; a score always fits scale 4.
-_PARQUET = {"string": "VARCHAR", "int": "BIGINT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMPTZ", "score": "DECIMAL(38, 4)"}
+_SCORE_PARQUET = "DECIMAL(38, 4)"  # the Parquet type `data.writers` gives a score: it always fits scale 4
 
 
 def _streamable(policy: Policy) -> bool:
@@ -67,7 +66,7 @@ def score_duckdb(
     import duckdb
 
     from leadlang.check.timerange import check_as_of
-    from leadlang.io import register_dataset
+    from leadlang.data.staging import register_dataset
     from leadlang.progress import step
     from leadlang.sql import to_sql
 
@@ -75,7 +74,7 @@ def score_duckdb(
     con = duckdb.connect()
     try:
         with step(f"checking the data files in {data_dir}"):
-            tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+            tables = register_dataset(con, policy, data_dir)
         if inspect is not None:
             inspect(con, tables)
         relations = relations_for(policy, tables)
@@ -109,10 +108,10 @@ def score_duckdb(
 def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Exception) -> DataError:
     """A value DuckDB could not hold: the interpreter, which checks every value it computes
     (`values.OutOfRange`), names the policy line and the lead, so both engines say the same."""
+    from leadlang.data.stream import load_dataset
     from leadlang.interpret import evaluate
-    from leadlang.io import load_dataset
 
-    data = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data_dir)
+    data = load_dataset(policy, data_dir)
     try:
         evaluate(policy, data.leads, data.accounts, data.events, as_of)
     except DataError as found:
@@ -123,7 +122,7 @@ def _out_of_range(policy: Policy, data_dir: Path, as_of: dt.datetime, err: Excep
 def _query_error(err: Exception) -> DataError:
     """A failed query as one line: a data file DuckDB could not read while scoring (it reads Parquet
     pages lazily) is named as the Python engine names it; anything else is the engine's first line."""
-    from leadlang.io import read_failure
+    from leadlang.data.errors import read_failure
 
     return read_failure(err) or DataError(f"the DuckDB engine could not score the data: {str(err).splitlines()[0]}")
 
@@ -141,17 +140,18 @@ def _fetch(con, sql: str):
 
 
 def _copy(con, policy: Policy, sql: str, out: Path) -> int:
-    """`COPY` the scored rows to a Parquet file, typed as `io.write_rows` types them."""
+    """`COPY` the scored rows to a Parquet file, typed as `data.writers.write_rows` types them."""
     import duckdb
 
+    from leadlang.data.specs import duck_type
     from leadlang.sql import DIALECTS
 
     q = DIALECTS["duckdb"].ident  # the dialect's one quoting rule
     cols = ", ".join(
-        f"CAST({q(o.name)} AS {_PARQUET['score' if o.role == 'score' else o.kind]}) AS {q(o.name)}" for o in policy.outputs
+        f"CAST({q(o.name)} AS {_SCORE_PARQUET if o.role == 'score' else duck_type(o.kind)}) AS {q(o.name)}" for o in policy.outputs
     )
     with atomic(out) as tmp:  # DuckDB writes a temporary file; it replaces `out` once complete
-        target = "'" + str(tmp).replace("'", "''") + "'"
+        target = DIALECTS["duckdb"].string_literal(str(tmp))
         try:
             con.execute("SET preserve_insertion_order = true")
             # a projection keeps the compiled query's ORDER BY while insertion order is preserved
@@ -166,93 +166,7 @@ def _copy(con, policy: Policy, sql: str, out: Path) -> int:
 
 
 # ------------------------------------------------------- text outputs in SQL --
-# CSV and JSONL are formatted by DuckDB, one finished line per row, byte for byte
-# what `io.write_rows` writes; Python only moves Arrow buffers of those lines.
-
-_JSON_ESCAPES = [("\\", "\\\\"), ('"', '\\"')] + [
-    (chr(c), {8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t"}.get(c, "\\u%04x" % c)) for c in range(32)
-]
-_CSV_QUOTE = r'[,"\r\n]'  # RE2: what `io._QUOTE` matches
-_JSON_SPECIAL = r'[\x00-\x1f"\\]'
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
-
-
-def _lit(text: str) -> str:
-    from leadlang.sql import DIALECTS
-
-    return DIALECTS["duckdb"].string_literal(text)  # the dialect's one literal-escaping rule
-
-
-def _text_sql(v: str, duck_type: str, kind: str) -> str | None:
-    """SQL for `io._cell`'s text of column `v` (NULL when missing); None for a type not handled here."""
-    t = duck_type.upper()
-    if t == "VARCHAR":
-        return v
-    if t == "BOOLEAN":
-        return f"CASE WHEN {v} THEN 'true' WHEN NOT {v} THEN 'false' END"
-    if t in _INTEGERS:
-        return f"CAST({v} AS VARCHAR)"
-    if t.startswith("DECIMAL"):  # plain digits, no trailing fraction zeros (DuckDB has no -0)
-        text = f"CAST({v} AS VARCHAR)"
-        return text if t.endswith(",0)") else f"regexp_replace(regexp_replace({text}, '0+$', ''), '\\.$', '')"
-    if t == "DATE":
-        return f"CAST({v} AS VARCHAR)" + (" || 'T00:00:00Z'" if kind == "timestamp" else "")
-    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP"):
-        ts = f"make_timestamp(epoch_us({v}))" if "ZONE" in t else v  # UTC, whatever the session's zone
-        if kind == "date":
-            return f"strftime({ts}, '%Y-%m-%d')"
-        frac = f"epoch_us({ts}) % 1000000"
-        return (
-            f"strftime({ts}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {frac} = 0 THEN '' "
-            f"ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z'"
-        )
-    return None
-
-
-def _csv_cell(text: str, duck_type: str) -> str:
-    """A cell as `io._csv_line` writes it: quoted only when holding , " CR or LF; missing is empty."""
-    if duck_type.upper() != "VARCHAR":
-        return f"coalesce({text}, '')"
-    return (
-        f"CASE WHEN {text} IS NULL THEN '' WHEN regexp_matches({text}, {_lit(_CSV_QUOTE)}) "
-        f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END"
-    )
-
-
-def _json_cell(text: str, duck_type: str, kind: str) -> str:
-    """A value as `io._json_value` writes it: numbers and booleans bare, other text `json.dumps`-escaped."""
-    t = duck_type.upper()
-    if (kind in ("int", "number") and (t in _INTEGERS or t.startswith("DECIMAL"))) or (kind == "bool" and t == "BOOLEAN"):
-        return f"coalesce({text}, 'null')"
-    esc = text
-    for raw, escaped in _JSON_ESCAPES:
-        esc = f"replace({esc}, {'chr(%d)' % ord(raw) if ord(raw) < 32 else _lit(raw)}, {_lit(escaped)})"
-    special = f"regexp_matches({text}, {_lit(_JSON_SPECIAL)})"
-    return f"CASE WHEN {text} IS NULL THEN 'null' ELSE '\"' || CASE WHEN {special} THEN {esc} ELSE {text} END || '\"' END"
-
-
-def _lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str, newline: bool = True, name: str = "line") -> str | None:
-    """A query of one VARCHAR column `name`: each scored row as its finished CSV or JSONL line (with its
-    newline unless `newline` is false); None when a type is not handled."""
-    import json
-
-    from leadlang.sql import DIALECTS
-
-    q = DIALECTS["duckdb"].ident
-    rel = con.sql(sql)  # bound, not run: the result's column types
-    types = dict(zip(rel.columns, (str(t) for t in rel.types)))
-    parts = []
-    for col, kind in columns:
-        text = _text_sql(q(col), types.get(col, "?"), kind)
-        if text is None:
-            return None
-        if fmt == "csv":
-            parts.append(_csv_cell(text, types[col]))
-        else:
-            parts.append(_lit(("{" if not parts else ", ") + json.dumps(col, ensure_ascii=False) + ": "))
-            parts.append(_json_cell(text, types[col], kind))
-    line = " || ',' || ".join(parts) if fmt == "csv" else " || ".join(parts) + " || '}'"
-    return f"SELECT {line}{' || chr(10)' if newline else ''} AS {q(name)} FROM (\n{sql}\n) AS scored"
+# CSV and JSONL lines formatted by DuckDB (`data.lines.lines_sql`); Python only moves Arrow buffers of them.
 
 
 def _query_failed(err: Exception) -> None:
@@ -299,10 +213,12 @@ def _copy_lines(con, sql: str, target: str, header: bool) -> int:
     name first (the CSV header line). The row count."""
     import duckdb
 
+    from leadlang.sql import DIALECTS
+
     try:
         con.execute("SET preserve_insertion_order = true")  # the compiled ORDER BY holds through the projection
         return con.execute(
-            f"COPY ({sql}) TO {_lit(target)} (FORMAT csv, HEADER {str(header).lower()}, QUOTE '', ESCAPE '', NEW_LINE '\n')"
+            f"COPY ({sql}) TO {DIALECTS['duckdb'].string_literal(target)} (FORMAT csv, HEADER {str(header).lower()}, QUOTE '', ESCAPE '', NEW_LINE '\n')"
         ).fetchall()[0][0]
     except (duckdb.Error, RuntimeError) as err:
         if isinstance(err, duckdb.IOException) and _about_output(err):
@@ -373,19 +289,20 @@ def _send(src: int, fd: int) -> None:
 def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, stream) -> int | None:
     """Write `sql`'s rows as CSV or JSONL (by `out`'s extension; CSV to `stream` without it), formatted by DuckDB.
 
-    The bytes are `io.write_rows`'s; None, having written nothing, when this path cannot promise that.
+    The bytes are `data.writers.write_rows`'s; None, having written nothing, when this path cannot promise that.
     DuckDB's CSV writer writes a file or a pipe itself; Python moves Arrow buffers only for a stream without
     a file descriptor.
     """
     import os
 
-    from leadlang.io import _csv_line
+    from leadlang.data.lines import lines_sql
+    from leadlang.data.writers import csv_line
 
     fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
     if fmt not in ("csv", "jsonl"):
         return None
-    header = _csv_line([n for n, _ in columns])[:-1] if fmt == "csv" else "line"
-    lines = _lines_sql(con, sql, columns, fmt, newline=False, name=header)
+    header = csv_line([n for n, _ in columns])[:-1] if fmt == "csv" else "line"
+    lines = lines_sql(con, sql, columns, fmt, newline=False, name=header)
     if lines is None:
         return None
     if out is not None:
@@ -401,7 +318,7 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
     binary = getattr(stream, "buffer", None)
     if binary is None:
         return None
-    count = _stream_lines(con, _lines_sql(con, sql, columns, fmt), binary, (header + "\n").encode("utf-8"))
+    count = _stream_lines(con, lines_sql(con, sql, columns, fmt), binary, (header + "\n").encode("utf-8"))
     binary.flush()
     return count
 
@@ -412,16 +329,16 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
 def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path | None, stream, explain_out: Path | None = None,
                  size: int = 10_000) -> int:
     """Score every lead of `data_dir` with the interpreter, streaming: DuckDB checks the files and hands
-    out chunks of leads with their events (`io.stream_dataset`, by account for a policy that reads
+    out chunks of leads with their events (`data.stream.stream_dataset`, by account for a policy that reads
     `by account`), each chunk's rows (and explanation rows) go to the writers and are dropped.
     The rows written are `write_rows`'s over `evaluate`'s; the count of leads scored."""
     from contextlib import nullcontext
 
     from leadlang.interpret import EXPLAIN_COLUMNS, evaluate_chunks, uses_account_events
-    from leadlang.io import RowWriter, stream_dataset
+    from leadlang.data.stream import stream_dataset
+    from leadlang.data.writers import RowWriter
 
     by_account = uses_account_events(policy)  # chunks by account: the rows come back in key order only per chunk
-    sources = (policy.leads, policy.accounts, list(policy.events.values()), data_dir)
     columns = [(o.name, o.kind) for o in policy.outputs]
     why_columns = [(policy.key, "string"), *EXPLAIN_COLUMNS]
     with RowWriter(columns, out, stream, ordered=not by_account, key=policy.key) as rows, (
@@ -433,6 +350,6 @@ def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path |
             if why is not None:
                 why.write(result.explain)
 
-        chunks = stream_dataset(*sources, size=size, by_account=by_account, as_of=as_of)
+        chunks = stream_dataset(policy, data_dir, size=size, by_account=by_account, as_of=as_of)
         evaluate_chunks(policy, chunks, as_of, explain=why is not None, sink=sink, seen=True)
         return rows.count

@@ -36,22 +36,20 @@ class Profile:
     sources: dict[str, SourceProfile]
 
 
-def _lit(text: str, quote: str = "'") -> str:
-    return quote + text.replace(quote, quote * 2) + quote
+def _ident(name: str) -> str:
+    from leadlang.sql.dialects import DIALECTS
+
+    return DIALECTS["duckdb"].ident(name)  # the dialect's one quoting rule
 
 
 def _columns(policy: Policy) -> dict[str, list[tuple[str, str, str]]]:
-    """Each source's profiled columns: (declared name, column in the file or table, type name)."""
-    leads = policy.leads
-    out = {"leads": [(f.name, f.name, f.type.name) for f in leads.fields if f.name != leads.key]}
-    if leads.account and all(f.name != leads.account for f in leads.fields):
-        out["leads"].insert(0, (leads.account, leads.account, "string"))
-    if policy.accounts is not None:
-        out["accounts"] = [(f.name, f.name, f.type.name) for f in policy.accounts.fields if f.name != policy.accounts.key]
-    for name, ev in policy.events.items():
-        cols = [("lead", ev.lead or "lead", "string"), ("at", ev.at or "at", "timestamp"), ("name", ev.event_name or "name", "event_name")]
-        out[name] = cols + [(f.name, f.name, f.type.name) for f in ev.fields if f.name not in ("lead", "at", "name")]
-    return out
+    """Each source's profiled columns: (declared name, column in the file or table, type name); the key is
+    not profiled, an events source's name column is of type `event_name`."""
+    from leadlang.data.specs import columns
+
+    return {name: [(c.key, c.name, "event_name" if key is None and c.key == "name" and i == 2 else c.kind)
+                   for i, c in enumerate(cols) if c.name != key]
+            for name, (cols, key, _) in columns(policy).items()}
 
 
 def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: bool) -> tuple[int, dict, dict, object, object]:
@@ -63,7 +61,7 @@ def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: b
     exprs, present, grouped = [], [], []
     at = None
     for i, (_, column, kind) in enumerate(cols):
-        src = column if not typed else _lit(column, '"')
+        src = column if not typed else _ident(column)
         text = src if typed else f"NULLIF({src}, '')" if kind in ("string", "enum", "event_name") else f"NULLIF(trim({src}), '')"
         exprs.append(f"{text} AS c{i}")
         present.append(f"count(c{i})")
@@ -74,16 +72,16 @@ def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: b
     times = f"min({at}), max({at})" if at else "NULL, NULL"
     inner = f"(SELECT {', '.join(exprs) or '1 AS c0'} FROM {rel})"
     by = f"c{grouped[0]}" if grouped else "NULL"
-    from leadlang.io import _run  # DuckDB's failure (a corrupt file) as io's one-line DataError about `path`
+    from leadlang.data.errors import run  # DuckDB's failure (a corrupt file) as one DataError line about `path`
 
-    groups = _run(con, path, f"SELECT {by}, count(*), {', '.join([*present, times])} FROM {inner} GROUP BY 1")
+    groups = run(con, path, f"SELECT {by}, count(*), {', '.join([*present, times])} FROM {inner} GROUP BY 1")
     rows = sum(g[1] for g in groups)
     present_of = {c[0]: sum(g[2 + i] for g in groups) for i, c in enumerate(cols)}
     firsts, lasts = [g[-2] for g in groups if g[-2] is not None], [g[-1] for g in groups if g[-1] is not None]
     first, last = min(firsts, default=None), max(lasts, default=None)
     values = {cols[i][0]: [] for i in grouped}
     for k, i in enumerate(grouped):
-        counted = groups if k == 0 else _run(con, path, f"SELECT c{i}, count(*) FROM {inner} GROUP BY 1")
+        counted = groups if k == 0 else run(con, path, f"SELECT c{i}, count(*) FROM {inner} GROUP BY 1")
         values[cols[i][0]] = [(str(g[0]), g[1]) for g in counted if g[0] is not None]
     values = {c: tuple(sorted(vs, key=lambda p: (-p[1], p[0]))) for c, vs in values.items()}  # most frequent first
     return rows, present_of, values, first, last
@@ -107,14 +105,14 @@ def profile_files(policy: Policy, data_dir: Path) -> Profile:
     """
     import duckdb
 
-    from leadlang.io import staged_sources
+    from leadlang.data.staging import staged_sources
 
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         out: dict[str, SourceProfile] = {}
         columns = _columns(policy)
-        for name, path, srcs in staged_sources(con, policy.leads, policy.accounts, list(policy.events.values()), data_dir):
+        for name, path, srcs in staged_sources(con, policy, data_dir):
             cols = [(key, srcs[key], kind) for key, _, kind in columns[name]]
             out[name] = _source(name, str(path), _query(con, path, "src", cols, typed=False))
         return Profile(out)
@@ -123,17 +121,17 @@ def profile_files(policy: Policy, data_dir: Path) -> Profile:
 
 
 def profile_tables(con, policy: Policy, tables: dict[str, str], data_dir: Path) -> Profile | None:
-    """Profile the checked, typed tables `io.register_dataset` made in `con` (source name -> relation).
+    """Profile the checked, typed tables `data.staging.register_dataset` made in `con` (source name -> relation).
 
     None when a file cannot be read through (a Parquet view over a corrupt file): scoring reports that."""
     from leadlang.diagnostics import DataError
-    from leadlang.io import find_source_file
+    from leadlang.data.specs import find_source_file
 
     out: dict[str, SourceProfile] = {}
     try:
         for name, cols in _columns(policy).items():
             path = find_source_file(data_dir, name)
-            out[name] = _source(name, str(path), _query(con, path, _lit(tables[name], '"'), cols, typed=True))
+            out[name] = _source(name, str(path), _query(con, path, _ident(tables[name]), cols, typed=True))
     except DataError:
         return None
     return Profile(out)

@@ -21,8 +21,8 @@ from leadlang.backtest.compute import wilson
 from leadlang.backtest.report import render_html
 from leadlang.check import load
 from leadlang.cli import main
+from leadlang.data.stream import load_dataset
 from leadlang.interpret import evaluate
-from leadlang.io import load_dataset
 
 ROOT = Path(__file__).parent.parent
 UTC = dt.timezone.utc
@@ -137,7 +137,7 @@ def world(tmp_path_factory):
 def reference(policy_path: Path, data: Path, outcomes: Path, as_of: dt.datetime = AS_OF) -> dict:
     """Every figure computed directly in Python over the interpreter's rows and the outcomes file read by `csv`."""
     policy = load(policy_path)
-    ds = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
+    ds = load_dataset(policy, data)
     rows = evaluate(policy, ds.leads, ds.accounts, ds.events, as_of).rows
     with outcomes.open(encoding="utf-8") as f:
         out = {r[policy.key]: r for r in csv.DictReader(f)}

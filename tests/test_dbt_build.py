@@ -33,10 +33,11 @@ from test_differential import EDGES, EXAMPLES, ROOT, assert_same_result, tables_
 from test_invalid_enum import spoiled
 
 from leadlang.check import load
+from leadlang.data.stream import load_dataset
+from leadlang.data.writers import write_rows
 from leadlang.dbt import init_project, seed_properties, write_policy
 from leadlang.dbt.properties import dump, sources_stub
 from leadlang.interpret import evaluate
-from leadlang.io import load_dataset, write_rows
 
 AS_OF_TEXT = AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -123,12 +124,12 @@ def _cases(project: Path) -> list[Case]:
     shutil.copy(project / "seeds" / "stg_leads.csv", data / "leads.csv")
     shutil.copy(project / "seeds" / "stg_product_events.csv", data / "product.csv")
     shutil.copy(project / "data" / "hubspot" / "engagements.csv", data / "marketing.csv")
-    ds = load_dataset(demo.leads, demo.accounts, list(demo.events.values()), data)
+    ds = load_dataset(demo, data)
     cases.append(Case("plg", demo, ds.leads, ds.accounts, ds.events, AS_OF, True))
     for path in EXAMPLES:
         policy = load(path)
         if policy.name != "plg":  # the demo project already holds the PLG example and its data
-            ds = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), path.parent / "data")
+            ds = load_dataset(policy, path.parent / "data")
             cases.append(Case(policy.name, policy, ds.leads, ds.accounts, ds.events, AS_OF, True))
     for path in EXAMPLES + EDGES:
         policy = load(path)
@@ -263,7 +264,7 @@ def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine)
     data.mkdir()
     for seed, name in [("seeds/stg_leads.csv", "leads"), ("seeds/stg_product_events.csv", "product"), ("data/hubspot/engagements.csv", "marketing")]:
         shutil.copy(demo / seed, data / f"{name}.csv")
-    ds = load_dataset(plg.leads, plg.accounts, list(plg.events.values()), data)
+    ds = load_dataset(plg, data)
     cases = [Case("plg", plg, ds.leads, ds.accounts, ds.events, AS_OF, True)]
     for path in [p for p in EDGES if p.stem in ("edge_names", "edge_logic")]:
         policy = load(path)

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from leadlang.check import load
 from leadlang.cli import main
+from leadlang.data.stream import load_dataset
 from leadlang.diagnostics import DataError
 from leadlang.diff import Side, diff
 from leadlang.interpret import evaluate
-from leadlang.io import load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
@@ -27,7 +27,7 @@ AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
 # ------------------------------------------------------------------ oracle --
 
 def _interpret(policy, data: Path):
-    ds = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
+    ds = load_dataset(policy, data)
     return evaluate(policy, ds.leads, ds.accounts, ds.events, AS_OF)
 
 
@@ -531,23 +531,23 @@ def ev(tmp_path):
 
 @pytest.fixture
 def spy(monkeypatch):
-    """The data files `io` checks and registers, and the plans `share_aggregates` hands back."""
+    """The data files `data.staging` checks and registers, and the plans `share_aggregates` hands back."""
+    import leadlang.data.staging as staging
     from leadlang.diff import scoring as diff_module
-    import leadlang.io as io_module
 
     seen = {"files": [], "shared": []}
-    register, share = io_module._register, diff_module.share_aggregates
+    register, share = staging.register_file, diff_module.share_aggregates
 
-    def registering(con, path, cols, table):
+    def registering(con, path, *args, **kwargs):
         seen["files"].append(Path(path).name)
-        return register(con, path, cols, table)
+        return register(con, path, *args, **kwargs)
 
     def sharing(con, plans):
         got = share(con, plans)
         seen["shared"].append(got)
         return got
 
-    monkeypatch.setattr(io_module, "_register", registering)
+    monkeypatch.setattr(staging, "register_file", registering)
     monkeypatch.setattr(diff_module, "share_aggregates", sharing)
     return seen
 

@@ -18,10 +18,9 @@ from datagen import AS_OF, make_rows
 from engines import Table
 
 from leadlang.check import load
+from leadlang.data.stream import load_dataset
 from leadlang.interpret import evaluate
-from leadlang.io import load_dataset
 from leadlang.sql import to_sql
-from leadlang.syntax.ast import Field, Leads, Relation, Span, TypeRef
 from leadlang.testing.runner import build_rows
 
 ROOT = Path(__file__).parent.parent
@@ -127,7 +126,7 @@ def test_test_block_rows(engine, path):
 @pytest.mark.parametrize("path", EXAMPLES, ids=_id)
 def test_example_sample_data(engine, path):
     policy = load(path)
-    data = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), path.parent / "data")
+    data = load_dataset(policy, path.parent / "data")
     assert_agree(engine, policy, data.leads, data.accounts, data.events, dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc))
 
 
@@ -143,10 +142,10 @@ def test_numbers_read_with_11_to_20_places(engine, tmp_path):
     leads, accounts, events = make_rows(policy, 3, n_leads=len(cells) + 4, n_events=50)
     numbers = [n for n, t in policy.lead_types.items() if t.kind == "number"]
     assert numbers, "edge_logic declares a number field"
-    # the values a data file gives: read through leadlang.io, as `leadlang score` reads them
-    span = Span("numbers.lead", 1, 1, 1, 1)
+    # the values a data file gives: read through leadlang.data, as `leadlang score` reads them
+    (tmp_path / "numbers.lead").write_text('policy numbers "N"\n\nleads from ref("leads") key id {\n  x number\n}\n', encoding="utf-8")
     (tmp_path / "leads.csv").write_text("id,x\n" + "".join(f"L{i},{c}\n" for i, c in enumerate(cells)), encoding="utf-8")
-    read = load_dataset(Leads(Relation("ref", ("leads",)), "id", None, (Field("x", TypeRef("number"), span),), span), None, [], tmp_path)
+    read = load_dataset(load(tmp_path / "numbers.lead"), tmp_path)
     assert len(read.leads) == len(cells) and max(-r["x"].as_tuple().exponent for r in read.leads) <= 10
     for row, value in zip(leads, read.leads):
         for n in numbers:

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from leadlang.check import load
 from leadlang.cli import main
+from leadlang.data.stream import load_dataset
 from leadlang.explain import render_explanation
 from leadlang.interpret import evaluate
-from leadlang.io import load_dataset
 
 ROOT = Path(__file__).parent.parent
 POLICIES = sorted(p for p in (ROOT / "policies").glob("*/*.lead") if (p.parent / "data").is_dir())
@@ -27,7 +27,7 @@ def run(*args):
 def full_explanations(policy_path: Path, data: Path, as_of):
     """What explain printed before: every lead scored from the whole directory."""
     policy = load(policy_path)
-    ds = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
+    ds = load_dataset(policy, data)
     result = evaluate(policy, ds.leads, ds.accounts, ds.events, as_of)
     return {k: render_explanation(policy, s, as_of) + "\n" for k, s in result.states.items()}
 
@@ -124,16 +124,16 @@ def test_the_leads_key_twice_and_a_missing_column(tmp_path):
 
 # ------------------------------------------------- the streaming python engine --
 
+from leadlang.data.stream import stream_dataset  # noqa: E402
 from leadlang.diagnostics import DataError  # noqa: E402
 from leadlang.interpret import evaluate_chunks, uses_account_events  # noqa: E402
-from leadlang.io import stream_dataset  # noqa: E402
 
 
 def _both(policy, data, size):
     import datetime as dt
 
     as_of = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
-    sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
+    sources = (policy, data)
     ds = load_dataset(*sources)
     return evaluate(policy, ds.leads, ds.accounts, ds.events, as_of), evaluate_chunks(policy, stream_dataset(*sources, size=size), as_of)
 
@@ -174,7 +174,7 @@ def test_streaming_gives_the_errors_loading_gives(tmp_path, edit):
             lines[row] = ",".join(cells)
         (data / name).write_text("\n".join(lines) + "\n")
     policy = load(ROOT / "policies/plg/plg.lead")
-    sources = (policy.leads, policy.accounts, list(policy.events.values()), data)
+    sources = (policy, data)
     with pytest.raises(DataError) as loaded:
         load_dataset(*sources)
     with pytest.raises(DataError) as streamed:
@@ -195,7 +195,7 @@ def test_streamed_edge_data_scores_as_loaded(tmp_path, path):
     from datagen import make_rows
     from test_differential import tables_for
 
-    from leadlang.io import write_rows
+    from leadlang.data.writers import write_rows
 
     policy = load(path)
     leads, accounts, events = make_rows(policy, 1)
@@ -205,7 +205,7 @@ def test_streamed_edge_data_scores_as_loaded(tmp_path, path):
     names.update({".".join(ev.relation.parts): name for name, ev in policy.events.items()})
     for table in tables_for(policy, leads, accounts, events):
         write_rows(table.rows, table.columns, tmp_path / f"{names[table.name]}.csv")
-    sources = (policy.leads, policy.accounts, list(policy.events.values()), tmp_path)
+    sources = (policy, tmp_path)
     ds = load_dataset(*sources)
     whole = evaluate(policy, ds.leads, ds.accounts, ds.events, EDGE_AS_OF)
     streamed = evaluate_chunks(policy, stream_dataset(*sources, size=4), EDGE_AS_OF)

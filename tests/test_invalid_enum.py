@@ -20,8 +20,9 @@ from test_differential import assert_agree
 
 from leadlang.check import load
 from leadlang.cli import main
+from leadlang.data.staging import on_invalid_enum
+from leadlang.data.stream import load_dataset
 from leadlang.interpret import evaluate
-from leadlang.io import load_dataset, on_invalid_enum
 
 ROOT = Path(__file__).parent.parent
 PLG = ROOT / "policies" / "plg"
@@ -136,7 +137,7 @@ def test_score_with_null_gives_the_same_rows_on_both_engines(tmp_path, fmt):
     # the same scores as with those cells empty: the value means missing
     with on_invalid_enum("null"):
         policy = load(PLG / "plg.lead")
-        read = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), data)
+        read = load_dataset(policy, data)
     assert read.leads[0]["industry"] == "SaaS"  # read as it is; the engines score it as missing
     blank = tmp_path / "blank"
     shutil.copytree(data, blank)

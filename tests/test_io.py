@@ -1,4 +1,4 @@
-"""Tests for leadlang.io: reading `--data` files into typed rows and writing results."""
+"""Tests for leadlang.data: reading `--data` files into typed rows and writing results."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import leadlang.io
+from leadlang.check.policy import Policy
+from leadlang.check.types import from_ref
+from leadlang.data.specs import find_source_file
+from leadlang.data.stream import Dataset, load_dataset
+from leadlang.data.writers import write_rows
 from leadlang.diagnostics import DataError
-from leadlang.io import Dataset, find_source_file, load_dataset, write_rows
 from leadlang.syntax.ast import Accounts, Events, Field, Leads, Relation, Span, TypeRef
 
 UTC = dt.timezone.utc
@@ -36,6 +39,17 @@ def leads_decl(*fields: Field, account: str | None = None) -> Leads:
     return Leads(Relation("ref", ("stg_leads",)), "lead_id", account, tuple(fields), sp(4))
 
 
+def policy_of(leads: Leads, accounts: Accounts | None = None, events=()) -> Policy:
+    """A policy declaring only these sources, typed as the checker types them (field names the checker
+    would refuse, such as `score`, are fine here: a data file may have any column)."""
+    def types(fields, *keys):
+        return {**{k: from_ref("string") for k in keys if k}, **{f.name: from_ref(f.type.name, f.type.values) for f in fields if f.name not in keys}}
+
+    return Policy(POLICY, "t", "T", None, None, leads, accounts, {e.name: e for e in events}, types(leads.fields, leads.key, leads.account),
+                  types(accounts.fields, accounts.key) if accounts else {}, {e.name: types(e.fields) for e in events},
+                  {}, {}, {}, {}, {}, {}, (), {}, {}, {}, (), (), (), {})
+
+
 def events_decl(name: str = "product", *fields: Field) -> Events:
     return Events(name, Relation("ref", ("stg_events",)), "user_id", "occurred_at", "event_name", tuple(fields), sp(20))
 
@@ -50,7 +64,7 @@ def write(path: Path, text: str | bytes) -> Path:
 
 def load(tmp_path: Path, leads_csv: str | bytes, *fields: Field, **kw) -> Dataset:
     write(tmp_path / "leads.csv", leads_csv)
-    return load_dataset(leads_decl(*fields, **kw), None, [], tmp_path)
+    return load_dataset(policy_of(leads_decl(*fields, **kw)), tmp_path)
 
 
 def column(tmp_path: Path, type_name: str, cells: list[str], *values: str) -> list:
@@ -196,7 +210,7 @@ def test_first_bad_cell_is_reported(tmp_path):
 
 def test_missing_file(tmp_path):
     with pytest.raises(DataError) as e:
-        load_dataset(leads_decl(), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl()), tmp_path)
     assert str(e.value) == (
         f"{tmp_path}: no data file for source `leads`: expected leads.csv, leads.parquet or leads.jsonl "
         f"(the leads source, declared at {POLICY}:4)"
@@ -205,7 +219,7 @@ def test_missing_file(tmp_path):
 
 def test_missing_data_directory(tmp_path):
     with pytest.raises(DataError, match="the data directory does not exist"):
-        load_dataset(leads_decl(), None, [], tmp_path / "nope")
+        load_dataset(policy_of(leads_decl()), tmp_path / "nope")
 
 
 def test_two_files_for_one_source(tmp_path):
@@ -266,7 +280,7 @@ def test_account_link_and_accounts_source(tmp_path):
     write(tmp_path / "leads.csv", "lead_id,account_id\nL1,A1\nL2,\n")
     write(tmp_path / "accounts.csv", "account_id,industry\nA1,software\n")
     accounts = Accounts(Relation("ref", ("stg_accounts",)), "account_id", (fld("industry", "string", 15),), sp(14))
-    data = load_dataset(leads_decl(account="account_id"), accounts, [], tmp_path)
+    data = load_dataset(policy_of(leads_decl(account="account_id"), accounts, []), tmp_path)
     assert data.leads == [{"lead_id": "L1", "account_id": "A1"}, {"lead_id": "L2", "account_id": None}]
     assert data.accounts == [{"account_id": "A1", "industry": "software"}]
     assert data.events == {}
@@ -277,7 +291,7 @@ def test_accounts_key_must_be_unique(tmp_path):
     write(tmp_path / "accounts.csv", "account_id\nA1\nA1\n")
     accounts = Accounts(Relation("ref", ("stg_accounts",)), "account_id", (), sp(14))
     with pytest.raises(DataError, match=r'account_id "A1" appears twice, in rows 1 and 2 \(the account key, declared at policies/plg.lead:14\)'):
-        load_dataset(leads_decl(), accounts, [], tmp_path)
+        load_dataset(policy_of(leads_decl(), accounts, []), tmp_path)
 
 
 def test_events(tmp_path):
@@ -286,7 +300,7 @@ def test_events(tmp_path):
         tmp_path / "product.csv",
         "user_id,occurred_at,event_name,seats\nL1,2024-06-01T00:00:00Z,login,3\n,2024-06-02,signup,\nL9,2024-06-03 10:00:00+01:00,,1\n",
     )
-    data = load_dataset(leads_decl(), None, [events_decl("product", fld("seats", "int", 24))], tmp_path)
+    data = load_dataset(policy_of(leads_decl(), None, [events_decl("product", fld("seats", "int", 24))]), tmp_path)
     assert data.events["product"] == [
         {"lead": "L1", "at": dt.datetime(2024, 6, 1, tzinfo=UTC), "name": "login", "seats": 3},
         {"lead": None, "at": dt.datetime(2024, 6, 2, tzinfo=UTC), "name": "signup", "seats": None},
@@ -298,7 +312,7 @@ def test_event_without_time(tmp_path):
     write(tmp_path / "leads.csv", "lead_id\nL1\n")
     write(tmp_path / "product.csv", "user_id,occurred_at,event_name\nL1,2024-06-01,login\nL1,,login\n")
     with pytest.raises(DataError) as e:
-        load_dataset(leads_decl(), None, [events_decl()], tmp_path)
+        load_dataset(policy_of(leads_decl(), None, [events_decl()]), tmp_path)
     assert str(e.value) == (
         f'{where(tmp_path, "product.csv")}: row 2 has no occurred_at (the time column of events "product", declared at {POLICY}:20)'
     )
@@ -308,7 +322,7 @@ def test_event_bad_time(tmp_path):
     write(tmp_path / "leads.csv", "lead_id\nL1\n")
     write(tmp_path / "product.csv", "user_id,occurred_at,event_name\nL1,soon,login\n")
     with pytest.raises(DataError, match=r'row 1, column "occurred_at": "soon" is not an ISO-8601 timestamp'):
-        load_dataset(leads_decl(), None, [events_decl()], tmp_path)
+        load_dataset(policy_of(leads_decl(), None, [events_decl()]), tmp_path)
 
 
 # ------------------------------------------------------------- odd bytes --
@@ -328,13 +342,13 @@ def test_not_utf8_header(tmp_path):
 def test_not_utf8_jsonl(tmp_path):
     write(tmp_path / "leads.jsonl", b'{"lead_id": "L1"}\n{"lead_id": "caf\xe9"}\n')
     with pytest.raises(DataError, match=r"leads.jsonl: the file is not UTF-8 text \(line 2 has the byte 0xE9\)"):
-        load_dataset(leads_decl(), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl()), tmp_path)
 
 
 @pytest.mark.parametrize("name, content", [("leads.csv", b"lead_id,x\n"), ("leads.csv", b"lead_id,x")])
 def test_header_only_files_have_no_rows(tmp_path, name, content):
     write(tmp_path / name, content)
-    assert load_dataset(leads_decl(fld("x", "int", 5)), None, [], tmp_path).leads == []
+    assert load_dataset(policy_of(leads_decl(fld("x", "int", 5))), tmp_path).leads == []
     assert _registered(tmp_path, fld("x", "int", 5)) == []
 
 
@@ -346,7 +360,7 @@ def test_header_only_files_have_no_rows(tmp_path, name, content):
 def test_empty_files_are_an_error_on_both_engines(tmp_path, name, content, why):
     """Every declared column is required, and an empty file has none: not zero rows but exit 2, one line."""
     write(tmp_path / name, content)
-    for read in (lambda: load_dataset(leads_decl(fld("x", "int", 5)), None, [], tmp_path), lambda: _registered(tmp_path, fld("x", "int", 5))):
+    for read in (lambda: load_dataset(policy_of(leads_decl(fld("x", "int", 5))), tmp_path), lambda: _registered(tmp_path, fld("x", "int", 5))):
         with pytest.raises(DataError) as e:
             read()
         assert str(e.value) == f"{tmp_path / name}: the file is empty: " + str(e.value).split(": the file is empty: ", 1)[1]
@@ -370,17 +384,17 @@ def test_unterminated_quote(tmp_path):
 def test_not_a_parquet_file(tmp_path):
     write(tmp_path / "leads.parquet", b"this is not parquet")
     with pytest.raises(DataError, match=r"leads.parquet: cannot read the file: ") as e:
-        load_dataset(leads_decl(), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl()), tmp_path)
     assert "\n" not in str(e.value)
 
 
 def test_jsonl_errors(tmp_path):
     write(tmp_path / "leads.jsonl", '{"lead_id": "L1"}\nnot json\n')
     with pytest.raises(DataError, match=r"leads.jsonl: line 2 is not valid JSON: Expecting value \(column 1\)$"):
-        load_dataset(leads_decl(), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl()), tmp_path)
     write(tmp_path / "leads.jsonl", '{"lead_id": "L1"}\n[1, 2]\n')
     with pytest.raises(DataError, match=r"leads.jsonl: line 2 is not a JSON object"):
-        load_dataset(leads_decl(), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl()), tmp_path)
 
 
 # ----------------------------------------------------- parquet and jsonl --
@@ -407,7 +421,7 @@ EXPECTED = [
 @pytest.mark.parametrize("ext", ["csv", "parquet", "jsonl"])
 def test_round_trip(tmp_path, ext):
     write_rows(ROWS, COLUMNS, tmp_path / f"leads.{ext}")
-    assert load_dataset(leads_decl(*FIELDS), None, [], tmp_path).leads == EXPECTED
+    assert load_dataset(policy_of(leads_decl(*FIELDS)), tmp_path).leads == EXPECTED
 
 
 def test_parquet_is_typed(tmp_path):
@@ -438,7 +452,7 @@ def test_parquet_native_types_are_converted(tmp_path):
     pq.write_table(table, tmp_path / "leads.parquet")
     fields = (fld("employees", "int", 5), fld("score", "number", 6), fld("active", "bool", 7),
               fld("seen", "timestamp", 8), fld("seen_tz", "timestamp", 9), fld("day", "timestamp", 10))
-    rows = load_dataset(leads_decl(*fields), None, [], tmp_path).leads
+    rows = load_dataset(policy_of(leads_decl(*fields)), tmp_path).leads
     noon = dt.datetime(2024, 6, 1, 12, tzinfo=UTC)
     assert rows[0] == {"lead_id": "1", "employees": 42, "score": Decimal("0.1"), "active": True, "seen": noon,
                        "seen_tz": noon, "day": dt.datetime(2024, 6, 1, tzinfo=UTC)}
@@ -449,20 +463,20 @@ def test_parquet_native_types_are_converted(tmp_path):
 def test_parquet_bad_values(tmp_path):
     pq.write_table(pa.table({"lead_id": ["L1", "L2"], "employees": [1.0, 2.5]}), tmp_path / "leads.parquet")
     with pytest.raises(DataError) as e:
-        load_dataset(leads_decl(fld("employees", "int", 5)), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl(fld("employees", "int", 5))), tmp_path)
     assert str(e.value) == f'{tmp_path / "leads.parquet"}: row 2, column "employees": "2.5" is not a whole number (declared int at {POLICY}:5)'
     pq.write_table(pa.table({"lead_id": ["L1"], "employees": ["abc"]}), tmp_path / "leads.parquet")
     with pytest.raises(DataError, match='"abc" is not a whole number'):
-        load_dataset(leads_decl(fld("employees", "int", 5)), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl(fld("employees", "int", 5))), tmp_path)
     with pytest.raises(DataError, match=r'no column "size" \(declared int at policies/plg.lead:6\)'):
-        load_dataset(leads_decl(fld("size", "int", 6)), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl(fld("size", "int", 6))), tmp_path)
 
 
 def test_jsonl_values(tmp_path):
     write(tmp_path / "leads.jsonl", '{"lead_id": "L1", "n": 5, "b": true, "s": 7, "Annual Revenue": 2.5}\n\n'
                                     '{"lead_id": "L2", "n": null, "b": "no", "s": "x", "extra": [1]}\n')
     fields = (fld("n", "int", 5), fld("b", "bool", 6), fld("s", "string", 7), fld("Annual Revenue", "number", 8))
-    assert load_dataset(leads_decl(*fields), None, [], tmp_path).leads == [
+    assert load_dataset(policy_of(leads_decl(*fields)), tmp_path).leads == [
         {"lead_id": "L1", "n": 5, "b": True, "s": "7", "Annual Revenue": Decimal("2.5")},
         {"lead_id": "L2", "n": None, "b": False, "s": "x", "Annual Revenue": None},
     ]
@@ -471,11 +485,11 @@ def test_jsonl_values(tmp_path):
 def test_jsonl_missing_column_and_bad_value(tmp_path):
     write(tmp_path / "leads.jsonl", '{"lead_id": "L1", "Employees": 5}\n')
     with pytest.raises(DataError) as e:
-        load_dataset(leads_decl(fld("employees", "int", 5)), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl(fld("employees", "int", 5))), tmp_path)
     assert str(e.value) == f'{tmp_path / "leads.jsonl"}: no column "employees" (declared int at {POLICY}:5); did you mean "Employees"?'
     write(tmp_path / "leads.jsonl", '{"lead_id": "L1", "n": 5}\n{"lead_id": "L2", "n": "12a"}\n')
     with pytest.raises(DataError, match=r'leads.jsonl: line 2, column "n": "12a" is not a whole number'):
-        load_dataset(leads_decl(fld("n", "int", 5)), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl(fld("n", "int", 5))), tmp_path)
 
 
 # ----------------------------------------------------------------- writing --
@@ -532,7 +546,7 @@ def test_awkward_strings_round_trip(tmp_path, ext):
     awkward = ["a\rb", "\r", "\n", "a\r\n", " ", "\t", ",", 'x"y', '"', "é😀", "\u2028", "\x00"]
     rows = [{"lead_id": f"L{i}", "s": s} for i, s in enumerate(awkward)]
     write_rows(rows, [("lead_id", "string"), ("s", "string")], tmp_path / f"leads.{ext}")
-    assert load_dataset(leads_decl(fld("s", "string", 5)), None, [], tmp_path).leads == rows
+    assert load_dataset(policy_of(leads_decl(fld("s", "string", 5))), tmp_path).leads == rows
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
@@ -547,7 +561,7 @@ def test_written_rows_read_back_unchanged(tmp_path, rows, ext):
     with tempfile.TemporaryDirectory(dir=tmp_path) as folder:  # one folder per example
         write_rows(data, [("lead_id", "string"), ("s", "string"), ("n", "number"), ("t", "timestamp")], Path(folder) / f"leads.{ext}")
         decl = leads_decl(fld("s", "string", 5), fld("n", "number", 6), fld("t", "timestamp", 7))
-        got = load_dataset(decl, None, [], Path(folder)).leads
+        got = load_dataset(policy_of(decl, None, []), Path(folder)).leads
     for want, row in zip(data, got, strict=True):
         assert (row["s"], row["t"]) == (want["s"], want["t"])
         if ext != "jsonl":  # JSON numbers are doubles
@@ -558,13 +572,20 @@ def test_written_rows_read_back_unchanged(tmp_path, rows, ext):
 
 
 def test_file_order_is_kept_when_duckdb_returns_rows_shuffled(tmp_path, monkeypatch):
-    real = leadlang.io._run
+    """A statement without ORDER BY may hand rows back in any order (a parallel scan): here, reversed."""
+    import leadlang.data.staging
+    import leadlang.data.stream
 
-    def reversed_run(con, path, sql, arrow=False):
-        out = real(con, path, sql, arrow)
-        return out.take(pa.array(range(out.num_rows - 1, -1, -1))) if arrow else out
+    real = leadlang.data.staging.run
 
-    monkeypatch.setattr(leadlang.io, "_run", reversed_run)
+    def reversed_run(con, path, sql, arrow=False, params=()):
+        out = real(con, path, sql, arrow, params)
+        if "ORDER BY" in sql:
+            return out
+        return out.take(pa.array(range(out.num_rows - 1, -1, -1))) if arrow else out[::-1]
+
+    monkeypatch.setattr(leadlang.data.staging, "run", reversed_run)
+    monkeypatch.setattr(leadlang.data.stream, "run", reversed_run)
     assert [r["x"] for r in load(tmp_path, "lead_id,x\nL1,1\nL2,2\nL3,3\n", fld("x", "int", 5)).leads] == [1, 2, 3]
     with pytest.raises(DataError, match='row 2, column "x": "b"'):
         load(tmp_path, "lead_id,x\nL1,1\nL2,b\nL3,c\n", fld("x", "int", 5))
@@ -576,7 +597,7 @@ def test_100k_leads_load_in_order(tmp_path):
     lines += [f"L{i},{i},{i}.25,{'true' if i % 2 else 'false'},2024-01-01T00:00:{i % 60:02d}Z" for i in range(n)]
     write(tmp_path / "leads.csv", "\n".join(lines) + "\n")
     fields = (fld("employees", "int", 5), fld("score", "number", 6), fld("active", "bool", 7), fld("seen", "timestamp", 8))
-    rows = load_dataset(leads_decl(*fields), None, [], tmp_path).leads
+    rows = load_dataset(policy_of(leads_decl(*fields)), tmp_path).leads
     assert len(rows) == n
     assert [r["lead_id"] for r in rows] == [f"L{i}" for i in range(n)]
     assert all(r["employees"] == i for i, r in enumerate(rows))
@@ -590,10 +611,10 @@ def test_100k_leads_load_in_order(tmp_path):
 def _registered(tmp_path: Path, *fields: Field) -> list[dict]:
     import duckdb
 
-    from leadlang.io import register_dataset
+    from leadlang.data.staging import register_dataset
 
     con = duckdb.connect()
-    tables = register_dataset(con, leads_decl(*fields), None, [], tmp_path)
+    tables = register_dataset(con, policy_of(leads_decl(*fields)), tmp_path)
     cols = ", ".join(f'"{c}"' for c in ["lead_id", *(f.name for f in fields)])
     return [dict(zip(["lead_id", *(f.name for f in fields)], r)) for r in con.execute(f'SELECT {cols} FROM "{tables["leads"]}" ORDER BY 1').fetchall()]
 
@@ -603,18 +624,19 @@ def test_native_parquet_reads_empty_strings_as_missing_like_the_python_engine(tm
     pq.write_table(pa.table({"lead_id": ["L1", "L2", "L3", "L4", "L5"], "title": ["VP", "CTO", "", None, "Dev"],
                              "city": ["Oslo", "Rome", "Nice", "Bonn", "Kyiv"]}), tmp_path / "leads.parquet", row_group_size=2)
     fields = (fld("title", "string", 5), fld("city", "string", 6))
-    expected = load_dataset(leads_decl(*fields), None, [], tmp_path).leads
+    expected = load_dataset(policy_of(leads_decl(*fields)), tmp_path).leads
     assert [r["title"] for r in expected] == ["VP", "CTO", None, None, "Dev"]
     assert _registered(tmp_path, *fields) == expected
     import duckdb
 
-    from leadlang.io import _Col, _no_empty_strings
+    from leadlang.data.parquet import no_empty_strings
+    from leadlang.data.specs import Column
 
-    cols = [_Col(n, n, TypeRef("string"), "") for n in ("lead_id", "title", "city")]
-    assert _no_empty_strings(duckdb.connect(), tmp_path / "leads.parquet", cols) == {"lead_id", "city"}
+    cols = [Column(n, n, "string", "") for n in ("lead_id", "title", "city")]
+    assert no_empty_strings(duckdb.connect(), tmp_path / "leads.parquet", cols) == {"lead_id", "city"}
     # no statistics: nothing is proved, every string column keeps its NULLIF
     pq.write_table(pa.table({"lead_id": ["L1", "L2"], "title": ["", "x"], "city": ["a", "b"]}), tmp_path / "leads.parquet", write_statistics=False)
-    assert _no_empty_strings(duckdb.connect(), tmp_path / "leads.parquet", cols) == set()
+    assert no_empty_strings(duckdb.connect(), tmp_path / "leads.parquet", cols) == set()
     assert [r["title"] for r in _registered(tmp_path, *fields)] == [None, "x"]
 
 
@@ -623,7 +645,7 @@ def test_duplicate_key_names_the_first_two_rows(tmp_path):
     with pytest.raises(DataError) as duck:
         _registered(tmp_path)
     with pytest.raises(DataError) as python:
-        load_dataset(leads_decl(), None, [], tmp_path)
+        load_dataset(policy_of(leads_decl()), tmp_path)
     # the first key seen again, reading in row order: the same message from both engines
     assert str(duck.value) == str(python.value)
     assert str(duck.value).startswith(f'{tmp_path / "leads.parquet"}: lead_id "L2" appears twice, in rows 2 and 4')
@@ -634,7 +656,7 @@ def test_duplicate_key_names_the_first_two_rows(tmp_path):
 def _both(tmp_path: Path, *fields: Field) -> list[dict] | str:
     """The rows (or the one-line error) of `leads.*` in tmp_path: the Python engine's and the DuckDB engine's must agree."""
     out = []
-    for read in (lambda: load_dataset(leads_decl(*fields), None, [], tmp_path).leads, lambda: _registered(tmp_path, *fields)):
+    for read in (lambda: load_dataset(policy_of(leads_decl(*fields)), tmp_path).leads, lambda: _registered(tmp_path, *fields)):
         try:
             out.append(sorted(read(), key=lambda r: r["lead_id"]))
         except DataError as e:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from leadlang.check import load
 from leadlang.cli import main
-from leadlang.io import register_dataset
+from leadlang.data.staging import register_dataset
 from leadlang.lint import docs as lint_docs
 from leadlang.profile import profile_files, profile_tables
 
@@ -159,7 +159,7 @@ def test_the_profile_of_the_files_and_of_the_checked_tables_agree():
     files = profile_files(policy, PLG / "data")
     con = duckdb.connect()
     try:
-        tables = register_dataset(con, policy.leads, policy.accounts, list(policy.events.values()), PLG / "data")
+        tables = register_dataset(con, policy, PLG / "data")
         typed = profile_tables(con, policy, tables, PLG / "data")
     finally:
         con.close()

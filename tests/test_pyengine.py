@@ -13,7 +13,8 @@ import pytest
 from leadlang.check import load
 from leadlang.engine import score_duckdb, score_python
 from leadlang.interpret import Interpreter, evaluate, evaluate_chunks
-from leadlang.io import load_dataset, write_rows
+from leadlang.data.stream import load_dataset
+from leadlang.data.writers import write_rows
 
 ROOT = Path(__file__).parent.parent
 AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
@@ -21,7 +22,7 @@ AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
 
 def test_without_explanation_the_rows_and_fired_rules_are_the_same():
     policy = load(ROOT / "policies/plg/plg.lead")
-    ds = load_dataset(policy.leads, policy.accounts, list(policy.events.values()), ROOT / "policies/plg/data")
+    ds = load_dataset(policy, ROOT / "policies/plg/data")
     full = evaluate(policy, ds.leads, ds.accounts, ds.events, AS_OF)
     lean = Interpreter(policy, AS_OF, explain=False).run(ds.leads, ds.accounts, ds.events)
     assert lean.rows == full.rows and lean.explain == [] and len(full.explain) > 1000

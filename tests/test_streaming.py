@@ -11,16 +11,17 @@ from pathlib import Path
 import pytest
 
 from leadlang.check import load
+from leadlang.data.stream import load_dataset, stream_dataset
+from leadlang.data.writers import write_rows
 from leadlang.engine import score_python
 from leadlang.interpret import EXPLAIN_COLUMNS, evaluate, uses_account_events
-from leadlang.io import load_dataset, stream_dataset, write_rows
 
 ROOT = Path(__file__).parent.parent
 AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
 
 
 def _sources(policy, data: Path):
-    return policy.leads, policy.accounts, list(policy.events.values()), data
+    return policy, data
 
 
 def _whole(policy, data: Path, as_of, tmp_path: Path, ext: str) -> tuple[bytes, bytes]:
@@ -121,20 +122,20 @@ def test_by_account_chunks_hold_every_lead_of_an_account_and_their_events(size):
 
 def test_rows_are_written_before_the_last_chunk_is_read(monkeypatch):
     """Each chunk's rows reach the output as it is scored: none are held back until the end."""
-    import leadlang.io
+    import leadlang.data.stream
 
     policy = load(ROOT / "policies/plg/plg.lead")
     data = ROOT / "policies/plg/data"
     out = io.StringIO()
     seen: list[int] = []  # data lines written when each chunk is handed out
-    real = leadlang.io.stream_dataset
+    real = leadlang.data.stream.stream_dataset
 
     def watched(*args, **kwargs):
         for chunk in real(*args, **kwargs):
             seen.append(out.getvalue().count("\n") - 1 if out.getvalue() else 0)
             yield chunk
 
-    monkeypatch.setattr(leadlang.io, "stream_dataset", watched)
+    monkeypatch.setattr(leadlang.data.stream, "stream_dataset", watched)
     count = score_python(policy, data, AS_OF, None, out, size=500)
     assert count == 2000 and seen == [0, 500, 1000, 1500]
     ds = load_dataset(*_sources(policy, data))
@@ -145,11 +146,11 @@ def test_rows_are_written_before_the_last_chunk_is_read(monkeypatch):
 
 def test_a_failure_midway_leaves_no_output_file(tmp_path, monkeypatch):
     """An error in a later chunk (here: the data stops being readable) leaves no partial file behind."""
-    import leadlang.io
+    import leadlang.data.stream
     from leadlang.diagnostics import DataError
 
     policy = load(ROOT / "policies/plg/plg.lead")
-    real = leadlang.io.stream_dataset
+    real = leadlang.data.stream.stream_dataset
 
     def failing(*args, **kwargs):
         for i, chunk in enumerate(real(*args, **kwargs)):
@@ -157,7 +158,7 @@ def test_a_failure_midway_leaves_no_output_file(tmp_path, monkeypatch):
                 raise DataError("broken")
             yield chunk
 
-    monkeypatch.setattr(leadlang.io, "stream_dataset", failing)
+    monkeypatch.setattr(leadlang.data.stream, "stream_dataset", failing)
     out = tmp_path / "out.csv"
     with pytest.raises(DataError):
         score_python(policy, ROOT / "policies/plg/data", AS_OF, out, None, tmp_path / "why.parquet", size=300)

@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from leadlang.cli import main
+from leadlang.data.writers import write_rows, write_table
 from leadlang.engine import score_duckdb, write_text
-from leadlang.io import write_rows, write_table
 
 ROOT = Path(__file__).parent.parent
 POLICIES = sorted(p for p in (ROOT / "policies").glob("*/*.lead"))

@@ -4,7 +4,7 @@ The file is CSV, Parquet or JSONL with one row per lead: the policy's key
 column, `outcome`, and optionally `amount` and `closed_at`. `outcome` is `won`,
 `lost` or `open`, or a boolean (true/yes/1 = won, false/no/0 = lost), in any
 case. `amount` is a number, `closed_at` a timestamp (a date alone is midnight
-UTC). Reading, typing and the one-line errors are those of `leadlang.io`.
+UTC). It is checked and typed as an extra file of `leadlang.data` (`register_file`), with its one-line errors.
 """
 
 from __future__ import annotations
@@ -14,27 +14,15 @@ from pathlib import Path
 
 import duckdb
 
+from leadlang.data.errors import row_name, rows_name, run, show
+from leadlang.data.specs import EXTENSIONS, Column
+from leadlang.data.staging import file_columns, first_duplicate, ident, lit, register_file
 from leadlang.diagnostics import DataError
-from leadlang.io import EXTENSIONS, _Col, _csv_header, _lit, _register, _row, _rows, _run, _show, first_duplicate
-from leadlang.syntax.ast import TypeRef
 
 TABLE = "__src_outcomes"
 WON = ("won", "true", "yes", "1")
 NOT_WON = ("lost", "open", "false", "no", "0")
 _WHERE = "the outcomes file"
-
-
-def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """The column names of a CSV, Parquet or JSONL file (JSONL: every key of any row)."""
-    name = _lit(str(path))
-    if path.stat().st_size == 0:
-        return []
-    if path.suffix == ".csv":
-        return _csv_header(path) or []
-    if path.suffix == ".parquet":
-        return [row[0] for row in _run(con, path, f"DESCRIBE SELECT * FROM read_parquet({name})")]
-    rows = _run(con, path, f"SELECT DISTINCT unnest(json_keys(json)) FROM read_ndjson_objects({name}) WHERE json_type(json) = 'OBJECT'")
-    return [k for (k,) in rows]
 
 
 def register_outcomes(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> dict[str, bool]:
@@ -50,25 +38,24 @@ def register_outcomes(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> d
     if not path.is_file():
         raise DataError(f"{path}: no such outcomes file")
     con.execute("SET TimeZone = 'UTC'")
-    names = _columns(con, path)
+    names = file_columns(con, path)
     has = {"amount": "amount" in names, "closed_at": "closed_at" in names}
-    cols = [_Col(key, key, TypeRef("string"), f"the lead key, in {_WHERE}", required=True),
-            _Col("outcome", "outcome", TypeRef("string"), f"won, lost, open or a boolean, in {_WHERE}", required=True)]
-    cols += [_Col(c, c, TypeRef(t), f"{'a number' if t == 'number' else 'a timestamp'}, in {_WHERE}")
+    cols = [Column(key, key, "string", f"the lead key, in {_WHERE}", required=True),
+            Column("outcome", "outcome", "string", f"won, lost, open or a boolean, in {_WHERE}", required=True)]
+    cols += [Column(c, c, t, f"{'a number' if t == 'number' else 'a timestamp'}, in {_WHERE}")
              for c, t in (("amount", "number"), ("closed_at", "timestamp")) if has[c]]
-    _register(con, path, cols, "__outcomes_raw")
-    q = (lambda c: _lit(c, '"'))
-    allowed = ", ".join(_lit(v) for v in WON + NOT_WON)
-    bad = _run(con, path, f"SELECT __row, outcome FROM __outcomes_raw WHERE lower(trim(outcome)) NOT IN ({allowed}) ORDER BY __row LIMIT 1")
+    register_file(con, path, cols, "__outcomes_raw")
+    allowed = ", ".join(lit(v) for v in WON + NOT_WON)
+    bad = run(con, path, f"SELECT __row, outcome FROM __outcomes_raw WHERE lower(trim(outcome)) NOT IN ({allowed}) ORDER BY __row LIMIT 1")
     if bad:
         row, value = bad[0]
-        raise DataError(f'{path}: {_row(path, row)}, column "outcome": {_show(value)} is not an outcome; use won, lost, open, or a boolean (true/false)')
+        raise DataError(f'{path}: {row_name(path, row)}, column "outcome": {show(value)} is not an outcome; use won, lost, open, or a boolean (true/false)')
     dup = first_duplicate(con, path, "__outcomes_raw", key)
     if dup:
         k, first, second = dup
-        raise DataError(f"{path}: {key} {json.dumps(str(k), ensure_ascii=False)} appears twice, in {_rows(path, first, second)}; keep one outcome per lead")
-    won = ", ".join(_lit(v) for v in WON)
-    _run(con, path, f"""CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT {q(key)} AS key,
+        raise DataError(f"{path}: {key} {json.dumps(str(k), ensure_ascii=False)} appears twice, in {rows_name(path, first, second)}; keep one outcome per lead")
+    won = ", ".join(lit(v) for v in WON)
+    run(con, path, f"""CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT {ident(key)} AS key,
         CASE WHEN lower(trim(outcome)) IN ({won}) THEN 'won' WHEN lower(trim(outcome)) = 'open' THEN 'open' ELSE 'lost' END AS outcome,
         lower(trim(outcome)) IN ({won}) AS won,
         {'amount' if has['amount'] else 'CAST(NULL AS DECIMAL(38, 10))'} AS amount,

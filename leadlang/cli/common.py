@@ -53,9 +53,9 @@ POLICY = click.argument("policy", type=PolicyFile())
 
 
 def _on_invalid_enum(ctx, param, value: str) -> str:
-    """`null`: the data files are read under `io.on_invalid_enum("null")` for the whole command."""
+    """`null`: the data files are read under `data.staging.on_invalid_enum("null")` for the whole command."""
     if value != "error":
-        from leadlang.io import on_invalid_enum
+        from leadlang.data.staging import on_invalid_enum
 
         ctx.with_resource(on_invalid_enum(value))
     return value
@@ -112,7 +112,7 @@ def load_policy(spec: str | Path):
 def protect_data(policy, data: Path) -> None:
     """The data files `policy` reads from `data` become inputs too (a missing one is the reader's to report)."""
     from leadlang import outputs
-    from leadlang.io import find_source_file
+    from leadlang.data.specs import find_source_file
 
     for name in ["leads", *(["accounts"] if policy.accounts is not None else []), *policy.events]:
         try:

@@ -43,7 +43,7 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
     from leadlang import outputs
     from leadlang.interpret import EXPLAIN_COLUMNS
-    from leadlang.io import write_table
+    from leadlang.data.writers import write_table
 
     checked = load_policy(policy)
     protect_data(checked, data)
@@ -123,17 +123,17 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
     """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
     from leadlang.explain import render_explanation
     from leadlang.interpret import evaluate, uses_account_events
-    from leadlang.io import close_keys, load_lead
+    from leadlang.data.stream import close_keys, load_lead
 
     checked = load_policy(policy)
     by_account = uses_account_events(checked)
     try:
         check_inputs(checked, data, as_of)
-        rows = load_lead(checked.leads, checked.accounts, list(checked.events.values()), data, lead, by_account)
+        rows = load_lead(checked, data, lead, by_account)
         if rows is None:
             from leadlang.diagnostics import did_you_mean
 
-            hints = did_you_mean(lead, close_keys(checked.leads, checked.accounts, data, lead))
+            hints = did_you_mean(lead, close_keys(checked, data, lead))
             raise DataError(f"no lead with {checked.key} {lead!r} in {data}" + (f"; {hints[0]}" if hints else ""))
     except DataError as err:
         fail(err)

@@ -1,1 +1,3 @@
-"""The data package: reading, checking and writing the files a policy scores (and sample data)."""
+"""The data package: the files a policy scores — column specs (`specs`), checking and staging in DuckDB
+(`staging`, `parquet`, `errors`), rows for the Python engine (`stream`), the result writers (`writers`,
+`lines`) — and sample data (`sample`)."""

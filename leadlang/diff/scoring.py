@@ -30,11 +30,12 @@ def register_both(con, old: Side, new: Side, data: Path) -> dict[str, dict[str, 
     gets a relation of its own. On a bad file, each policy's sources are checked
     alone, in order, so the error is the one scoring OLD, then NEW, would report.
     """
-    from leadlang.io import _sources, register_source
+    from leadlang.data.specs import sources as declared
+    from leadlang.data.staging import register_file
 
     con.execute("SET TimeZone = 'UTC'")
     try:
-        found = {name: list(_sources(s.policy.leads, s.policy.accounts, list(s.policy.events.values()), data))
+        found = {name: declared(s.policy, data)
                  for name, s in (("old", old), ("new", new))}
         merged: list[_Source] = []
         use: dict[str, dict[str, _Source]] = {"old": {}, "new": {}}
@@ -51,7 +52,7 @@ def register_both(con, old: Side, new: Side, data: Path) -> dict[str, dict[str, 
                     elif c.required and not src.cols[by_name[c.name]].required:
                         src.cols[by_name[c.name]] = c
                 use[side][name] = src
-        relations = {id(src): register_source(con, src.path, src.cols, src.key, src.table) for src in merged}
+        relations = {id(src): register_file(con, src.path, src.cols, src.table, src.key) for src in merged}
         return {side: {name: relations[id(src)] for name, src in sources.items()} for side, sources in use.items()}
     except DataError as shared:
         _check_alone(old, new, data)
@@ -62,21 +63,20 @@ def _fits(src: _Source, path: Path, cols: list, key: str | None) -> bool:
     """Whether a source can be registered as `src` too: same file and key, no column of another type."""
     if src.path != path or (src.key is None) != (key is None) or (key is not None and src.cols[0].name != cols[0].name):
         return False
-    types = {c.name: c.type for c in src.cols}
-    return all(types.get(c.name, c.type) == c.type for c in cols)
+    types = {c.name: (c.kind, c.values) for c in src.cols}
+    return all(types.get(c.name, (c.kind, c.values)) == (c.kind, c.values) for c in cols)
 
 
 def _check_alone(old: Side, new: Side, data: Path) -> None:
     """Each policy's sources checked on their own, OLD first: raises the error scoring that policy would."""
     import duckdb
 
-    from leadlang.io import register_dataset
+    from leadlang.data.staging import register_dataset
 
     for side in (old, new):
         con = duckdb.connect()
         try:
-            p = side.policy
-            register_dataset(con, p.leads, p.accounts, list(p.events.values()), data)
+            register_dataset(con, side.policy, data)
         except DataError as err:
             raise DataError(f"{side.spec}: {err}") from None
         finally:

@@ -3,7 +3,7 @@
 A warehouse cannot stop a query on a bad cell, so the compiled SQL reads an `enum(...)` column as
 `CASE WHEN col IN (values) THEN col END` (`sql.compiler`); the interpreter gives every row it is
 handed the same meaning here, before it reads a value. `leadlang score` refuses such data unless
-`--on-invalid-enum null` (`io.invalid_enums`), so by default only rows given from Python reach this.
+`--on-invalid-enum null` (`data.staging.on_invalid_enum`), so by default only rows given from Python reach this.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ class Interpreter(Steps, Expressions, Aggregates):
     # ------------------------------------------------------------------ run --
     def run(self, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]], keep_states: bool = True,
             seen: bool = False) -> Result:
-        """Score `leads`; `events` are grouped by lead (`io.stream_dataset`'s order; any order works, in runs).
+        """Score `leads`; `events` are grouped by lead (`data.stream.stream_dataset`'s order; any order works, in runs).
         With `seen`, the caller has already dropped the events after the as-of time."""
         p, as_of = self.policy, self.as_of
         leads, accounts, events = self._valid(leads, accounts, events)
@@ -144,7 +144,7 @@ def uses_account_events(policy: Policy) -> bool:
 
 def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explain: bool = True, sink: Callable | None = None,
                     seen: bool = False) -> Result:
-    """`evaluate` over `io.stream_dataset`'s chunks (leads in key order, each with all its events;
+    """`evaluate` over `data.stream.stream_dataset`'s chunks (leads in key order, each with all its events;
     for a policy that `uses_account_events`, every lead of an account in one chunk): the same rows,
     with only one chunk in memory. With `sink`, each chunk's `Result` goes to `sink` as it is scored
     and is then dropped (the returned `Result` is empty); `states` stays empty either way. `seen`:
