@@ -54,7 +54,7 @@ class Sources:
             if text is None:
                 try:
                     with open(path, encoding="utf-8", errors="replace") as f:
-                        text = self.texts[path] = f.read()
+                        text = f.read()  # kept in _lines: `texts` may be a checked policy's, read-only
                 except OSError:
                     text = None
             lines = self._lines[path] = None if text is None else text.splitlines()

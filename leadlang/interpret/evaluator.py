@@ -164,7 +164,7 @@ class Interpreter:
         if step.kind == "score":
             return self._score(p.scores[name])
         if step.kind == "band":
-            bands, band = p.bands[name], f"{name}_band"
+            bands, band = p.bands[name], p.band_column(name)
 
             def band_step(s):
                 s.values[band] = band_of(bands, s.values[name])
@@ -242,7 +242,7 @@ class Interpreter:
         return per
 
     def _criteria(self, cr: A.Criteria) -> Callable[[LeadState], None]:
-        name, met_name = cr.name, f"{cr.name}_met"
+        name, met_name = cr.name, self.policy.met_column(cr.name)
         members = [((cr.name, m.id), m.id, self._compile(m.cond, event=False)) for m in cr.members]
         need = len(cr.members) if cr.required is None else cr.required
 
@@ -278,7 +278,7 @@ class Interpreter:
     def _classify(self, c) -> Callable[[LeadState], None]:
         name = c.name
         if isinstance(c, A.Matrix):
-            rows_band, cols_band = f"{c.rows_score}_band", f"{c.cols_score}_band"
+            rows_band, cols_band = self.policy.band_column(c.rows_score), self.policy.band_column(c.cols_score)
             cells = {(row.band, col): cell for row in c.rows for col, cell in zip(c.columns, row.cells)}
 
             def matrix(s):
@@ -435,8 +435,7 @@ class Interpreter:
         return lambda s: (f(s) is None) != negated
 
     def _c_IsLabel(self, e: A.IsLabel, event: bool):
-        p, name, label, negated = self.policy, e.operand.name, e.label, e.negated
-        which = f"{name}_band" if name in p.bands and name not in p.classifications else name
+        which, label, negated = self.policy.ref(e).column, e.label, e.negated
         return lambda s: (s.values.get(which) == label) != negated
 
     def _c_Call(self, e: A.Call, event: bool):

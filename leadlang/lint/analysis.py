@@ -31,7 +31,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Iterator
 
-from leadlang.check.policy import Policy
+from leadlang.check.policy import Policy, Ref
 from leadlang.check.types import Type
 from leadlang.lint.logic import ANYTHING, INF, MISSING, NONNEGATIVE, OTHER, Atom, Range, Subject, atoms, evaluate, point, regions
 from leadlang.syntax import ast as A
@@ -123,17 +123,13 @@ class Analysis:
         if isinstance(e, (A.Literal, A.ListLit, A.Disqualified, A.IsMissing, A.IsLabel)):
             return False
         if isinstance(e, A.Name):
-            n = e.name
-            if n in p.lets:
-                return False
-            if n in p.signals:
+            n, kind = e.name, p.ref(e).kind
+            if kind == "signal":
                 if n not in self._missing_signals:
                     self._missing_signals[n] = True  # stands in while it is worked out
                     self._missing_signals[n] = self.maybe_missing(p.signals[n].expr)
                 return self._missing_signals[n]
-            if n in p.scores or n in p.criteria or n in p.classifications:
-                return False
-            if n.endswith("_met") and n[:-4] in p.criteria:
+            if kind in ("let", "score", "criteria", "criteria_met", "classification"):
                 return False
             return n != p.leads.key  # a lead field (the key is always there)
         if isinstance(e, A.Attr):
@@ -166,13 +162,13 @@ class Analysis:
         if isinstance(c, (int, Decimal)) and not isinstance(c, bool):
             return point(c)
         if isinstance(e, A.Name):
-            n = e.name
-            if n in p.scores:
-                return self.score_range(n)
-            if n in p.signals:
-                return self.value_range(p.signals[n].expr)
-            if n.endswith("_met") and n[:-4] in p.criteria:
-                return Range(Decimal(0), Decimal(len(p.criteria[n[:-4]].members)))
+            ref = p.ref(e)
+            if ref.kind == "score":
+                return self.score_range(ref.name)
+            if ref.kind == "signal":
+                return self.value_range(p.signals[ref.name].expr)
+            if ref.kind == "criteria_met":
+                return Range(Decimal(0), Decimal(len(p.criteria[ref.name].members)))
             return ANYTHING
         if isinstance(e, A.Aggregate):
             if e.func == "active_days" and e.window is not None:
@@ -286,7 +282,7 @@ class Analysis:
         if isinstance(e, A.IsMissing):
             return Atom(self._subject(e.operand), "present" if e.negated else "missing")
         if isinstance(e, A.IsLabel):
-            return Atom(self._label_subject(e.operand.name), "!=" if e.negated else "=", e.label)
+            return Atom(self._label_subject(p.ref(e)), "!=" if e.negated else "=", e.label)
         if isinstance(e, A.Binary) and e.op in _FLIP:
             return self._comparison(e)
         if isinstance(e, A.InList):
@@ -312,8 +308,8 @@ class Analysis:
         t = self.type_of(left)
         if c is None or t is None or self.const(left) is not None:
             return self._opaque(e)
-        if isinstance(left, A.Name) and left.name in self.policy.classifications:
-            return Atom(self._label_subject(left.name), op, c) if op in ("=", "!=") else self._opaque(e)
+        if isinstance(left, A.Name) and self.policy.ref(left).kind == "classification":
+            return Atom(self._label_subject(self.policy.ref(left)), op, c) if op in ("=", "!=") else self._opaque(e)
         if not self._understood(t) or (t.kind in ("string", "bool") and op not in ("=", "!=")):
             return self._opaque(e)
         return Atom(self._subject(left), op, self._key(c))
@@ -357,13 +353,14 @@ class Analysis:
             short = self._interned[key] = (key[0], len(self._interned))
         return short
 
-    def _label_subject(self, name: str):
-        key = ("label", name)
+    def _label_subject(self, ref: Ref):
+        """The labels a band or classification can take (only the reachable bands)."""
+        key = ("label", ref.name)
         if key not in self._subjects:
-            if name in self.policy.bands and name not in self.policy.classifications:
-                labels = tuple(sorted(self.reachable_bands(name)))
+            if ref.kind == "band":
+                labels = tuple(sorted(self.reachable_bands(ref.name)))
             else:
-                labels = self.policy.labels[name]
+                labels = self.policy.labels[ref.name]
             self._subjects[key] = Subject("label", values=labels, missing=False)
         return key
 
@@ -552,11 +549,15 @@ class Analysis:
 
     @cached_property
     def references(self) -> dict[str, set]:
-        """What the policy reads anywhere (tests included): names, criteria members, event sources and columns."""
-        refs: dict[str, set] = {"names": set(), "attrs": set(), "sources": set(), "columns": set()}
+        """What the policy reads anywhere (tests included): names, criteria members, event sources and columns,
+        and in `read` the (kind, declaration) of every name occurrence as the checker resolved it."""
+        refs: dict[str, set] = {"names": set(), "attrs": set(), "sources": set(), "columns": set(), "read": set()}
         for module in self.policy.modules:
             for decl in module.decls:
                 for n in walk(decl):
+                    if isinstance(n, (A.Name, A.Attr)):
+                        ref = self.policy.ref(n)
+                        refs["read"].add((ref.kind, ref.name))
                     if isinstance(n, A.Name):
                         refs["names"].add(n.name)
                     elif isinstance(n, A.Attr):
