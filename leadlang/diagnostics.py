@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
-from leadlang.syntax.ast import Span
+from leadlang.span import Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +42,11 @@ class DataError(Exception):
 
 @dataclass
 class Sources:
-    """File texts by path, so renderers can quote the offending line."""
+    """File texts by path, so renderers can quote the offending line; any other file is read through
+    `files` (an `fs.Files`: a git revision's `REV:path`, an editor's unsaved texts), or from disk."""
 
     texts: dict[str, str] = field(default_factory=dict)
+    files: object | None = None
     _lines: dict[str, list[str] | None] = field(default_factory=dict, repr=False)
 
     def line(self, path: str, number: int) -> str | None:
@@ -53,8 +55,11 @@ class Sources:
             text = self.texts.get(path)
             if text is None:
                 try:
-                    with open(path, encoding="utf-8", errors="replace") as f:
-                        text = f.read()  # kept in _lines: `texts` may be a checked policy's, read-only
+                    if self.files is not None:
+                        text = self.files.read_bytes(path).decode("utf-8", errors="replace")
+                    else:
+                        with open(path, encoding="utf-8", errors="replace") as f:
+                            text = f.read()  # kept in _lines: `texts` may be a checked policy's, read-only
                 except OSError:
                     text = None
             lines = self._lines[path] = None if text is None else text.splitlines()

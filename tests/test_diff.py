@@ -418,7 +418,7 @@ def test_git_revision_is_data_not_an_option(repo, tmp_path, monkeypatch):
         assert res.stderr.count("\n") == 1 and "cannot start with '-'" in res.stderr
     assert not target.exists() and not Path("/tmp/x/PWNED").exists()
     # and git itself is told where the options end: the same argument is a (bad) revision to it, not --output
-    from leadlang.diff import _git as run_git
+    from leadlang.diff.sides import _git as run_git
     with pytest.raises(DataError):
         run_git("show", "--end-of-options", f"--output={target}/PWNED:policies/edge.lead")
     assert not target.exists()
@@ -464,7 +464,7 @@ def test_git_uses_are_confined_to_the_project(repo, tmp_path, monkeypatch):
 
 # ------------------------------------------------------------- one pass --
 # `diff` checks each data file once for both policies and computes both policies'
-# event aggregates in one pass over each events source (`_share_aggregates`).
+# event aggregates in one pass over each events source (`share_aggregates`).
 
 EV_OLD = '''policy ev "events edge"
   version "1"
@@ -531,12 +531,12 @@ def ev(tmp_path):
 
 @pytest.fixture
 def spy(monkeypatch):
-    """The data files `io` checks and registers, and the plans `_share_aggregates` hands back."""
-    import leadlang.diff as diff_module
+    """The data files `io` checks and registers, and the plans `share_aggregates` hands back."""
+    from leadlang.diff import scoring as diff_module
     import leadlang.io as io_module
 
     seen = {"files": [], "shared": []}
-    register, share = io_module._register, diff_module._share_aggregates
+    register, share = io_module._register, diff_module.share_aggregates
 
     def registering(con, path, cols, table):
         seen["files"].append(Path(path).name)
@@ -548,7 +548,7 @@ def spy(monkeypatch):
         return got
 
     monkeypatch.setattr(io_module, "_register", registering)
-    monkeypatch.setattr(diff_module, "_share_aggregates", sharing)
+    monkeypatch.setattr(diff_module, "share_aggregates", sharing)
     return seen
 
 

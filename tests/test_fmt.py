@@ -26,7 +26,7 @@ from leadlang.cli import main
 from leadlang.diagnostics import LeadError
 from leadlang.fmt import FormatterBug, format_source
 from leadlang.syntax import parse
-from leadlang.syntax.parser import _Lines, grammar_path
+from leadlang.syntax.grammar import _Lines, grammar_path
 from leadlang.testing import run_tests
 
 ROOT = Path(__file__).parent.parent

@@ -27,7 +27,7 @@ from leadlang.lint import Settings, all_rules, lint
 from leadlang.lint import docs as lint_docs
 from leadlang.lint.analysis import Analysis
 from leadlang.lint.docs import example_policy, snippet
-from leadlang.syntax.ast import Span
+from leadlang.span import Span
 from leadlang.syntax.parser import parse
 
 ROOT = Path(__file__).parent.parent

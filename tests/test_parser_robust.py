@@ -112,7 +112,7 @@ CORPUS = sorted([*REPO.glob("policies/*/*.lead"), *REPO.glob("tests/cases/*.lead
 def _plain_lark():
     from lark import Lark
 
-    from leadlang.syntax.parser import _Lines, grammar_path
+    from leadlang.syntax.grammar import _Lines, grammar_path
 
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="contextual", postlex=_Lines(), propagate_positions=True, maybe_placeholders=True)
 
@@ -133,9 +133,9 @@ def _outcome(lark, text: str):
 
 @pytest.fixture(scope="module")
 def both_lexers():
-    from leadlang.syntax.parser import _lark
+    from leadlang.syntax.grammar import lalr
 
-    return _lark(), _plain_lark()
+    return lalr(), _plain_lark()
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(REPO)))
@@ -154,9 +154,9 @@ def test_shared_scanner_lexes_like_lark_on_token_soup(both_lexers, tokens):
 
 
 def test_shared_scanner_is_in_use():
-    from leadlang.syntax.parser import _lark
+    from leadlang.syntax.grammar import lalr
 
-    lexers = _lark().parser.lexer.lexer.lexers.values()
+    lexers = lalr().parser.lexer.lexer.lexers.values()
     assert all(isinstance(lexer.match, __import__("functools").partial) for lexer in lexers)
 
 

@@ -38,7 +38,7 @@ def run(*args):
 
 
 def _load(path: Path):
-    from leadlang.cli import _load as load
+    from leadlang.cli.common import load_policy as load
 
     return load(path)
 

@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from leadlang.fmt.doc import Align, Cat, Fill, Group, Line, join
 from leadlang.syntax import ast as A
-from leadlang.syntax.parser import KEYWORDS
+from leadlang.syntax.grammar import KEYWORDS
 
 _NUMBER = re.compile(r"-?\d[\d_]*(\.\d+)?")
 _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?")
@@ -113,7 +113,7 @@ class Expressions:
         if j >= len(self.masked) or self.masked[j] != ")":
             return False
         if not _balanced(self.masked, span.start, span.end):
-            return False  # `(a) and (b)`: a chain's inner node (parser.py `_chain`) between two operands' parentheses
+            return False  # `(a) and (b)`: a chain's inner node (`_chain` in syntax/transform_exprs.py) between two operands' parentheses
         k = i - 1
         while k >= 0 and self.masked[k] in " \t\r\n\f\\":
             k -= 1

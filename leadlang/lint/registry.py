@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import Diagnostic
-from leadlang.syntax.ast import Span
+from leadlang.span import Span
 
 # What each severity means (docs/lint.md says the same):
 #   error    proven dead logic: a part of the policy that can never take effect

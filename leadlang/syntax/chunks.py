@@ -32,6 +32,7 @@ import operator
 import re
 from decimal import Decimal
 
+from leadlang.span import NOWHERE, Span
 from leadlang.syntax import ast as A
 
 # The first keyword of every declaration in the grammar's `item`.
@@ -114,6 +115,3 @@ def relocate(value, lines: int, chars: int):
         else:
             out.append(relocate(v, lines, chars))
     return tuple(out) if cls is tuple else cls(*out)
-
-
-Span, NOWHERE = A.Span, A.NOWHERE

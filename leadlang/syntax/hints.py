@@ -1,6 +1,6 @@
 """Parse errors that say what to type: the mistakes people make most, each as one diagnostic.
 
-`parser._syntax_diagnostic` asks `fix` first; when it knows the mistake (`==`,
+`errors.syntax_diagnostic` asks `fix` first; when it knows the mistake (`==`,
 `&&`, `'single quotes'`, `30d`, `half life`, a `let` where event names go, a
 classify without `otherwise`, a rule id without `:`, `+10 if ...`) the
 diagnostic keeps its code (E101 for a character, E104 for a token, E106 for a

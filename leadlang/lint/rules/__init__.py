@@ -42,7 +42,7 @@ def string_span(policy, node, text: str):
     """The span of the string literal `"text"` inside `node` as written (an aggregate's event name, an enum's value), else `node`'s."""
     import json
 
-    from leadlang.syntax.ast import Span
+    from leadlang.span import Span
 
     span = node.span
     source = policy.texts.get(span.file, "")
@@ -62,3 +62,22 @@ def declared_sources(policy):
     if policy.accounts is not None:
         yield "accounts", policy.accounts
     yield from policy.events.items()
+
+
+def profiled_sources(ctx, with_rows: bool = False):
+    """(source name, its declaration, its data profile) for every declared source the `--data` profile has
+    (with `with_rows`, only those whose file has rows): the loop every `L4xx` rule starts with."""
+    if ctx.data is None:
+        return
+    for source, decl in declared_sources(ctx.policy):
+        src = ctx.data.sources.get(source)
+        if src is not None and (src.rows or not with_rows):
+            yield source, decl, src
+
+
+def profiled_enums(ctx, with_rows: bool = False):
+    """(declared field, its source's data profile) for every `enum` column the profile has values of."""
+    for _, decl, src in profiled_sources(ctx, with_rows):
+        for f in decl.fields:
+            if f.type.name == "enum" and f.name in src.values:
+                yield f, src

@@ -1,6 +1,6 @@
 """L402: a declared enum value no row of the data has."""
 
-from leadlang.lint.rules import declared_sources, string_span
+from leadlang.lint.rules import profiled_enums, string_span
 from leadlang.lint.registry import rule
 
 
@@ -39,18 +39,10 @@ def check(ctx):
     }
     ```
     """
-    if ctx.data is None:
-        return
-    for source, decl in declared_sources(ctx.policy):
-        src = ctx.data.sources.get(source)
-        if src is None or not src.rows:
-            continue
-        for f in decl.fields:
-            if f.type.name != "enum" or f.name not in src.values:
-                continue
-            seen = dict(src.values[f.name])
-            unseen = [v for v in f.type.values if v not in seen]
-            if unseen:
-                listed = ", ".join(f'"{v}"' for v in unseen)
-                yield ctx.finding(string_span(ctx.policy, f, unseen[0]), f"`{f.name}`: no row of {src.path} has {listed} ({src.rows} rows)",
-                                  "check the spelling against the data, or drop the value")
+    for f, src in profiled_enums(ctx, with_rows=True):
+        seen = dict(src.values[f.name])
+        unseen = [v for v in f.type.values if v not in seen]
+        if unseen:
+            listed = ", ".join(f'"{v}"' for v in unseen)
+            yield ctx.finding(string_span(ctx.policy, f, unseen[0]), f"`{f.name}`: no row of {src.path} has {listed} ({src.rows} rows)",
+                              "check the spelling against the data, or drop the value")

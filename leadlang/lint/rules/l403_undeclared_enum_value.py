@@ -1,7 +1,7 @@
 """L403: the data holds values an enum does not declare."""
 
 from leadlang.diagnostics import did_you_mean
-from leadlang.lint.rules import declared_sources, examples, shown
+from leadlang.lint.rules import examples, profiled_enums, shown
 from leadlang.lint.registry import rule
 
 
@@ -36,21 +36,13 @@ def check(ctx):
     }
     ```
     """
-    if ctx.data is None:
-        return
-    for source, decl in declared_sources(ctx.policy):
-        src = ctx.data.sources.get(source)
-        if src is None:
+    for f, src in profiled_enums(ctx):
+        extra = [(v, n) for v, n in src.values[f.name] if v not in f.type.values]
+        if not extra:
             continue
-        for f in decl.fields:
-            if f.type.name != "enum" or f.name not in src.values:
-                continue
-            extra = [(v, n) for v, n in src.values[f.name] if v not in f.type.values]
-            if not extra:
-                continue
-            rows = sum(n for _, n in extra)
-            what = f"{len(extra)} value{'s' if len(extra) != 1 else ''}"
-            hints = [f"{shown(v)}: {h}" for v, _ in extra[:3] for h in did_you_mean(v, f.type.values)]
-            yield ctx.finding(f.span, f"`{f.name}`: {rows} row{'s' if rows != 1 else ''} of {src.path} hold{'s' if rows == 1 else ''} "
-                                      f"{what} the enum does not declare: {examples(extra)}",
-                              *hints, "add the values to the `enum(...)`, or clean the data")
+        rows = sum(n for _, n in extra)
+        what = f"{len(extra)} value{'s' if len(extra) != 1 else ''}"
+        hints = [f"{shown(v)}: {h}" for v, _ in extra[:3] for h in did_you_mean(v, f.type.values)]
+        yield ctx.finding(f.span, f"`{f.name}`: {rows} row{'s' if rows != 1 else ''} of {src.path} hold{'s' if rows == 1 else ''} "
+                                  f"{what} the enum does not declare: {examples(extra)}",
+                          *hints, "add the values to the `enum(...)`, or clean the data")

@@ -1,6 +1,6 @@
 """L404: a declared column that is missing in every row of the data."""
 
-from leadlang.lint.rules import declared_sources
+from leadlang.lint.rules import profiled_sources
 from leadlang.lint.registry import rule
 
 
@@ -36,12 +36,7 @@ def check(ctx):
     }
     ```
     """
-    if ctx.data is None:
-        return
-    for source, decl in declared_sources(ctx.policy):
-        src = ctx.data.sources.get(source)
-        if src is None or not src.rows:
-            continue
+    for source, decl, src in profiled_sources(ctx, with_rows=True):
         declared = {f.name: f.span for f in decl.fields}
         for column, n in src.present.items():
             if n:

@@ -1,0 +1,215 @@
+"""Commands on the policy files themselves: `check`, `test`, `lint`, `fmt` and `explain-code`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from leadlang import __version__, term
+from leadlang.cli.app import main
+from leadlang.cli.common import EXIT_FINDINGS, EXIT_INPUT, AsOf, fail, refuse, render_diagnostics, write_output
+from leadlang.diagnostics import DataError, LeadError, Sources, render_json
+
+
+@main.command()
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check(policies: tuple[Path, ...], fmt: str) -> None:
+    """Parse and type-check policies; exit 1 on errors."""
+    from leadlang.check import load
+
+    diagnostics = []
+    for path in policies:
+        try:
+            load(path)
+        except LeadError as err:
+            diagnostics.extend(err.diagnostics)
+        except OSError as err:
+            fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
+    if fmt == "json":
+        click.echo(render_json(diagnostics))
+    elif diagnostics:
+        click.echo(render_diagnostics(diagnostics, Sources()), err=True)
+    errors = sum(d.is_error for d in diagnostics)
+    if fmt == "text":
+        if errors:
+            click.echo(f"{errors} error{'s' if errors != 1 else ''} in {len(policies)} polic{'ies' if len(policies) != 1 else 'y'}", err=True)
+        else:
+            click.echo(f"{len(policies)} polic{'ies' if len(policies) != 1 else 'y'} checked, no errors")
+    sys.exit(EXIT_FINDINGS if errors else 0)
+
+
+@main.command()
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True)
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--coverage", "with_coverage", is_flag=True, help="Report the rules, gates, members, branches and cells the tests exercised.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), help="With coverage: exit 1 when total coverage is below this percentage.")
+def test(policies: tuple[Path, ...], fmt: str, out: Path | None, with_coverage: bool, fail_under: float | None) -> None:
+    """Run the `test` blocks of each policy."""
+    from leadlang.testing import run_tests
+    from leadlang.testing.coverage import below, coverage
+    from leadlang.testing.coverage import render_text as render_coverage
+    from leadlang.testing.report import junit, text
+
+    from leadlang import outputs
+    from leadlang.check import load
+
+    outputs.protect(policies)
+    refuse(out)
+    results = []
+    covered = {}
+    broken = 0
+    for path in policies:
+        try:
+            checked = load(path)
+            outputs.protect(m.path for m in checked.modules)
+            results.append((path, run_tests(checked)))
+            covered[path] = coverage(checked, results[-1][1], path)
+        except LeadError as err:  # report it and go on: the other policies' results still count
+            click.echo(render_diagnostics(err.diagnostics, Sources()), err=True)
+            broken += 1
+        except OSError as err:
+            fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
+    with_coverage = with_coverage or fail_under is not None
+    shown = list(covered.values()) if with_coverage else []
+    if fmt == "junit":
+        report = junit(results, covered if with_coverage else None)
+    else:
+        report = text(results, paint=None if out is not None else term.painter(sys.stdout)) + ("\n" + render_coverage(shown) if shown else "")
+    if out is not None:
+        write_output(out, report)
+    else:
+        click.echo(report)
+    if broken:
+        click.echo(f"{broken} polic{'ies' if broken != 1 else 'y'} with errors, not tested", err=True)
+    failed = sum(not r.passed for _, rs in results for r in rs)
+    short = fail_under is not None and below(shown, fail_under)
+    if short:
+        from leadlang.testing.coverage import total_percent
+
+        click.echo(f"coverage {total_percent(shown):.1f}% is below --fail-under {fail_under:g}", err=True)
+    sys.exit(EXIT_FINDINGS if failed or broken or short else 0)
+
+
+@main.command("explain-code")
+@click.argument("code")
+def explain_code(code: str) -> None:
+    """Print the documentation of a diagnostic or lint code, e.g. E205 or L101."""
+    from leadlang.codes import explain_code as page_of
+
+    try:
+        page = page_of(code)
+    except DataError as err:
+        fail(err)
+    paint = term.painter(sys.stdout)
+    if paint is not None:  # headings stand out; the rest is the page's markdown as written
+        fenced = False
+        lines = []
+        for line in page.splitlines():
+            fenced = fenced != line.startswith("```")
+            lines.append(paint(line, "location") if line.startswith("#") and not fenced else line)
+        page = "\n".join(lines) + "\n"
+    click.echo(page, nl=False)
+
+
+@main.command()
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--fail-level", type=click.Choice(["error", "warning"]), default=None, help="Exit 1 on findings of this severity or worse.  [default: error, or the config's]")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (L101,L2).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated.")
+@click.option("--data", "data", type=click.Path(path_type=Path), help="Also check the policies against this data directory (rules L4xx).")
+@click.option("--as-of", type=AsOf(), default="now", show_default=True, help="With --data: the time the data would be scored as of (L405).")
+def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+         data: Path | None, as_of: dt.datetime) -> None:
+    """Find dead, redundant or risky logic in policies (and with --data, mismatches with the data); exit 1 on findings at the fail level."""
+    from leadlang.diagnostics import render_github, render_sarif
+    from leadlang.lint import all_rules, lint_files
+    from leadlang.lint.config import split_codes
+
+    try:
+        report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level, data, as_of)
+    except DataError as err:
+        fail(err)
+    found = report.diagnostics
+    if fmt == "json":
+        click.echo(render_json(found))
+    elif fmt == "sarif":
+        rules = {r.code: {"name": r.name, "summary": r.summary, "severity": r.severity, "help": r.section("What it does")} for r in all_rules().values()}
+        click.echo(render_sarif(found, rules, __version__))
+    elif fmt == "github":
+        if found:
+            click.echo(render_github(found))
+    else:
+        if found:
+            click.echo(render_diagnostics(found, Sources(), err=False))
+        counts = {s: sum(d.severity == s for d in found) for s in ("error", "warning", "hint")}
+        shown = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+        files = f"{report.files} polic{'ies' if report.files != 1 else 'y'}"
+        click.echo(f"{shown} in {files}" if shown else f"{files} linted, no findings", err=bool(found))
+    sys.exit(EXIT_FINDINGS if report.failed else 0)
+
+
+@main.command("fmt")
+@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file would be reformatted.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
+def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Format policies in place (a directory means its `.lead` files; `-` is stdin to stdout)."""
+    from leadlang.fmt import FormatterBug
+    from leadlang.fmt.files import STDIN, expand, format_file, format_text, unified_diff
+
+    changed = unchanged = broken = 0
+    bug = False
+    paths = expand(policies)
+    if not paths:
+        click.echo("no .lead files to format", err=True)
+    for path in paths:
+        try:
+            if path == STDIN:
+                raw = sys.stdin.buffer.read()
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError as err:
+                    fail(DataError(f"<stdin>: not valid UTF-8 (byte 0x{raw[err.start]:02X} at offset {err.start}); save the policy as UTF-8"))
+                sources = Sources({"<stdin>": text})
+                result = format_text(text, "<stdin>")
+            else:
+                sources = Sources()
+                result = format_file(path)
+        except LeadError as err:
+            click.echo(render_diagnostics(err.diagnostics, sources), err=True)
+            broken += 1
+            continue
+        except FormatterBug as err:
+            click.echo(f"error: {err} (a bug in leadlang fmt; the file is left as it is)", err=True)
+            bug = True
+            continue
+        except OSError as err:
+            fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
+        changed += result.changed
+        unchanged += not result.changed
+        if show_diff:
+            click.echo(unified_diff(result), nl=False)
+        elif path == STDIN:
+            if not check:
+                click.echo(result.after, nl=False)
+        elif result.changed:
+            if not check:
+                write_output(Path(path), result.after)  # over its input, as asked: atomically
+            click.echo(f"{'would reformat' if check else 'reformatted'} {path}", err=True)
+    def files(n: int) -> str:
+        return f"{n} file{'s' if n != 1 else ''}"
+
+    summary = [f"{files(changed)} {'would be reformatted' if check or show_diff else 'reformatted'}"] if changed else []
+    summary += [f"{files(unchanged)} {'already formatted' if check or show_diff else 'left unchanged'}"] if unchanged else []
+    summary += [f"{files(broken)} with errors, not formatted"] if broken else []
+    if summary:
+        click.echo(", ".join(summary), err=True)
+    if bug:
+        sys.exit(EXIT_INPUT)
+    sys.exit(EXIT_FINDINGS if broken or (check and changed) else 0)

@@ -1,0 +1,141 @@
+"""Commands that score data: `score` (every lead, with the data warnings) and `explain` (one lead)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from leadlang import term
+from leadlang.cli.app import main
+from leadlang.cli.common import AS_OF, EXIT_FINDINGS, ON_INVALID_ENUM, POLICY, check_inputs, fail, load_policy, protect_data, refuse
+from leadlang.diagnostics import DataError, Sources, render_text
+
+
+def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = False, parquet: Path | None = None, text=None,
+           warn=None):
+    """Rows (and explanation rows) of every lead in `data`, on DuckDB (`--engine python` streams: `engine.score_python`).
+
+    `warn(profile)` gets the data profile before scoring (the data-aware lint rules, `score`'s warnings)."""
+    check_inputs(policy, data, as_of)
+    from leadlang.engine import score_duckdb
+
+    def inspect(con, tables):
+        from leadlang.profile import profile_tables
+
+        warn(profile_tables(con, policy, tables, data))
+
+    return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text, inspect=None if warn is None else inspect)
+
+
+@main.command()
+@POLICY
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="Directory with one file per source.")
+@AS_OF
+@click.option("--engine", type=click.Choice(["duckdb", "python"]), default="duckdb", show_default=True, help="duckdb: compiled SQL, in-process; python: the reference interpreter.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (.csv, .parquet, .jsonl).")
+@click.option("--explain", "explain_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the explanation rows here.")
+@ON_INVALID_ENUM
+@click.option("--strict", is_flag=True, help="Exit 1 without scoring when the data gets a warning (lint rules L4xx).")
+def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None, strict: bool) -> None:
+    """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
+    from leadlang import outputs
+    from leadlang.interpret import EXPLAIN_COLUMNS
+    from leadlang.io import write_table
+
+    checked = load_policy(policy)
+    protect_data(checked, data)
+    refuse(out, explain_out)
+    warn = _DataWarnings(checked, as_of, strict)
+    try:
+        with outputs.together():  # -o and --explain: both files replaced, or neither
+            if engine == "python":  # the interpreter streams: each chunk's rows are written as it is scored
+                from leadlang.engine import score_python
+                from leadlang.profile import profile_files
+
+                check_inputs(checked, data, as_of)
+                try:  # the Python engine reads rows, not tables: the files once more, as text
+                    warn(profile_files(checked, data))
+                except DataError:  # unusable files: the engine reports them, in its own words, as DuckDB's does
+                    pass
+                result, count = None, score_python(checked, data, as_of, out, sys.stdout, explain_out)
+            else:
+                parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
+                text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs
+                result = _score(checked, data, as_of, engine, explain=explain_out is not None, parquet=parquet, text=text, warn=warn)
+                columns = [(o.name, o.kind) for o in checked.outputs]
+                why_columns = [(checked.key, "string"), *EXPLAIN_COLUMNS]
+                # DuckDB or Arrow straight to the file; rows only for CSV and JSONL
+                if result.table is not None:
+                    write_table(result.table, columns, out, stream=sys.stdout)
+                if explain_out is not None and not result.explained:
+                    write_table(result.explain_table, why_columns, explain_out)
+    except DataError as err:
+        fail(err)
+    warn.show()
+    if out is not None:
+        if result is not None:
+            count = result.written if result.table is None else result.table.num_rows
+        click.echo(f"scored {count} leads -> {out}", err=True)
+
+
+class _DataWarnings:
+    """What `score` does with the data profile: the data-aware lint rules (`L4xx`, as the policy's lint settings
+    and inline ignores select them) as warnings on standard error once the leads are scored (a run that fails
+    shows its one error line only); with `strict`, any of them exits 1 before anything is scored."""
+
+    def __init__(self, policy, as_of: dt.datetime, strict: bool):
+        self.policy, self.as_of, self.strict = policy, as_of, strict
+        self.found: list = []
+
+    def __call__(self, profile) -> None:
+        if profile is None:
+            return
+        from dataclasses import replace
+
+        from leadlang.lint import all_rules, lint
+        from leadlang.lint.config import load_settings
+
+        known = all_rules()
+        settings = load_settings(Path(self.policy.path), known)
+        codes = tuple(c for c in known if c.startswith("L4") and settings.enabled(c, self.policy.path))
+        self.found = lint(self.policy, replace(settings, select=codes), profile, self.as_of) if codes else []
+        if self.found and self.strict:
+            self.show()
+            n = len(self.found)
+            click.echo(f"error: --strict: {n} data warning{'s' if n != 1 else ''}; nothing was scored", err=True)
+            sys.exit(EXIT_FINDINGS)
+
+    def show(self) -> None:
+        if self.found:
+            click.echo(render_text(self.found, Sources(self.policy.texts)), err=True)
+
+
+@main.command()
+@POLICY
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--lead", "lead", required=True, help="The key of the lead to explain.")
+@AS_OF
+@ON_INVALID_ENUM
+def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
+    """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
+    from leadlang.explain import render_explanation
+    from leadlang.interpret import evaluate, uses_account_events
+    from leadlang.io import close_keys, load_lead
+
+    checked = load_policy(policy)
+    by_account = uses_account_events(checked)
+    try:
+        check_inputs(checked, data, as_of)
+        rows = load_lead(checked.leads, checked.accounts, list(checked.events.values()), data, lead, by_account)
+        if rows is None:
+            from leadlang.diagnostics import did_you_mean
+
+            hints = did_you_mean(lead, close_keys(checked.leads, checked.accounts, data, lead))
+            raise DataError(f"no lead with {checked.key} {lead!r} in {data}" + (f"; {hints[0]}" if hints else ""))
+    except DataError as err:
+        fail(err)
+    state = evaluate(checked, rows.leads, rows.accounts, rows.events, as_of).states[lead]
+    click.echo(render_explanation(checked, state, as_of, paint=term.painter(sys.stdout)))
