@@ -5,7 +5,7 @@
     python policies/make_outcomes.py plg
 
 Writes `policies/<name>/data/outcomes.csv` with `lead_id`, `outcome` (won / lost /
-open), `amount` and `closed_at`. Deterministic (fixed seed, Python stdlib only).
+open), `amount` and `closed_at`. Deterministic (fixed seed; written through leadlang.data.sample).
 
 Each lead's chance to win comes from its raw data, not from the policy: a
 logistic model of buyer fit (industry, size, country, seniority, work e-mail,
@@ -23,6 +23,8 @@ import sys
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from leadlang.data.sample import ts, write_dicts
 
 SEED = 20240602
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -106,7 +108,8 @@ def amount(rng: random.Random, employees: int) -> str:
     return f"{round(base * rng.lognormvariate(0, 0.45), -2):.0f}"
 
 
-def write(name: str, leads: list[tuple[dict, float, float]], size_field: str) -> None:
+def write(name: str, leads: list[tuple[dict, float, float]], size_field: str, out: Path | None = None) -> None:
+    """`outcomes.csv` in `out`, by default the example's own data folder."""
     rng = random.Random(f"{SEED}-{name}")
     rows = []
     for lead, logit, engagement in leads:
@@ -119,17 +122,14 @@ def write(name: str, leads: list[tuple[dict, float, float]], size_field: str) ->
             outcome = "won"
         else:
             outcome = "open" if rng.random() < 0.25 else "lost"
-        closed = "" if outcome == "open" else (AS_OF + timedelta(days=days, hours=rng.randint(8, 18), minutes=rng.randint(0, 59))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        closed = "" if outcome == "open" else ts(AS_OF + timedelta(days=days, hours=rng.randint(8, 18), minutes=rng.randint(0, 59)))
         rows.append({"lead_id": lead["lead_id"], "outcome": outcome,
                      "amount": amount(rng, size(lead[size_field])) if outcome != "lost" or rng.random() < 0.5 else "",
                      "closed_at": closed})
-    path = HERE / name / "data" / "outcomes.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["lead_id", "outcome", "amount", "closed_at"], lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    path = (out or HERE / name / "data") / "outcomes.csv"
+    write_dicts(path, rows)
     won = sum(r["outcome"] == "won" for r in rows)
-    print(f"{path.relative_to(HERE.parent)}: {len(rows)} rows, {won} won")
+    print(f"{path}: {len(rows)} rows, {won} won")
 
 
 POLICIES = {"plg": (plg, "employees"), "bant": (bant, "company_size")}

@@ -1,5 +1,8 @@
 """Shared fixtures.
 
+`checked(text, path)`: a policy text parsed and checked, the one helper every test file imports
+(`from conftest import checked`).
+
 Engines (tests/engines.py), each started once per test session:
     duckdb_engine, postgres_engine, spark_engine   one engine
     engine                                         parametrized over all three (ids duckdb/postgres/spark)
@@ -28,6 +31,14 @@ _hypothesis_settings.register_profile("ci", derandomize=True, database=None, pri
 _hypothesis_settings.register_profile("dev", derandomize=False)
 
 ENGINES = ("duckdb", "postgres", "spark")
+
+
+def checked(text: str, path: str = "t.lead"):
+    """`text`, as the file `path`, parsed and checked: the `Policy`, or `LeadError` with its diagnostics."""
+    from leadlang.check import check_module
+    from leadlang.syntax import parse
+
+    return check_module(parse(text, path), {path: text})
 
 
 def _in_ci() -> bool:

@@ -206,33 +206,9 @@ class DataCase:
 def sample_data(policy_path: Path, into: Path, n_leads: int = 25, n_events: int = 300) -> None:
     """A small copy of a policy's `data/` directory: the first leads, their accounts and events."""
     from leadlang.check import load
+    from leadlang.data.sample import subset
 
-    policy = load(policy_path)
-    src = policy_path.parent / "data"
-    into.mkdir(parents=True, exist_ok=True)
-
-    def read(name):
-        with (src / f"{name}.csv").open(encoding="utf-8", newline="") as f:
-            r = csv.DictReader(f)
-            return r.fieldnames, list(r)
-
-    def write(name, fields, rows):
-        with (into / f"{name}.csv").open("w", encoding="utf-8", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-
-    fields, leads = read("leads")
-    leads = leads[:n_leads]
-    write("leads", fields, leads)
-    keys = {r[policy.key] for r in leads}
-    if policy.accounts is not None:
-        wanted = {r.get(policy.leads.account) for r in leads}
-        fields, rows = read("accounts")
-        write("accounts", fields, [r for r in rows if r[policy.accounts.key] in wanted])
-    for name, ev in policy.events.items():
-        fields, rows = read(name)
-        write(name, fields, [r for r in rows if r[ev.lead or "lead"] in keys][:n_events])
+    subset(load(policy_path), policy_path.parent / "data", into, n_leads, n_events)
 
 
 def _csv_rows(text: str) -> list[list[str]]:

@@ -1,13 +1,19 @@
-"""The `.lead` corpus: every case's diagnostics (or outputs) against its snapshot."""
+"""The `.lead` corpus: every case's diagnostics (or outputs) against its snapshot; every `ok_` case's
+SQL in each dialect and its `fmt` output against theirs. (Their `test` blocks run on every engine in
+test_case_engines.py.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from leadlang.check import load
 from leadlang.diagnostics import LeadError, Sources, render_text
+from leadlang.fmt import format_source
+from leadlang.sql import to_sql
+from leadlang.sql.dialects import DIALECTS
 
 CASES = Path(__file__).parent / "cases"
 ROOT = Path(__file__).parent.parent
@@ -38,6 +44,28 @@ def test_case(name, snapshot):
         first = rendered.splitlines()[0]
         assert first.startswith(f"tests/cases/{name}.lead:") and "error[E" in first
     assert rendered == snapshot
+
+
+OK_CASES = sorted(p.stem for p in CASES.glob("ok_*.lead"))
+AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("name", OK_CASES)
+def test_ok_case_sql(name, dialect, snapshot):
+    """The scoring and explanation statements of every `ok_` case, reviewed as text in every dialect."""
+    policy = load(f"tests/cases/{name}.lead")
+    assert to_sql(policy, dialect, AS_OF) == snapshot
+    assert to_sql(policy, dialect, AS_OF, what="explain") == snapshot
+
+
+@pytest.mark.parametrize("name", OK_CASES)
+def test_ok_case_fmt(name, snapshot):
+    """`leadlang fmt` of every `ok_` case; the corpus is kept formatted, so the output is the file."""
+    text = (CASES / f"{name}.lead").read_text(encoding="utf-8")
+    formatted = format_source(text, f"{name}.lead")
+    assert formatted == snapshot
+    assert formatted == text, f"tests/cases/{name}.lead is not formatted: run `leadlang fmt` on it"
 
 
 def test_codes_match_case_family():

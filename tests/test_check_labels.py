@@ -6,17 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import checked
 
-from leadlang.check import check_module
 from leadlang.diagnostics import LeadError
-from leadlang.syntax import parse
 
 PLG = (Path(__file__).parent.parent / "policies" / "plg" / "plg.lead").read_text()
 
 
 def diagnostics(text: str):
     with pytest.raises(LeadError) as err:
-        check_module(parse(text, "p.lead"), {"p.lead": text})
+        checked(text, "p.lead")
     return err.value.diagnostics
 
 
@@ -77,4 +76,4 @@ def test_every_wrong_string_of_a_list_is_named_in_one_diagnostic():
 def test_right_labels_and_values_still_check():
     text = PLG.replace("pql when engagement is high", 'pql when segment in ["sales_ready", "opportunity"] and industry not in ["other"]')
     text = text.replace("expect stage is pql", 'expect stage in ["pql", "sql"]\n  expect fit_band = "low"\n  expect disqualify_reason is missing')
-    check_module(parse(text, "p.lead"), {"p.lead": text})
+    checked(text, "p.lead")

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import checked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark import Lark
 from test_random_policies import policies as random_policies
 
-from leadlang.check.checker import check_module
 from leadlang.cli import main
 from leadlang.diagnostics import LeadError
 from leadlang.fmt import FormatterBug, format_source
@@ -117,7 +117,7 @@ def test_the_corpus_is_mostly_valid_policies():
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
 def test_example_policies_still_pass_their_tests_once_formatted(path):
     formatted = format_source(path.read_text(encoding="utf-8"), str(path))
-    policy = check_module(parse(formatted, str(path)), {str(path): formatted})
+    policy = checked(formatted, str(path))
     results = run_tests(policy)
     assert results and all(r.passed for r in results)
 

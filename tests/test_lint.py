@@ -16,10 +16,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from conftest import checked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadlang.check import check_module
 from leadlang.cli import main
 from leadlang.diagnostics import Diagnostic, render_github
 from leadlang.interpret import evaluate
@@ -28,16 +28,11 @@ from leadlang.lint import docs as lint_docs
 from leadlang.lint.analysis import Analysis
 from leadlang.lint.docs import example_policy, snippet
 from leadlang.span import Span
-from leadlang.syntax.parser import parse
 
 ROOT = Path(__file__).parent.parent
 RULES = all_rules()
 SCHEMA = json.loads((ROOT / "tests" / "sarif" / "sarif-schema-2.1.0-rtm.5.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.validators.validator_for(SCHEMA)  # the schema names its draft (04)
-
-
-def checked(text: str, path: str = "p.lead"):
-    return check_module(parse(text, path), {path: text})
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import signal
@@ -16,6 +15,7 @@ from click.testing import CliRunner
 
 from leadlang import outputs
 from leadlang.cli import main
+from leadlang.data.sample import scaled
 from leadlang.diagnostics import DataError
 
 ROOT = Path(__file__).parent.parent
@@ -249,23 +249,9 @@ def test_a_closed_pipe_is_silent(plg):
 
 # -- Ctrl-C and SIGTERM --------------------------------------------------------------------------
 
-def _scaled_data(src: Path, dst: Path, copies: int) -> Path:
-    """plg's data `copies` times over, each copy's keys suffixed: enough work for a signal to land mid-run."""
-    dst.mkdir()
-    for name in ("leads", "product", "marketing"):
-        with (src / f"{name}.csv").open(newline="") as f:
-            header, *rows = list(csv.reader(f))
-        with (dst / f"{name}.csv").open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            for i in range(copies):
-                w.writerows([f"{r[0]}-{i}", *r[1:]] for r in rows)
-    return dst
-
-
 @pytest.fixture(scope="module")
 def big(tmp_path_factory) -> Path:
-    return _scaled_data(PLG / "data", tmp_path_factory.mktemp("big") / "data", 6)
+    return scaled(PLG / "data", tmp_path_factory.mktemp("big") / "data", 6)  # enough work for a signal to land mid-run
 
 
 def _wait_for_handlers(p: subprocess.Popen) -> None:

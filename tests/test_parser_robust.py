@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import checked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadlang.check import check_module
 from leadlang.diagnostics import LeadError
 from leadlang.syntax import parse, parse_file
 
@@ -25,7 +25,7 @@ TOKENS = st.sampled_from(
 
 def _parse_and_check(text: str) -> None:
     try:
-        check_module(parse(text, "fuzz.lead"), {"fuzz.lead": text})
+        checked(text, "fuzz.lead")
     except LeadError as err:
         assert err.diagnostics and all(d.code[0] == "E" for d in err.diagnostics)
 
@@ -87,7 +87,7 @@ def test_five_megabyte_policy_is_a_diagnostic_not_a_crash(tmp_path):
     rules = "\n".join(f"  r{i}: +1 when employees > {i}" for i in range(60_000))
     text = f'policy big "Big"\nleads from ref("l") key id {{\n  employees int\n}}\nscore fit {{\n{rules}\n}}\n'
     assert len(text) > 2_000_000
-    policy = check_module(parse(text, "big.lead"), {"big.lead": text})
+    policy = checked(text, "big.lead")
     assert len(policy.scores["fit"].rules) == 60_000
 
 

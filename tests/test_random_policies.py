@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import checked
 from datagen import make_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_differential import assert_agree
 
-from leadlang.check import check_module
-from leadlang.syntax import parse
 
 SCHEMA = '''policy random "Random"
   version "1"
@@ -112,7 +111,7 @@ def policies(draw) -> str:
 
 
 def _check(text):
-    return check_module(parse(text, "random.lead"), {"random.lead": text})
+    return checked(text, "random.lead")
 
 
 # Spark plans each statement for seconds, so it sees fewer random policies in one run.

@@ -8,20 +8,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import checked
 
 from leadlang import __version__
-from leadlang.check import check_module
 from leadlang.cli import main
 from leadlang.diagnostics import LeadError
-from leadlang.syntax import parse
 from leadlang.testing import run_tests
 
 ROOT = Path(__file__).parent.parent
 HEAD = 'policy p "P"\n  version "1"\nleads from ref("l") key id {\n  x int\n  d date\n  t timestamp\n}\n'
-
-
-def checked(text: str):
-    return check_module(parse(text, "t.lead"), {"t.lead": text})
 
 
 def passes(text: str) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterable
 
+from leadlang.builtins import BUILTINS, FIRST_PRESENT, as_timestamp
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.interpret import values as V
@@ -439,35 +440,40 @@ class Interpreter:
         return lambda s: (s.values.get(which) == label) != negated
 
     def _c_Call(self, e: A.Call, event: bool):
-        fn, args = e.func, [self._compile(a, event) for a in e.args]
-        if fn == "coalesce":
-            def coalesce(s):
+        """A built-in function (leadlang/builtins.py) with its null behaviour."""
+        fn, args = BUILTINS[e.func], [self._compile(a, event) for a in e.args]
+        if fn.takes is None:  # one common type: a date among timestamps is its midnight UTC, as in SQL
+            kinds = [getattr(self.policy.types.get(id(a)), "kind", None) for a in e.args]
+            if "date" in kinds and "timestamp" in kinds:
+                args = [(lambda f: lambda s: as_timestamp(f(s)))(a) if k == "date" else a for a, k in zip(args, kinds)]
+        if fn.nulls == FIRST_PRESENT:
+            def first_present(s):
                 for a in args:
                     v = a(s)
                     if v is not None:
                         return v
                 return None
-            return coalesce
-        as_of = self.as_of
-        one = {"lower": str.lower, "upper": str.upper, "trim": V.sql_trim, "length": len, "domain": V.email_domain,
-               "days_since": lambda x: V.days_between(x, as_of), "abs": abs}.get(fn)
-        if one is not None:  # every function of a missing value is missing
+            return first_present
+        impl, as_of = fn.python, self.as_of
+        if len(args) == 1:  # the common case, without building a list per call
             (arg,) = args
+            if fn.as_of:
+                def call_one_at(s):
+                    x = arg(s)
+                    return None if x is None else impl(x, as_of)
+                return call_one_at
 
             def call_one(s):
                 x = arg(s)
-                return None if x is None else one(x)
+                return None if x is None else impl(x)
             return call_one
-        pick = min if fn == "least" else max
 
-        def least_greatest(s):
+        def call(s):
             values = [a(s) for a in args]
-            if any(v is None for v in values):
+            if None in values:  # a function of a missing value is missing
                 return None
-            if any(isinstance(v, dt.datetime) for v in values):
-                values = [V.as_timestamp(v) for v in values]  # a date among timestamps is its midnight UTC
-            return pick(values)
-        return least_greatest
+            return impl(*values, as_of) if fn.as_of else impl(*values)
+        return call
 
     # ------------------------------------------------------------ aggregates --
     def _c_Aggregate(self, e: A.Aggregate, event: bool):

@@ -6,6 +6,8 @@ import datetime as dt
 import decimal
 from decimal import ROUND_HALF_UP, Decimal
 
+from leadlang.builtins import as_timestamp
+
 # Exact decimal arithmetic: enough digits that no policy sees binary rounding.
 CONTEXT = decimal.Context(prec=38, rounding=decimal.ROUND_HALF_EVEN)
 CENT = Decimal("0.01")
@@ -14,7 +16,6 @@ DECAY_PLACES = PLACES
 NUMBER_LIMIT = Decimal(10) ** 18  # and at most 18 digits before the point
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # an int is 64-bit
 _WIDE = decimal.Context(prec=80, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
-SECONDS_PER_DAY = 86400
 
 
 class OutOfRange(ArithmeticError):
@@ -96,15 +97,6 @@ def to_decimal(value) -> Decimal:
     return Decimal(value)
 
 
-def as_timestamp(value):
-    """Dates compare with timestamps as midnight UTC."""
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
-    return value
-
-
 def comparable(a, b):
     """Bring two present values to one comparable form."""
     if isinstance(a, dt.date) or isinstance(b, dt.date):
@@ -167,24 +159,6 @@ def arith(op: str, a, b):
         return number(_WIDE.subtract(a, b))
     return number(_WIDE.multiply(a, b))
 
-
-def days_between(start, end: dt.datetime) -> int:
-    """Whole days from `start` to `end`, rounded down."""
-    seconds = (end - as_timestamp(start)).total_seconds()
-    return int(seconds // SECONDS_PER_DAY)
-
-
-def email_domain(email: str):
-    """The lower-cased part after the last `@`; missing when there is none."""
-    if "@" not in email:
-        return None
-    domain = email.rsplit("@", 1)[1].lower()
-    return domain or None
-
-
-def sql_trim(text: str) -> str:
-    """SQL's TRIM: spaces only, both ends."""
-    return text.strip(" ")
 
 
 def show(value) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from leadlang.builtins import BUILTINS, FIRST_PRESENT
 from leadlang.lint.logic import ANYTHING, INF, NONNEGATIVE, Range, point
 from leadlang.syntax import ast as A
 
@@ -34,9 +35,10 @@ class Ranges:
         if isinstance(e, A.Aggregate):
             return e.func not in _NEVER_MISSING_AGGREGATES
         if isinstance(e, A.Call):
-            if e.func == "coalesce":
+            fn = BUILTINS[e.func]
+            if fn.nulls == FIRST_PRESENT:
                 return all(self.maybe_missing(a) for a in e.args)
-            return e.func == "domain" or any(self.maybe_missing(a) for a in e.args)
+            return fn.can_miss or any(self.maybe_missing(a) for a in e.args)
         if isinstance(e, A.Binary):
             if e.op == "/" and not self._nonzero(e.right):
                 return True  # dividing by zero gives missing
@@ -82,25 +84,9 @@ class Ranges:
             ends = sorted([left.low / c, left.high / c])
             return Range(ends[0], ends[1])
         if isinstance(e, A.Call):
-            if e.func == "length":
-                return NONNEGATIVE
-            if e.func == "days_since" and isinstance(e.args[0], A.Aggregate) and e.args[0].func in ("first", "last") and e.args[0].column is None:
-                return NONNEGATIVE  # events after the as-of time are ignored, so they are never in the future
-            if e.func == "abs":
-                r = self.value_range(e.args[0])
-                if r.low >= 0:
-                    return r
-                return -r if r.high <= 0 else Range(Decimal(0), max(-r.low, r.high))
-            if e.func in ("least", "greatest", "coalesce"):
-                rs = [self.value_range(a) for a in e.args]
-                if e.func == "least":
-                    return Range(min(r.low for r in rs), min(r.high for r in rs))
-                if e.func == "greatest":
-                    return Range(max(r.low for r in rs), max(r.high for r in rs))
-                out = rs[0]
-                for r in rs[1:]:
-                    out = out | r
-                return out
+            rule = BUILTINS[e.func].value_range
+            found = rule(self, e.args) if rule is not None else None
+            return ANYTHING if found is None else found
         return ANYTHING
 
     def _nonzero(self, e: A.Expr) -> bool:

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
+from leadlang.builtins import BUILTINS, TEMPORAL
 from leadlang.check.policy import Policy
 from leadlang.sql.dialects import Dialect
 from leadlang.syntax import ast as A
@@ -362,16 +363,10 @@ class Compiler:
             return f"({x} BETWEEN {lo} AND {hi})"
         if isinstance(e, A.TextTest):
             text, arg = self.expr(e.operand, event), self.expr(e.arg, event)
-            if e.op == "contains":
-                return d.contains(text, arg)
             if e.op == "contains_any":
                 values = self.p.let_values.get(e.arg.name) if isinstance(e.arg, A.Name) else tuple(i.value for i in e.arg.items)
-                return balanced("OR", [d.contains(text, lit(v)) for v in values], "FALSE")
-            if e.op == "starts_with":
-                return d.starts_with(text, arg)
-            if e.op == "ends_with":
-                return d.ends_with(text, arg)
-            return d.matches(text, arg)
+                return balanced("OR", [d.call("contains", [text, lit(v)]) for v in values], "FALSE")
+            return d.call(e.op, [text, arg])  # contains, starts_with, ends_with, matches
         if isinstance(e, A.IsMissing):
             return f"({self.expr(e.operand, event)} IS {'NOT ' if e.negated else ''}NULL)"
         if isinstance(e, A.IsLabel):
@@ -398,23 +393,17 @@ class Compiler:
         return result
 
     def call(self, e: A.Call, event) -> str:
-        d = self.d
+        """A built-in function (leadlang/builtins.py): temporal arguments as timestamps, the arguments
+        of a common type unified, then the function's SQL or the dialect's spelling of it."""
+        fn = BUILTINS[e.func]
         args = [self.expr(a, event) for a in e.args]
-        f = e.func
-        if f in ("lower", "upper", "abs"):
-            return f"{f.upper()}({args[0]})"
-        if f == "trim":
-            return d.trim(args[0])
-        if f == "length":
-            return d.length(args[0])
-        if f == "domain":
-            return f"NULLIF(LOWER({d.after_last_at(args[0])}), '')"
-        if f == "coalesce":
-            return f"COALESCE({', '.join(self.unify(e.args, args))})"
-        if f == "days_since":
-            ts = d.date_to_timestamp(args[0]) if self.kind(e.args[0]) == "date" else args[0]
-            return f"CAST(FLOOR(({d.epoch(self.q(AS_OF))} - {d.epoch(ts)}) / 86400) AS {d.bigint})"
-        return d.least(f.upper(), self.unify(e.args, args))
+        if fn.takes is None:
+            args = self.unify(e.args, args)
+        elif fn.takes is TEMPORAL:
+            args = [self.d.date_to_timestamp(s) if self.kind(a) == "date" else s for s, a in zip(args, e.args)]
+        if fn.sql is None:
+            return self.d.call(fn.name, args)
+        return fn.sql(self.d, args, self.q(AS_OF))
 
     def unify(self, nodes, sqls: list[str]) -> list[str]:
         """Arguments of one function share a type: dates among timestamps become midnight UTC."""

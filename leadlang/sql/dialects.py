@@ -17,8 +17,8 @@ def comment_text(text: str) -> str:
     """`text` made safe inside any SQL comment: one line, no control characters, no comment markers.
 
     Every character Unicode counts as a control, format, surrogate, private-use or
-    unassigned character, or as a line or paragraph separator (CR, LF, NUL, U+0085,
-    U+2028, U+2029, bidi overrides, ...) becomes its escape (`\\x0d`, `\\u2028`);
+    unassigned character, or as a separator other than the space (CR, LF, NUL, U+0085,
+    U+00A0, U+2028, U+2029, bidi overrides, ...) becomes its escape (`\\x0d`, `\\u2028`);
     `/*` and `*/` get a space between their characters; `\\` is doubled so an
     escape can be told from a written backslash.
     """
@@ -26,7 +26,7 @@ def comment_text(text: str) -> str:
     for ch in str(text):
         if ch == "\\":
             out.append("\\\\")
-        elif unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp"):
+        elif not ch.isprintable():  # categories C*, Zl, Zp, and Zs but the space
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:
@@ -52,6 +52,9 @@ def backslash_escaped(text: str, quote: str) -> str:
 
 
 class Dialect:
+    """Standard SQL. A warehouse's dialect sets its types and quoting as attributes, its spellings
+    in `FUNCTIONS`, and overrides a method only where its semantics differ (`divide`)."""
+
     name = "ansi"
     numeric = "DECIMAL(28, 10)"  # every number: 18 digits before the point, 10 after (language.md §21)
     score = "DECIMAL(38, 2)"
@@ -63,6 +66,41 @@ class Dialect:
     least_skips_nulls = True  # DuckDB, PostgreSQL, Spark; Snowflake and BigQuery do not
     key_collation = ""  # appended to ORDER BY key, so keys sort by code point everywhere
     inline_as_of = False  # the as-of time written into each event scan and the base, not CROSS JOINed from `__params`
+    # How a quoted string or name holds a backslash: "literal" (it is itself), "doubled" (Snowflake's
+    # strings: it escapes, so it is doubled), "escaped" (BigQuery, Spark: backslash, quote and every
+    # control character written as escapes, see `backslash_escaped`).
+    literal_backslashes = "literal"
+    ident_backslashes = "literal"
+    utc_offset = "+00:00"  # written after a timestamp literal's UTC time ('' for Spark, which reads it as UTC)
+
+    # How the warehouse spells a built-in function (leadlang/builtins.py) or an operation the compiler
+    # needs: a `str.format` template of the arguments' SQL (`{0}`, `{1}`, all of them as `{args}`) and
+    # of the dialect (`{d.timestamp}`). A name without an entry is spelled `NAME(arg, ...)`.
+    FUNCTIONS: dict[str, str] = {
+        "date_literal": "DATE {0}",
+        "decimal_literal": "CAST({0} AS {d.numeric})",
+        "timestamp_literal": "CAST({0} AS {d.timestamp})",
+        "epoch": "EXTRACT(EPOCH FROM {0})",  # seconds since 1970 as a double, microseconds kept
+        "minus_seconds": "({0} - INTERVAL '{1} seconds')",
+        "utc_date": "CAST(({0} AT TIME ZONE 'UTC') AS DATE)",
+        "date_to_timestamp": "(CAST({0} AS TIMESTAMP) AT TIME ZONE 'UTC')",
+        "current_timestamp": "CURRENT_TIMESTAMP",
+        "power_half": "POWER(0.5, {0})",
+        "contains": "(STRPOS({0}, {1}) > 0)",
+        "starts_with": "(LEFT({0}, LENGTH({1})) = {1})",
+        "ends_with": "(RIGHT({0}, LENGTH({1})) = {1})",
+        "matches": "({0} ~ {1})",
+        "trim": "TRIM(BOTH ' ' FROM {0})",
+        "length": "CHAR_LENGTH({0})",
+        "after_last_at": "SUBSTRING({0} FROM '@([^@]*)$')",  # the part after the last `@` (NULL or '' without one)
+    }
+
+    def call(self, name: str, args: list[str]) -> str:
+        """`name` applied to the SQL `args`, as this warehouse spells it."""
+        spelling = self.FUNCTIONS.get(name)
+        if spelling is None:
+            return f"{name.upper()}({', '.join(args)})"
+        return spelling.format(*args, args=", ".join(args), d=self)
 
     # ------------------------------------------------------------ quoting --
     def comment(self, text: str) -> str:
@@ -71,11 +109,10 @@ class Dialect:
         return "-- " + comment_text(text)
 
     def ident(self, name: str) -> str:
-        q = self.quote
-        return q + str(name).replace(q, q + q) + q
+        return _quoted(str(name), self.quote, self.ident_backslashes)
 
     def string_literal(self, text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
+        return _quoted(text, "'", self.literal_backslashes)
 
     def relation(self, parts: tuple[str, ...]) -> str:
         return ".".join(self.ident(p) for p in parts)
@@ -93,15 +130,15 @@ class Dialect:
         if isinstance(value, dt.datetime):
             return self.timestamp_literal(value)
         if isinstance(value, dt.date):
-            return f"DATE {self.string_literal(value.isoformat())}"
+            return self.call("date_literal", [self.string_literal(value.isoformat())])
         return self.string_literal(str(value))
 
     def decimal_literal(self, value: Decimal) -> str:
-        return f"CAST({self.string_literal(format(value, 'f'))} AS {self.numeric})"
+        return self.call("decimal_literal", [self.string_literal(format(value, "f"))])
 
     def timestamp_literal(self, value: dt.datetime) -> str:
-        text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        return f"CAST({self.string_literal(text)} AS {self.timestamp})"
+        text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") + self.utc_offset
+        return self.call("timestamp_literal", [self.string_literal(text)])
 
     def type_name(self, kind: str) -> str:
         """The SQL type of a leadlang value kind (string, int, number, bool, date, timestamp, double)."""
@@ -111,56 +148,25 @@ class Dialect:
     def cast(self, sql: str, kind: str) -> str:
         return f"CAST({sql} AS {self.type_name(kind)})"
 
-    # --------------------------------------------------------------- time --
+    # ------------------------------------------------- spelled operations --
     def epoch(self, ts: str) -> str:
         """Seconds since 1970 as a double, microseconds kept."""
-        return f"EXTRACT(EPOCH FROM {ts})"
+        return self.call("epoch", [ts])
 
     def minus_seconds(self, ts: str, seconds: int) -> str:
-        return f"({ts} - INTERVAL '{int(seconds)} seconds')"
+        return self.call("minus_seconds", [ts, str(int(seconds))])
 
     def utc_date(self, ts: str) -> str:
-        return f"CAST(({ts} AT TIME ZONE 'UTC') AS DATE)"
+        return self.call("utc_date", [ts])
 
     def date_to_timestamp(self, d: str) -> str:
-        return f"(CAST({d} AS TIMESTAMP) AT TIME ZONE 'UTC')"
+        return self.call("date_to_timestamp", [d])
 
     def current_timestamp(self) -> str:
-        return "CURRENT_TIMESTAMP"
-
-    # -------------------------------------------------------------- text --
-    def contains(self, text: str, part: str) -> str:
-        return f"(STRPOS({text}, {part}) > 0)"
-
-    def starts_with(self, text: str, part: str) -> str:
-        return f"(LEFT({text}, LENGTH({part})) = {part})"
-
-    def ends_with(self, text: str, part: str) -> str:
-        return f"(RIGHT({text}, LENGTH({part})) = {part})"
-
-    def matches(self, text: str, pattern: str) -> str:
-        return f"({text} ~ {pattern})"
-
-    def trim(self, text: str) -> str:
-        return f"TRIM(BOTH ' ' FROM {text})"
-
-    def length(self, text: str) -> str:
-        return f"CHAR_LENGTH({text})"
-
-    def after_last_at(self, email: str) -> str:
-        """The part of `email` after its last `@` (NULL or '' when there is none)."""
-        return f"SUBSTRING({email} FROM '@([^@]*)$')"
-
-    def least(self, fn: str, args: list[str]) -> str:
-        call = f"{fn}({', '.join(args)})"
-        if not self.least_skips_nulls:
-            return call
-        # leadlang: a function of a missing value is missing, even here
-        nulls = " OR ".join(f"{a} IS NULL" for a in args)
-        return f"(CASE WHEN {nulls} THEN NULL ELSE {call} END)"
+        return self.call("current_timestamp", [])
 
     def power_half(self, exponent: str) -> str:
-        return f"POWER(0.5, {exponent})"
+        return self.call("power_half", [exponent])
 
     # ----------------------------------------------------------- numbers --
     def divide(self, left: str, right: str) -> str:
@@ -172,34 +178,30 @@ class Dialect:
         return f"CAST(CAST({left} AS {dbl}) / NULLIF(CAST({right} AS {dbl}), 0) AS {self.numeric})"
 
 
+def _quoted(text: str, quote: str, backslashes: str) -> str:
+    """`text` between `quote`s, as a warehouse reads it back (see `Dialect.literal_backslashes`)."""
+    if backslashes == "escaped":
+        return quote + backslash_escaped(text, quote) + quote
+    if backslashes == "doubled":
+        text = text.replace("\\", "\\\\")
+    return quote + text.replace(quote, quote + quote) + quote
+
+
 class DuckDB(Dialect):
     name = "duckdb"
     double = "DOUBLE"
     inline_as_of = True  # a constant DuckDB folds: no join per event row (a fifth of the query's time)
-
-    def epoch(self, ts: str) -> str:
-        return f"epoch({ts})"
-
-    def minus_seconds(self, ts: str, seconds: int) -> str:
-        return f"({ts} - INTERVAL {int(seconds)} SECOND)"
-
-    def matches(self, text: str, pattern: str) -> str:
-        return f"regexp_matches({text}, {pattern})"
-
-    def contains(self, text: str, part: str) -> str:
-        return f"contains({text}, {part})"
-
-    def starts_with(self, text: str, part: str) -> str:
-        return f"starts_with({text}, {part})"
-
-    def ends_with(self, text: str, part: str) -> str:
-        return f"ends_with({text}, {part})"
-
-    def after_last_at(self, email: str) -> str:
-        return f"regexp_extract({email}, '@([^@]*)$', 1)"
-
-    def length(self, text: str) -> str:
-        return f"length({text})"
+    FUNCTIONS = {
+        **Dialect.FUNCTIONS,
+        "epoch": "epoch({0})",
+        "minus_seconds": "({0} - INTERVAL {1} SECOND)",
+        "matches": "regexp_matches({0}, {1})",
+        "contains": "contains({0}, {1})",
+        "starts_with": "starts_with({0}, {1})",
+        "ends_with": "ends_with({0}, {1})",
+        "after_last_at": "regexp_extract({0}, '@([^@]*)$', 1)",
+        "length": "length({0})",
+    }
 
     def divide(self, left: str, right: str) -> str:
         # Exact: both numbers as 128-bit integers of ten-billionths (|n| < 10^28), then long
@@ -219,9 +221,7 @@ class Postgres(Dialect):
     name = "postgres"
     string = "TEXT"
     key_collation = ' COLLATE "C"'
-
-    def epoch(self, ts: str) -> str:
-        return f"CAST(EXTRACT(EPOCH FROM {ts}) AS DOUBLE PRECISION)"
+    FUNCTIONS = {**Dialect.FUNCTIONS, "epoch": "CAST(EXTRACT(EPOCH FROM {0}) AS DOUBLE PRECISION)"}
 
     def divide(self, left: str, right: str) -> str:
         # Exact: `div` truncates the quotient at 11 places, ROUND (numeric: half away from zero) to 10
@@ -234,43 +234,21 @@ class Snowflake(Dialect):
     double = "DOUBLE"
     timestamp = "TIMESTAMP_TZ"
     least_skips_nulls = False
-
-    def string_literal(self, text: str) -> str:
-        # Snowflake reads backslash escapes inside single-quoted strings
-        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
-
-    def epoch(self, ts: str) -> str:
-        return f"(DATE_PART(EPOCH_MICROSECOND, {ts}) / 1e6)"
-
-    def minus_seconds(self, ts: str, seconds: int) -> str:
-        return f"DATEADD(SECOND, -{int(seconds)}, {ts})"
-
-    def utc_date(self, ts: str) -> str:
-        return f"CAST(CONVERT_TIMEZONE('UTC', {ts}) AS DATE)"
-
-    def date_to_timestamp(self, d: str) -> str:
-        return f"TO_TIMESTAMP_TZ(TO_CHAR({d}, 'YYYY-MM-DD') || ' 00:00:00 +00:00', 'YYYY-MM-DD HH24:MI:SS TZH:TZM')"
-
-    def contains(self, text: str, part: str) -> str:
-        return f"(POSITION({part}, {text}) > 0)"
-
-    def starts_with(self, text: str, part: str) -> str:
-        return f"STARTSWITH({text}, {part})"
-
-    def ends_with(self, text: str, part: str) -> str:
-        return f"ENDSWITH({text}, {part})"
-
-    def matches(self, text: str, pattern: str) -> str:
-        return f"(REGEXP_INSTR({text}, {pattern}) > 0)"
-
-    def trim(self, text: str) -> str:
-        return f"TRIM({text}, ' ')"
-
-    def length(self, text: str) -> str:
-        return f"LENGTH({text})"
-
-    def after_last_at(self, email: str) -> str:
-        return f"REGEXP_SUBSTR({email}, '@([^@]*)$', 1, 1, 'e', 1)"
+    literal_backslashes = "doubled"  # Snowflake reads backslash escapes inside single-quoted strings
+    FUNCTIONS = {
+        **Dialect.FUNCTIONS,
+        "epoch": "(DATE_PART(EPOCH_MICROSECOND, {0}) / 1e6)",
+        "minus_seconds": "DATEADD(SECOND, -{1}, {0})",
+        "utc_date": "CAST(CONVERT_TIMEZONE('UTC', {0}) AS DATE)",
+        "date_to_timestamp": "TO_TIMESTAMP_TZ(TO_CHAR({0}, 'YYYY-MM-DD') || ' 00:00:00 +00:00', 'YYYY-MM-DD HH24:MI:SS TZH:TZM')",
+        "contains": "(POSITION({1}, {0}) > 0)",
+        "starts_with": "STARTSWITH({0}, {1})",
+        "ends_with": "ENDSWITH({0}, {1})",
+        "matches": "(REGEXP_INSTR({0}, {1}) > 0)",
+        "trim": "TRIM({0}, ' ')",
+        "length": "LENGTH({0})",
+        "after_last_at": "REGEXP_SUBSTR({0}, '@([^@]*)$', 1, 1, 'e', 1)",
+    }
 
 
 class BigQuery(Dialect):
@@ -283,52 +261,22 @@ class BigQuery(Dialect):
     bigint = "INT64"
     timestamp = "TIMESTAMP"
     least_skips_nulls = False
-
-    def ident(self, name: str) -> str:
-        return "`" + backslash_escaped(str(name), "`") + "`"
-
-    def string_literal(self, text: str) -> str:
-        return "'" + backslash_escaped(text, "'") + "'"
-
-    def decimal_literal(self, value: Decimal) -> str:
-        return f"BIGNUMERIC {self.string_literal(format(value, 'f'))}"
-
-    def timestamp_literal(self, value: dt.datetime) -> str:
-        text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        return f"TIMESTAMP {self.string_literal(text)}"
-
-    def epoch(self, ts: str) -> str:
-        return f"(UNIX_MICROS({ts}) / 1e6)"
-
-    def minus_seconds(self, ts: str, seconds: int) -> str:
-        return f"TIMESTAMP_SUB({ts}, INTERVAL {int(seconds)} SECOND)"
-
-    def utc_date(self, ts: str) -> str:
-        return f"DATE({ts}, 'UTC')"
-
-    def date_to_timestamp(self, d: str) -> str:
-        return f"TIMESTAMP({d}, 'UTC')"
-
-    def contains(self, text: str, part: str) -> str:
-        return f"(STRPOS({text}, {part}) > 0)"
-
-    def starts_with(self, text: str, part: str) -> str:
-        return f"STARTS_WITH({text}, {part})"
-
-    def ends_with(self, text: str, part: str) -> str:
-        return f"ENDS_WITH({text}, {part})"
-
-    def matches(self, text: str, pattern: str) -> str:
-        return f"REGEXP_CONTAINS({text}, {pattern})"
-
-    def trim(self, text: str) -> str:
-        return f"TRIM({text}, ' ')"
-
-    def length(self, text: str) -> str:
-        return f"LENGTH({text})"
-
-    def after_last_at(self, email: str) -> str:
-        return f"REGEXP_EXTRACT({email}, '@([^@]*)$')"
+    literal_backslashes = ident_backslashes = "escaped"
+    FUNCTIONS = {
+        **Dialect.FUNCTIONS,
+        "decimal_literal": "BIGNUMERIC {0}",
+        "timestamp_literal": "TIMESTAMP {0}",
+        "epoch": "(UNIX_MICROS({0}) / 1e6)",
+        "minus_seconds": "TIMESTAMP_SUB({0}, INTERVAL {1} SECOND)",
+        "utc_date": "DATE({0}, 'UTC')",
+        "date_to_timestamp": "TIMESTAMP({0}, 'UTC')",
+        "starts_with": "STARTS_WITH({0}, {1})",
+        "ends_with": "ENDS_WITH({0}, {1})",
+        "matches": "REGEXP_CONTAINS({0}, {1})",
+        "trim": "TRIM({0}, ' ')",
+        "length": "LENGTH({0})",
+        "after_last_at": "REGEXP_EXTRACT({0}, '@([^@]*)$')",
+    }
 
 
 class Spark(Dialect):
@@ -337,44 +285,22 @@ class Spark(Dialect):
     double = "DOUBLE"
     string = "STRING"
     timestamp = "TIMESTAMP"  # sessions run with spark.sql.session.timeZone=UTC
-
-    def string_literal(self, text: str) -> str:
-        # Spark reads backslash escapes inside string literals
-        return "'" + backslash_escaped(text, "'") + "'"
-
-    def timestamp_literal(self, value: dt.datetime) -> str:
-        text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return f"to_utc_timestamp({self.string_literal(text)}, 'UTC')"
-
-    def epoch(self, ts: str) -> str:
-        return f"(unix_micros({ts}) / 1e6)"
-
-    def minus_seconds(self, ts: str, seconds: int) -> str:
-        return f"({ts} - make_dt_interval(0, 0, 0, {int(seconds)}))"
-
-    def utc_date(self, ts: str) -> str:
-        return f"to_date({ts})"
-
-    def date_to_timestamp(self, d: str) -> str:
-        return f"CAST({d} AS TIMESTAMP)"
-
-    def contains(self, text: str, part: str) -> str:
-        return f"(instr({text}, {part}) > 0)"
-
-    def starts_with(self, text: str, part: str) -> str:
-        return f"startswith({text}, {part})"
-
-    def ends_with(self, text: str, part: str) -> str:
-        return f"endswith({text}, {part})"
-
-    def matches(self, text: str, pattern: str) -> str:
-        return f"({text} RLIKE {pattern})"
-
-    def length(self, text: str) -> str:
-        return f"char_length({text})"
-
-    def after_last_at(self, email: str) -> str:
-        return f"regexp_extract({email}, '@([^@]*)$', 1)"
+    literal_backslashes = "escaped"  # Spark reads backslash escapes inside string literals
+    utc_offset = ""
+    FUNCTIONS = {
+        **Dialect.FUNCTIONS,
+        "timestamp_literal": "to_utc_timestamp({0}, 'UTC')",
+        "epoch": "(unix_micros({0}) / 1e6)",
+        "minus_seconds": "({0} - make_dt_interval(0, 0, 0, {1}))",
+        "utc_date": "to_date({0})",
+        "date_to_timestamp": "CAST({0} AS TIMESTAMP)",
+        "contains": "(instr({0}, {1}) > 0)",
+        "starts_with": "startswith({0}, {1})",
+        "ends_with": "endswith({0}, {1})",
+        "matches": "({0} RLIKE {1})",
+        "length": "char_length({0})",
+        "after_last_at": "regexp_extract({0}, '@([^@]*)$', 1)",
+    }
 
     def divide(self, left: str, right: str) -> str:
         # Exact long division on decimals (a double would miss `1.2345678901 / 0.0000000001`): the

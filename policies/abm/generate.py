@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Generate the sample data for policies/abm/abm.lead.
 
-Deterministic (fixed seed, Python stdlib only). Writes data/accounts.csv
+Deterministic (fixed seed; the shared generators of leadlang.data.sample). Writes data/accounts.csv
 (~400 accounts), data/leads.csv (~1,500 contacts: most belong to an account,
 some have none, a few point at an account missing from accounts.csv),
 data/product.csv and data/marketing.csv (activity over the 120 days before
 2024-06-01; a few events after it and a few for unknown contacts).
 """
-import csv
 import os
-import random
 from datetime import datetime, timedelta, timezone
+
+from leadlang.data.sample import Sample, ts, write_dicts, write_rows
 
 SEED = 31337
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -19,7 +19,8 @@ N_LEADS = 1500
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "data")
 
-rng = random.Random(SEED)
+sample = Sample(SEED, AS_OF, hours=(6, 21))
+rng, pick, at_days_ago = sample.rng, sample.pick, sample.at_days_ago
 
 WORDS = ["North", "Blue", "Iron", "Bright", "Silver", "Quantum", "Green", "Atlas", "Nova", "Delta",
          "Summit", "Harbor", "Pioneer", "Vertex", "Crimson", "Polar", "Sun", "Cedar", "Granite",
@@ -49,28 +50,8 @@ CHANNELS = {"email_opened": "email", "email_clicked": "email", "webinar_attended
 PRODUCT_MIX = [("login", 50), ("dashboard_viewed", 25), ("query_run", 15), ("export", 10)]
 
 
-def pick(pairs):
-    total = sum(w for _, w in pairs)
-    x = rng.uniform(0, total)
-    for v, w in pairs:
-        x -= w
-        if x <= 0:
-            return v
-    return pairs[-1][0]
-
-
-def ts(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def at_days_ago(days):
-    day = AS_OF - timedelta(days=int(days) + 1)
-    return day + timedelta(hours=rng.randint(6, 21), minutes=rng.randint(0, 59),
-                           seconds=rng.randint(0, 59))
-
-
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def main(out=OUT):
+    os.makedirs(out, exist_ok=True)
     accounts, heat = [], {}
     for i in range(1, N_ACCOUNTS + 1):
         aid = f"ACC{i:04d}"
@@ -101,10 +82,7 @@ def main():
         })
         heat[aid] = pick([("surging", 15), ("engaged", 35), ("quiet", 50)])
 
-    with open(os.path.join(OUT, "accounts.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(accounts[0].keys()), lineterminator="\n")
-        w.writeheader()
-        w.writerows(accounts)
+    write_dicts(os.path.join(out, "accounts.csv"), accounts)
 
     leads = []
     websites = {a["account_id"]: a["website"] for a in accounts}
@@ -138,10 +116,7 @@ def main():
             "seniority": "" if rng.random() < 0.04 else seniority,
         })
 
-    with open(os.path.join(OUT, "leads.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(leads[0].keys()), lineterminator="\n")
-        w.writeheader()
-        w.writerows(leads)
+    write_dicts(os.path.join(out, "leads.csv"), leads)
 
     product, marketing = [], []
     for lead in leads:
@@ -175,16 +150,12 @@ def main():
 
     product.sort(key=lambda e: (e[1], e[0], e[2]))
     marketing.sort(key=lambda e: (e[1], e[0], e[2]))
-    with open(os.path.join(OUT, "product.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["user_id", "occurred_at", "event_name"])
-        for lid, t, name, _ in product:
-            w.writerow([lid, ts(t), name])
-    with open(os.path.join(OUT, "marketing.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["contact_id", "touched_at", "touch_type", "channel"])
-        for lid, t, name, channel in marketing:
-            w.writerow([lid, ts(t), name, channel])
+    write_rows(os.path.join(out, "product.csv"),
+               ["user_id", "occurred_at", "event_name"],
+               ([lid, ts(t), name] for lid, t, name, _ in product))
+    write_rows(os.path.join(out, "marketing.csv"),
+               ["contact_id", "touched_at", "touch_type", "channel"],
+               ([lid, ts(t), name, channel] for lid, t, name, channel in marketing))
     print(f"accounts={len(accounts)} leads={len(leads)} product={len(product)} "
           f"marketing={len(marketing)}")
 

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Generate the sample data for policies/bant/bant.lead.
 
-Deterministic (fixed seed, Python stdlib only). Writes data/leads.csv and
+Deterministic (fixed seed; the shared generators of leadlang.data.sample). Writes data/leads.csv and
 data/marketing.csv next to this script: ~1,500 CRM leads of a sales-led funnel
 and their marketing activities over the 120 days before 2024-06-01 (plus a few
 after it, which scoring as of 2024-06-01 must ignore, and a few for contacts
 that are not leads).
 """
-import csv
 import os
-import random
 from datetime import datetime, timedelta, timezone
+
+from leadlang.data.sample import Sample, ts, write_dicts, write_rows
 
 SEED = 4242
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -18,7 +18,8 @@ N_LEADS = 1500
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "data")
 
-rng = random.Random(SEED)
+sample = Sample(SEED, AS_OF, hours=(6, 21))
+rng, pick, at_days_ago = sample.rng, sample.pick, sample.at_days_ago
 
 FIRST = ["maria", "joe", "lena", "tom", "ann", "raj", "ivan", "sofia", "kwame", "mei", "lars",
          "fatima", "diego", "hannah", "yusuf", "chloe", "arjun", "nora", "pete", "aiko"]
@@ -58,26 +59,6 @@ HIGH_INTENT = [("email_opened", 25), ("email_clicked", 22), ("webinar_attended",
                ("form_submitted", 6)]
 
 
-def pick(pairs):
-    total = sum(w for _, w in pairs)
-    x = rng.uniform(0, total)
-    for v, w in pairs:
-        x -= w
-        if x <= 0:
-            return v
-    return pairs[-1][0]
-
-
-def ts(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def at_days_ago(days):
-    day = AS_OF - timedelta(days=int(days) + 1)
-    return day + timedelta(hours=rng.randint(6, 21), minutes=rng.randint(0, 59),
-                           seconds=rng.randint(0, 59))
-
-
 def company_size():
     r = rng.random()
     if r < 0.06:
@@ -91,8 +72,8 @@ def company_size():
     return str(rng.randint(2001, 80000))
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def main(out=OUT):
+    os.makedirs(out, exist_ok=True)
     leads, intent = [], {}
     for i in range(1, N_LEADS + 1):
         lead_id = f"B{i:05d}"
@@ -138,10 +119,7 @@ def main():
         leads.append(lead)
         intent[lead_id] = pick([("hot", 15), ("warm", 30), ("cool", 35), ("silent", 20)])
 
-    with open(os.path.join(OUT, "leads.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(leads[0].keys()), lineterminator="\n")
-        w.writeheader()
-        w.writerows(leads)
+    write_dicts(os.path.join(out, "leads.csv"), leads)
 
     events = []
     for lead in leads:
@@ -173,11 +151,9 @@ def main():
         events.append((f"C{k:05d}", at_days_ago(rng.randint(0, 90)), "email_opened", "newsletter"))
 
     events.sort(key=lambda e: (e[1], e[0], e[2]))
-    with open(os.path.join(OUT, "marketing.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["contact_id", "occurred_at", "activity_type", "campaign"])
-        for lid, t, name, campaign in events:
-            w.writerow([lid, ts(t), name, campaign])
+    write_rows(os.path.join(out, "marketing.csv"),
+               ["contact_id", "occurred_at", "activity_type", "campaign"],
+               ([lid, ts(t), name, campaign] for lid, t, name, campaign in events))
     print(f"leads={len(leads)} marketing={len(events)}")
 
 

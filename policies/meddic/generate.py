@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Generate the sample data for policies/meddic/meddic.lead.
 
-Deterministic (fixed seed, Python stdlib only). Writes data/accounts.csv
+Deterministic (fixed seed; the shared generators of leadlang.data.sample). Writes data/accounts.csv
 (~300 accounts), data/leads.csv (~800 opportunity contacts; a few have no
 account, a few point at an account that is not in accounts.csv) and
 data/activity.csv (logged sales activity over the 120 days before
 2024-06-01, a few after it, a few for unknown contacts).
 """
-import csv
 import os
-import random
 from datetime import date, datetime, timedelta, timezone
+
+from leadlang.data.sample import Sample, ts, write_dicts, write_rows
 
 SEED = 1999
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -19,7 +19,8 @@ N_LEADS = 800
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "data")
 
-rng = random.Random(SEED)
+sample = Sample(SEED, AS_OF, hours=(7, 19), quarter_hours=True)
+rng, pick, at_days_ago = sample.rng, sample.pick, sample.at_days_ago
 
 NAMES = ["Acme", "Globex", "Initech", "Hooli", "Umbrella", "Stark", "Wayne", "Tyrell", "Cyberdyne",
          "Soylent", "Wonka", "Aperture", "Oscorp", "Massive Dynamic", "Nakatomi", "Gringotts",
@@ -49,25 +50,6 @@ ACTIVITY_MIX = [("meeting_held", 25), ("email_reply", 30), ("call_connected", 20
                 ("exec_briefing", 3), ("email_sent", 4)]
 
 
-def pick(pairs):
-    total = sum(w for _, w in pairs)
-    x = rng.uniform(0, total)
-    for v, w in pairs:
-        x -= w
-        if x <= 0:
-            return v
-    return pairs[-1][0]
-
-
-def ts(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def at_days_ago(days):
-    day = AS_OF - timedelta(days=int(days) + 1)
-    return day + timedelta(hours=rng.randint(7, 19), minutes=rng.choice([0, 15, 30, 45]))
-
-
 def maybe(value, p_missing):
     return "" if rng.random() < p_missing else value
 
@@ -78,8 +60,8 @@ def boolean(p_true, p_missing=0.08):
     return "true" if rng.random() < p_true else "false"
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def main(out=OUT):
+    os.makedirs(out, exist_ok=True)
     accounts = []
     momentum = {}
     for i in range(1, N_ACCOUNTS + 1):
@@ -103,10 +85,7 @@ def main():
         })
         momentum[aid] = pick([("hot", 20), ("active", 35), ("slow", 25), ("stalled", 20)])
 
-    with open(os.path.join(OUT, "accounts.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(accounts[0].keys()), lineterminator="\n")
-        w.writeheader()
-        w.writerows(accounts)
+    write_dicts(os.path.join(out, "accounts.csv"), accounts)
 
     leads = []
     for i in range(1, N_LEADS + 1):
@@ -153,10 +132,7 @@ def main():
             "target_close": maybe(close.isoformat(), 0.05),
         })
 
-    with open(os.path.join(OUT, "leads.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(leads[0].keys()), lineterminator="\n")
-        w.writeheader()
-        w.writerows(leads)
+    write_dicts(os.path.join(out, "leads.csv"), leads)
 
     events = []
     for lead in leads:
@@ -181,11 +157,9 @@ def main():
         events.append((f"MX{k:04d}", at_days_ago(rng.randint(0, 60)), "meeting_held", "30"))
 
     events.sort(key=lambda e: (e[1], e[0], e[2]))
-    with open(os.path.join(OUT, "activity.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["contact_id", "occurred_at", "activity_type", "duration_minutes"])
-        for lid, t, name, duration in events:
-            w.writerow([lid, ts(t), name, duration])
+    write_rows(os.path.join(out, "activity.csv"),
+               ["contact_id", "occurred_at", "activity_type", "duration_minutes"],
+               ([lid, ts(t), name, duration] for lid, t, name, duration in events))
     print(f"accounts={len(accounts)} leads={len(leads)} activity={len(events)}")
 
 

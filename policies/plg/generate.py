@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Generate the sample data for policies/plg/plg.lead.
 
-Deterministic (fixed seed, Python stdlib only). Writes data/leads.csv,
+Deterministic (fixed seed; the shared generators of leadlang.data.sample). Writes data/leads.csv,
 data/product.csv and data/marketing.csv next to this script.
 
 Events are spread over the 120 days before AS_OF (2024-06-01T00:00:00Z); a few
 happen after it, to prove that scoring as of a date never sees the future, and
 a few belong to lead keys that match no lead (they must be ignored).
 """
-import csv
 import os
-import random
 from datetime import datetime, timedelta, timezone
+
+from leadlang.data.sample import Sample, ts, write_dicts, write_rows
 
 SEED = 20240601
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -20,7 +20,8 @@ N_ACCOUNTS = 700
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "data")
 
-rng = random.Random(SEED)
+sample = Sample(SEED, AS_OF, hours=(7, 20))
+rng, pick, at_days_ago = sample.rng, sample.pick, sample.at_days_ago
 
 FIRST = ["ana", "ben", "carla", "dev", "emma", "farid", "grace", "hiro", "ines", "jon",
          "kim", "lea", "marco", "nina", "omar", "priya", "quinn", "rosa", "sam", "tariq",
@@ -62,27 +63,6 @@ MARKETING_NAMES = [("email_opened", 40), ("email_clicked", 18), ("webinar_attend
 TIERS = [("power", 12), ("active", 23), ("light", 30), ("lapsed", 15), ("none", 20)]
 
 
-def pick(pairs):
-    total = sum(w for _, w in pairs)
-    x = rng.uniform(0, total)
-    for v, w in pairs:
-        x -= w
-        if x <= 0:
-            return v
-    return pairs[-1][0]
-
-
-def ts(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def at_days_ago(days, hour=None):
-    """A timestamp `days` (float) before AS_OF, at a working-hours time."""
-    day = AS_OF - timedelta(days=int(days) + 1)
-    h = hour if hour is not None else rng.randint(7, 20)
-    return day + timedelta(hours=h, minutes=rng.randint(0, 59), seconds=rng.randint(0, 59))
-
-
 def employees():
     r = rng.random()
     if r < 0.07:
@@ -111,8 +91,8 @@ def email(first, last, company):
     return f"{first}.{last}@{company}"
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def main(out=OUT):
+    os.makedirs(out, exist_ok=True)
     accounts = []
     for i in range(1, N_ACCOUNTS + 1):
         word = rng.choice(COMPANY_WORDS)
@@ -150,10 +130,7 @@ def main():
         leads.append(lead)
         tiers[lead_id] = pick(TIERS)
 
-    with open(os.path.join(OUT, "leads.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(leads[0].keys()), lineterminator="\n")
-        w.writeheader()
-        w.writerows(leads)
+    write_dicts(os.path.join(out, "leads.csv"), leads)
 
     product = []
     marketing = []
@@ -213,16 +190,12 @@ def main():
 
     product.sort(key=lambda e: (e[1], e[0], e[2]))
     marketing.sort(key=lambda e: (e[1], e[0], e[2]))
-    with open(os.path.join(OUT, "product.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["user_id", "occurred_at", "event_name", "seats"])
-        for lid, t, name, seats in product:
-            w.writerow([lid, ts(t), name, seats])
-    with open(os.path.join(OUT, "marketing.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["contact_id", "happened_at", "activity"])
-        for lid, t, name in marketing:
-            w.writerow([lid, ts(t), name])
+    write_rows(os.path.join(out, "product.csv"),
+               ["user_id", "occurred_at", "event_name", "seats"],
+               ([lid, ts(t), name, seats] for lid, t, name, seats in product))
+    write_rows(os.path.join(out, "marketing.csv"),
+               ["contact_id", "happened_at", "activity"],
+               ([lid, ts(t), name] for lid, t, name in marketing))
     print(f"leads={len(leads)} product={len(product)} marketing={len(marketing)}")
 
 

@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Generate the sample data for policies/ucc/ucc.lead.
 
-Deterministic (fixed seed, Python stdlib only). Writes data/leads.csv (~1,500
+Deterministic (fixed seed; the shared generators of leadlang.data.sample). Writes data/leads.csv (~1,500
 signups) and data/product.csv (product usage with seats, integrations and
 support-ticket severities) next to this script. Events cover the 120 days
 before 2024-06-01; a few fall after it and a few belong to unknown users.
 """
-import csv
 import os
-import random
 from datetime import datetime, timedelta, timezone
+
+from leadlang.data.sample import Sample, ts, write_dicts, write_rows
 
 SEED = 7
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -17,7 +17,8 @@ N_LEADS = 1500
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "data")
 
-rng = random.Random(SEED)
+sample = Sample(SEED, AS_OF, hours=(0, 23))
+rng, pick, at_days_ago = sample.rng, sample.pick, sample.at_days_ago
 
 FIRST = ["raj", "mo", "pat", "kai", "ada", "bo", "cy", "dee", "eli", "fay", "gus", "hal",
          "ivy", "jo", "ken", "liv", "max", "ned", "oli", "pam", "rex", "sue", "ted", "val"]
@@ -42,26 +43,6 @@ SEVERITIES = [("low", 40), ("normal", 35), ("high", 18), ("urgent", 7)]
 USAGE_MIX = [("login", 40), ("workflow_run", 20), ("report_created", 12),
              ("dashboard_viewed", 15), ("seat_added", 5), ("integration_connected", 4),
              ("support_ticket_opened", 4)]
-
-
-def pick(pairs):
-    total = sum(w for _, w in pairs)
-    x = rng.uniform(0, total)
-    for v, w in pairs:
-        x -= w
-        if x <= 0:
-            return v
-    return pairs[-1][0]
-
-
-def ts(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def at_days_ago(days):
-    day = AS_OF - timedelta(days=int(days) + 1)
-    return day + timedelta(hours=rng.randint(0, 23), minutes=rng.randint(0, 59),
-                           seconds=rng.randint(0, 59))
 
 
 def employees():
@@ -90,8 +71,8 @@ def email(first, company):
     return f"{first}@{company}"
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def main(out=OUT):
+    os.makedirs(out, exist_ok=True)
     leads, profile = [], {}
     for i in range(1, N_LEADS + 1):
         lead_id = f"U{i:05d}"
@@ -118,10 +99,7 @@ def main():
         usage = pick([("heavy", 15), ("regular", 30), ("light", 30), ("stalled", 15), ("never", 10)])
         profile[lead_id] = (usage, signup_days)
 
-    with open(os.path.join(OUT, "leads.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(leads[0].keys()), lineterminator="\n")
-        w.writeheader()
-        w.writerows(leads)
+    write_dicts(os.path.join(out, "leads.csv"), leads)
 
     events = []
 
@@ -169,11 +147,9 @@ def main():
         add(f"Z{k:05d}", rng.randint(0, 60), "login")
 
     events.sort(key=lambda e: (e[1], e[0], e[2]))
-    with open(os.path.join(OUT, "product.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["user_id", "occurred_at", "event_name", "seats", "integration", "severity"])
-        for lid, t, name, seats, integration, severity in events:
-            w.writerow([lid, ts(t), name, seats, integration, severity])
+    write_rows(os.path.join(out, "product.csv"),
+               ["user_id", "occurred_at", "event_name", "seats", "integration", "severity"],
+               ([lid, ts(t), *rest] for lid, t, *rest in events))
     print(f"leads={len(leads)} product={len(events)}")
 
 
