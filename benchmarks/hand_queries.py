@@ -8,10 +8,10 @@ Each `*_sql(data)` returns one SELECT over the generated Parquet files in `data`
   unknown leads never join; `by account` joins events to the leads of the account;
 - an empty string cell is missing (`NULLIF`), blanks are not;
 - scores: exact decimals, clamp, then round to 2 places half away from zero;
-- a decayed count is the exact sum of the binary decay factors `0.5 ^ (age / half-life)`
-  rounded to 10 places, not a rounding-prone sum of doubles: `decay_parts` splits each
-  factor f into whole multiples of 2^-30 and 2^-60 (f = k / 2^30 + j / 2^60, both BIGINTs,
-  summed exactly and cheaply), and `parts_to_number` turns the two sums into decimal.
+- a decayed count follows language.md §10 to the letter: each event's factor `f = 0.5 ^ (age_us /
+  half-life_us)` (doubles), `K = floor(f * 2^60)`, its weight `K / 2^60` rounded to 10 places half
+  up (integer ten-billionths, `decay_weight`: K split as A * 2^30 + B so BIGINTs hold every
+  product), the count the exact sum of the weights (`weights_to_number`).
 """
 
 from __future__ import annotations
@@ -31,24 +31,18 @@ def _win(at: str, days: int) -> str:
     return f"{at} > {AS_OF_TS} - INTERVAL {days} DAY"
 
 
-def decay_factor(at: str, half_life_days: int) -> str:
-    """0.5 ^ (age / half-life) as a double, age in seconds from whole microseconds."""
-    return f"pow(0.5, ((epoch_us({AS_OF_TS}) - epoch_us({at})) / 1000000.0) / {half_life_days * DAY_S})"
+def decay_weight(at: str, half_life_days: int) -> str:
+    """An event's weight in ten-billionths: round(K * 10^10 / 2^60) = floor((A * 5^10 * 2^30 + B * 5^10 + 2^49) / 2^50)
+    with K = floor(f * 2^60) = A * 2^30 + B, computed as (A * 5^10 + (B * 5^10 + 2^49) // 2^30) // 2^20."""
+    f = f"pow(0.5, CAST(epoch_us({AS_OF_TS}) - epoch_us({at}) AS DOUBLE) / CAST({half_life_days * DAY_S * 1_000_000} AS DOUBLE))"
+    k = f"CAST(floor({f} * 1152921504606846976.0::DOUBLE) AS BIGINT)"
+    a, b = f"({k} // 1073741824)", f"({k} % 1073741824)"
+    return f"(({a} * 9765625 + ({b} * 9765625 + 562949953421312) // 1073741824) // 1048576)"
 
 
-def decay_parts(f: str) -> tuple[str, str]:
-    """The column `f` (a double, 0 < f <= 1) as k / 2^30 + j / 2^60 with BIGINTs k and j: exact when
-    f >= 2^-7 (a factor of 2^-60 finer than its last bit), within 2^-61 otherwise."""
-    return (f"CAST(floor({f} * 1073741824) AS BIGINT)",
-            f"CAST(round(({f} * 1073741824 - floor({f} * 1073741824)) * 1073741824) AS BIGINT)")
-
-
-def parts_to_number(k: str, j: str) -> str:
-    """sum(k) / 2^30 + sum(j) / 2^60 rounded to 10 places (half up; the sums are positive) as DECIMAL(38, 10):
-    in HUGEINT units of 1e-30 (2^-30 = 5^30 * 1e-30), the j part rounded to the nearest unit."""
-    units = (f"(CAST(coalesce({k}, 0) AS HUGEINT) * 931322574615478515625"
-             f" + (CAST(coalesce({j}, 0) AS HUGEINT) * 931322574615478515625 + 536870912) // 1073741824)")
-    return f"(CAST(({units} + 50000000000000000000) // 100000000000000000000 AS DECIMAL(38, 0)) * 0.0000000001::DECIMAL(11, 10))"
+def weights_to_number(total: str) -> str:
+    """A sum of weights (ten-billionths) as DECIMAL(38, 10), 0 when there is none."""
+    return f"(CAST(coalesce({total}, 0) AS DECIMAL(38, 0)) * 0.0000000001::DECIMAL(11, 10))"
 
 
 def _clamp_round(expr: str, lo: int | None, hi: int | None) -> str:
@@ -83,7 +77,7 @@ def plg_sql(data: Path) -> str:
 WITH
 product AS (
   SELECT user_id AS lead_id, occurred_at AS ts, event_name AS name,
-         CASE WHEN event_name = 'login' AND {_win('occurred_at', 90)} THEN {decay_factor('occurred_at', 14)} END AS login_f
+         CASE WHEN event_name = 'login' AND {_win('occurred_at', 90)} THEN {decay_weight('occurred_at', 14)} END AS login_w
   FROM {f['product']}
   WHERE occurred_at <= {AS_OF_TS}
 ),
@@ -91,8 +85,7 @@ product_agg AS (
   SELECT lead_id,
     count(*) FILTER (WHERE name = 'teammate_invited' AND {_win('ts', 14)}) AS invites_14d,
     count(DISTINCT CAST(ts AS DATE)) FILTER (WHERE {_win('ts', 30)}) AS active_days_30,
-    sum({decay_parts('login_f')[0]}) AS login_k,
-    sum({decay_parts('login_f')[1]}) AS login_j,
+    sum(login_w) AS login_w,
     count(*) FILTER (WHERE {_win('ts', 21)}) AS events_21d
   FROM product GROUP BY lead_id
 ),
@@ -112,7 +105,7 @@ base AS (
     NULLIF(lower(regexp_extract(NULLIF(l.email, ''), '@([^@]*)$', 1)), '') AS email_domain,
     coalesce(p.invites_14d, 0) AS invites_14d,
     coalesce(p.active_days_30, 0) AS active_days_30,
-    {parts_to_number('p.login_k', 'p.login_j')} AS logins_decayed,
+    {weights_to_number('p.login_w')} AS logins_decayed,
     coalesce(p.events_21d, 0) AS events_21d,
     coalesce(m.pricing_14d, 0) AS pricing_14d,
     coalesce(m.demos_30d, 0) AS demos_30d,
@@ -200,7 +193,7 @@ leads AS (
 ),
 product AS (  -- events up to as-of of known leads, with the lead's account
   SELECT e.user_id AS lead_id, l.account_id, e.occurred_at AS ts, e.event_name AS name, e.seats,
-         CASE WHEN {_win('e.occurred_at', 60)} THEN {decay_factor('e.occurred_at', 10)} END AS pulse_f
+         CASE WHEN {_win('e.occurred_at', 60)} THEN {decay_weight('e.occurred_at', 10)} END AS pulse_w
   FROM {f['product']} e JOIN leads l ON l.lead_id = e.user_id
   WHERE e.occurred_at <= {AS_OF_TS}
 ),
@@ -211,8 +204,7 @@ product_account AS (
   SELECT account_id,
     count(DISTINCT lead_id) FILTER (WHERE {_win('ts', 14)}) AS team_14d,
     CAST(coalesce(sum(seats) FILTER (WHERE name = 'seat_added' AND {_win('ts', 30)}), 0) AS BIGINT) AS account_seats,
-    sum({decay_parts('pulse_f')[0]}) AS pulse_k,
-    sum({decay_parts('pulse_f')[1]}) AS pulse_j,
+    sum(pulse_w) AS pulse_w,
     count(*) FILTER (WHERE {_win('ts', 30)}) AS product_30d
   FROM product WHERE account_id IS NOT NULL GROUP BY account_id
 ),
@@ -231,7 +223,7 @@ base AS (
     coalesce(pa.team_14d, 0) AS team_14d,
     coalesce(ma.account_pricing, 0) AS account_pricing,
     coalesce(pa.account_seats, 0) AS account_seats,
-    {parts_to_number('pa.pulse_k', 'pa.pulse_j')} AS account_pulse,
+    {weights_to_number('pa.pulse_w')} AS account_pulse,
     coalesce(pa.product_30d, 0) AS product_30d,
     pl.last_seen
   FROM leads l

@@ -168,14 +168,24 @@ class GitRevision:
             self._tree = (files, folders, links)
         return self._tree
 
-    def read_bytes(self, path: str) -> bytes:
-        rel = self._rel(path)
+    def _show(self, rel: str, path: str) -> bytes:
+        """The blob at `rel` as stored (a symlink's is its target)."""
         if self._outside(rel):
             raise FileNotFoundError(errno.ENOENT, f"{rel} is outside the git repository", path)
         try:
             return git_bytes("show", "--end-of-options", f"{self.rev}:{rel}")
         except DataError as err:
             raise FileNotFoundError(errno.ENOENT, str(err), path) from None
+
+    def read_bytes(self, path: str) -> bytes:
+        """The file's bytes, through any symlink to a file of the revision (as reading one on disk does)."""
+        rel = self._rel(path)
+        if posixpath.normpath(rel) in self._listing()[2]:
+            try:
+                rel = self._rel(self.resolve(path))
+            except RuntimeError:
+                raise OSError(errno.ELOOP, "symlink loop", path) from None
+        return self._show(rel, path)
 
     def exists(self, path: str) -> bool:
         rel = self._rel(path)
@@ -195,7 +205,7 @@ class GitRevision:
             if rel not in links:
                 return self.path(rel)
             if not links[rel]:
-                links[rel] = self.read_bytes(self.path(rel)).decode("utf-8", "surrogateescape")
+                links[rel] = self._show(rel, self.path(rel)).decode("utf-8", "surrogateescape")
             rel = posixpath.normpath(posixpath.join(posixpath.dirname(rel), links[rel]))
         raise RuntimeError(f"symlink loop at {self.path(rel)}")
 
@@ -203,7 +213,7 @@ class GitRevision:
         """The folder of the closest `pyproject.toml` with a `[tool.leadlang]` table at the revision, else the policy's."""
         from leadlang.project import configures_leadlang
 
-        start = posixpath.dirname(self._rel(self.resolve(path)))
+        start = posixpath.dirname(posixpath.normpath(self._rel(path)))  # the folder holding it, even when it is a symlink
         folder = start
         while True:
             candidate = posixpath.join(folder, "pyproject.toml")

@@ -418,7 +418,7 @@ def test_git_revision_is_data_not_an_option(repo, tmp_path, monkeypatch):
         assert res.stderr.count("\n") == 1 and "cannot start with '-'" in res.stderr
     assert not target.exists() and not Path("/tmp/x/PWNED").exists()
     # and git itself is told where the options end: the same argument is a (bad) revision to it, not --output
-    from leadlang.diff.sides import _git as run_git
+    from leadlang.fs import git as run_git
     with pytest.raises(DataError):
         run_git("show", "--end-of-options", f"--output={target}/PWNED:policies/edge.lead")
     assert not target.exists()

@@ -71,17 +71,17 @@ def catalog_safe(engine, tables: list[Table]) -> dict[str, str]:
     return mapping
 
 
-def assert_agree(engine, policy, leads, accounts, events, as_of=AS_OF):
+def assert_agree(engine, policy, leads, accounts, events, as_of=AS_OF, exact_numbers=False):
     """Interpreter vs engine: same keys in the same order, equal cells, equal explanation rows."""
     oracle = evaluate(policy, leads, accounts, events, as_of)
     tables = tables_for(policy, leads, accounts, events)
     mapping = catalog_safe(engine, tables)
     got = engine.run(to_sql(policy, engine.name, as_of, mapping), tables)
     why = engine.run(to_sql(policy, engine.name, as_of, mapping, what="explain"), tables)
-    assert_same_result(policy, oracle, got, why, engine.name)
+    assert_same_result(policy, oracle, got, why, engine.name, exact_numbers=exact_numbers)
 
 
-def assert_same_result(policy, oracle, got, why, name: str, ordered: bool = True):
+def assert_same_result(policy, oracle, got, why, name: str, ordered: bool = True, exact_numbers: bool = False):
     """The interpreter's `oracle` result vs an engine's scored rows `got` and explanation rows `why`.
 
     `ordered=False` for a stored table (dbt's), whose rows come back in no particular order: the
@@ -90,7 +90,7 @@ def assert_same_result(policy, oracle, got, why, name: str, ordered: bool = True
         position = {r[policy.key]: i for i, r in enumerate(oracle.rows)}
         got = sorted(got, key=lambda r: position.get(r[policy.key], len(position)))
     assert [r[policy.key] for r in got] == [r[policy.key] for r in oracle.rows], "keys differ or are out of order"
-    exact = {o.name for o in policy.outputs if o.role in ("score", "criteria_met", "band", "classification", "reason")}
+    exact = {o.name for o in policy.outputs if exact_numbers or o.role in ("score", "criteria_met", "band", "classification", "reason")}
     problems = []
     for want, row in zip(oracle.rows, got):
         assert list(row) == list(want), "output columns differ"
@@ -152,3 +152,52 @@ def test_numbers_read_with_11_to_20_places(engine, tmp_path):
         for n in numbers:
             row[n] = value["x"]
     assert_agree(engine, policy, leads, accounts, events)
+
+
+DECAY = ROOT / "tests" / "differential" / "decay_exact.lead"
+HALF_LIVES = [86400, 7 * 86400, 37 * 60, 100 * 86400, 3 * 86400, 13 * 3600, 10 * 86400, 2 * 86400]  # decay_exact.lead's
+DAY_US = 86400 * 10**6
+
+
+def decay_rows(seed: int):
+    """Many events per lead and account at adversarial ages: exact multiples of a half-life (0.5^11
+    = 0.00048828125 is a tie at the 10th place), a microsecond either side, 30-45 half-lives
+    (factors near 1e-10), after the as-of time; values huge, tiny, negative, 64-bit."""
+    rng = random.Random(seed)
+    values = [Decimal(1), Decimal(-1), Decimal("0.0000000001"), Decimal("-0.0000000005"), Decimal("2.5"),
+              Decimal("4999999999999.9999999999"), Decimal("-3333333333333.3333333333")]
+    leads, events = [], []
+
+    def at(age_us: int) -> dt.datetime:
+        return AS_OF - dt.timedelta(microseconds=age_us)
+    # sums near a tie that binary floating point rounds the wrong way: 1 + 0.5^11 (a tie) less
+    # 2^-40 * 1e-10 (1 day's half-life), and 1 + 0.5^11 less 4e-17 (100 days', 11 half-lives and 1 µs)
+    leads += [{"lead_id": "T1", "account_id": None, "plan": None}, {"lead_id": "T2", "account_id": None, "plan": None}]
+    events += [{"lead": "T1", "at": at(age), "name": "b", "v": v, "n": 1} for age, v in
+               [(0, Decimal(1)), (11 * DAY_US, Decimal(1)), (40 * DAY_US, Decimal("-0.0000000001"))]]
+    events += [{"lead": "T2", "at": at(age), "name": "b", "v": None, "n": None} for age in (0, 1100 * DAY_US + 1)]
+    for i in range(48):
+        key = f"L{i:02}"
+        leads.append({"lead_id": key, "account_id": f"A{i % 5}" if i % 7 else None, "plan": None})
+        for _ in range(rng.choice([0, 1, 3, 40, 160])):
+            hl, pick = rng.choice(HALF_LIVES), rng.random()
+            if pick < 0.4:
+                age = rng.randrange(0, 70) * hl * 10**6
+            elif pick < 0.55:
+                age = rng.randrange(0, 70) * hl * 10**6 + rng.choice([-1, 1])
+            elif pick < 0.65:
+                age = rng.randrange(30, 46) * hl * 10**6 + rng.randrange(-10**6, 10**6)
+            elif pick < 0.7:
+                age = -rng.randrange(1, 10**9)  # after the as-of time: never counted
+            else:
+                age = rng.randrange(0, 91 * 86400 * 10**6)
+            v = rng.choice(values + [Decimal(rng.randrange(-10**21, 10**21)).scaleb(-10), None])
+            n = rng.choice([None, 1, -7, 10**15, -(10**14), rng.randrange(-10**6, 10**6)])
+            events.append({"lead": key, "at": at(age), "name": rng.choice("ab"), "v": v, "n": n})
+    return leads, [], {"ev": events}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_decay_is_exact(engine, seed):
+    """Decayed counts and sums equal the interpreter's to the last of their 10 places (language.md §10)."""
+    assert_agree(engine, load(DECAY), *decay_rows(seed), exact_numbers=True)

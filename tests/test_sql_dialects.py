@@ -60,6 +60,14 @@ def test_warehouse_sql_snapshot(dialect, snapshot, monkeypatch):
     assert to_sql(policy, dialect, AS_OF, what="explain") == snapshot
 
 
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
+def test_decay_sql_snapshot(dialect, snapshot, monkeypatch):
+    """Decayed counts and sums (language.md §10: integer weights, exact sums) as Snowflake and
+    BigQuery spell them: bit shifts, NUMBER(38)/BIGNUMERIC sums, reviewed through a snapshot."""
+    monkeypatch.chdir(ROOT)
+    assert to_sql(load("tests/differential/decay_exact.lead"), dialect, AS_OF) == snapshot
+
+
 def test_one_scan_per_event_source_even_with_many_rules(tmp_path):
     rules = "\n".join(f"  r{i}: +1 when count(product \"e{i % 7}\" in last {1 + i % 30} days) > {i % 3}" for i in range(300))
     path = tmp_path / "many.lead"

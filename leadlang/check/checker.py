@@ -20,8 +20,9 @@ from leadlang.check.structure import Structure
 from leadlang.check.types import Type
 from leadlang.check.uses import resolve_uses
 from leadlang.diagnostics import Diagnostic, LeadError
+from leadlang.fs import WORK_TREE, Files
 from leadlang.syntax import ast as A
-from leadlang.syntax.parser import parse_file
+from leadlang.syntax.parser import parse_bytes
 
 
 class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs):
@@ -76,12 +77,10 @@ class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs):
         )
 
 
-def check_module(module: A.Module, texts: dict[str, str], loader=parse_file, root: str | Path | None = None) -> Policy:
-    """Check a parsed module (and the files it uses). Raises `LeadError` on errors.
-
-    `root` is the folder used files must lie in (default: the project of `module.path`)."""
+def check_module(module: A.Module, texts: dict[str, str], files: Files = WORK_TREE) -> Policy:
+    """Check a parsed module (and the files it uses, read through `files`). Raises `LeadError` on errors."""
     diags: list[Diagnostic] = []
-    used = resolve_uses(module, texts, diags, loader, None if root is None else Path(root))
+    used = resolve_uses(module, texts, diags, files)
     if diags:
         raise LeadError(diags)
     checker = Checker(module, used, texts)
@@ -92,7 +91,10 @@ def check_module(module: A.Module, texts: dict[str, str], loader=parse_file, roo
     return policy
 
 
-def load(path: str | Path, root: str | Path | None = None) -> Policy:
-    """Parse and check one policy file: the usual entry point (`root` as in `check_module`)."""
-    module, text = parse_file(path)
-    return check_module(module, {module.path: text}, root=root)
+def load(path: str | Path, files: Files = WORK_TREE) -> Policy:
+    """Parse and check one policy file: the usual entry point.
+
+    The file and every file it `use`s are read through `files` (`fs.WORK_TREE`, a `fs.GitRevision`
+    whose paths are `REV:path`, an `fs.Overlay` of unsaved texts), and confined to its project."""
+    module, text = parse_bytes(files.read_bytes(str(path)), str(path))
+    return check_module(module, {module.path: text}, files)

@@ -8,7 +8,7 @@ from leadlang.check import types as T
 from leadlang.check.types import Type
 from leadlang.diagnostics import closest
 from leadlang.syntax import ast as A
-from leadlang.syntax.parser import KEYWORDS
+from leadlang.syntax.grammar import KEYWORDS
 
 
 class Declarations:

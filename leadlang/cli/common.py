@@ -35,7 +35,21 @@ class AsOf(click.ParamType):
 
 
 AS_OF = click.option("--as-of", type=AsOf(), default="now", show_default=True, help="Score as of this time (UTC).")
-POLICY = click.argument("policy", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+class PolicyFile(click.ParamType):
+    """A policy file, or `GIT_REV:path`: the file as of a git revision, read by `load_policy` (`fs.locate`)."""
+
+    name = "POLICY"
+    _file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and ":" in value and not Path(value).exists():
+            return value  # GIT_REV:path; one that is not is refused when it is loaded
+        return self._file.convert(value, param, ctx)
+
+
+POLICY = click.argument("policy", type=PolicyFile())
 
 
 def _on_invalid_enum(ctx, param, value: str) -> str:
@@ -57,10 +71,11 @@ def render_diagnostics(diagnostics, sources: Sources, err: bool = True) -> str:
     return render_text(diagnostics, sources, paint=term.painter(sys.stderr if err else sys.stdout))
 
 
-def fail(err: Exception) -> None:
-    """Render a stage's failure and exit: 1 for policy errors, 2 for unusable input."""
+def fail(err: Exception, files=None) -> None:
+    """Render a stage's failure and exit: 1 for policy errors (their lines quoted from `files`, an `fs.Files`,
+    or from disk), 2 for unusable input."""
     if isinstance(err, LeadError):
-        click.echo(render_diagnostics(err.diagnostics, Sources(getattr(err, "texts", {}))), err=True)
+        click.echo(render_diagnostics(err.diagnostics, Sources(files=files)), err=True)
         errors = sum(d.is_error for d in err.diagnostics)
         click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -69,19 +84,28 @@ def fail(err: Exception) -> None:
     sys.exit(EXIT_INPUT)
 
 
-def load_policy(path: Path):
-    """The checked policy at `path`; it and the files it `use`s become inputs no output may overwrite."""
+def load_policy(spec: str | Path):
+    """The checked policy `spec` names: a file, or `GIT_REV:path` (`fs.locate`: read from git with the files it
+    `use`s at that revision). A file and the files it `use`s become inputs no output may overwrite."""
     from leadlang import outputs
     from leadlang.check import load
+    from leadlang.fs import WORK_TREE, locate
 
-    outputs.protect([path])
     try:
-        policy = load(path)
-    except LeadError as err:
+        files, path = locate(str(spec))
+    except DataError as err:
         fail(err)
+    on_disk = files is WORK_TREE
+    if on_disk:
+        outputs.protect([path])
+    try:
+        policy = load(path, files=files)
+    except LeadError as err:
+        fail(err, files)
     except OSError as err:
-        fail(DataError(f"{path}: cannot read the policy: {err.strerror}"))
-    outputs.protect(m.path for m in policy.modules)
+        fail(DataError(f"{path}: cannot read the policy: {err.strerror}" if on_disk else f"{spec}: {err.strerror}"))
+    if on_disk:
+        outputs.protect(m.path for m in policy.modules)
     return policy
 
 

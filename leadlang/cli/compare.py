@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from leadlang.cli.app import main
-from leadlang.cli.common import AS_OF, EXIT_FINDINGS, ON_INVALID_ENUM, POLICY, AsOf, fail, load_policy, protect_data, refuse, write_output
-from leadlang.diagnostics import DataError, LeadError
+from leadlang.cli.common import AS_OF, EXIT_FINDINGS, ON_INVALID_ENUM, POLICY, AsOf, PolicyFile, fail, load_policy, protect_data, refuse, write_output
+from leadlang.diagnostics import DataError
 
 
 @main.command("diff")
@@ -27,20 +27,16 @@ def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: i
     """What changing OLD into NEW does to the leads of DATA: files or GIT_REV:path."""
     import json
 
-    from leadlang import outputs
-    from leadlang.diff import diff, load_side, render_markdown
+    from leadlang.diff import Side, diff, render_markdown
     from leadlang.diff import render_text as render_diff
 
-    outputs.protect(spec for spec in (old, new) if Path(spec).is_file())
+    sides = [Side(spec, load_policy(spec)) for spec in (old, new)]
     try:
-        sides = [load_side(spec) for spec in (old, new)]
-        for side in sides:  # a file side's `use`d files (a git side's are temporary copies)
-            if Path(side.spec).is_file():
-                outputs.protect(m.path for m in side.policy.modules)
+        for side in sides:
             protect_data(side.policy, data)
         refuse(out)
         result = diff(*sides, data, as_of, limit=limit if fmt == "json" else (20 if limit is None else limit))
-    except (LeadError, DataError) as err:  # a git-read policy's LeadError carries its texts
+    except DataError as err:
         fail(err)
     shown = 20 if limit is None else limit
     if fmt == "json":
@@ -68,7 +64,7 @@ class Capacity(click.ParamType):
 
 @main.command()
 @POLICY
-@click.argument("challenger", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("challenger", required=False, type=PolicyFile())
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="Directory with one file per source.")
 @click.option("--outcomes", required=True, type=click.Path(path_type=Path), help="What happened to each lead (.csv, .parquet, .jsonl).")
 @click.option("--as-of", type=AsOf(), required=True, help="Score as of this past time (UTC); events after it are ignored.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 from leadlang.builtins import as_timestamp
@@ -78,15 +79,39 @@ def round2(value) -> Decimal:
 
 
 def round_decayed(value) -> Decimal:
-    """A decayed count or sum is a number with 10 decimal places, half away from zero.
-
-    Decay (`0.5 ^ (age / half-life)`) is not a decimal; fixing its places makes the
-    result one number that every engine reproduces, not one that depends on the
-    precision of each warehouse's floating point near a rounding boundary."""
+    """A decayed sum of ten-billionths (`decay_weight` times values, exact) as a number with
+    10 decimal places, half away from zero (OutOfRange from 10^18)."""
     try:
         return number(Decimal(value).quantize(DECAY_PLACES, context=_WIDE))
     except decimal.InvalidOperation:
         raise OutOfRange("number") from None
+
+
+_MICROSECOND = dt.timedelta(microseconds=1)
+TWO_60 = 2.0 ** 60
+TEN_10 = 10 ** 10
+
+
+def decay_weight(age: dt.timedelta, half_life_seconds: int) -> int:
+    """An event's decay weight in ten-billionths (0 .. 10^10), the rule of language.md §10.
+
+    `x = age_us / half_life_us` and `f = 0.5 ^ x` are binary64 doubles; `K = floor(f * 2^60)` is
+    exact (a power of two scales a double exactly); the weight is `K / 2^60` to 10 places, half
+    up: an integer computed the same way by every engine."""
+    x = float(age // _MICROSECOND) / float(half_life_seconds * 1_000_000)
+    k = math.floor(0.5 ** x * TWO_60)
+    return (k * 9765625 + 2 ** 49) >> 50  # round(K * 10^10 / 2^60) = round(K * 5^10 / 2^50)
+
+
+def decayed_count(weights) -> Decimal:
+    """The sum of the events' weights: exact, 10 places."""
+    return number(Decimal(sum(weights)).scaleb(-10, context=_WIDE))
+
+
+def decayed_sum(pairs) -> Decimal:
+    """The exact sum of value x weight over `(value, weight)` pairs, rounded once to 10 places."""
+    units = total(_WIDE.multiply(to_decimal(v), w) for v, w in pairs)
+    return round_decayed(units.scaleb(-10, context=_WIDE))
 
 
 def to_decimal(value) -> Decimal:

@@ -432,12 +432,12 @@ class Compiler:
         cond = " AND ".join(conds) or "TRUE"
         decay = None
         if e.half_life is not None:
-            decay = d.power_half(f"({d.epoch(self.q(AS_OF))} - {d.epoch(self.q(AT))}) / {e.half_life.seconds}")
+            decay = decay_weight(d, f"({d.epoch_us(self.q(AS_OF))} - {d.epoch_us(self.q(AT))})", e.half_life.seconds)
         f = e.func
         col = self.q(e.column) if e.column else None
         if f == "count":
-            # a decayed count has 10 decimal places (`values.round_decayed`), the cast rounding half away from zero
-            sql = f"CAST(SUM(CASE WHEN {cond} THEN {decay} END) AS {d.numeric})" if decay else f"COUNT(CASE WHEN {cond} THEN 1 END)"
+            # a decayed count is the exact sum of the events' weights, in ten-billionths (`values.decayed_count`)
+            sql = d.ten_billionths(f"SUM(CASE WHEN {cond} THEN {decay} END)") if decay else f"COUNT(CASE WHEN {cond} THEN 1 END)"
         elif f == "active_days":
             sql = f"COUNT(DISTINCT CASE WHEN {cond} THEN {d.utc_date(self.q(AT))} END)"
         elif f == "distinct_leads":
@@ -447,7 +447,10 @@ class Compiler:
         elif f == "last":
             sql = f"MAX(CASE WHEN {cond} THEN {self.q(AT)} END)"
         elif f == "sum" and decay:
-            sql = f"CAST(SUM(CASE WHEN {cond} THEN CAST({col} AS {d.double}) * {decay} END) AS {d.numeric})"
+            # value x weight exactly (ints as DECIMAL(19, 0)), summed, rounded once to 10 places (`values.decayed_sum`)
+            whole = self.p.event_types[e.source][e.column].kind == "int"
+            value = f"CAST({col} AS {d.exact_int if whole else d.numeric})"
+            sql = d.ten_billionths(f"ROUND(SUM(CASE WHEN {cond} THEN {value} * {decay} END), 0)")
         elif f == "avg":
             # the sum over the count, divided as `/` divides (exact, 10 places); a sum out of range is an error
             sql = d.divide(f"SUM(CASE WHEN {cond} THEN {col} END)", f"COUNT(CASE WHEN {cond} THEN {col} END)")
@@ -459,3 +462,12 @@ class Compiler:
         return column
 
 
+def decay_weight(d: Dialect, age_us: str, half_life_seconds: int) -> str:
+    """An event's decay weight in ten-billionths, as `values.decay_weight` computes it (language.md §10):
+    `K = floor(0.5 ^ (age_us / half_life_us) * 2^60)` from doubles, then `round(K * 5^10 / 2^50)` in
+    64-bit integers, as `(K >> 26) * 5^10 + ((K mod 2^26) * 5^10 + 2^49) >> 26`, all `>> 24`.
+    The exponent is capped at 61 (every weight beyond is 0) so no engine underflows."""
+    x = f"CAST({age_us} AS {d.double}) / CAST({half_life_seconds * 1_000_000} AS {d.double})"
+    k = f"CAST(FLOOR(POWER(0.5, LEAST({x}, CAST(61 AS {d.double}))) * CAST({2 ** 60} AS {d.double})) AS {d.bigint})"
+    low = d.shift_right(f"{d.low_bits(k, 26)} * 9765625 + {2 ** 49}", 26)
+    return d.shift_right(f"{d.shift_right(k, 26)} * 9765625 + {low}", 24)

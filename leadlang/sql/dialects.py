@@ -85,7 +85,11 @@ class Dialect:
         "utc_date": "CAST(({0} AT TIME ZONE 'UTC') AS DATE)",
         "date_to_timestamp": "(CAST({0} AS TIMESTAMP) AT TIME ZONE 'UTC')",
         "current_timestamp": "CURRENT_TIMESTAMP",
-        "power_half": "POWER(0.5, {0})",
+        # the integer decay weights of language.md §10 (`sql.compiler.decay_weight`)
+        "epoch_us": "CAST(EXTRACT(EPOCH FROM {0}) * 1000000 AS {d.bigint})",  # whole microseconds since 1970, exactly
+        "shift_right": "(({0}) >> {1})",  # a non-negative 64-bit integer over 2^{1}, rounded down
+        "low_bits": "(({0}) & {1})",  # ... modulo a power of two (the mask)
+        "ten_billionths": "CAST(CAST({0} AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(10, 10)) AS {d.numeric})",
         "contains": "(STRPOS({0}, {1}) > 0)",
         "starts_with": "(LEFT({0}, LENGTH({1})) = {1})",
         "ends_with": "(RIGHT({0}, LENGTH({1})) = {1})",
@@ -165,8 +169,20 @@ class Dialect:
     def current_timestamp(self) -> str:
         return self.call("current_timestamp", [])
 
-    def power_half(self, exponent: str) -> str:
-        return self.call("power_half", [exponent])
+    exact_int = "DECIMAL(19, 0)"  # a 64-bit int as an exact decimal, for products that outgrow 64 bits
+
+    def epoch_us(self, ts: str) -> str:
+        return self.call("epoch_us", [ts])
+
+    def shift_right(self, x: str, bits: int) -> str:
+        return self.call("shift_right", [x, str(bits)])
+
+    def low_bits(self, x: str, bits: int) -> str:
+        return self.call("low_bits", [x, str(2 ** bits - 1)])
+
+    def ten_billionths(self, units: str) -> str:
+        """An integer count of 10^-10 units as a number (exact)."""
+        return self.call("ten_billionths", [units])
 
     # ----------------------------------------------------------- numbers --
     def divide(self, left: str, right: str) -> str:
@@ -194,6 +210,7 @@ class DuckDB(Dialect):
     FUNCTIONS = {
         **Dialect.FUNCTIONS,
         "epoch": "epoch({0})",
+        "epoch_us": "epoch_us({0})",
         "minus_seconds": "({0} - INTERVAL {1} SECOND)",
         "matches": "regexp_matches({0}, {1})",
         "contains": "contains({0}, {1})",
@@ -238,6 +255,9 @@ class Snowflake(Dialect):
     FUNCTIONS = {
         **Dialect.FUNCTIONS,
         "epoch": "(DATE_PART(EPOCH_MICROSECOND, {0}) / 1e6)",
+        "epoch_us": "CAST(DATE_PART(EPOCH_MICROSECOND, {0}) AS {d.bigint})",
+        "shift_right": "BITSHIFTRIGHT({0}, {1})",
+        "low_bits": "BITAND({0}, {1})",
         "minus_seconds": "DATEADD(SECOND, -{1}, {0})",
         "utc_date": "CAST(CONVERT_TIMEZONE('UTC', {0}) AS DATE)",
         "date_to_timestamp": "TO_TIMESTAMP_TZ(TO_CHAR({0}, 'YYYY-MM-DD') || ' 00:00:00 +00:00', 'YYYY-MM-DD HH24:MI:SS TZH:TZM')",
@@ -262,11 +282,14 @@ class BigQuery(Dialect):
     timestamp = "TIMESTAMP"
     least_skips_nulls = False
     literal_backslashes = ident_backslashes = "escaped"
+    exact_int = "BIGNUMERIC"
     FUNCTIONS = {
         **Dialect.FUNCTIONS,
         "decimal_literal": "BIGNUMERIC {0}",
         "timestamp_literal": "TIMESTAMP {0}",
         "epoch": "(UNIX_MICROS({0}) / 1e6)",
+        "epoch_us": "UNIX_MICROS({0})",
+        "ten_billionths": "CAST(CAST({0} AS BIGNUMERIC) * BIGNUMERIC '0.0000000001' AS {d.numeric})",
         "minus_seconds": "TIMESTAMP_SUB({0}, INTERVAL {1} SECOND)",
         "utc_date": "DATE({0}, 'UTC')",
         "date_to_timestamp": "TIMESTAMP({0}, 'UTC')",
@@ -291,6 +314,8 @@ class Spark(Dialect):
         **Dialect.FUNCTIONS,
         "timestamp_literal": "to_utc_timestamp({0}, 'UTC')",
         "epoch": "(unix_micros({0}) / 1e6)",
+        "epoch_us": "unix_micros({0})",
+        "shift_right": "shiftright({0}, {1})",
         "minus_seconds": "({0} - make_dt_interval(0, 0, 0, {1}))",
         "utc_date": "to_date({0})",
         "date_to_timestamp": "CAST({0} AS TIMESTAMP)",

@@ -12,7 +12,7 @@ from leadlang.span import NOWHERE, Span
 from leadlang.syntax import ast as A
 from leadlang.syntax import chunks
 from leadlang.syntax.errors import syntax_diagnostic
-from leadlang.syntax.grammar import KEYWORDS, MAX_DEPTH, TooDeep, lalr  # noqa: F401  (KEYWORDS: the checker's import, until it reads grammar)
+from leadlang.syntax.grammar import MAX_DEPTH, TooDeep, lalr
 from leadlang.syntax.literals import BadLiteral
 from leadlang.syntax.transform import Build
 from leadlang.syntax.transform_exprs import BadSpan, tok_span
