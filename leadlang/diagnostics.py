@@ -56,10 +56,10 @@ class Sources:
             if text is None:
                 try:
                     if self.files is not None:
-                        text = self.texts[path] = self.files.read_bytes(path).decode("utf-8", errors="replace")
+                        text = self.files.read_bytes(path).decode("utf-8", errors="replace")
                     else:
                         with open(path, encoding="utf-8", errors="replace") as f:
-                            text = self.texts[path] = f.read()
+                            text = f.read()  # kept in _lines: `texts` may be a checked policy's, read-only
                 except OSError:
                     text = None
             lines = self._lines[path] = None if text is None else text.splitlines()

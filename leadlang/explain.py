@@ -26,7 +26,7 @@ def render_explanation(policy: Policy, s: LeadState, as_of: dt.datetime, paint: 
     fired = {(e["component"], e["rule"]): e["points"] for e in s.explain if e["kind"] == "rule"}
     for sc in policy.scores.values():
         out.append("")
-        band = f"  band {s.values.get(f'{sc.name}_band')}" if sc.name in policy.bands else ""
+        band = f"  band {s.values.get(policy.band_column(sc.name))}" if sc.name in policy.bands else ""
         out.append(f"score {sc.name} = {s.values[sc.name]}{band}")
         if isinstance(sc, A.DerivedScore):
             out.append("  derived from other scores")
@@ -49,7 +49,7 @@ def render_explanation(policy: Policy, s: LeadState, as_of: dt.datetime, paint: 
     for cr in policy.criteria.values():
         out.append("")
         need = "all" if cr.required is None else f"{cr.required} of {len(cr.members)}"
-        out.append(f"criteria {cr.name}: {'met' if s.values[cr.name] else 'not met'} ({s.values[f'{cr.name}_met']} true, needs {need})")
+        out.append(f"criteria {cr.name}: {'met' if s.values[cr.name] else 'not met'} ({s.values[policy.met_column(cr.name)]} true, needs {need})")
         for m in cr.members:
             out.append(f"  {style('x', 'plus') if s.members.get((cr.name, m.id)) is True else style('·', 'muted')}  {m.id}")
     for c in policy.classifications.values():

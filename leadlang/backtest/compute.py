@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadlang.check.policy import Policy
+from leadlang.check.policy import Policy, band_column
 from leadlang.diagnostics import DataError, did_you_mean
 from leadlang.syntax.ast import Matrix
 
@@ -234,7 +234,7 @@ def _score(con, col: str, totals: dict) -> tuple[dict, dict]:
 
 def _matrix(con, m, q, totals: dict) -> dict:
     """The matrix as drawn: each cell's label and figures (leads not disqualified), and the disqualified leads."""
-    r, c = q("g:" + m.rows_score + "_band"), q("g:" + m.cols_score + "_band")
+    r, c = q("g:" + band_column(m.rows_score)), q("g:" + band_column(m.cols_score))
     found = {(a, b): rest for a, b, *rest in _sql(con, f"""SELECT {r}, {c}, count(*), count(*) FILTER (WHERE won), CAST(sum(amount) AS DOUBLE)
                                                          FROM bt WHERE NOT dq GROUP BY 1, 2""")}
     cells = []

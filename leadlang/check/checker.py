@@ -15,7 +15,7 @@ from leadlang.check.exprs import Expressions
 from leadlang.check.functions import Calls
 from leadlang.check.graph import Graph
 from leadlang.check.outputs import Outputs
-from leadlang.check.policy import Policy
+from leadlang.check.policy import Policy, Ref
 from leadlang.check.structure import Structure
 from leadlang.check.types import Type
 from leadlang.check.uses import resolve_uses
@@ -34,6 +34,7 @@ class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs):
         self.texts = texts
         self.diags: list[Diagnostic] = []
         self.types: dict[int, Type] = {}
+        self.refs: dict[int, Ref] = {}  # id(name occurrence) -> what it refers to
         self.names: dict[str, tuple[str, A.Span]] = {}  # every declared name -> (what, where)
         self.deps: set[tuple[str, str]] = set()
         self.scope = "policy"
@@ -72,7 +73,7 @@ class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs):
             lets=self.lets, let_values=self.let_values, signals=self.signals, scores=self.scores,
             bands=self.bands, criteria=self.criteria, gates=self.gates, classifications=self.classifications,
             labels=self.labels, actions=self.actions, tests=tests, steps=steps, outputs=outputs,
-            types=self.types, modules=(self.main, *self.used), texts=self.texts,
+            types=self.types, refs=self.refs, modules=(self.main, *self.used), texts=self.texts,
         )
 
 

@@ -6,6 +6,7 @@ import dataclasses
 
 from leadlang.check import types as T
 from leadlang.check.regex import regex_problem
+from leadlang.check.policy import Ref, band_column
 from leadlang.check.types import Type
 from leadlang.diagnostics import did_you_mean
 from leadlang.syntax import ast as A
@@ -50,6 +51,7 @@ class Expressions:
                 self.error("E201", "`disqualified` cannot be used here", e.span)
                 return T.ANY
             self.deps.add(("disqualify", "disqualified"))
+            self.refer(e, "disqualified", "disqualified", "disqualified")
             return T.BOOL
         if isinstance(e, A.Unary):
             t = self.expr(e.operand)
@@ -108,40 +110,54 @@ class Expressions:
             elem = merged
         return Type("list", elem=elem or T.ANY)
 
+    def refer(self, node: A.Expr, kind: str, name: str, column: str | None = None) -> None:
+        """Record what a name occurrence refers to (`Policy.refs`): later stages read it, never re-derive it."""
+        self.refs[id(node)] = Ref(kind, name, column)
+
     def _name(self, e: A.Name) -> Type:
         n = e.name
         if self.scope == "event":
             cols = self.event_types.get(self.event_source.name, {}) if self.event_source else {}
             if n in cols:
+                self.refer(e, "event_column", n)
                 return cols[n]
             if n in self.lets:
+                self.refer(e, "let", n)
                 return self.types.get(id(self.lets[n].expr)) or self.expr(self.lets[n].expr)
             self.error("E201", f"`{n}` is not a column of events `{self.event_source.name if self.event_source else ''}` or a `let`", e.span, *did_you_mean(n, [*cols, *self.lets]))
             return T.ANY
         if n in self.lets:
+            self.refer(e, "let", n)
             return self.types.get(id(self.lets[n].expr)) or self.expr(self.lets[n].expr)
         if self.scope == "let":
             self.error("E213", f"a `let` can only use literals, not `{n}`", e.span)
             return T.ANY
         if n in self.lead_types:
+            self.refer(e, "lead_field", n)
             return self.lead_types[n]
         if n in self.signals:
             self.deps.add(("signal", n))
+            self.refer(e, "signal", n, n)
             return self._signal(n)[0]
         if n in self.scores:
             self.deps.add(("score", n))
+            self.refer(e, "score", n, n)
             return T.NUMBER
         if n in self.criteria:
             self.deps.add(("criteria", n))
+            self.refer(e, "criteria", n, n)
             return T.BOOL
         if n.endswith("_met") and n[: -len("_met")] in self.criteria:
             self.deps.add(("criteria", n[: -len("_met")]))
+            self.refer(e, "criteria_met", n[: -len("_met")], n)
             return T.INT  # how many members are true, e.g. `ucc_met >= 2`
         if n in self.classifications:
             self.deps.add(("classification", n))
+            self.refer(e, "classification", n, n)
             return Type("label", labels=self.labels[n], owner=n)
         if self.scope == "test" and n in self.test_outputs:
             out = self.test_outputs[n]
+            self.refer(e, "output", out.source or n, n)
             if out.labels:  # `fit_band`, `disqualify_reason`: compared with their labels like a classification
                 return Type("label", labels=out.labels, owner=n)
             return T.SCALARS[out.kind]
@@ -190,6 +206,7 @@ class Expressions:
                 return T.ANY
             if self.scope in ("let", "event"):
                 self.error("E201", f"`account.{e.attr}` cannot be used here", e.span)
+            self.refer(e, "account_field", e.attr)
             return self.account_types[e.attr]
         if e.base in self.criteria and self.scope not in ("let", "event"):
             ids = [m.id for m in self.criteria[e.base].members]
@@ -197,6 +214,7 @@ class Expressions:
                 self.error("E202", f"criteria `{e.base}` has no member `{e.attr}`", e.span, *did_you_mean(e.attr, ids))
                 return T.ANY
             self.deps.add(("criteria", e.base))
+            self.refer(e, "member", e.base)
             return T.BOOL
         self.error("E201", f"unknown name `{e.base}.{e.attr}`", e.span, *did_you_mean(e.base, ["account", *self.criteria]))
         return T.ANY
@@ -285,6 +303,10 @@ class Expressions:
             return T.BOOL
         name = e.operand.name
         self.expr(e.operand)
+        if name in self.bands and name not in self.classifications:
+            self.refer(e, "band", name, band_column(name))
+        else:
+            self.refer(e, "classification", name, name)
         labels = self.labels[name]
         if e.label not in labels:
             self.error("E206", f"`{e.label}` is not a label of `{name}`", e.label_span, *did_you_mean(e.label, labels), f"labels: {', '.join(labels)}")

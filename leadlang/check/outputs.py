@@ -6,7 +6,7 @@ import datetime as dt
 
 from leadlang.check import timerange
 from leadlang.check import types as T
-from leadlang.check.policy import Output
+from leadlang.check.policy import Output, band_column, met_column
 from leadlang.check.types import Type
 from leadlang.diagnostics import did_you_mean
 from leadlang.syntax import ast as A
@@ -23,10 +23,10 @@ class Outputs:
             outs.append(Output(sc.name, "number", "score", sc.name, description=f"score {sc.name}, rounded to 2 decimals"))
         for sc in self.scores.values():
             if sc.name in self.bands:
-                outs.append(Output(f"{sc.name}_band", "string", "band", sc.name, self.labels[sc.name], f"band of score {sc.name}"))
+                outs.append(Output(band_column(sc.name), "string", "band", sc.name, self.labels[sc.name], f"band of score {sc.name}"))
         for cr in self.criteria.values():
             outs.append(Output(cr.name, "bool", "criteria", cr.name, description=f"whether criteria {cr.name} is met"))
-            outs.append(Output(f"{cr.name}_met", "int", "criteria_met", cr.name, description=f"how many members of {cr.name} are true"))
+            outs.append(Output(met_column(cr.name), "int", "criteria_met", cr.name, description=f"how many members of {cr.name} are true"))
         outs.append(Output("disqualified", "bool", "disqualified", description="whether any disqualify gate is true"))
         outs.append(Output("disqualify_reason", "string", "reason", labels=tuple(g.id for g in self.gates), description="the first true gate, in file order"))
         for c in self.classifications.values():

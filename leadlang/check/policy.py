@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Mapping, Union
 
 from leadlang.check.types import Type
 from leadlang.syntax import ast as A
@@ -32,9 +33,36 @@ class Step:
     name: str
 
 
-@dataclass
+def band_column(score: str) -> str:
+    """The output column holding the band of a banded score: the one place its name is made."""
+    return f"{score}_band"
+
+
+def met_column(criteria: str) -> str:
+    """The output column holding how many members of a criteria are true."""
+    return f"{criteria}_met"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """What one name occurrence of the policy refers to, as the checker resolved it.
+
+    kind: lead_field, account_field, event_column, let, signal, score, criteria, criteria_met
+    (`ucc_met`), member (`ucc.budget`), classification, band (the operand of `x is LABEL` for a
+    banded score), disqualified, output (an `expect` reading any other output column);
+    name: the declaration's name (the score of a band, the criteria of `ucc_met`, a column's own name);
+    column: the output column that holds the value read, or None (fields, lets, members)."""
+
+    kind: str
+    name: str
+    column: str | None = None
+
+
+@dataclass(frozen=True)
 class Policy:
-    """What every later stage reads: the interpreter, SQL, dbt, lint and fmt."""
+    """What every later stage reads: the interpreter, SQL, dbt, lint and fmt.
+
+    Frozen, its tables read-only: a stage that needs a variant makes one (`dataclasses.replace`)."""
 
     path: str
     name: str
@@ -55,14 +83,22 @@ class Policy:
     criteria: dict[str, A.Criteria]
     gates: tuple[A.Member, ...]
     classifications: dict[str, Classification]
-    labels: dict[str, tuple[str, ...]]  # classification or banded score -> its labels
+    labels: Mapping[str, tuple[str, ...]]  # classification or banded score -> its labels
     actions: dict[str, A.Actions]
     tests: tuple[A.Test, ...]
     steps: tuple[Step, ...]
     outputs: tuple[Output, ...]
-    types: dict[int, Type] = field(repr=False)  # id(expression node) -> its type
+    types: Mapping[int, Type] = field(repr=False)  # id(expression node) -> its type
+    refs: Mapping[int, Ref] = field(repr=False)  # id(Name, Attr, IsLabel, Disqualified node) -> what it refers to
     modules: tuple[A.Module, ...] = ()  # this file first, then every used file
-    texts: dict[str, str] = field(default_factory=dict, repr=False)
+    texts: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):  # event_types nests one level
+                inner = {k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in value.items()}
+                object.__setattr__(self, f.name, MappingProxyType(inner))
 
     @property
     def label(self) -> str:
@@ -75,6 +111,16 @@ class Policy:
 
     def type_of(self, expr: A.Expr) -> Type:
         return self.types[id(expr)]
+
+    def ref(self, node: object) -> Ref:
+        """What a name occurrence (`Name`, `Attr`, `IsLabel`, `Disqualified`) of this policy refers to."""
+        return self.refs[id(node)]
+
+    def band_column(self, score: str) -> str:
+        return band_column(score)
+
+    def met_column(self, criteria: str) -> str:
+        return met_column(criteria)
 
     def output(self, name: str) -> Output:
         for o in self.outputs:

@@ -8,6 +8,8 @@ loads, so they are a dbt source, loaded by an `on-run-start` hook from `data/`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from pathlib import Path
 
@@ -83,7 +85,7 @@ def init(directory: Path) -> list[Path]:
             written.append(_put(directory / rel_path, (DEMO / rel_path).read_bytes()))
     except OSError as err:
         raise DataError(f"{directory}: cannot write the project: {err.strerror}") from None
-    policy.path = POLICY
+    policy = dataclasses.replace(policy, path=POLICY)
     result = generate([policy], directory / MODELS, "duckdb", sources=True)
     written += result.files[policy.name] + ([result.sources] if result.sources else [])
     return written

@@ -61,8 +61,7 @@ def asserted(policy: Policy, test: A.Test) -> tuple[list[str], bool]:
                 elif isinstance(n, A.Disqualified):
                     wanted.add("disqualified")
                 elif isinstance(n, A.IsLabel):
-                    name = n.operand.name
-                    wanted.add(f"{name}_band" if name in policy.bands and name not in policy.classifications else name)
+                    wanted.add(policy.ref(n).column)
                 elif isinstance(n, A.Attr) and n.base in policy.criteria:
                     explain = True
     return [c for c in outputs if c in wanted and c != policy.key], explain

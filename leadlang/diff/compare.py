@@ -21,7 +21,7 @@ def outputs_of(policy: Policy) -> list[str]:
 
 def _labels(policy: Policy, output: str) -> tuple[str, ...]:
     o = policy.output(output)
-    return o.labels or policy.labels.get(output.removesuffix("_band") if o.role == "band" else output, ())
+    return o.labels or policy.labels.get(o.source if o.role == "band" else output, ())
 
 
 def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None = None) -> dict:

@@ -161,8 +161,7 @@ class Expressions:
         return lambda s: (f(s) is None) != negated
 
     def _c_IsLabel(self, e: A.IsLabel, event: bool):
-        p, name, label, negated = self.policy, e.operand.name, e.label, e.negated
-        which = f"{name}_band" if name in p.bands and name not in p.classifications else name
+        which, label, negated = self.policy.ref(e).column, e.label, e.negated
         return lambda s: (s.values.get(which) == label) != negated
 
     def _c_Call(self, e: A.Call, event: bool):

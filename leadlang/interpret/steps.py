@@ -29,7 +29,7 @@ class Steps:
         if step.kind == "score":
             return self._score(p.scores[name])
         if step.kind == "band":
-            bands, band = p.bands[name], f"{name}_band"
+            bands, band = p.bands[name], p.band_column(name)
 
             def band_step(s):
                 s.values[band] = band_of(bands, s.values[name])
@@ -108,7 +108,7 @@ class Steps:
         return per
 
     def _criteria(self, cr: A.Criteria) -> Callable[[LeadState], None]:
-        name, met_name = cr.name, f"{cr.name}_met"
+        name, met_name = cr.name, self.policy.met_column(cr.name)
         members = [((cr.name, m.id), m.id, self._compile(m.cond, event=False)) for m in cr.members]
         need = len(cr.members) if cr.required is None else cr.required
         why = self.explain
@@ -148,7 +148,7 @@ class Steps:
     def _classify(self, c) -> Callable[[LeadState], None]:
         name = c.name
         if isinstance(c, A.Matrix):
-            rows_band, cols_band = f"{c.rows_score}_band", f"{c.cols_score}_band"
+            rows_band, cols_band = self.policy.band_column(c.rows_score), self.policy.band_column(c.cols_score)
             cells = {(row.band, col): cell for row in c.rows for col, cell in zip(c.columns, row.cells)}
 
             def matrix(s):

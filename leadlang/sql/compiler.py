@@ -232,7 +232,7 @@ class Compiler:
 
     def band(self, b: A.Bands) -> None:
         whens = " ".join(f"WHEN {self.c(b.score)} >= {self.d.literal(x.threshold)} THEN {self.d.literal(x.label)}" for x in b.bands if x.threshold is not None)
-        self.put(f"{b.score}_band", f"CASE {whens} ELSE {self.d.literal(b.bands[-1].label)} END", [b.score])
+        self.put(self.p.band_column(b.score), f"CASE {whens} ELSE {self.d.literal(b.bands[-1].label)} END", [b.score])
 
     def criteria(self, cr: A.Criteria) -> None:
         members = []
@@ -241,9 +241,10 @@ class Compiler:
             self.put(column, f"COALESCE({self.expr(m.cond)}, FALSE)", self.reads(m.cond))
             members.append(column)
         met = balanced("+", [f"CASE WHEN {self.c(c)} THEN 1 ELSE 0 END" for c in members], "0")
-        self.put(f"{cr.name}_met", met, members)
+        met_column = self.p.met_column(cr.name)
+        self.put(met_column, met, members)
         need = len(cr.members) if cr.required is None else cr.required
-        self.put(cr.name, f"({self.c(cr.name + '_met')} >= {need})", [f"{cr.name}_met"])
+        self.put(cr.name, f"({self.c(met_column)} >= {need})", [met_column])
 
     def disqualify(self) -> None:
         gates = []
@@ -259,13 +260,14 @@ class Compiler:
     def classification(self, c) -> None:
         lit = self.d.literal
         if isinstance(c, A.Matrix):
-            rb, cb = self.c(f"{c.rows_score}_band"), self.c(f"{c.cols_score}_band")
+            rows_band, cols_band = self.p.band_column(c.rows_score), self.p.band_column(c.cols_score)
+            rb, cb = self.c(rows_band), self.c(cols_band)
             whens = " ".join(
                 f"WHEN {rb} = {lit(row.band)} AND {cb} = {lit(col)} THEN {lit(cell)}"
                 for row in c.rows for col, cell in zip(c.columns, row.cells)
             )
             sql = f"CASE WHEN {self.c('disqualified')} THEN {lit('disqualified')} {whens} END"
-            self.put(c.name, sql, [f"{c.rows_score}_band", f"{c.cols_score}_band", "disqualified"])
+            self.put(c.name, sql, [rows_band, cols_band, "disqualified"])
             return
         whens = " ".join(f"WHEN {self.expr(b.cond)} THEN {lit(b.label)}" for b in c.branches)
         reads = [r for b in c.branches for r in self.reads(b.cond)]
@@ -314,8 +316,7 @@ class Compiler:
             elif isinstance(n, A.Disqualified):
                 out.append("disqualified")
             elif isinstance(n, A.IsLabel):
-                name = n.operand.name
-                out.append(f"{name}_band" if name in self.p.bands and name not in self.p.classifications else name)
+                out.append(self.p.ref(n).column)
                 continue
             elif isinstance(n, A.Aggregate):
                 continue  # aggregates are base columns
@@ -369,9 +370,7 @@ class Compiler:
         if isinstance(e, A.IsMissing):
             return f"({self.expr(e.operand, event)} IS {'NOT ' if e.negated else ''}NULL)"
         if isinstance(e, A.IsLabel):
-            name = e.operand.name
-            column = f"{name}_band" if name in self.p.bands and name not in self.p.classifications else name
-            return f"({self.c(column)} {'<>' if e.negated else '='} {lit(e.label)})"
+            return f"({self.c(self.p.ref(e).column)} {'<>' if e.negated else '='} {lit(e.label)})"
         if isinstance(e, A.Call):
             return self.call(e, event)
         if isinstance(e, A.Aggregate):

@@ -106,7 +106,7 @@ def coverage(policy: Policy, results: list[TestResult], path: Path | str | None 
             if isinstance(c, A.Matrix):
                 if s.values.get("disqualified"):
                     continue
-                rb, cb = s.values[f"{c.rows_score}_band"], s.values[f"{c.cols_score}_band"]
+                rb, cb = s.values[policy.band_column(c.rows_score)], s.values[policy.band_column(c.cols_score)]
                 row = next(r for r in c.rows if r.band == rb)
                 hit.add(by_name[("cell", _cell(c, rb, cb, row.cells[c.columns.index(cb)]), row.span)])
             elif c.name in s.branches:

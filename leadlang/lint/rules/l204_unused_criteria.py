@@ -45,5 +45,5 @@ def check(ctx):
     """
     refs = ctx.analysis.references
     for name, cr in ctx.policy.criteria.items():
-        if name not in refs["names"] and f"{name}_met" not in refs["names"] and name not in refs["attrs"]:
+        if not refs["read"] & {("criteria", name), ("criteria_met", name), ("member", name)}:
             yield ctx.finding(cr.span, f"criteria `{name}` are never used", f"they are still written as output columns; use `{name}` in a classify branch or remove them")
