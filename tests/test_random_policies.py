@@ -6,10 +6,14 @@ import os
 
 import pytest
 from conftest import checked
-from datagen import make_rows
+from datagen import AS_OF, make_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import assert_agree
+from test_differential import assert_agree, catalog_safe, tables_for
+
+from leadlang.diagnostics import DataError
+from leadlang.interpret import evaluate
+from leadlang.sql import to_sql
 
 
 SCHEMA = '''policy random "Random"
@@ -130,6 +134,21 @@ def test_random_policies_agree(engine_name, request):
     @given(policies(), st.integers(0, 10_000))
     def agree(text, seed):
         policy = _check(text)
-        assert_agree(engine, policy, *make_rows(policy, seed, n_leads=30, n_events=150))
+        rows = make_rows(policy, seed, n_leads=30, n_events=150)
+        try:
+            evaluate(policy, *rows, AS_OF)
+        except DataError as err:  # a value past the range: every engine stops too (language.md §21)
+            assert "out of range" in str(err), err
+            assert_refused(engine, policy, *rows)
+            return
+        assert_agree(engine, policy, *rows)
 
     agree()
+
+
+def assert_refused(engine, policy, leads, accounts, events):
+    tables = tables_for(policy, leads, accounts, events)
+    mapping = catalog_safe(engine, tables)
+    with pytest.raises(Exception) as err:
+        engine.run(to_sql(policy, engine.name, AS_OF, mapping), tables)
+    assert not isinstance(err.value, (AssertionError, TypeError, ValueError)), err.value
