@@ -1,13 +1,13 @@
-"""`leadlang score --engine python` (the interpreter, end to end) against the same command at a baseline
-revision, in one run, on PLG and on a `by account` policy (ABM).
+"""`leadlang score --engine python -o out.csv` (the interpreter, end to end) against the same command at a
+baseline revision, in one run, on both benchmark policies: PLG and `benchmarks/account_bench.lead`
+(`by account`, regular expressions, derived scores).
 
-    python benchmarks/interpret_bench.py                          # 100k leads (PLG: 2.7M events)
+    python benchmarks/interpret_bench.py                          # 100k leads, 2.7M events
     python benchmarks/interpret_bench.py --leads 1000000 --no-baseline
-    python benchmarks/interpret_bench.py --baseline-rev b919cd0   # the revision to compare with
+    python benchmarks/interpret_bench.py --baseline-rev 09d3b21   # the revision to compare with
 
-Data: PLG Parquet files from `score_bench.generate` (2M product and 700k marketing
-events per 100k leads, reused in `--dir`); ABM's example data (`by account`) copied
-until it holds about `--leads` leads, as CSV (`score_bench.scaled_abm`).
+Data: the four Parquet files of `bench_data.generate` (the test corpus's edge cases; 20 product
+and 7 marketing events per lead), made once per size in `--dir` and read by both policies.
 
 Every figure is a separate process: wall time, CPU seconds (user + system; the
 machine may be shared) and peak RSS of that child alone, with events per wall
@@ -27,9 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from score_bench import ABM, AS_OF, POLICY, ROOT, generate, run_process, scaled_abm  # noqa: E402
+from bench_data import AS_OF, generate  # noqa: E402
+from score_bench import BENCH_POLICIES, ROOT, run_process  # noqa: E402
 
-BASELINE_REV = "b919cd0"  # main before the interpreter was compiled into closures and streamed
+BASELINE_REV = "09d3b21"  # main before the Python engine's end-to-end tuning (explanation rows on demand, collector frozen)
 
 
 def _baseline(rev: str, into: Path) -> Path:
@@ -67,22 +68,17 @@ def main() -> None:
     ap.add_argument("--leads", type=int, default=100_000)
     ap.add_argument("--baseline-rev", default=BASELINE_REV)
     ap.add_argument("--no-baseline", action="store_true", help="only the current code (the baseline holds every event in memory)")
-    ap.add_argument("--only", choices=["plg", "abm"], help="one policy")
+    ap.add_argument("--only", choices=sorted(BENCH_POLICIES), help="one policy")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="leadlang-interpret-bench-"))
     old_code = None if args.no_baseline else _baseline(args.baseline_rev, work / "baseline")
-    cases = []
-    if args.only in (None, "plg"):
-        n = args.leads
-        spent = generate(args.dir / f"plg-{n}", n, 20 * n, 7 * n)
-        cases.append(("plg", POLICY, args.dir / f"plg-{n}", spent))
-    if args.only in (None, "abm"):
-        copies = max(1, round(args.leads / 1500))
-        cases.append(("abm (by account)", ABM, scaled_abm(args.dir / f"abm-x{copies}", copies), 0.0))
+    data = args.dir / f"bench-{args.leads}"
+    generate(data, args.leads)
+    events = _events(data)
+    cases = [(name, policy) for name, policy in BENCH_POLICIES.items() if args.only in (None, name)]
     print(f"{'policy':<18} {'path':<22} {'wall':>8} {'cpu':>8} {'RSS':>9} {'events/s wall':>14} {'events/s cpu':>13}")
-    for label, policy, data, _ in cases:
-        events = _events(data)
-        runs = [("streamed (this code)", ROOT)] + ([] if old_code is None else [(f"baseline {args.baseline_rev}", old_code)])
+    for label, policy in cases:
+        runs = [("this code", ROOT)] + ([] if old_code is None else [(f"baseline {args.baseline_rev}", old_code)])
         figures, outs = {}, []
         for name, code in runs:
             out = work / f"{policy.stem}-{len(outs)}.csv"

@@ -20,7 +20,15 @@ for wall time, events/s (all events in the files / wall) and peak RSS:
   checked against the hand-written row);
 - `diff OLD NEW` (NEW moves the band thresholds) against one hand-written scoring
   (to Parquet);
-- `score --engine python -o out.parquet` (up to `--python-max-leads`).
+- `score --engine python -o out.parquet` (up to `--python-max-leads`; above it the
+  table says it was skipped);
+- the checks of the input files alone (`io.register_dataset` and the profile behind
+  `score`'s data warnings, timed inside one process), as a share of `score -o out.csv`.
+
+CPU seconds (user + system, the process and its children) are printed next to every
+wall time: on a shared machine they are the steadier figure. `--text-pairs N` runs
+the CSV, stdout and JSONL pairs (leadlang, then the hand-written query) N times,
+alternating, and reports every pair.
 
 Every output cell of every format is compared with the hand-written query's output
 of the same format, typed (exact decimals, timestamps, booleans, missing vs empty
@@ -62,6 +70,31 @@ import duckdb, sys
 sql, out, opts = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
 c = duckdb.connect(); c.execute("SET TimeZone = 'UTC'"); c.execute("SET enable_progress_bar = false")
 c.execute("COPY (" + sql + ") TO '" + out.replace("'", "''") + "' (" + opts + ")")
+"""
+
+# the checks of the input files as `score` runs them (each file checked and registered, then profiled for the
+# data warnings), timed inside the process: the share of a run they take, without start-up
+CHECKS = r"""
+import json, sys, time
+from pathlib import Path
+import duckdb
+from leadlang.check import load
+from leadlang.profile import profile_tables
+policy, data = load(Path(sys.argv[1])), Path(sys.argv[2])
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+try:  # the data package (leadlang/data/) once it replaces leadlang/io.py
+    from leadlang.data.staging import register_dataset as _register
+    register = lambda: _register(con, policy, data)
+except ImportError:
+    from leadlang.io import register_dataset as _register
+    register = lambda: _register(con, policy.leads, policy.accounts, list(policy.events.values()), data)
+t, c = time.perf_counter(), time.process_time()
+tables = register()
+t1, c1 = time.perf_counter(), time.process_time()
+profile_tables(con, policy, tables, data)
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"wall": t2 - t, "cpu": c2 - c, "check_wall": t1 - t, "check_cpu": c1 - c}))
 """
 
 
@@ -164,25 +197,30 @@ def canonical(con, path: Path, fmt: str, outputs: list[tuple[str, str]], table: 
                 text[n] = f"NULLIF(regexp_extract(line, {_s(pattern)}, 1), 'null')"
             else:
                 text[n] = f"(j->>{_s(n)})"
-        if strict:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM {src}")  # read (and parsed) once
+    src = "_src"
+    if strict:  # every check in one scan: (count of departures, an example, what it means)
+        checks = []
+        if fmt == "jsonl":
             keys = "[" + ", ".join(_s(n) for n in names) + "]"
-            bad = con.execute(f"SELECT count(*) FILTER (WHERE json_keys(j) <> {keys}) FROM {src}").fetchone()[0]
-            if bad:
-                problems.append(f"{bad:,} lines whose keys are not {names} in order")
+            checks.append((f"json_keys(j) <> {keys}", "line", f"lines whose keys are not {names} in order"))
             for n, kind in outputs:
                 ok = ", ".join(_s(t) for t in JSON_TYPES[kind] + ("NULL",))
-                bad = con.execute(f"SELECT count(*) FILTER (WHERE json_type(j, {_s(n)}) NOT IN ({ok})) FROM {src}").fetchone()[0]
-                if bad:
-                    problems.append(f"column {n}: {bad:,} values not JSON {'/'.join(JSON_TYPES[kind])} or null")
-    if strict:
+                checks.append((f"json_type(j, {_s(n)}) NOT IN ({ok})", f"json_type(j, {_s(n)})",
+                               f"column {n}: values not JSON {'/'.join(JSON_TYPES[kind])} or null"))
         for n, kind in outputs:
             if kind in TEXT_FORMAT and n in text:
-                bad = con.execute(f"SELECT count(*), any_value({text[n]}) FROM {src} "
-                                  f"WHERE {text[n]} IS NOT NULL AND NOT regexp_matches({text[n]}, {_s(TEXT_FORMAT[kind])})").fetchone()
-                if bad[0]:
-                    problems.append(f"column {n}: {bad[0]:,} values not in the documented {kind} format, e.g. {bad[1]!r}")
+                checks.append((f"{text[n]} IS NOT NULL AND NOT regexp_matches({text[n]}, {_s(TEXT_FORMAT[kind])})", text[n],
+                               f"column {n}: values not in the documented {kind} format"))
+        if checks:
+            found = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {w}), any_value({e}) FILTER (WHERE {w})"
+                                                      for w, e, _ in checks) + f" FROM {src}").fetchone()
+            for i, (_, _, what) in enumerate(checks):
+                if found[2 * i]:
+                    problems.append(f"{found[2 * i]:,} {what}, e.g. {found[2 * i + 1]!r}")
     cols = ", ".join(f"{_from_text(text[n], k)} AS {_q(n)}" if n in text else f"NULL AS {_q(n)}" for n, k in outputs)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols}, _pos FROM {src}")
+    con.execute("DROP TABLE _src")
     return problems
 
 
@@ -435,57 +473,96 @@ def bench_policy(name: str, data: Path, work: Path, n_leads: int, n_events: int,
 
     def row(path: str, ll, hand=None, note: str = "") -> None:
         table.append({"size": size, "policy": name, "path": path, "ll": ll, "hand": hand, "events": n_events, "note": note, "bad": 0})
-        ratio = f"{ll[0] / hand[0]:.2f}x" if hand else ""
-        rate = "" if path.startswith("explain") else f"{n_events / ll[0]:,.0f} ev/s"
-        print(f"    {path:<28} leadlang {ll[0]:7.2f} s {rate:>15} {ll[1]:>6,} MiB"
-              + (f"   hand-written {hand[0]:7.2f} s {hand[1]:>6,} MiB   {ratio}" if hand else "") + (f"   {note}" if note else ""))
+        if ll is None:
+            print(f"    {path:<28} {note}")
+            return
+        ratio = f"{ll[0] / hand[0]:.2f}x (cpu {ll[2] / hand[2]:.2f}x)" if hand else ""
+        rate = "" if not events_rate(path) else f"{n_events / ll[0]:,.0f} ev/s"
+        print(f"    {path:<28} leadlang {ll[0]:7.2f} s cpu {ll[2]:7.2f} s {rate:>15} {ll[1]:>6,} MiB"
+              + (f"   hand-written {hand[0]:7.2f} s cpu {hand[2]:7.2f} s {hand[1]:>6,} MiB   {ratio}" if hand else "")
+              + (f"   {note}" if note else ""))
 
     def checked(mismatches: int) -> None:
         table[-1]["bad"] = mismatches
 
-    for fmt in FORMATS:
+    paths = set(args.paths.split(","))
+    csv_run = None
+    for fmt in (f for f in FORMATS if f in paths):
         ext = "csv" if fmt == "stdout" else fmt
         ll_out, hand_out = work / f"{name}.{fmt}.{ext}", work / f"{name}.{fmt}.hand.{ext}"
-        progress(f"{size} {name}: score {fmt}")
-        ll_cmd = leadlang_cmd("score", str(policy), *base, *([] if fmt == "stdout" else ["-o", str(ll_out)]))
-        ll = timed(ll_cmd, work / f"{name}.{fmt}.log", args.runs, stdout=ll_out if fmt == "stdout" else None)
-        progress(f"{size} {name}: hand-written {fmt}")
-        hand_cmd = [sys.executable, "-c", HAND_RUNNER, str(sql), "/dev/stdout" if fmt == "stdout" else str(hand_out), COPY_OPTIONS[fmt]]
-        hand = timed(hand_cmd, work / f"{name}.{fmt}.hand.log", args.runs, stdout=hand_out if fmt == "stdout" else None)
         label = {"csv": "score -o out.csv", "stdout": "score > out.csv (stdout)", "jsonl": "score -o out.jsonl", "parquet": "score -o out.parquet"}[fmt]
-        row(label, ll, hand)
+        pairs = args.text_pairs if fmt != "parquet" else 1
+        for pair in range(1, pairs + 1):
+            progress(f"{size} {name}: score {fmt}" + (f" (pair {pair} of {pairs})" if pairs > 1 else ""))
+            ll_cmd = leadlang_cmd("score", str(policy), *base, *([] if fmt == "stdout" else ["-o", str(ll_out)]))
+            ll = timed(ll_cmd, work / f"{name}.{fmt}.log", args.runs, stdout=ll_out if fmt == "stdout" else None)
+            progress(f"{size} {name}: hand-written {fmt}")
+            hand_cmd = [sys.executable, "-c", HAND_RUNNER, str(sql), "/dev/stdout" if fmt == "stdout" else str(hand_out), COPY_OPTIONS[fmt]]
+            hand = timed(hand_cmd, work / f"{name}.{fmt}.hand.log", args.runs, stdout=hand_out if fmt == "stdout" else None)
+            row(label, ll, hand, f"pair {pair} of {pairs}" if pairs > 1 else "")
         progress(f"{size} {name}: comparing {fmt}")
         checked(compare_cells(con, outputs, label, (ll_out, ext), (hand_out, ext)))
+        if fmt == "csv":
+            csv_run = ll
         if not args.keep_outputs:
             ll_out.unlink()
             hand_out.unlink()
-    hand_parquet = table[-1]["hand"]
-    # `b` now holds the hand-written Parquet output: the reference for explain and the Python engine
-    con.execute("CREATE OR REPLACE TEMP TABLE ref AS SELECT * FROM b")
-    key = outputs[0][0]
-    num = [n for n, k in outputs if k == "number"]
-    lead = con.execute(f"SELECT {_q(key)} FROM ref ORDER BY {' + '.join(_q(n) for n in num[:2])} DESC, {_q(key)} LIMIT 1").fetchone()[0]
-    progress(f"{size} {name}: explain --lead {lead}")
-    log = work / f"{name}.explain.txt"
-    ex = timed(leadlang_cmd("explain", str(policy), *base, "--lead", lead), work / f"{name}.explain.log", args.runs, stdout=log)
-    row(f"explain --lead {lead}", ex, None, "one lead; no baseline")
-    explained = log.read_text(encoding="utf-8")
-    checked(explain_check(con, explained, outputs, key, lead, "ref", "hand-written")
-            + explain_check(con, explained, outputs, key, lead, "a", "`score -o out.parquet`"))  # `a`: leadlang's Parquet output
+    if "parquet" in paths:
+        hand_parquet = table[-1]["hand"]
+    elif paths & {"explain", "diff", "python"}:  # their reference: the hand-written Parquet scoring
+        progress(f"{size} {name}: hand-written parquet (the reference)")
+        hand_out = work / f"{name}.parquet.hand.parquet"
+        hand_parquet = timed([sys.executable, "-c", HAND_RUNNER, str(sql), str(hand_out), COPY_OPTIONS["parquet"]],
+                             work / f"{name}.parquet.hand.log", args.runs)
+        canonical(con, hand_out, "parquet", outputs, "b", strict=False)
+        if not args.keep_outputs:
+            hand_out.unlink()
 
-    new = work / f"{name}.new.lead"
-    text = policy.read_text(encoding="utf-8")
-    for old, repl in DIFF_EDITS[name]:
-        assert old in text, old
-        text = text.replace(old, repl)
-    new.write_text(text, encoding="utf-8")
-    progress(f"{size} {name}: diff")
-    diff_out = work / f"{name}.diff.json"
-    d = timed(leadlang_cmd("diff", str(policy), str(new), *base, "--format", "json", "-o", str(diff_out)), work / f"{name}.diff.log", args.runs)
-    row("diff OLD NEW", d, hand_parquet, "vs one hand-written scoring (Parquet); target <= 2x")
-    checked(diff_check(con, name, data, key, json.loads(diff_out.read_text(encoding="utf-8"))))
+    if "checks" in paths:
+        progress(f"{size} {name}: checking the input files")
+        check_log = work / f"{name}.checks.log"
+        run_process([sys.executable, "-c", CHECKS, str(policy), str(data)], check_log)
+        text = check_log.read_text()
+        inside = json.loads(text[text.rindex("{"):])  # wall, cpu of the checks inside the process
+        share = "" if csv_run is None else (f"{100 * inside['wall'] / csv_run[0]:.1f}% of `score -o out.csv`'s wall, "
+                                            f"{100 * inside['cpu'] / csv_run[2]:.1f}% of its CPU (target <= 10%); ")
+        row("checks of the input files", (inside["wall"], 0, inside["cpu"]), None,
+            f"in one process; {share}checking and registering {inside['check_wall']:.2f} s, {inside['check_cpu']:.2f} s CPU, "
+            "the rest the profile behind the data warnings")
+    if paths & {"explain", "diff", "python"}:
+        # `b` holds the hand-written Parquet output: the reference for explain, diff and the Python engine
+        con.execute("CREATE OR REPLACE TEMP TABLE ref AS SELECT * FROM b")
+        key = outputs[0][0]
+    if "explain" in paths:
+        num = [n for n, k in outputs if k == "number"]
+        lead = con.execute(f"SELECT {_q(key)} FROM ref ORDER BY {' + '.join(_q(n) for n in num[:2])} DESC, {_q(key)} LIMIT 1").fetchone()[0]
+        progress(f"{size} {name}: explain --lead {lead}")
+        log = work / f"{name}.explain.txt"
+        ex = timed(leadlang_cmd("explain", str(policy), *base, "--lead", lead), work / f"{name}.explain.log", args.runs, stdout=log)
+        row(f"explain --lead {lead}", ex, None, "one lead; no baseline; target < 3 s, < 1.5 GB")
+        explained = log.read_text(encoding="utf-8")
+        checked(explain_check(con, explained, outputs, key, lead, "ref", "hand-written")
+                + (explain_check(con, explained, outputs, key, lead, "a", "`score -o out.parquet`")  # `a`: leadlang's Parquet output
+                   if "parquet" in paths else 0))
 
-    if n_leads <= args.python_max_leads:
+    if "diff" in paths:
+        new = work / f"{name}.new.lead"
+        text = policy.read_text(encoding="utf-8")
+        for old, repl in DIFF_EDITS[name]:
+            assert old in text, old
+            text = text.replace(old, repl)
+        new.write_text(text, encoding="utf-8")
+        progress(f"{size} {name}: diff")
+        diff_out = work / f"{name}.diff.json"
+        d = timed(leadlang_cmd("diff", str(policy), str(new), *base, "--format", "json", "-o", str(diff_out)), work / f"{name}.diff.log", args.runs)
+        row("diff OLD NEW", d, hand_parquet, "vs one hand-written scoring (Parquet); target <= 2x")
+        checked(diff_check(con, name, data, key, json.loads(diff_out.read_text(encoding="utf-8"))))
+
+    if "python" not in paths:
+        pass
+    elif n_leads > args.python_max_leads:
+        row("score --engine python", None, None, f"not run: above --python-max-leads {args.python_max_leads:,}")
+    else:
         progress(f"{size} {name}: score --engine python")
         py_out = work / f"{name}.python.parquet"
         py = timed(leadlang_cmd("score", str(policy), *base, "--engine", "python", "-o", str(py_out)), work / f"{name}.python.log", args.runs)
@@ -532,16 +609,29 @@ def compare_cells_ref(con, outputs, label: str, path: Path) -> int:
 
 # ------------------------------------------------------------------ table --
 
+def events_rate(path: str) -> bool:
+    """Whether events/s means something for a path (it reads every event)."""
+    return not path.startswith(("explain", "checks"))
+
+
 def markdown(table: list, load: str) -> str:
-    lines = [f"Machine: {os.cpu_count()} CPUs, load average {load}; wall time of each process, events/s = all events in the files / wall.",
-             "", "| leads | policy | path | leadlang | events/s | peak RSS | hand-written | peak RSS | ratio | output |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [f"Machine: {os.cpu_count()} CPUs, load average {load}; wall and CPU (user + system) seconds of each process, "
+             "events/s = all events in the files / wall.",
+             "", "| leads | policy | path | leadlang wall | CPU | events/s | peak RSS | hand-written wall | CPU | events/s | peak RSS "
+             "| ratio wall | ratio CPU | output | note |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table:
         ll, hand = r["ll"], r["hand"]
-        rate = "" if r["path"].startswith("explain") else f"{r['events'] / ll[0]:,.0f}"
-        lines.append(f"| {r['size']} | {r['policy']} | `{r['path']}` | {ll[0]:.2f} s | {rate} | {ll[1]:,} MiB | "
-                     + (f"{hand[0]:.2f} s | {hand[1]:,} MiB | {ll[0] / hand[0]:.2f}× |" if hand else "| | |")
-                     + (" equal |" if not r["bad"] else f" **{r['bad']:,} differ** |"))
+        if ll is None:
+            lines.append(f"| {r['size']} | {r['policy']} | `{r['path']}` | | | | | | | | | | | | {r['note']} |")
+            continue
+        rate = f"{r['events'] / ll[0]:,.0f}" if events_rate(r["path"]) else ""
+        rss = f"{ll[1]:,} MiB" if ll[1] else ""
+        lines.append(f"| {r['size']} | {r['policy']} | `{r['path']}` | {ll[0]:.2f} s | {ll[2]:.2f} s | {rate} | {rss} | "
+                     + (f"{hand[0]:.2f} s | {hand[2]:.2f} s | {r['events'] / hand[0]:,.0f} | {hand[1]:,} MiB | "
+                        f"{ll[0] / hand[0]:.2f}× | {ll[2] / hand[2]:.2f}× |" if hand else "| | | | | |")
+                     + (" equal |" if not r["bad"] else f" **{r['bad']:,} differ** |")
+                     + f" {r['note']} |")
     return "\n".join(lines)
 
 
@@ -553,6 +643,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/leadlang-bench"), help="data directory; each size in DIR/<size>, reused when it matches")
     ap.add_argument("--policies", default=",".join(BENCH_POLICIES), help=f"comma-separated, of {', '.join(BENCH_POLICIES)}")
     ap.add_argument("--runs", type=int, default=1, help="runs of each process (median wall, max RSS)")
+    ap.add_argument("--text-pairs", type=int, default=1, help="alternating leadlang/hand-written pairs of the CSV, stdout and JSONL paths (each reported)")
+    ap.add_argument("--paths", default="csv,stdout,jsonl,parquet,checks,explain,diff,python",
+                    help="comma-separated paths to run (default all): csv, stdout, jsonl, parquet, checks, explain, diff, python")
     ap.add_argument("--python-max-leads", type=int, default=100_000, help="run `--engine python` only up to this many leads")
     ap.add_argument("--generate-only", action="store_true", help="make (or reuse) the data, print its edge-case counts, and stop")
     ap.add_argument("--work", type=Path, help="where outputs go (default: a new temp directory)")

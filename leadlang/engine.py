@@ -434,5 +434,5 @@ def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path |
                 why.write(result.explain)
 
         chunks = stream_dataset(*sources, size=size, by_account=by_account, as_of=as_of)
-        evaluate_chunks(policy, chunks, as_of, explain=why is not None, sink=sink)
+        evaluate_chunks(policy, chunks, as_of, explain=why is not None, sink=sink, seen=True)
         return rows.count

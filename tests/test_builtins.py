@@ -12,16 +12,15 @@ import itertools
 
 import pytest
 import sqlglot
+from conftest import checked
 from datagen import AS_OF, make_rows
 from test_differential import assert_agree
 
 from leadlang.builtins import BUILTINS
-from leadlang.check import check_module
 from leadlang.diagnostics import LeadError
 from leadlang.interpret import evaluate
 from leadlang.sql import DIALECTS, to_sql
 from leadlang.sql.dialects import Dialect
-from leadlang.syntax.parser import parse
 
 KINDS = ("string", "int", "number", "bool", "date", "timestamp")
 HEADER = """policy builtins "Every built-in function"
@@ -45,7 +44,7 @@ def _candidates():
 
 def _load(lines):
     text = HEADER + "".join(f"signal {name} = {expr}\n" for _, name, expr in lines)
-    return check_module(parse(text, "builtins.lead"), {"builtins.lead": text}), text
+    return checked(text, "builtins.lead"), text
 
 
 def _generated():
