@@ -106,7 +106,8 @@ def share_aggregates(con, plans: dict) -> dict:
     import duckdb
 
     from leadlang.sql import render
-    from leadlang.sql.compiler import ACCOUNT, KEY, EventScan
+    from leadlang.sql.compiler import ACCOUNT, KEY
+    from leadlang.sql.scan import EventScan
 
     po, pn = plans["old"], plans["new"]
     ident = lambda p: (p.leads_relation, [c for c in p.lead_columns if c[0] in (KEY, ACCOUNT)], p.params)

@@ -9,29 +9,17 @@ policy with 300 rules is still one scan of each source and a handful of CTEs.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from leadlang.builtins import BUILTINS, TEMPORAL
 from leadlang.check.policy import Policy
 from leadlang.sql.dialects import Dialect
+from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, aggregate
 from leadlang.syntax import ast as A
 
 KEY = "__key"
 ACCOUNT = "__account"
-LEAD, AT, NAME = "__lead", "__at", "__name"
-AS_OF, AS_OF_EPOCH = "__as_of", "__as_of_epoch"
-
-
-@dataclass
-class EventScan:
-    """One events source: its columns, and every aggregate read from it in one GROUP BY."""
-
-    name: str
-    relation: str
-    columns: list[tuple[str, str]]  # (output name, SQL)
-    by_lead: list[tuple[str, str]] = field(default_factory=list)  # (column, aggregate SQL)
-    by_account: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -374,7 +362,7 @@ class Compiler:
         if isinstance(e, A.Call):
             return self.call(e, event)
         if isinstance(e, A.Aggregate):
-            return self.c(self.aggregate(e))
+            return self.c(aggregate(self, e))
         raise AssertionError(type(e).__name__)
 
     def binary(self, e: A.Binary, event) -> str:
@@ -411,63 +399,3 @@ class Compiler:
         if "timestamp" in kinds and "date" in kinds:
             return [self.d.date_to_timestamp(s) if k == "date" else s for s, k in zip(sqls, kinds)]
         return sqls
-
-    # ------------------------------------------------------------ aggregates --
-    def aggregate(self, e: A.Aggregate) -> str:
-        key = e  # equal aggregates written in two places share one column (spans do not compare)
-        if key in self.aggregates:
-            return self.aggregates[key]
-        column = f"__agg{len(self.aggregates) + 1}"
-        self.aggregates[key] = column
-        scan = self.scans[e.source]
-        ev = self.p.events[e.source]
-        d = self.d
-        conds = []
-        if e.names is not None:
-            conds.append(f"{self.q(NAME)} IN ({', '.join(d.literal(n) for n in e.names)})")
-        if e.window is not None:
-            conds.append(f"{self.q(AT)} > {d.minus_seconds(self.q(AS_OF), e.window.seconds)}")
-        if e.where is not None:
-            conds.append(self.expr(e.where, ev))
-        cond = " AND ".join(conds) or "TRUE"
-        decay = None
-        if e.half_life is not None:
-            decay = decay_weight(d, f"({d.epoch_us(self.q(AS_OF))} - {d.epoch_us(self.q(AT))})", e.half_life.seconds)
-        f = e.func
-        col = self.q(e.column) if e.column else None
-        if f == "count":
-            # a decayed count is the exact sum of the events' weights, in ten-billionths (`values.decayed_count`)
-            sql = d.ten_billionths(f"SUM(CASE WHEN {cond} THEN {decay} END)") if decay else f"COUNT(CASE WHEN {cond} THEN 1 END)"
-        elif f == "active_days":
-            sql = f"COUNT(DISTINCT CASE WHEN {cond} THEN {d.utc_date(self.q(AT))} END)"
-        elif f == "distinct_leads":
-            sql = f"COUNT(DISTINCT CASE WHEN {cond} THEN {self.q(LEAD)} END)"
-        elif f == "first":
-            sql = f"MIN(CASE WHEN {cond} THEN {self.q(AT)} END)"
-        elif f == "last":
-            sql = f"MAX(CASE WHEN {cond} THEN {self.q(AT)} END)"
-        elif f == "sum" and decay:
-            # value x weight exactly (ints as DECIMAL(19, 0)), summed, rounded once to 10 places (`values.decayed_sum`)
-            whole = self.p.event_types[e.source][e.column].kind == "int"
-            value = f"CAST({col} AS {d.exact_int if whole else d.numeric})"
-            sql = d.ten_billionths(f"ROUND(SUM(CASE WHEN {cond} THEN {value} * {decay} END), 0)")
-        elif f == "avg":
-            # the sum over the count, divided as `/` divides (exact, 10 places); a sum out of range is an error
-            sql = d.divide(f"SUM(CASE WHEN {cond} THEN {col} END)", f"COUNT(CASE WHEN {cond} THEN {col} END)")
-        elif f == "sum":  # a sum is a value like any other: 64-bit or DECIMAL(28, 10), an overflow an error
-            sql = f"CAST(SUM(CASE WHEN {cond} THEN {col} END) AS {d.type_name('int' if self.kind(e) == 'int' else 'number')})"
-        else:
-            sql = f"{f.upper()}(CASE WHEN {cond} THEN {col} END)"
-        (scan.by_account if e.by_account else scan.by_lead).append((column, sql))
-        return column
-
-
-def decay_weight(d: Dialect, age_us: str, half_life_seconds: int) -> str:
-    """An event's decay weight in ten-billionths, as `values.decay_weight` computes it (language.md §10):
-    `K = floor(0.5 ^ (age_us / half_life_us) * 2^60)` from doubles, then `round(K * 5^10 / 2^50)` in
-    64-bit integers, as `(K >> 26) * 5^10 + ((K mod 2^26) * 5^10 + 2^49) >> 26`, all `>> 24`.
-    The exponent is capped at 61 (every weight beyond is 0) so no engine underflows."""
-    x = f"CAST({age_us} AS {d.double}) / CAST({half_life_seconds * 1_000_000} AS {d.double})"
-    k = f"CAST(FLOOR(POWER(0.5, LEAST({x}, CAST(61 AS {d.double}))) * CAST({2 ** 60} AS {d.double})) AS {d.bigint})"
-    low = d.shift_right(f"{d.low_bits(k, 26)} * 9765625 + {2 ** 49}", 26)
-    return d.shift_right(f"{d.shift_right(k, 26)} * 9765625 + {low}", 24)

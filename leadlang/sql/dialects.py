@@ -85,7 +85,7 @@ class Dialect:
         "utc_date": "CAST(({0} AT TIME ZONE 'UTC') AS DATE)",
         "date_to_timestamp": "(CAST({0} AS TIMESTAMP) AT TIME ZONE 'UTC')",
         "current_timestamp": "CURRENT_TIMESTAMP",
-        # the integer decay weights of language.md §10 (`sql.compiler.decay_weight`)
+        # the integer decay weights of language.md §10 (`sql.scan.decay_weight`)
         "epoch_us": "CAST(EXTRACT(EPOCH FROM {0}) * 1000000 AS {d.bigint})",  # whole microseconds since 1970, exactly
         "shift_right": "(({0}) >> {1})",  # a non-negative 64-bit integer over 2^{1}, rounded down
         "low_bits": "(({0}) & {1})",  # ... modulo a power of two (the mask)
