@@ -47,7 +47,7 @@ def policy_of(leads: Leads, accounts: Accounts | None = None, events=()) -> Poli
 
     return Policy(POLICY, "t", "T", None, None, leads, accounts, {e.name: e for e in events}, types(leads.fields, leads.key, leads.account),
                   types(accounts.fields, accounts.key) if accounts else {}, {e.name: types(e.fields) for e in events},
-                  {}, {}, {}, {}, {}, {}, (), {}, {}, {}, (), (), (), {})
+                  {}, {}, {}, {}, {}, {}, (), {}, {}, {}, (), (), (), {}, {})
 
 
 def events_decl(name: str = "product", *fields: Field) -> Events:
