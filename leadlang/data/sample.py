@@ -2,6 +2,7 @@
 
     sample = Sample(seed=20240601, as_of=AS_OF, hours=(7, 20))
     sample.pick([("software", 25), ("retail", 15)])     # a weighted choice
+    sample.size(0.07, (0.3, 1, 49), (1, 50, 999))       # "" 7% of the time, else 1-49 or 50-999
     sample.at_days_ago(3.5)                            # a working-hours moment 4 days before as-of
     write_rows(path, ["lead_id", "at"], rows)          # CSV as the examples ship it
     subset(policy, src, into, n_leads=25)              # a small copy of a data folder (fuzzing)
@@ -43,6 +44,18 @@ class Sample:
             if x <= 0:
                 return value
         return pairs[-1][0]
+
+    def size(self, blank: float, *buckets: tuple[float, int, int]) -> str:
+        """A company size as the sample files write it: empty with probability `blank`, else a whole
+        number from the first `(cut, low, high)` bucket whose `cut` exceeds one uniform draw (the last
+        bucket takes the rest)."""
+        r = self.rng.random()
+        if r < blank:
+            return ""
+        for cut, low, high in buckets[:-1]:
+            if r < cut:
+                return str(self.rng.randint(low, high))
+        return str(self.rng.randint(*buckets[-1][1:]))
 
     def at_days_ago(self, days: float, hour: int | None = None) -> dt.datetime:
         """A moment on the day `int(days) + 1` days before as-of, at `hour` or a drawn hour."""

@@ -56,15 +56,7 @@ def main(out=OUT):
     for i in range(1, N_ACCOUNTS + 1):
         aid = f"ACC{i:04d}"
         word, noun = rng.choice(WORDS), rng.choice(NOUNS)
-        r = rng.random()
-        if r < 0.15:
-            employees = rng.randint(2, 49)
-        elif r < 0.40:
-            employees = rng.randint(50, 499)
-        elif r < 0.85:
-            employees = rng.randint(500, 20000)
-        else:
-            employees = rng.randint(20001, 200000)
+        employees = int(sample.size(0, (0.15, 2, 49), (0.40, 50, 499), (0.85, 500, 20000), (1, 20001, 200000)))
         revenue = employees * rng.uniform(80_000, 400_000)
         tier = "tier_1" if employees >= 2000 and rng.random() < 0.5 else pick(
             [("tier_1", 10), ("tier_2", 35), ("tier_3", 55)])

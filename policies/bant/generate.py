@@ -60,16 +60,7 @@ HIGH_INTENT = [("email_opened", 25), ("email_clicked", 22), ("webinar_attended",
 
 
 def company_size():
-    r = rng.random()
-    if r < 0.06:
-        return ""
-    if r < 0.22:
-        return str(rng.randint(1, 9))
-    if r < 0.40:
-        return str(rng.randint(10, 99))
-    if r < 0.80:
-        return str(rng.randint(100, 2000))
-    return str(rng.randint(2001, 80000))
+    return sample.size(0.06, (0.22, 1, 9), (0.40, 10, 99), (0.80, 100, 2000), (1, 2001, 80000))
 
 
 def main(out=OUT):

@@ -64,16 +64,7 @@ TIERS = [("power", 12), ("active", 23), ("light", 30), ("lapsed", 15), ("none", 
 
 
 def employees():
-    r = rng.random()
-    if r < 0.07:
-        return ""
-    if r < 0.30:
-        return str(rng.randint(1, 49))
-    if r < 0.55:
-        return str(rng.randint(50, 199))
-    if r < 0.85:
-        return str(rng.randint(200, 5000))
-    return str(rng.randint(5001, 60000))
+    return sample.size(0.07, (0.30, 1, 49), (0.55, 50, 199), (0.85, 200, 5000), (1, 5001, 60000))
 
 
 def email(first, last, company):

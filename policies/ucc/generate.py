@@ -46,16 +46,7 @@ USAGE_MIX = [("login", 40), ("workflow_run", 20), ("report_created", 12),
 
 
 def employees():
-    r = rng.random()
-    if r < 0.10:
-        return ""
-    if r < 0.45:
-        return str(rng.randint(1, 49))
-    if r < 0.65:
-        return str(rng.randint(50, 199))
-    if r < 0.88:
-        return str(rng.randint(200, 1999))
-    return str(rng.randint(2000, 40000))
+    return sample.size(0.10, (0.45, 1, 49), (0.65, 50, 199), (0.88, 200, 1999), (1, 2000, 40000))
 
 
 def email(first, company):
