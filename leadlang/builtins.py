@@ -122,9 +122,10 @@ def _nonnegative(an, args):
 
 
 def _days_since_range(an, args):
+    from leadlang.aggregates import AGGREGATES, AT
     from leadlang.syntax import ast as A
     a = args[0]
-    if isinstance(a, A.Aggregate) and a.func in ("first", "last") and a.column is None:
+    if isinstance(a, A.Aggregate) and AGGREGATES[a.func].reads == AT:
         return _logic().NONNEGATIVE  # events after the as-of time are ignored, so they are never in the future
     return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from leadlang.aggregates import AGGREGATES, DECAYS, ORDERED
 from leadlang.check import types as T
 from leadlang.check.regex import regex_problem
 from leadlang.check.policy import Ref, band_column
@@ -11,7 +12,6 @@ from leadlang.check.types import Type
 from leadlang.diagnostics import did_you_mean
 from leadlang.syntax import ast as A
 
-_COLUMN_AGGREGATES = ("sum", "min", "max", "avg")
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 
 
@@ -321,8 +321,9 @@ class Expressions:
             self.error("E209", f"there is no events source `{e.source}`", e.source_span, *did_you_mean(e.source, self.events))
             return T.ANY
         cols = self.event_types[e.source]
+        spec = AGGREGATES[e.func]
         col_type: Type | None = None
-        if e.func in _COLUMN_AGGREGATES:
+        if spec.columns is not None:
             if e.column is None:
                 self.error("E204", f"`{e.func}` needs a column: `{e.func}({e.source}.COLUMN ...)`", e.span, *(f"numeric columns: {', '.join(n for n, t in cols.items() if t.numeric)}",) if any(t.numeric for t in cols.values()) else ())
                 return T.ANY
@@ -330,7 +331,7 @@ class Expressions:
             if col_type is None:
                 self.error("E202", f"events `{e.source}` have no column `{e.column}`", e.source_span, *did_you_mean(e.column, cols))
                 return T.ANY
-            allowed = col_type.numeric or (e.func in ("min", "max") and col_type.temporal)
+            allowed = col_type.numeric or (spec.columns == ORDERED and col_type.temporal)
             if not allowed:
                 self.error("E203", f"`{e.func}` needs a numeric column, and `{e.column}` is {col_type}", e.source_span)
                 return T.ANY
@@ -350,18 +351,9 @@ class Expressions:
                 self.error("E106", "a duration must be longer than zero", d.span)
             elif d is not None:
                 self._duration_in_range(d)
-        if e.half_life is not None and e.func not in ("count", "sum"):
-            self.error("E204", f"`half-life` decays `count` and `sum`, not `{e.func}`", e.half_life.span)
+        if e.half_life is not None and spec.decayed is None:
+            self.error("E204", f"`half-life` decays {DECAYS}, not `{e.func}`", e.half_life.span)
         if e.by_account and not self.leads.account:
             self.error("E209", "`by account` needs the leads source to name its account column", e.span, "declare it: `leads from ... key lead_id account account_id { ... }`")
-        if e.func == "count":
-            return T.NUMBER if e.half_life else T.INT
-        if e.func in ("active_days", "distinct_leads"):
-            return T.INT
-        if e.func in ("first", "last"):
-            return T.TIMESTAMP
-        if e.func == "avg":
-            return T.NUMBER
-        if e.func == "sum":
-            return T.NUMBER if e.half_life else col_type
-        return col_type
+        returns = spec.decayed.returns if e.half_life is not None and spec.decayed is not None else spec.returns
+        return col_type if returns is None else T.SCALARS[returns]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from leadlang.aggregates import AGGREGATES
 from leadlang.builtins import BUILTINS
 from leadlang.check import types as T
 from leadlang.check.types import Type
 from leadlang.diagnostics import did_you_mean
 from leadlang.syntax import ast as A
 
-AGGREGATES = ("count", "sum", "min", "max", "avg", "first", "last", "active_days", "distinct_leads")
 
 
 class Calls:

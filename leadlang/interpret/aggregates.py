@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Callable
 
+from leadlang.aggregates import AGGREGATES, COLUMN, DAY, EVENT
 from leadlang.interpret import values as V
 from leadlang.syntax import ast as A
 
@@ -48,45 +49,44 @@ class Aggregates:
         return lambda evs: [ev for ev in evs if (names is None or ev.get("name") in names) and (start is None or ev["at"] > start) and where(ev) is True]
 
     def _aggregate(self, e: A.Aggregate) -> Callable[[list, LeadState], object]:
-        """The closure computing an aggregate's value from its matching events."""
-        f, col, as_of = e.func, e.column, self.as_of
+        """The closure computing an aggregate's value from its matching events: its entry's Python
+        implementation (`leadlang/aggregates.py`) on what it reads of them."""
+        spec, as_of = AGGREGATES[e.func], self.as_of
+        python, inputs = spec.python, _reader(spec.reads, e.column)  # inputs None: the events themselves
+        if e.half_life is not None:  # language.md §10: integer weights, one definition on every engine
+            seconds, weight, one = e.half_life.seconds, V.decay_weight, _value_of(spec.reads, e.column)
+            python = spec.decayed.python
 
-        def checked(g, *args, s):
+            def inputs(m):
+                return [(v, weight(as_of - ev["at"], seconds)) for ev in m if (v := one(ev)) is not None]
+
+        def value(m, s):
             try:
-                return g(*args)
+                return python(m if inputs is None else inputs(m))
             except V.OutOfRange as err:
                 raise self._out_of_range(e, self._key(s), err) from None
+        return value
 
-        if e.half_life is not None:  # language.md §10: integer weights, one definition on every engine
-            seconds, weight = e.half_life.seconds, V.decay_weight
-            if f == "count":
-                return lambda m, s: checked(V.decayed_count, [weight(as_of - ev["at"], seconds) for ev in m], s=s)
-            return lambda m, s: checked(V.decayed_sum, [(v, weight(as_of - ev["at"], seconds)) for ev in m if (v := ev.get(col)) is not None], s=s)
-        if f == "count":
-            return lambda m, s: len(m)
-        if f == "active_days":
-            return lambda m, s: len({(at if at.tzinfo is _UTC else at.astimezone(_UTC)).date() for ev in m if (at := ev["at"]) is not None})
-        if f == "distinct_leads":
-            return lambda m, s: len({ev["lead"] for ev in m})
-        if f == "first":
-            return lambda m, s: min((ev["at"] for ev in m), default=None)
-        if f == "last":
-            return lambda m, s: max((ev["at"] for ev in m), default=None)
-        if f == "sum":
-            def sum_(m, s):
-                vals = [v for ev in m if (v := ev.get(col)) is not None]
-                if all(isinstance(v, int) for v in vals):
-                    return checked(V.whole, sum(vals), s=s)
-                return checked(V.number, V.total(vals), s=s)
-            return sum_
-        if f in ("min", "max"):
-            pick = min if f == "min" else max
-            return lambda m, s: pick((v for ev in m if (v := ev.get(col)) is not None), default=None)
 
-        def avg(m, s):  # the sum over the count, as `/` divides
-            vals = [v for ev in m if (v := ev.get(col)) is not None]
-            if not vals:
-                return None
-            total = checked(V.whole if all(isinstance(v, int) for v in vals) else V.number, V.total(vals), s=s)
-            return checked(V.arith, "/", total, len(vals), s=s)
-        return avg
+def _utc_date(at: dt.datetime) -> dt.date:
+    return (at if at.tzinfo is _UTC else at.astimezone(_UTC)).date()
+
+
+def _value_of(reads: str, column: str | None) -> Callable[[dict], object]:
+    """What an aggregate reads of one event (None: missing, the event skipped)."""
+    if reads == EVENT:
+        return lambda ev: ev
+    if reads == DAY:
+        return lambda ev: None if (at := ev["at"]) is None else _utc_date(at)
+    key = column if reads == COLUMN else reads
+    return lambda ev: ev.get(key)
+
+
+def _reader(reads: str, column: str | None) -> Callable[[list], list] | None:
+    """What an aggregate reads of its matching events, present values only; None: the events themselves."""
+    if reads == EVENT:
+        return None
+    if reads == DAY:
+        return lambda m: [_utc_date(at) for ev in m if (at := ev["at"]) is not None]
+    key = column if reads == COLUMN else reads  # AT, LEAD: the event's own `at`, `lead`
+    return lambda m: [v for ev in m if (v := ev.get(key)) is not None]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
+from leadlang.aggregates import AGGREGATES
 from leadlang.builtins import BUILTINS, FIRST_PRESENT
-from leadlang.lint.logic import ANYTHING, INF, NONNEGATIVE, Range, point
+from leadlang.lint.logic import ANYTHING, INF, Range, point
 from leadlang.syntax import ast as A
-
-_NEVER_MISSING_AGGREGATES = ("count", "active_days", "distinct_leads", "sum")
 
 
 class Ranges:
@@ -33,7 +31,7 @@ class Ranges:
         if isinstance(e, A.Attr):
             return e.base == "account"  # a criteria member is true or false
         if isinstance(e, A.Aggregate):
-            return e.func not in _NEVER_MISSING_AGGREGATES
+            return AGGREGATES[e.func].empty is None  # missing over no events
         if isinstance(e, A.Call):
             fn = BUILTINS[e.func]
             if fn.nulls == FIRST_PRESENT:
@@ -70,10 +68,9 @@ class Ranges:
                 return Range(Decimal(0), Decimal(len(p.criteria[ref.name].members)))
             return ANYTHING
         if isinstance(e, A.Aggregate):
-            if e.func == "active_days" and e.window is not None:
-                # distinct UTC dates in (as_of - D, as_of]: at most D in whole days, rounded up, plus one
-                return Range(Decimal(0), Decimal(math.ceil(e.window.seconds / 86400) + 1))
-            return NONNEGATIVE if e.func in ("count", "active_days", "distinct_leads") else ANYTHING
+            rule = AGGREGATES[e.func].value_range
+            found = rule(e) if rule is not None else None
+            return ANYTHING if found is None else found
         if isinstance(e, A.Unary) and e.op == "-":
             return -self.value_range(e.operand)
         if isinstance(e, A.Binary) and e.op in ("+", "-", "*"):

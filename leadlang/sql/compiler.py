@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
+from leadlang.aggregates import AGGREGATES
 from leadlang.builtins import BUILTINS, TEMPORAL
 from leadlang.check.policy import Policy
 from leadlang.sql.dialects import Dialect
@@ -138,10 +139,10 @@ class Compiler:
         self.steps()
         base = []
         for agg, column in self.aggregates.items():
-            empty = agg.func in ("count", "active_days", "distinct_leads", "sum")
+            empty = AGGREGATES[agg.func].empty
             alias = "ag" if not agg.by_account else "aa"
             ref = f"{self.q(alias + '_' + agg.source)}.{self.q(column)}"
-            base.append((self.col(column), f"COALESCE({ref}, 0)" if empty else ref))
+            base.append((self.col(column), f"COALESCE({ref}, {empty})" if empty is not None else ref))
         as_of = d.timestamp_literal(self.as_of) if self.as_of is not None else d.current_timestamp()
         params = [(AS_OF, as_of if self.as_of is not None else d.cast(as_of, "timestamp"))]
         if self.as_of_sql is not None:

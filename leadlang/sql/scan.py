@@ -1,7 +1,7 @@
 """The event scans: every aggregate of an event source as one conditional aggregate of one GROUP BY.
 
 `aggregate` turns an `A.Aggregate` into its SQL in its source's `EventScan` (per lead or `by
-account`); `decay_weight` is the integer decay weight of language.md §10 in SQL.
+account`), from its entry in `leadlang/aggregates.py`; `decay_weight` is the integer decay weight of language.md §10 in SQL.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from leadlang import aggregates as G
 from leadlang.sql.dialects import Dialect
 from leadlang.syntax import ast as A
 
@@ -48,36 +49,30 @@ def aggregate(c: Compiler, e: A.Aggregate) -> str:
     if e.where is not None:
         conds.append(c.expr(e.where, ev))
     cond = " AND ".join(conds) or "TRUE"
-    decay = None
-    if e.half_life is not None:
-        decay = decay_weight(d, f"({d.epoch_us(c.q(AS_OF))} - {d.epoch_us(c.q(AT))})", e.half_life.seconds)
-    f = e.func
-    col = c.q(e.column) if e.column else None
-    if f == "count":
-        # a decayed count is the exact sum of the events' weights, in ten-billionths (`values.decayed_count`)
-        sql = d.ten_billionths(f"SUM(CASE WHEN {cond} THEN {decay} END)") if decay else f"COUNT(CASE WHEN {cond} THEN 1 END)"
-    elif f == "active_days":
-        sql = f"COUNT(DISTINCT CASE WHEN {cond} THEN {d.utc_date(c.q(AT))} END)"
-    elif f == "distinct_leads":
-        sql = f"COUNT(DISTINCT CASE WHEN {cond} THEN {c.q(LEAD)} END)"
-    elif f == "first":
-        sql = f"MIN(CASE WHEN {cond} THEN {c.q(AT)} END)"
-    elif f == "last":
-        sql = f"MAX(CASE WHEN {cond} THEN {c.q(AT)} END)"
-    elif f == "sum" and decay:
-        # value x weight exactly (ints as DECIMAL(19, 0)), summed, rounded once to 10 places (`values.decayed_sum`)
-        whole = c.p.event_types[e.source][e.column].kind == "int"
-        value = f"CAST({col} AS {d.exact_int if whole else d.numeric})"
-        sql = d.ten_billionths(f"ROUND(SUM(CASE WHEN {cond} THEN {value} * {decay} END), 0)")
-    elif f == "avg":
-        # the sum over the count, divided as `/` divides (exact, 10 places); a sum out of range is an error
-        sql = d.divide(f"SUM(CASE WHEN {cond} THEN {col} END)", f"COUNT(CASE WHEN {cond} THEN {col} END)")
-    elif f == "sum":  # a sum is a value like any other: 64-bit or DECIMAL(28, 10), an overflow an error
-        sql = f"CAST(SUM(CASE WHEN {cond} THEN {col} END) AS {d.type_name('int' if c.kind(e) == 'int' else 'number')})"
+    spec = G.AGGREGATES[e.func]
+    if e.half_life is None:
+        sql = spec.sql(d, f"CASE WHEN {cond} THEN {_reads(c, spec.reads, e.column)} END", c.kind(e))
     else:
-        sql = f"{f.upper()}(CASE WHEN {cond} THEN {col} END)"
+        weight = decay_weight(d, f"({d.epoch_us(c.q(AS_OF))} - {d.epoch_us(c.q(AT))})", e.half_life.seconds)
+        if spec.reads == G.COLUMN:  # value x weight exactly (ints as DECIMAL(19, 0))
+            whole = c.p.event_types[e.source][e.column].kind == "int"
+            weight = f"CAST({c.q(e.column)} AS {d.exact_int if whole else d.numeric}) * {weight}"
+        sql = spec.decayed.sql(d, f"CASE WHEN {cond} THEN {weight} END")
     (scan.by_account if e.by_account else scan.by_lead).append((column, sql))
     return column
+
+
+def _reads(c: Compiler, reads: str, column: str | None) -> str:
+    """What an aggregate reads of each event, in SQL (`leadlang/aggregates.py`'s `reads`)."""
+    if reads == G.EVENT:
+        return "1"
+    if reads == G.AT:
+        return c.q(AT)
+    if reads == G.DAY:
+        return c.d.utc_date(c.q(AT))
+    if reads == G.LEAD:
+        return c.q(LEAD)
+    return c.q(column)
 
 
 def decay_weight(d: Dialect, age_us: str, half_life_seconds: int) -> str:
