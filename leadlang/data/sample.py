@@ -5,6 +5,7 @@
     sample.size(0.07, (0.3, 1, 49), (1, 50, 999))       # "" 7% of the time, else 1-49 or 50-999
     sample.at_days_ago(3.5)                            # a working-hours moment 4 days before as-of
     write_rows(path, ["lead_id", "at"], rows)          # CSV as the examples ship it
+    write_events(path, ["lead_id", "at", "name"], events)  # (key, at, name, ...) sorted, times by `ts`
     subset(policy, src, into, n_leads=25)              # a small copy of a data folder (fuzzing)
     scaled(src, dst, copies=6)                         # a data folder many times over (long runs)
 
@@ -77,6 +78,14 @@ def write_rows(path: Path | str, header: Sequence[str], rows: Iterable[Sequence]
         w = csv.writer(f, lineterminator="\n")
         w.writerow(header)
         w.writerows(rows)
+
+
+def write_events(path: Path | str, header: Sequence[str], events: list[tuple]) -> None:
+    """Event tuples `(key, at, name, *more)` as a CSV: sorted (in place) by time, key and name, the
+    time written by `ts`, each row cut to the header's columns."""
+    events.sort(key=lambda e: (e[1], e[0], e[2]))
+    width = len(header)
+    write_rows(path, header, ([key, ts(at), *rest][:width] for key, at, *rest in events))
 
 
 def write_dicts(path: Path | str, rows: Sequence[dict], header: Sequence[str] | None = None) -> None:

@@ -54,11 +54,7 @@ class Aggregates:
         spec, as_of = AGGREGATES[e.func], self.as_of
         python, inputs = spec.python, _reader(spec.reads, e.column)  # inputs None: the events themselves
         if e.half_life is not None:  # language.md §10: integer weights, one definition on every engine
-            seconds, weight, one = e.half_life.seconds, V.decay_weight, _value_of(spec.reads, e.column)
-            python = spec.decayed.python
-
-            def inputs(m):
-                return [(v, weight(as_of - ev["at"], seconds)) for ev in m if (v := one(ev)) is not None]
+            python, inputs = spec.decayed.python, _weighted(_value_of(spec.reads, e.column), as_of, e.half_life.seconds)
 
         def value(m, s):
             try:
@@ -80,6 +76,12 @@ def _value_of(reads: str, column: str | None) -> Callable[[dict], object]:
         return lambda ev: None if (at := ev["at"]) is None else _utc_date(at)
     key = column if reads == COLUMN else reads
     return lambda ev: ev.get(key)
+
+
+def _weighted(one: Callable[[dict], object], as_of: dt.datetime, seconds: int) -> Callable[[list], list]:
+    """(value, decay weight) of each matching event whose value is present (language.md §10)."""
+    weight = V.decay_weight
+    return lambda m: [(v, weight(as_of - ev["at"], seconds)) for ev in m if (v := one(ev)) is not None]
 
 
 def _reader(reads: str, column: str | None) -> Callable[[list], list] | None:

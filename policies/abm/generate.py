@@ -10,7 +10,7 @@ data/product.csv and data/marketing.csv (activity over the 120 days before
 import os
 from datetime import datetime, timedelta, timezone
 
-from leadlang.data.sample import Sample, ts, write_dicts, write_rows
+from leadlang.data.sample import Sample, write_dicts, write_events
 
 SEED = 31337
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -140,14 +140,8 @@ def main(out=OUT):
         marketing.append((f"PX{k:04d}", at_days_ago(rng.randint(0, 30)), "webinar_attended",
                           "webinar"))
 
-    product.sort(key=lambda e: (e[1], e[0], e[2]))
-    marketing.sort(key=lambda e: (e[1], e[0], e[2]))
-    write_rows(os.path.join(out, "product.csv"),
-               ["user_id", "occurred_at", "event_name"],
-               ([lid, ts(t), name] for lid, t, name, _ in product))
-    write_rows(os.path.join(out, "marketing.csv"),
-               ["contact_id", "touched_at", "touch_type", "channel"],
-               ([lid, ts(t), name, channel] for lid, t, name, channel in marketing))
+    write_events(os.path.join(out, "product.csv"), ["user_id", "occurred_at", "event_name"], product)
+    write_events(os.path.join(out, "marketing.csv"), ["contact_id", "touched_at", "touch_type", "channel"], marketing)
     print(f"accounts={len(accounts)} leads={len(leads)} product={len(product)} "
           f"marketing={len(marketing)}")
 

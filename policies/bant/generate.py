@@ -10,7 +10,7 @@ that are not leads).
 import os
 from datetime import datetime, timedelta, timezone
 
-from leadlang.data.sample import Sample, ts, write_dicts, write_rows
+from leadlang.data.sample import Sample, ts, write_dicts, write_events
 
 SEED = 4242
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -141,10 +141,7 @@ def main(out=OUT):
     for k in range(40):  # contacts that are not leads: ignored
         events.append((f"C{k:05d}", at_days_ago(rng.randint(0, 90)), "email_opened", "newsletter"))
 
-    events.sort(key=lambda e: (e[1], e[0], e[2]))
-    write_rows(os.path.join(out, "marketing.csv"),
-               ["contact_id", "occurred_at", "activity_type", "campaign"],
-               ([lid, ts(t), name, campaign] for lid, t, name, campaign in events))
+    write_events(os.path.join(out, "marketing.csv"), ["contact_id", "occurred_at", "activity_type", "campaign"], events)
     print(f"leads={len(leads)} marketing={len(events)}")
 
 

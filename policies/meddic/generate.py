@@ -10,7 +10,7 @@ data/activity.csv (logged sales activity over the 120 days before
 import os
 from datetime import date, datetime, timedelta, timezone
 
-from leadlang.data.sample import Sample, ts, write_dicts, write_rows
+from leadlang.data.sample import Sample, write_dicts, write_events
 
 SEED = 1999
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -156,10 +156,7 @@ def main(out=OUT):
     for k in range(20):
         events.append((f"MX{k:04d}", at_days_ago(rng.randint(0, 60)), "meeting_held", "30"))
 
-    events.sort(key=lambda e: (e[1], e[0], e[2]))
-    write_rows(os.path.join(out, "activity.csv"),
-               ["contact_id", "occurred_at", "activity_type", "duration_minutes"],
-               ([lid, ts(t), name, duration] for lid, t, name, duration in events))
+    write_events(os.path.join(out, "activity.csv"), ["contact_id", "occurred_at", "activity_type", "duration_minutes"], events)
     print(f"accounts={len(accounts)} leads={len(leads)} activity={len(events)}")
 
 

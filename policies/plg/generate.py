@@ -11,7 +11,7 @@ a few belong to lead keys that match no lead (they must be ignored).
 import os
 from datetime import datetime, timedelta, timezone
 
-from leadlang.data.sample import Sample, ts, write_dicts, write_rows
+from leadlang.data.sample import Sample, write_dicts, write_events
 
 SEED = 20240601
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -179,14 +179,8 @@ def main(out=OUT):
     for k in range(30):
         marketing.append((f"X{k:05d}", at_days_ago(rng.randint(0, 60)), "email_opened"))
 
-    product.sort(key=lambda e: (e[1], e[0], e[2]))
-    marketing.sort(key=lambda e: (e[1], e[0], e[2]))
-    write_rows(os.path.join(out, "product.csv"),
-               ["user_id", "occurred_at", "event_name", "seats"],
-               ([lid, ts(t), name, seats] for lid, t, name, seats in product))
-    write_rows(os.path.join(out, "marketing.csv"),
-               ["contact_id", "happened_at", "activity"],
-               ([lid, ts(t), name] for lid, t, name in marketing))
+    write_events(os.path.join(out, "product.csv"), ["user_id", "occurred_at", "event_name", "seats"], product)
+    write_events(os.path.join(out, "marketing.csv"), ["contact_id", "happened_at", "activity"], marketing)
     print(f"leads={len(leads)} product={len(product)} marketing={len(marketing)}")
 
 

@@ -9,7 +9,7 @@ before 2024-06-01; a few fall after it and a few belong to unknown users.
 import os
 from datetime import datetime, timedelta, timezone
 
-from leadlang.data.sample import Sample, ts, write_dicts, write_rows
+from leadlang.data.sample import Sample, ts, write_dicts, write_events
 
 SEED = 7
 AS_OF = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -137,10 +137,7 @@ def main(out=OUT):
     for k in range(50):  # users that are not leads: ignored
         add(f"Z{k:05d}", rng.randint(0, 60), "login")
 
-    events.sort(key=lambda e: (e[1], e[0], e[2]))
-    write_rows(os.path.join(out, "product.csv"),
-               ["user_id", "occurred_at", "event_name", "seats", "integration", "severity"],
-               ([lid, ts(t), *rest] for lid, t, *rest in events))
+    write_events(os.path.join(out, "product.csv"), ["user_id", "occurred_at", "event_name", "seats", "integration", "severity"], events)
     print(f"leads={len(leads)} product={len(events)}")
 
 
