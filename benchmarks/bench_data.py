@@ -23,6 +23,8 @@ import math
 import time
 from pathlib import Path
 
+from leadlang.data.sample import ODD_COMPANIES, ODD_EMAILS, ODD_TITLES
+
 AS_OF = "2024-06-01"
 AS_OF_TS = "TIMESTAMPTZ '2024-06-01 00:00:00+00'"
 GEN_VERSION = 4  # bump when the generator changes, so old data is not reused
@@ -76,19 +78,12 @@ def _odd(expr: str, odd: list[str], i: str, salt: int, share: float = 0.04) -> s
     return f"CASE WHEN {_u(i, salt)} < {share} THEN {_pick(odd, _u(i, salt + 1))} ELSE {expr} END"
 
 
-NL = "\n"
-ODD_EMAILS = ['a"b@quote"d.com', "x@comma,co.com", "x@new" + NL + "line.io", "ü@Ünïcödé.例え.jp", "no-at-sign", "trailing@",
-              "", "  ", "two@at@rival.com", "caps@GMAIL.COM", "x@Rival.COM", "x@uni.EDU", "x@état.fr", "x@\t tab.io"]
-ODD_TITLES = ['Directeur, Ventes "Export"', "VP" + NL + "Sales", "Jefe de Ingeniería", "Глава отдела", "  VP Data  ", "", "   ",
-              "Head of ✨ Growth", "Senior Manager", "Team Lead, Platform", "Director\r\nIT", "CHIEF \"Happiness\" OFFICER"]
 TITLES = ["VP Engineering", "VP Sales", "vp of marketing", "Head of Data", "Head of Platform", "Director of IT", "Director, Analytics",
           "Chief Technology Officer", "CHIEF OF STAFF", "Engineer", "Software Engineer", "Senior Engineer", "Data Analyst", "Analyst",
           "Product Manager", "Founder", "Student", "Consultant", "Manager", "Developer", "Engineering Manager", "Tech Lead"]
 INDUSTRIES = ["software"] * 5 + ["fintech"] * 3 + ["healthcare"] * 2 + ["retail"] * 3 + ["education"] * 2 + ["other"] * 4
 COUNTRIES = ["US"] * 7 + ["GB", "GB", "DE", "DE", "CA", "FR", "FR", "IN", "IN", "BR", "AU", "NL", "JP", "", " US", "Côte d'Ivoire"]
 USE_CASES = ["customer_facing", "security", "compliance", "analytics", "analytics", "internal_tools", "reporting", "reporting"]
-COMPANY = ["Acme", "Big Bank", 'The "Best" Co', "Smith, Jones & Co", "Line" + NL + "Break Ltd", "Müller GmbH", "株式会社テスト",
-           "Ωmega", "", "  ", "O'Brien Partners"]
 PRODUCT_NAMES = ["login"] * 9 + ["dashboard_view"] * 5 + ["teammate_invited", "seat_added", "report_exported", "report_exported",
                                                           "settings_changed", "api_call", "Login", "login "]
 MARKETING_NAMES = ["email_open"] * 10 + ["email_click"] * 3 + ["pricing_page_view"] * 2 + ["form_submitted", "demo_requested",
@@ -129,7 +124,7 @@ def _accounts_sql(n_leads: int) -> str:
     return f"""
     SELECT
       'A' || lpad(CAST(i AS VARCHAR), 7, '0') AS account_id,
-      {_missing(_pick(COMPANY, _u(i, 51)), i, 52)} AS company_name,
+      {_missing(_pick(ODD_COMPANIES, _u(i, 51)), i, 52)} AS company_name,
       {_missing(_pick(["tier_1", "tier_2", "tier_2", "tier_3", "tier_3", "tier_3"], _u(i, 54)), i, 55)} AS tier,
       {_missing(f"CAST({revenue} AS DECIMAL(18, 2))", i, 56)} AS annual_revenue,
       {_missing(f"{_u(i, 57)} < 0.1", i, 58)} AS is_customer

@@ -13,12 +13,12 @@ import random
 from decimal import Decimal
 
 from leadlang.check.policy import Policy
+from leadlang.data.sample import ODD_STRINGS, Sample
 from leadlang.syntax import ast as A
 
 UTC = dt.timezone.utc
 TENTH_PLACE = Decimal("1e-10")  # numbers have 10 decimal places (docs/language.md §21)
 AS_OF = dt.datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
-ODD_STRINGS = ["", " padded ", "O'Brien", 'say "hi"', "back\\slash", "line\nbreak", "café", "日本", "🙂", "UPPER", "a@b@Example.COM", "@", "x@"]
 
 
 def policy_facts(policy: Policy):
@@ -68,7 +68,7 @@ def _value(rng: random.Random, kind: str, values: tuple[str, ...], literals, poo
 
 def make_rows(policy: Policy, seed: int, n_leads: int = 60, n_events: int = 400):
     """(leads, accounts, events) for `policy`, as typed Python rows."""
-    rng = random.Random(seed)
+    rng = Sample(seed).rng
     literals, names, seconds = policy_facts(policy)
     pool_strings = sorted(literals["string"], key=str) + ODD_STRINGS
     pool_strings += [s.upper() for s in literals["string"] if isinstance(s, str)][:10]

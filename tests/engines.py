@@ -22,6 +22,7 @@ failure when CI=true).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import os
@@ -566,6 +567,30 @@ def postgres_engine() -> PostgresEngine:
         return PostgresEngine()
     except Exception as err:
         raise EngineUnavailable(f"PostgreSQL (pgserver) did not start: {type(err).__name__}: {err}") from err
+
+
+# Spark compiles each query to Java (whole-stage codegen, Janino) before it runs: on a test's few rows
+# that compilation is most of a query's time. Evaluated without codegen the results are the same (Spark
+# runs its own tests both ways); tests that send many large statements (the semantics corpus, every
+# aggregate) run in `interpreted(engine)`, the others keep codegen, so both paths stay covered.
+_NO_CODEGEN = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+
+
+@contextlib.contextmanager
+def interpreted(engine):
+    """On Spark, queries evaluated without generated code inside the block (restored after); elsewhere nothing."""
+    if engine.name != "spark":
+        yield engine
+        return
+    conf = engine.spark.conf
+    saved = {k: conf.get(k, None) for k in _NO_CODEGEN}
+    for k, v in _NO_CODEGEN.items():
+        conf.set(k, v)
+    try:
+        yield engine
+    finally:
+        for k, v in saved.items():
+            conf.unset(k) if v is None else conf.set(k, v)
 
 
 def spark_engine(master: str = "local[2]") -> SparkEngine:

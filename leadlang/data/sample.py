@@ -1,4 +1,6 @@
-"""Seeded sample data: the one set of generators behind the example data sets (`policies/*/generate.py`).
+"""Seeded sample data: the one set of generators behind the example data sets (`policies/*/generate.py`),
+the edge-case data of the tests (`tests/datagen.py` draws through a `Sample`) and the edge-case strings
+of the benchmark data (`benchmarks/bench_data.py`, which draws in DuckDB SQL to reach millions of rows).
 
     sample = Sample(seed=20240601, as_of=AS_OF, hours=(7, 20))
     sample.pick([("software", 25), ("retail", 15)])     # a weighted choice
@@ -23,6 +25,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+
+# Edge-case strings the test and benchmark data mix in (tests/datagen.py, benchmarks/bench_data.py):
+# quotes, backslashes, commas, newlines, blanks, Unicode, and emails without a usable domain.
+NL = "\n"
+ODD_STRINGS = ["", " padded ", "O'Brien", 'say "hi"', "back\\slash", "line" + NL + "break", "café", "日本", "🙂", "UPPER",
+               "a@b@Example.COM", "@", "x@"]
+ODD_EMAILS = ['a"b@quote"d.com', "x@comma,co.com", "x@new" + NL + "line.io", "ü@Ünïcödé.例え.jp", "no-at-sign", "trailing@",
+              "", "  ", "two@at@rival.com", "caps@GMAIL.COM", "x@Rival.COM", "x@uni.EDU", "x@état.fr", "x@\t tab.io"]
+ODD_TITLES = ['Directeur, Ventes "Export"', "VP" + NL + "Sales", "Jefe de Ingeniería", "Глава отдела", "  VP Data  ", "", "   ",
+              "Head of ✨ Growth", "Senior Manager", "Team Lead, Platform", "Director\r\nIT", "CHIEF \"Happiness\" OFFICER"]
+ODD_COMPANIES = ["Acme", "Big Bank", 'The "Best" Co', "Smith, Jones & Co", "Line" + NL + "Break Ltd", "Müller GmbH", "株式会社テスト",
+                 "Ωmega", "", "  ", "O'Brien Partners"]
 
 
 class Sample:
