@@ -562,3 +562,64 @@ def test_degenerate_data_renders(tmp_path, leads):
     assert "<svg" in render_html(bt)
     r = run("backtest", tmp_path / "p.lead", "--data", data, "--outcomes", tmp_path / "o.csv", "--as-of", "2024-06-01")
     assert r.exit_code == 0 and ("no lead is won" in r.stderr) == (leads > 0)
+
+
+# ------------------------------------------------------- rule contributions --
+
+
+def rule_values(world) -> dict[str, dict[str, float]]:
+    """Each fixture rule's value per lead, read straight from the CSV files: 1/0 for `when`, the capped value for `per`."""
+    with (world / "data/leads.csv").open(encoding="utf-8") as f:
+        leads = list(csv.DictReader(f))
+    with (world / "data/web.csv").open(encoding="utf-8") as f:
+        events = list(csv.DictReader(f))
+
+    def count(key, name):
+        ats = (dt.datetime.fromisoformat(e["at"].replace("Z", "+00:00")) for e in events if e["lead_id"] == key and e["name"] == name)
+        return sum(AS_OF - dt.timedelta(days=30) < at <= AS_OF for at in ats)
+
+    return {r["lead_id"]: {"fit.software": float(r["industry"] == "software"), "fit.big": float(min(int(r["size"] or 0), 50)),
+                           "engagement.visits": float(min(count(r["lead_id"], "visit"), 6)),
+                           "engagement.demo": float(count(r["lead_id"], "demo") > 0)} for r in leads}
+
+
+def test_rule_contributions_per_lead(world):
+    """One DuckDB pass gives, per lead and rule, the value the rule read (capped), its points and whether it fired:
+    the values as computed from the files directly, fired and rounded points as the interpreter's explanation."""
+    import duckdb
+
+    from leadlang.backtest.rules import contributions, register_contributions
+
+    policy = load(world / "champion.lead")
+    c = contributions(policy, world / "data", AS_OF)
+    assert [r.name for r in c.rules] == ["fit.software", "fit.big", "engagement.visits", "engagement.demo"]
+    assert c.scored.column_names == [o.name for o in policy.outputs] and c.keys() == c.scored.column(0).to_pylist()
+    ds = load_dataset(policy, world / "data")
+    result = evaluate(policy, ds.leads, ds.accounts, ds.events, AS_OF)
+    explained = {(e["lead_id"], f"{e['component']}.{e['rule']}"): e["points"] for e in result.explain}
+    values = rule_values(world)
+    con = duckdb.connect()
+    register_contributions(con, c)
+    rows = con.execute("SELECT key, score || '.' || rule, kind, fired, points, value FROM __contrib").fetchall()
+    assert len(rows) == 240 * 4 and {k for k, *_ in rows} == set(values)
+    for key, rule, kind, fired, points, value in rows:
+        assert value == values[key][rule], (key, rule)
+        assert fired == (value != 0) == ((key, rule) in explained), (key, rule)
+        points_per = {"fit.software": 40, "fit.big": 1, "engagement.visits": 10, "engagement.demo": 30}[rule]
+        assert points == value * points_per
+        if fired:
+            assert Decimal(str(points)).quantize(Decimal("0.01")) == explained[key, rule]
+    assert {v for *_, v in rows} > {0.0, 1.0, 6.0, 50.0}  # capped per values and values between are there
+    rules, matrix = c.features("fit")
+    assert [r.id for r in rules] == ["software", "big"] and matrix.shape == (240, 2)
+    assert [list(x) for x in matrix] == [[values[k]["fit.software"], values[k]["fit.big"]] for k in c.keys()]
+
+
+def test_rule_contributions_of_chosen_scores_and_bad_names(world):
+    from leadlang.backtest.rules import rules_of
+    from leadlang.diagnostics import DataError
+
+    policy = load(world / "champion.lead")
+    assert [r.name for r in rules_of(policy, ["engagement"])] == ["engagement.visits", "engagement.demo"]
+    with pytest.raises(DataError, match="score `engagment`: no score of the policy.*did you mean `engagement`"):
+        rules_of(policy, ["engagment"])
