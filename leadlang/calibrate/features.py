@@ -1,12 +1,11 @@
 """The features calibrate fits on: per lead and per points score, one column per rule, from one DuckDB scoring pass.
 
-A `when` rule's feature is 1 when it fired, else 0; a `per` rule's is its value
-after the cap (its contribution divided by its points, so `+3 per visits, max 15`
-gives at most 5). They come from the explanation rows (`score --explain`: lead,
-component, kind, rule, points) of `score_duckdb`, joined to the outcomes file read
-by `backtest`'s reader (`backtest.outcomes.register_outcomes`: the same file
-formats, checks and one-line errors). The as-of time is backtest's: every event
-after it is ignored, so an outcome cannot leak into a feature.
+A `when` rule's feature is 1 when its condition held, else 0; a `per` rule's is its value
+after the cap (`+3 per visits, max 15` gives at most 5): the `value` of
+`backtest.rules.contributions`, computed in the scoring query itself. The outcomes file is read
+by `backtest`'s reader (`backtest.outcomes.register_outcomes`: the same formats, checks and
+one-line errors), and the as-of time is backtest's: every event after it is ignored, so an
+outcome cannot leak into a feature.
 """
 
 from __future__ import annotations
@@ -29,8 +28,7 @@ class Features:
     won: object  # numpy bool array
     holdout: object  # numpy bool array: never used for fitting
     columns: dict[str, object]  # output column -> numpy array (scores as float, labels as object)
-    rules: dict[str, tuple[A.Rule, ...]]  # points score -> its rules, in order
-    matrix: dict[str, object]  # points score -> numpy array leads x rules
+    matrix: dict[str, object]  # points score -> numpy array leads x rules (the score's rules in order)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -56,50 +54,28 @@ def scored_columns(table, policy: Policy) -> dict[str, object]:
     out = {}
     for o in policy.outputs:
         if o.role == "score":
-            out[o.name] = np.array([float(v) for v in table.column(o.name).to_pylist()], dtype=float)
+            out[o.name] = np.array(table.column(o.name).cast("double").to_numpy(zero_copy_only=False), dtype=float)
         elif o.role in ("band", "classification", "disqualified"):
             out[o.name] = np.array(table.column(o.name).to_pylist(), dtype=object)
     return out
 
 
-def rule_contributions(policy: Policy, data_dir: Path, as_of: dt.datetime):
-    """Score `data_dir` on DuckDB with explanations: (scored Arrow table, per points score a leads x rules
-    numpy matrix of rule features in the scored table's row order)."""
-    import numpy as np
-
-    from leadlang.engine import score_duckdb
-
-    scored = score_duckdb(policy, Path(data_dir), as_of, explain=True)
-    table, why = scored.table, scored.explain_table
-    index = {k: i for i, k in enumerate(table.column(policy.key).to_pylist())}
-    points = {name: s for name, s in policy.scores.items() if isinstance(s, A.PointsScore)}
-    slots = {(name, r.id): (j, r) for name, s in points.items() for j, r in enumerate(s.rules)}
-    matrix = {name: np.zeros((table.num_rows, len(s.rules))) for name, s in points.items()}
-    if why is not None and why.num_rows:
-        keys, comps, kinds, ids, pts = (why.column(c).to_pylist() for c in (policy.key, "component", "kind", "rule", "points"))
-        for k, comp, kind, rid, p in zip(keys, comps, kinds, ids, pts):
-            slot = slots.get((comp, rid)) if kind == "rule" else None
-            if slot is None:
-                continue
-            j, rule = slot
-            matrix[comp][index[k], j] = 1.0 if rule.kind == "when" else float(p) / float(rule.points)
-    return table, matrix
-
-
 def load_features(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, holdout: float = 0.3, seed: int = 0) -> Features:
-    """Score, read the outcomes and split: everything the fit and the report read."""
+    """Score with every rule's contribution, read the outcomes and split: everything the fit and the report read."""
     import duckdb
     import numpy as np
     import pyarrow as pa
 
     from leadlang.backtest.outcomes import TABLE, register_outcomes
+    from leadlang.backtest.rules import contributions
+
     if not Path(data_dir).is_dir():
         raise DataError(f"{data_dir}: no such data directory")
     con = duckdb.connect()
     try:
         register_outcomes(con, Path(outcomes), policy.key)
-        table, matrix = rule_contributions(policy, data_dir, as_of)
-        keys = table.column(policy.key).to_pylist()
+        c = contributions(policy, data_dir, as_of)
+        keys = c.keys()
         con.register("__keys", pa.table({"key": keys, "ord": pa.array(range(len(keys)), pa.int64())}))
         won = np.zeros(len(keys), dtype=bool)
         for i, w in con.execute(f"SELECT k.ord, o.won FROM __keys AS k JOIN {TABLE} AS o ON k.key = o.key").fetchall():
@@ -112,6 +88,6 @@ def load_features(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.date
     warnings = []
     if unmatched:
         warnings.append(f"{unmatched} of {rows} outcome rows have a {policy.key} that matches no lead in {data_dir}; they are not counted")
-    points = {name: s.rules for name, s in policy.scores.items() if isinstance(s, A.PointsScore)}
-    return Features(keys=keys, won=won, holdout=in_holdout(keys, holdout, seed), columns=scored_columns(table, policy),
-                    rules=points, matrix=matrix, warnings=warnings)
+    matrix = {s: c.features(s)[1] for s, score in policy.scores.items() if isinstance(score, A.PointsScore)}
+    return Features(keys=keys, won=won, holdout=in_holdout(keys, holdout, seed), columns=scored_columns(c.scored, policy),
+                    matrix=matrix, warnings=warnings)

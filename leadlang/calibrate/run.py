@@ -45,26 +45,18 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
     import numpy as np
 
     from leadlang.calibrate import require_sklearn
-    from leadlang.calibrate.features import load_features, rule_contributions, scored_columns
+    from leadlang.calibrate.features import load_features, scored_columns
     from leadlang.calibrate.fit import fit_score, new_raw
     from leadlang.calibrate.report import figures
     from leadlang.calibrate.rewrite import Edits, calibrated_version, finish
     from leadlang.calibrate.thresholds import capacity_thresholds, share_thresholds
+    from leadlang.backtest.rules import rules_of
     from leadlang.engine import score_duckdb
 
     require_sklearn()
     if not 0 <= holdout < 1:
         raise DataError(f"--holdout {holdout}: give the share of leads kept out of the fit, from 0 up to (not including) 1")
-    points = [n for n, s in policy.scores.items() if isinstance(s, A.PointsScore)]
-    chosen = points if not scores else list(scores)
-    for s in chosen:
-        if s not in points:
-            from leadlang.diagnostics import did_you_mean
-
-            kind = "a derived score" if s in policy.scores else "not a score"
-            hint = did_you_mean(s, points)
-            raise DataError(f"--scores {s}: {kind} of {policy.label}; calibrate fits points scores: {', '.join(points) or 'none'}"
-                            + (f" ({hint[0]})" if hint and kind == "not a score" else ""))
+    chosen = list(dict.fromkeys(r.score for r in rules_of(policy, scores)))  # a name that is no points score: one error line
     path, old_text = policy.path, policy.texts[policy.path]
     feats = load_features(policy, data_dir, outcomes, as_of, holdout, seed)
     train = feats.train
@@ -87,10 +79,9 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
             edits.clamp(score.clamp, *_clamp(score.clamp, new_raw(fit, x)))
     try:
         middle = _load(path, edits.apply())
-        table, _ = rule_contributions(middle, data_dir, as_of)
     except LeadError as err:
         raise DataError(f"calibrate made a policy that does not check ({err.diagnostics[0].message}); please report this") from None
-    new_cols = scored_columns(table, middle)
+    new_cols = scored_columns(score_duckdb(middle, Path(data_dir), as_of).table, middle)
     changed = {n for n in policy.scores if not np.array_equal(new_cols[n], feats.columns[n])}
     thresholds = {s: [float(b.threshold) for b in bands.bands if b.threshold is not None] for s, bands in policy.bands.items()}
     for s in changed & set(policy.bands):
