@@ -12,8 +12,12 @@
   largest is under 10), `per` points to two significant digits; a `max` cap keeps its value
   cap (`+3 per visits, max 15` caps at 5 visits, and so does the new rule).
 - Too little evidence: a rule that fired for fewer than MIN_FIRES training leads, or fired for
-  all but that many, or whose interval is wider than MAX_WIDTH on the log-odds of a typical firing
-  (the coefficient times the feature's mean value when fired), keeps its points; the report says why.
+  all but that many, or whose interval given the other rules' coefficients (1.96 / sqrt of its
+  diagonal Hessian entry) is wider than MAX_WIDTH on the log-odds of a typical firing (the
+  coefficient times the feature's mean value when fired), keeps its points; the report says why.
+  A rule whose own interval is narrow but whose joint interval (the one reported) is wide overlaps
+  with other rules (they split the same leads, e.g. one per job title and one for "no title"): its
+  points are fitted, together with theirs, and the report notes the overlap.
 """
 
 from __future__ import annotations
@@ -41,12 +45,13 @@ class RuleFit:
     points: Decimal  # the new points (the old ones when kept)
     cap: Decimal | None
     kept: str | None = None  # why the old points were kept
+    note: str | None = None
 
     def to_json(self) -> dict:
         return {"rule": self.rule.id, "kind": self.rule.kind, "fires": self.fires, "coef": self.coef, "ci_low": self.low,
                 "ci_high": self.high, "old_points": float(self.rule.points), "new_points": float(self.points),
                 "old_max": None if self.rule.cap is None else float(self.rule.cap), "new_max": None if self.cap is None else float(self.cap),
-                "kept": self.kept}
+                "kept": self.kept, "note": self.note}
 
 
 @dataclass
@@ -125,7 +130,8 @@ def fit_score(name: str, rules: tuple[A.Rule, ...], x, won, old_score, editable)
     design = np.hstack([np.ones((n, 1)), zs])
     hessian = design.T @ (design * (p * (1 - p))[:, None]) + np.diag([0.0] + [1.0 / C] * len(use))
     se_s = np.sqrt(np.diag(np.linalg.pinv(hessian)))[1:]
-    beta, se = beta_s / sd, se_s / sd
+    alone_s = 1 / np.sqrt(np.diag(hessian))[1:]
+    beta, se, alone = beta_s / sd, se_s / sd, alone_s / sd
     eta = z @ beta
     spread_old, spread_new = float(np.std(old_score)), float(np.std(eta))
     scale = spread_old / spread_new if spread_old > 0 and spread_new > 0 else 20 / math.log(2)
@@ -135,16 +141,18 @@ def fit_score(name: str, rules: tuple[A.Rule, ...], x, won, old_score, editable)
         r = rules[j]
         b, s = float(beta[i]), float(se[i])
         typical = 1.0 if r.kind == "when" else float(np.mean(z[:, i][z[:, i] != 0]))
-        width = 2 * Z95 * s * abs(typical)
+        width = 2 * Z95 * float(alone[i]) * abs(typical)
         if width > MAX_WIDTH:
             fit[j] = RuleFit(r, int(fires[j]), b, b - Z95 * s, b + Z95 * s, r.points, r.cap,
                              f"interval too wide ({width:.1f} on the log-odds of a typical firing)")
             continue
+        joint = 2 * Z95 * s * abs(typical)
+        note = f"overlaps with other rules (joint interval {joint:.1f} wide); fitted together with them" if joint > MAX_WIDTH else None
         pts = _plain(readable(b * scale, step) if r.kind == "when" else significant(b * scale))
         cap = r.cap
         if cap is not None and pts != 0 and r.points != 0:
             cap = _plain(readable(float(abs(pts) * cap / abs(r.points)), Decimal(1) if abs(pts) * cap / abs(r.points) >= 10 else Decimal("0.1")))
-        fit[j] = RuleFit(r, int(fires[j]), b, b - Z95 * s, b + Z95 * s, pts, cap)
+        fit[j] = RuleFit(r, int(fires[j]), b, b - Z95 * s, b + Z95 * s, pts, cap, note=note)
     return ScoreFit(name, fit, scale, float(model.intercept_[0] - (beta_s * mu / sd).sum()), warnings)
 
 

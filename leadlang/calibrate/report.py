@@ -107,7 +107,7 @@ def render_text(report: dict) -> str:
             new = _f(r["new_points"]) + ("" if r["new_max"] is None else f"/{_f(r['new_max'])}")
             coef = "-" if r["coef"] is None else f"{r['coef']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
             out.append(f"  {r['rule']:<24} {r['holdout_fires']:>6} {_f(r['win_rate_fired'], True):>9} {_f(r['win_rate_not_fired'], True):>7} "
-                       f"{_f(r['lift'], digits=2):>5} {old:>7} {new:>7} {coef:>24}" + (f"  kept: {r['kept']}" if r["kept"] else ""))
+                       f"{_f(r['lift'], digits=2):>5} {old:>7} {new:>7} {coef:>24}" + (f"  kept: {r['kept']}" if r["kept"] else f"  note: {r['note']}" if r["note"] else ""))
     changed = {s: b for s, b in report["bands"].items() if b["old"] != b["new"]}
     if changed:
         out += ["", "thresholds"]
