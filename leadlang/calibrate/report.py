@@ -101,10 +101,11 @@ def render_text(report: dict) -> str:
             continue
         clamp = f"  clamp {_f(s['clamp_old'][0])} to {_f(s['clamp_old'][1])} -> {_f(s['clamp_new'][0])} to {_f(s['clamp_new'][1])}" if "clamp_old" in s else ""
         out += ["", f"score {name}{clamp}",
-                f"  {'rule':<24} {'fires':>6} {'win fired':>9} {'not':>7} {'lift':>5} {'old':>7} {'new':>7} {'coef [95% interval]':>24}"]
+                f"  {'rule':<24} {'fires':>6} {'win fired':>9} {'not':>7} {'lift':>5} {'old':>7} {'new':>7} {'coef [95% interval]':>24}",
+                "  (old/new: points, and /max for a capped `per` rule)"]
         for r in s["rules"]:
-            old = _f(r["old_points"]) + ("" if r["old_max"] is None else f"/{_f(r['old_max'])}")
-            new = _f(r["new_points"]) + ("" if r["new_max"] is None else f"/{_f(r['new_max'])}")
+            old = f"{r['old_points']:g}" + ("" if r["old_max"] is None else f"/{r['old_max']:g}")
+            new = f"{r['new_points']:g}" + ("" if r["new_max"] is None else f"/{r['new_max']:g}")
             coef = "-" if r["coef"] is None else f"{r['coef']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
             out.append(f"  {r['rule']:<24} {r['holdout_fires']:>6} {_f(r['win_rate_fired'], True):>9} {_f(r['win_rate_not_fired'], True):>7} "
                        f"{_f(r['lift'], digits=2):>5} {old:>7} {new:>7} {coef:>24}" + (f"  kept: {r['kept']}" if r["kept"] else f"  note: {r['note']}" if r["note"] else ""))
