@@ -113,7 +113,7 @@ def render_text(report: dict) -> str:
     if changed:
         out += ["", "thresholds"]
         for s, b in changed.items():
-            pairs = ", ".join(f"{lab} >= {_f(o)} -> {_f(n)}" for lab, o, n in zip(b["labels"], b["old"], b["new"]))
+            pairs = ", ".join(f"{lab} >= {o:g} -> {n:g}" for lab, o, n in zip(b["labels"], b["old"], b["new"]))
             out.append(f"  {s}: {pairs}")
     for g, rows in report["groups"].items():
         out += ["", f"{g:<20} {'leads old':>9} {'win old':>8} {'leads new':>9} {'win new':>8}"]

@@ -9,7 +9,9 @@
   leads in the label is chosen. The threshold moved is the one at the label's edge: for a band,
   its own threshold (or the one above it, for the `otherwise` band). For a matrix label, which
   depends on two scores' bands, the threshold at the label's edge on each of the two scores is moved
-  together (every pair of candidate values is tried) and the other thresholds keep their shares;
+  together: every pair of candidate values is tried, and pairs whose shares of leads reaching each
+  threshold changed by factors within BALANCE of each other are preferred (so one score does not end
+  up deciding the label alone); the other thresholds keep their shares;
   disqualified leads are never in a matrix label. Counts are over all leads, won leads over the
   training leads only.
 """
@@ -22,6 +24,7 @@ from leadlang.diagnostics import DataError, did_you_mean
 from leadlang.syntax import ast as A
 
 CAPACITY_SLACK = 0.05
+BALANCE = 2.0  # a matrix label's two thresholds: the shares of leads reaching them change by factors at most this far apart
 CANDIDATES = (400, 60)  # candidate values per moved threshold: moving one, moving two together
 
 
@@ -82,7 +85,8 @@ def _candidates(values, k: int):
     import numpy as np
 
     qs = np.unique(np.quantile(values, np.linspace(0, 1, k + 1), method="higher"))
-    return np.unique(np.concatenate([qs, [values.max() + 1]]))
+    qs = np.unique(np.concatenate([qs, [values.max() + 1]]))
+    return np.unique(np.ceil(qs)) if values.max() - values.min() >= 20 else qs  # whole numbers, as `share_thresholds`
 
 
 def _with(thresholds: list[float], i: int, v: float) -> list[float]:
@@ -142,6 +146,7 @@ def capacity_thresholds(policy, spec: str, n: int, scores: dict, thresholds: dic
     if not moves:
         return thresholds
     grids = [_candidates(scores[s], CANDIDATES[len(moves) - 1]) for s, _ in moves]
+    default = [float((scores[s] >= thresholds[s][i]).mean()) for s, i in moves]
     best = None
     for combo in np.array(np.meshgrid(*grids)).reshape(len(moves), -1).T:
         t = dict(thresholds)
@@ -150,7 +155,11 @@ def capacity_thresholds(policy, spec: str, n: int, scores: dict, thresholds: dic
         inside = member(t)
         count, wins = int(inside.sum()), int((inside & won & train).sum())
         fits = abs(count - n) <= CAPACITY_SLACK * n
-        key = (fits, wins if fits else -abs(count - n), -abs(count - n))
+        together = True
+        if len(moves) == 2 and all(default):  # both thresholds moved by about the same factor of their shares
+            ratios = [max(float((scores[s] >= v).mean()), 1e-9) / d for (s, _), v, d in zip(moves, combo, default)]
+            together = abs(np.log(ratios[0]) - np.log(ratios[1])) <= np.log(BALANCE)
+        key = (fits, together and fits, wins if fits else -abs(count - n), -abs(count - n))
         if best is None or key > best[0]:
             best = (key, t)
     return best[1]
