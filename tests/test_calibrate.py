@@ -117,6 +117,13 @@ def planted(root: Path, n: int, seed: int = 20240601, outcome=None) -> tuple[Pat
     return root / "planted.lead", root / "data", root / "data" / "outcomes.csv", leads
 
 
+def load_text(text: str):
+    from leadlang.check import check_module
+    from leadlang.syntax import parse
+
+    return check_module(parse(text, "planted.lead"), {"planted.lead": text})
+
+
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
@@ -183,11 +190,26 @@ def test_the_clamp_holds_every_new_score_and_band_shares_are_kept(world):
         low = sum(min(0, float(r.points) * (5 if r.kind == "per" else 1)) for r in rules)
         high = sum(max(0, float(r.points) * (5 if r.kind == "per" else 1)) for r in rules)
         assert lo <= low and high <= hi  # no lead is cut by the clamp
-    # engagement's bands are not bound by the capacity: each keeps its share of leads (within 5 points)
-    rows = result.report["groups"]["engagement_band"]
-    n = sum(r["leads_old"] for r in rows)
-    for r in rows:
-        assert abs(r["leads_new"] - r["leads_old"]) <= 0.05 * n
+
+
+def test_without_capacity_each_band_keeps_its_share_of_leads():
+    import numpy as np
+
+    from leadlang.calibrate.thresholds import share_thresholds
+
+    policy = load_text(POLICY)
+    rng = np.random.default_rng(1)
+    old = rng.integers(0, 100, 5000).astype(float)
+    # a new score that orders the leads as the old one did: each threshold lands where the same leads reach it
+    got = share_thresholds(policy.bands["fit"], old, 2 * old + 5)
+    assert [float(t) for t in got] == [2 * 30 + 5, 2 * 15 + 5]
+    # a new score of few values: the value whose share is closest, below the threshold above it
+    new = np.where(old >= 50, 10.0, np.where(old >= 10, 5.0, 0.0))
+    shares = {v: (new >= v).mean() for v in (0.0, 5.0, 10.0)}
+    first = min(shares, key=lambda v: abs(shares[v] - (old >= 30).mean()))
+    lower = {v: x for v, x in shares.items() if v < first}
+    second = min(lower, key=lambda v: abs(lower[v] - (old >= 15).mean()))
+    assert [float(t) for t in share_thresholds(policy.bands["fit"], old, new)] == [first, second]
 
 
 def test_capacity_fills_the_label_with_more_wins(world):
