@@ -623,3 +623,49 @@ def test_rule_contributions_of_chosen_scores_and_bad_names(world):
     assert [r.name for r in rules_of(policy, ["engagement"])] == ["engagement.visits", "engagement.demo"]
     with pytest.raises(DataError, match="score `engagment`: no score of the policy.*did you mean `engagement`"):
         rules_of(policy, ["engagment"])
+
+
+def outcome_won(world) -> dict[str, bool]:
+    with (world / "outcomes.csv").open(encoding="utf-8") as f:
+        return {r["lead_id"]: r["outcome"].strip().lower() == "won" for r in csv.DictReader(f)}
+
+
+def test_per_rule_figures_match_a_direct_computation(world):
+    """Per rule: how many leads it fired on, and the win rate (Wilson interval, lift) of those and of the rest,
+    computed here from the files with plain Python."""
+    got, _ = bt_json(world)
+    values, won = rule_values(world), outcome_won(world)
+    n, w = len(values), sum(won.get(k, False) for k in values)
+    assert list(got["rules"]) == ["fit", "engagement"]
+    points = {"fit.software": (40, None, "when"), "fit.big": (1, 50, "per"), "engagement.visits": (10, 60, "per"), "engagement.demo": (30, None, "when")}
+    for score, rows in got["rules"].items():
+        for r in rows:
+            name = f"{score}.{r['rule']}"
+            assert (r["points"], r["max"], r["kind"]) == points[name]
+            fired = [k for k in values if values[k][name] != 0]
+            rest = [k for k in values if values[k][name] == 0]
+            assert r["fires"] == len(fired) and close(r["fire_share"], len(fired) / n) and 0 < len(fired) < n
+            if r["kind"] == "per":
+                assert close(r["mean_value"], statistics.mean(values[k][name] for k in fired))
+            for side, keys in (("fired", fired), ("not_fired", rest)):
+                wins = sum(won.get(k, False) for k in keys)
+                assert (r[side]["leads"], r[side]["won"]) == (len(keys), wins), (name, side)
+                assert close(r[side]["win_rate"], wins / len(keys)) and close(r[side]["lift"], wins / len(keys) / (w / n))
+                assert (r[side]["ci_low"], r[side]["ci_high"]) == wilson(wins, len(keys))
+                assert close(r[side]["win_share"], wins / w)
+    # the planted signal shows: software leads and heavy visitors win more often than the others
+    by = {f"{s}.{r['rule']}": r for s, rows in got["rules"].items() for r in rows}
+    assert by["fit.software"]["fired"]["ci_low"] > by["fit.software"]["not_fired"]["ci_high"]
+    assert by["engagement.visits"]["fired"]["win_rate"] > by["engagement.visits"]["not_fired"]["win_rate"]
+
+
+def test_per_rule_tables_in_text_and_html(world, tmp_path):
+    r = run("backtest", world / "champion.lead", "--data", world / "data", "--outcomes", world / "outcomes.csv", "--as-of", "2024-06-01",
+            "--report", tmp_path / "r.html")
+    assert r.exit_code == 0
+    text = r.stdout
+    assert "\nfit rules\n" in text and "\nengagement rules\n" in text
+    line = next(x for x in text.splitlines() if x.strip().startswith("visits"))
+    assert "+10 per, max 60" in line
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'id="p1-rules-fit"' in html and 'id="p1-rules-engagement"' in html and "+1 per, max 50" in html
