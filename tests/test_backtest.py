@@ -669,3 +669,102 @@ def test_per_rule_tables_in_text_and_html(world, tmp_path):
     assert "+10 per, max 60" in line
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert 'id="p1-rules-fit"' in html and 'id="p1-rules-engagement"' in html and "+1 per, max 50" in html
+
+
+# ------------------------------------------------ calibrate's report pieces --
+
+
+def brute_auc(pos: list[float], neg: list[float]) -> float:
+    return sum(1.0 if p > q else 0.5 if p == q else 0.0 for p in pos for q in neg) / (len(pos) * len(neg))
+
+
+@pytest.fixture(scope="module")
+def holdout(world):
+    """The champion (old) and challenger (new) measured on every third lead only, as calibrate's hold-out."""
+    from leadlang.backtest.calibration import holdout_backtest
+    from leadlang.backtest.rules import contributions
+
+    old, new = load(world / "champion.lead"), load(world / "challenger.lead")
+    keys = [f"L{i:04d}" for i in range(0, 240, 3)]
+    bt = holdout_backtest(old, new, world / "data", world / "outcomes.csv", AS_OF, keys, scored=(contributions(old, world / "data", AS_OF), None))
+    return old, new, keys, bt
+
+
+def test_holdout_figures_are_over_the_given_leads_only(world, holdout):
+    """AUC old and new, label counts and win rates old and new: on the hold-out leads, as computed here directly."""
+    from leadlang.backtest.calibration import holdout_summary
+
+    old, new, keys, bt = holdout
+    won = outcome_won(world)
+    summary = holdout_summary(bt)
+    assert (summary["leads"], summary["won"]) == (len(keys), sum(won.get(k, False) for k in keys))
+    for side, policy in (("old", old), ("new", new)):
+        ds = load_dataset(policy, world / "data")
+        rows = [r for r in evaluate(policy, ds.leads, ds.accounts, ds.events, AS_OF).rows if r["lead_id"] in set(keys)]
+        for score in ("fit", "engagement"):
+            pos = [float(r[score]) for r in rows if won.get(r["lead_id"])]
+            neg = [float(r[score]) for r in rows if not won.get(r["lead_id"])]
+            assert close(summary["scores"][score][f"auc_{side}"], brute_auc(pos, neg))
+        for group in ("fit_band", "segment", "stage"):
+            for entry in summary["groups"][group]:
+                members = [r for r in rows if r[group] == entry["label"]]
+                wins = sum(bool(won.get(r["lead_id"])) for r in members)
+                assert (entry[f"leads_{side}"], entry[f"won_{side}"]) == (len(members), wins), (side, group, entry["label"])
+                assert entry[f"ci_{side}"] == list(wilson(wins, len(members)))
+    # the new fit threshold moves leads between fit bands on the hold-out
+    fit_band = {e["label"]: e for e in summary["groups"]["fit_band"]}
+    assert fit_band["high"]["leads_new"] > fit_band["high"]["leads_old"]
+    # outcome rows of leads outside the hold-out are not "unmatched"; leads without an outcome are the hold-out's
+    assert bt.champion.outcomes["unmatched"] == 2 and bt.champion.outcomes["leads_without_outcome"] == sum(k not in won for k in keys)
+
+
+def test_rule_comparison_on_the_holdout(world, holdout):
+    from leadlang.backtest.calibration import rule_comparison
+
+    old, new, keys, bt = holdout
+    fitted = {"fit": {"software": {"coef": 1.2, "ci_low": 0.4, "ci_high": 2.0}, "big": {"coef": None, "kept": "too few firings"}}}
+    table = rule_comparison(bt, fitted)
+    assert list(table) == ["fit"] and list(rule_comparison(bt)) == ["fit", "engagement"]
+    values, won = rule_values(world), outcome_won(world)
+    for r in table["fit"]:
+        name = f"fit.{r['rule']}"
+        fired = [k for k in keys if values[k][name] != 0]
+        assert r["fires"] == len(fired) and close(r["fire_share"], len(fired) / len(keys))
+        assert r["fired"]["won"] == sum(won.get(k, False) for k in fired)
+        assert r["not_fired"]["leads"] == len(keys) - len(fired)
+        assert (r["old_points"], r["new_points"]) == ((40, 40) if r["rule"] == "software" else (1, 1))
+        assert {k: r[k] for k in fitted["fit"][r["rule"]]} == fitted["fit"][r["rule"]]
+
+
+def test_calibration_report_renders_in_a_real_browser(world, holdout, tmp_path, chromium):
+    """The calibration report: self-contained, and in Chromium offline each score's ROC curves old and new,
+    the decile charts and the per-rule table with its coefficients are drawn."""
+    from leadlang.backtest.calibration import render_calibration_html, rule_comparison
+
+    old, new, keys, bt = holdout
+    rules = rule_comparison(bt, {"fit": {"software": {"coef": 1.2, "ci_low": 0.4, "ci_high": 2.0}, "big": {"coef": 0.01, "kept": "too few firings"}}})
+    report = {"training_leads": 160, "won_training": 40, "holdout": 1 / 3, "seed": 7,
+              "bands": {"fit": {"labels": ["high", "low"], "old": [60.0], "new": [45.0]}},
+              "tests": {"run": 2, "failed": [{"name": "a <b> lead", "line": 3, "failures": [{"line": 9, "expected": "fit is high", "actual": "low"}]}]}}
+    html = render_calibration_html(bt, rules, report)
+    assert "<script" not in html and "https://" not in html and 'src="' not in html and "<link" not in html
+    assert "a &lt;b&gt; lead" in html and "kept: too few firings" in html and "+1.20" in html and "fixture@1" in html and "fixture@2" in html
+    out = tmp_path / "calibration.html"
+    out.write_text(html, encoding="utf-8")
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page = context.new_page()
+        failed = []
+        page.on("requestfailed", lambda req: failed.append(req.url))
+        page.goto(out.as_uri())
+        kinds = [c.get_attribute("class") for c in page.query_selector_all("svg.chart")]
+        assert kinds.count("chart roc") == 2 and kinds.count("chart deciles") == 4 and kinds.count("chart ratebar") == 2  # fit: two rules
+        for roc in page.query_selector_all("svg.roc"):
+            curves = roc.query_selector_all("polyline")
+            assert len(curves) == 2 and all(c.bounding_box()["width"] > 50 for c in curves)
+        rows = page.query_selector_all("#rules-fit tr")
+        assert len(rows) == 3 and "+40" in rows[1].inner_text()
+        assert page.query_selector("#thresholds") and page.query_selector("#tests") and page.query_selector("#compare-segment")
+        assert not failed
+    finally:
+        context.close()

@@ -125,11 +125,12 @@ def _sql(con, sql: str, params=()) -> list[tuple]:
         raise DataError(f"the back-test could not be computed: {str(err).splitlines()[0]}") from None
 
 
-def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, leads=None) -> Figures:
+def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, leads=None, scored=None) -> Figures:
     """Score `data_dir` with `policy` as of `as_of` on DuckDB and compute every figure against `outcomes`.
 
     `leads`, if given, are the keys of the leads to measure (e.g. a hold-out set): every figure is then
     over those leads only, while outcome rows are still matched against all leads of `data_dir`.
+    `scored`, if given, is this policy's `rules.contributions` on `data_dir` as of `as_of`, already computed.
     """
     import duckdb
     import pyarrow as pa
@@ -146,7 +147,7 @@ def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, 
     try:
         with step(f"reading the outcomes in {outcomes}"):
             has = register_outcomes(con, Path(outcomes), policy.key)
-        contrib = contributions(policy, Path(data_dir), as_of)
+        contrib = scored if scored is not None else contributions(policy, Path(data_dir), as_of)
         scored = contrib.scored
         # the scored rows come ordered by key: their position breaks score ties as the key would, but sorts faster
         con.register("__scored", scored.append_column("__ord", pa.array(range(scored.num_rows), pa.int64())))
@@ -298,9 +299,13 @@ def capacity_check(figs: list[Figures], wanted: list[tuple[str, int]]) -> list[d
 
 
 def backtest(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, challenger: Policy | None = None,
-             capacity: list[tuple[str, int]] = ()) -> Backtest:
-    """Back-test `policy` (and a challenger) on `data_dir` as of `as_of` against the `outcomes` file."""
-    champ = figures(policy, data_dir, outcomes, as_of)
-    chall = figures(challenger, data_dir, outcomes, as_of) if challenger is not None else None
+             capacity: list[tuple[str, int]] = (), leads=None, scored: tuple = (None, None)) -> Backtest:
+    """Back-test `policy` (and a challenger) on `data_dir` as of `as_of` against the `outcomes` file.
+
+    `leads` and `scored` (the champion's and the challenger's contributions, or None) as for `figures`:
+    `calibrate` measures the old and the new policy on the hold-out leads this way.
+    """
+    champ = figures(policy, data_dir, outcomes, as_of, leads, scored[0])
+    chall = figures(challenger, data_dir, outcomes, as_of, leads, scored[1]) if challenger is not None else None
     figs = [champ] + ([chall] if chall else [])
     return Backtest(champ, chall, differences(champ, chall) if chall else None, capacity_check(figs, list(capacity)))

@@ -48,10 +48,16 @@ def _ci(r: dict) -> str:
     return "–" if r["ci_low"] is None else f"{pct(r['ci_low'])}–{pct(r['ci_high'])}"
 
 
-def rule_points(r: dict) -> str:
+def written_points(points: int | float | None, kind: str, cap: int | float | None) -> str:
     """A rule's points as written: `+40`, `+10 per, max 60`."""
-    text = f"{r['points']:+}" if isinstance(r["points"], int) else f"{r['points']:+g}"
-    return text + (" per" if r["kind"] == "per" else "") + ("" if r["max"] is None else f", max {num(r['max'])}")
+    if points is None:
+        return "–"
+    text = f"{points:+}" if isinstance(points, int) else f"{points:+g}"
+    return text + (" per" if kind == "per" else "") + ("" if cap is None else f", max {num(cap)}")
+
+
+def rule_points(r: dict) -> str:
+    return written_points(r["points"], r["kind"], r["max"])
 
 
 def rules_text(name: str, rows: list[dict]) -> list[str]:
@@ -139,7 +145,7 @@ def _env():
     env = Environment(loader=PackageLoader("leadlang.backtest", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters.update(pct=pct, num=num, signed=signed, colour=win_colour, points=rule_points)
-    env.globals.update(text_on=text_on, delta_class=lambda d: "" if not d else "pos" if d > 0 else "neg")
+    env.globals.update(text_on=text_on, delta_class=lambda d: "" if not d else "pos" if d > 0 else "neg", written_points=written_points, zip=zip)
     return env
 
 
