@@ -8,6 +8,7 @@ import json
 import math
 import random
 import statistics
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -507,6 +508,21 @@ def test_example_policies_show_a_meaningful_backtest():
         assert got["outcomes"]["unmatched"] == 0 and all(s["auc"] > 0.6 for s in got["scores"].values())
 
 
+@contextmanager
+def offline_page(chromium, path: Path):
+    """`path` opened in Chromium with the network off; on leaving, no request may have failed (nothing fetched)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page = context.new_page()
+        failed = []
+        page.on("requestfailed", lambda req: failed.append(req.url))
+        page.goto(path.as_uri())
+        yield page
+        assert not failed
+    finally:
+        context.close()
+
+
 def test_html_report_renders_in_a_real_browser(world, tmp_path, chromium):
     """Chromium opens the report offline, every chart has a drawn, non-empty box, and the page is not blank."""
     import io as _io
@@ -517,12 +533,7 @@ def test_html_report_renders_in_a_real_browser(world, tmp_path, chromium):
     bt = backtest(load(world / "champion.lead"), world / "data", world / "outcomes.csv", AS_OF, load(world / "challenger.lead"),
                   [("sales_ready", 5)])
     out.write_text(render_html(bt), encoding="utf-8")
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, offline=True)
-    try:
-        page = context.new_page()
-        failed = []
-        page.on("requestfailed", lambda req: failed.append(req.url))
-        page.goto(out.as_uri())
+    with offline_page(chromium, out) as page:
         charts = page.query_selector_all("svg.chart")
         kinds = [c.get_attribute("class") for c in charts]
         assert kinds.count("chart matrix") == 2 and kinds.count("chart roc") == 4 and kinds.count("chart deciles") == 4
@@ -535,14 +546,11 @@ def test_html_report_renders_in_a_real_browser(world, tmp_path, chromium):
         for roc in page.query_selector_all("svg.roc polyline.curve"):
             box = roc.bounding_box()
             assert box["width"] > 50 and box["height"] > 50  # a curve, not a dot
-        assert not failed
         shot = Image.open(_io.BytesIO(page.screenshot(full_page=True))).convert("L")
         assert shot.size[1] > 2000
         assert ImageStat.Stat(shot).stddev[0] > 20  # a blank page has none
         colours = Image.open(_io.BytesIO(page.screenshot())).convert("RGB").getcolors(maxcolors=1 << 16)
         assert colours is None or len(colours) > 50
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("leads", [0, 1, 5])
@@ -751,12 +759,7 @@ def test_calibration_report_renders_in_a_real_browser(world, holdout, tmp_path, 
     assert "a &lt;b&gt; lead" in html and "kept: too few firings" in html and "+1.20" in html and "fixture@1" in html and "fixture@2" in html
     out = tmp_path / "calibration.html"
     out.write_text(html, encoding="utf-8")
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, offline=True)
-    try:
-        page = context.new_page()
-        failed = []
-        page.on("requestfailed", lambda req: failed.append(req.url))
-        page.goto(out.as_uri())
+    with offline_page(chromium, out) as page:
         kinds = [c.get_attribute("class") for c in page.query_selector_all("svg.chart")]
         assert kinds.count("chart roc") == 2 and kinds.count("chart deciles") == 4 and kinds.count("chart ratebar") == 2  # fit: two rules
         for roc in page.query_selector_all("svg.roc"):
@@ -765,6 +768,3 @@ def test_calibration_report_renders_in_a_real_browser(world, holdout, tmp_path, 
         rows = page.query_selector_all("#rules-fit tr")
         assert len(rows) == 3 and "+40" in rows[1].inner_text()
         assert page.query_selector("#thresholds") and page.query_selector("#tests") and page.query_selector("#compare-segment")
-        assert not failed
-    finally:
-        context.close()
