@@ -1,0 +1,119 @@
+"""Calibrate a policy: fit, rewrite points and clamps, re-choose thresholds, check, test and measure on the hold-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from leadlang.check.policy import Policy
+from leadlang.diagnostics import DataError, LeadError
+from leadlang.syntax import ast as A
+
+CLAMP_STEP = 5  # a widened clamp bound is a multiple of this
+
+
+@dataclass
+class Calibration:
+    old: Policy
+    new: Policy
+    old_text: str
+    new_text: str
+    report: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def _load(path: str, text: str) -> Policy:
+    from leadlang.check import load
+    from leadlang.fs import WORK_TREE, Overlay
+
+    return load(path, files=Overlay(WORK_TREE, {path: text}))
+
+
+def _clamp(old: A.Clamp, raw) -> tuple[Decimal, Decimal]:
+    """The old clamp, widened (to a multiple of CLAMP_STEP) to hold every lead's new unclamped score."""
+    lo = min(old.low, Decimal(math.floor(float(raw.min()) / CLAMP_STEP) * CLAMP_STEP))
+    hi = max(old.high, Decimal(math.ceil(float(raw.max()) / CLAMP_STEP) * CLAMP_STEP))
+    return lo, hi
+
+
+def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, scores: list[str] | None = None,
+              capacity: list[tuple[str, int]] = (), holdout: float = 0.3, seed: int = 0) -> Calibration:
+    """Fit `policy`'s points scores (all, or `scores`) on the training leads and return the calibrated policy and its report."""
+    import numpy as np
+
+    from leadlang.calibrate import require_sklearn
+    from leadlang.calibrate.features import load_features, scored_columns
+    from leadlang.calibrate.fit import fit_score, new_raw
+    from leadlang.calibrate.report import figures
+    from leadlang.calibrate.rewrite import Edits, calibrated_version, finish
+    from leadlang.calibrate.thresholds import capacity_thresholds, share_thresholds
+    from leadlang.backtest.rules import rules_of
+    from leadlang.engine import score_duckdb
+
+    require_sklearn()
+    if not 0 <= holdout < 1:
+        raise DataError(f"--holdout {holdout}: give the share of leads kept out of the fit, from 0 up to (not including) 1")
+    chosen = list(dict.fromkeys(r.score for r in rules_of(policy, scores)))  # a name that is no points score: one error line
+    path, old_text = policy.path, policy.texts[policy.path]
+    feats = load_features(policy, data_dir, outcomes, as_of, holdout, seed)
+    train = feats.train
+    warnings = list(feats.warnings)
+    if not feats.won.any():
+        raise DataError(f"calibrate: no lead is won in {outcomes}; the outcomes cannot teach anything")
+    if feats.won.all():
+        raise DataError(f"calibrate: every lead is won in {outcomes}; the outcomes cannot teach anything")
+    edits = Edits(old_text)
+    fits = {}
+    for name in chosen:
+        score = policy.scores[name]
+        x = feats.matrix[name]
+        fit = fit_score(name, score.rules, x[train], feats.won[train], feats.columns[name][train], lambda r: r.span.file == path)
+        warnings += fit.warnings
+        fits[name] = fit
+        for rf in fit.rules:
+            edits.rule(rf.rule, rf.points, rf.cap)
+        if score.clamp is not None and fit.scale is not None:
+            edits.clamp(score.clamp, *_clamp(score.clamp, new_raw(fit, x)))
+    try:
+        middle = _load(path, edits.apply())
+    except LeadError as err:
+        raise DataError(f"calibrate made a policy that does not check ({err.diagnostics[0].message}); please report this") from None
+    new_cols = scored_columns(score_duckdb(middle, Path(data_dir), as_of).table, middle)
+    changed = {n for n in policy.scores if not np.array_equal(new_cols[n], feats.columns[n])}
+    thresholds = {s: [float(b.threshold) for b in bands.bands if b.threshold is not None] for s, bands in policy.bands.items()}
+    for s in changed & set(policy.bands):
+        thresholds[s] = [float(t) for t in share_thresholds(policy.bands[s], feats.columns[s], new_cols[s])]
+    dq = new_cols.get("disqualified", np.zeros(len(feats.keys), dtype=bool)).astype(bool)
+    for spec, n in capacity:
+        thresholds = capacity_thresholds(policy, spec, n, new_cols, thresholds, dq, feats.won, train)
+    for s, values in thresholds.items():
+        for band, t in zip((b for b in policy.bands[s].bands if b.threshold is not None), values):
+            if band.span.file == path:
+                edits.threshold(band, _number(t))
+    version = next((d for d in policy.modules[0].decls if isinstance(d, A.Version)), None)
+    new_version = calibrated_version(policy.version)
+    edits.version(version, new_version)
+    new_text = finish(old_text, edits.apply(), path)
+    try:
+        new = _load(path, new_text)
+    except LeadError as err:
+        raise DataError(f"calibrate made a policy that does not check ({err.diagnostics[0].message}); please report this") from None
+    final = scored_columns(score_duckdb(new, Path(data_dir), as_of).table, new)
+    from leadlang.testing import run_tests
+
+    failing = [{"name": r.name, "line": r.span.line, "failures": [{"line": f.span.line, "expected": f.expected, "actual": f.actual} for f in r.failures]}
+               for r in run_tests(new) if not r.passed]
+    report = figures(policy, new, feats, final, fits, thresholds, capacity, seed, holdout, as_of)
+    report["tests"] = {"run": len(new.tests), "failed": failing}
+    if version is None:
+        warnings.append("the policy has no `version`; add one to tell the calibrated policy from the old one")
+    report["warnings"] = warnings
+    return Calibration(policy, new, old_text, new_text, report, warnings)
+
+
+def _number(v: float) -> Decimal:
+    d = Decimal(repr(round(v, 2)))
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
