@@ -761,10 +761,26 @@ def test_calibration_report_renders_in_a_real_browser(world, holdout, tmp_path, 
     out.write_text(html, encoding="utf-8")
     with offline_page(chromium, out) as page:
         kinds = [c.get_attribute("class") for c in page.query_selector_all("svg.chart")]
-        assert kinds.count("chart roc") == 2 and kinds.count("chart deciles") == 4 and kinds.count("chart ratebar") == 2  # fit: two rules
+        assert kinds.count("chart roc") == 2 and kinds.count("chart deciles") == 4
         for roc in page.query_selector_all("svg.roc"):
             curves = roc.query_selector_all("polyline")
             assert len(curves) == 2 and all(c.bounding_box()["width"] > 50 for c in curves)
         rows = page.query_selector_all("#rules-fit tr")
         assert len(rows) == 3 and "+40" in rows[1].inner_text()
         assert page.query_selector("#thresholds") and page.query_selector("#tests") and page.query_selector("#compare-segment")
+
+
+def test_calibration_html_of_a_calibrate_result(world):
+    """`calibrate --report`'s page: the hold-out of the calibration's own split and seed, the AUCs its report
+    gives, and every rule of every calibrated score with the fit's coefficient."""
+    pytest.importorskip("sklearn")
+    from leadlang.backtest.calibration import calibration_html
+    from leadlang.calibrate import calibrate
+
+    result = calibrate(load(world / "champion.lead"), world / "data", world / "outcomes.csv", AS_OF, seed=3)
+    html = calibration_html(result, world / "data", world / "outcomes.csv", AS_OF)
+    assert f'<span>hold-out leads</span><b>{result.report["holdout_leads"]}</b>' in html
+    for name, s in result.report["scores"].items():
+        auc = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+        assert f"<span>{name} AUC old → new</span><b>{auc(s['auc_old'])} → {auc(s['auc_new'])}</b>" in html
+        assert html.count(f'id="rules-{name}"') == 1 and all(f"<tr><td>{r['rule']}</td>" in html for r in s["rules"])

@@ -7,6 +7,7 @@ leads the fit never saw, with the back-test's own code (AUC, win rates, Wilson i
     holdout_summary(bt)          each score's AUC old and new; each label's leads, won and win rate old and new
     rule_comparison(bt, fitted)  per rule: fires, win rate fired vs not, lift, old and new points, the fit's coefficient
     render_calibration_html(bt, rules, report)   the HTML report (report.py's style: inline CSS and SVG, nothing fetched)
+    calibration_html(result, data_dir, outcomes, as_of)   all of it for a `calibrate` result (`calibrate --report`)
 """
 
 from __future__ import annotations
@@ -74,18 +75,34 @@ def render_calibration_html(bt: Backtest, rules: dict[str, list[dict]], report: 
     """Calibrate's HTML report: on the hold-out leads, each score's AUC and ROC curve old vs new, the per-rule table
     (old and new points, coefficient and interval), each label old vs new; from `report` (calibrate's JSON report),
     what it has of the split, clamps, thresholds and failing tests. One file: inline CSS and SVG, no scripts."""
-    from leadlang.backtest.report import _env, _policy_view, rates_top, side_by_side
+    from leadlang.backtest.report import _env, _policy_view, side_by_side
 
     report = report or {}
     old, new = _policy_view(bt.champion), _policy_view(bt.challenger)
     scores = []
     for a in old["scores"]:
         b = next((s for s in new["scores"] if s["name"] == a["name"]), None)
-        rows = rules.get(a["name"], [])
-        scores.append({"name": a["name"], "old": a, "new": b, "rules": rows,
-                       "rules_top": rates_top([x for r in rows for x in (r["fired"], r["not_fired"])]),
-                       "info": report.get("scores", {}).get(a["name"], {})})
+        scores.append({"name": a["name"], "old": a, "new": b, "rules": rules.get(a["name"], []), "info": report.get("scores", {}).get(a["name"], {})})
     return _env().get_template("calibration.html.j2").render(
         bt=bt, scores=scores, compare=side_by_side(bt), report=report, summary=holdout_summary(bt),
         changed_bands={s: b for s, b in report.get("bands", {}).items() if b.get("old") != b.get("new")},
         tests=report.get("tests"))
+
+
+FITTED = ("coef", "ci_low", "ci_high", "kept", "note")  # what the per-rule table takes of calibrate's fit
+
+
+def calibration_html(result, data_dir: Path, outcomes: Path, as_of: dt.datetime) -> str:
+    """The HTML report of a `leadlang.calibrate.calibrate` result: its old and new policy measured on its hold-out
+    leads (the split of `result.report`'s `holdout` and `seed`), with the fit's coefficients from its report."""
+    from leadlang.backtest.rules import contributions
+    from leadlang.calibrate.features import in_holdout
+
+    report = result.report
+    scored = contributions(result.old, Path(data_dir), as_of)
+    keys = scored.keys()
+    held = [k for k, h in zip(keys, in_holdout(keys, report["holdout"], report["seed"])) if h]
+    bt = holdout_backtest(result.old, result.new, data_dir, outcomes, as_of, held, scored=(scored, None))
+    fitted = {s: {r["rule"]: {k: r[k] for k in FITTED if k in r} for r in entry["rules"]}
+              for s, entry in report.get("scores", {}).items() if "rules" in entry}
+    return render_calibration_html(bt, rule_comparison(bt, fitted), report)
