@@ -784,3 +784,33 @@ def test_calibration_html_of_a_calibrate_result(world):
         auc = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
         assert f"<span>{name} AUC old → new</span><b>{auc(s['auc_old'])} → {auc(s['auc_new'])}</b>" in html
         assert html.count(f'id="rules-{name}"') == 1 and all(f"<tr><td>{r['rule']}</td>" in html for r in s["rules"])
+
+
+def test_rules_whose_ids_differ_in_case_and_a_zero_point_rule(tmp_path):
+    """`A` and `a` are two rules (DuckDB compares names ignoring case); a `+0` rule counts where its value is not 0."""
+    (tmp_path / "p.lead").write_text("""policy edge "edge"
+  version "1"
+
+leads from ref("leads") key lead_id {
+  size  int
+}
+
+score fit {
+  A: +10 when size > 5
+  a: +0 per size, max 3
+  b: -2 per size, max 4
+}
+""", encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(data / "leads.csv", ["lead_id", "size"], [["k1", 10], ["k2", ""], ["k3", 1], ["k4", 0]])
+    write_csv(tmp_path / "o.csv", ["lead_id", "outcome"], [["k1", "won"], ["k2", "lost"], ["k3", "won"], ["k4", "lost"]])
+    from leadlang.backtest.rules import contributions
+
+    c = contributions(load(tmp_path / "p.lead"), data, AS_OF)
+    assert c.table.to_pydict() == {"lead_id": ["k1", "k2", "k3", "k4"],
+                                   "points:fit.A": [10.0, 0.0, 0.0, 0.0], "points:fit.a": [0.0] * 4, "points:fit.b": [-4.0, 0.0, -2.0, 0.0],
+                                   "value:fit.A": [1.0, 0.0, 0.0, 0.0], "value:fit.a": [10.0, 0.0, 1.0, 0.0], "value:fit.b": [2.0, 0.0, 1.0, 0.0]}
+    doc = backtest(load(tmp_path / "p.lead"), data, tmp_path / "o.csv", AS_OF).to_json()
+    fires = {r["rule"]: (r["fires"], r["fired"]["won"]) for r in doc["rules"]["fit"]}
+    assert fires == {"A": (1, 1), "a": (2, 2), "b": (2, 2)}

@@ -95,10 +95,12 @@ def contributions(policy: Policy, data_dir: Path, as_of: dt.datetime, scores: li
     from leadlang.engine import score_duckdb
 
     rules = rules_of(policy, scores)
+    number = {r: i for i, r in enumerate(rules_of(policy), 1)}  # the query's columns are numbered in declaration order
     scored = score_duckdb(policy, Path(data_dir), as_of, contributions=True)
     table = scored.contributions
-    columns = [table.column_names[0]] + [r.points_column for r in rules] + [r.value_column for r in rules]
-    return Contributions(policy, rules, scored.table, table.select(columns))
+    columns = [table.column_names[0]] + [f"points:{number[r]}" for r in rules] + [f"value:{number[r]}" for r in rules]
+    names = [table.column_names[0]] + [r.points_column for r in rules] + [r.value_column for r in rules]
+    return Contributions(policy, rules, scored.table, table.select(columns).rename_columns(names))
 
 
 def register_contributions(con, c: Contributions, name: str = "__contrib") -> str:
@@ -109,11 +111,11 @@ def register_contributions(con, c: Contributions, name: str = "__contrib") -> st
     d = DIALECTS["duckdb"]
     q, lit = d.ident, d.literal
     wide = f"{name}_wide"
-    con.register(wide, c.table)
-    key = q(c.table.column_names[0])
-    parts = [f"SELECT {key} AS key, {lit(r.score)} AS score, {lit(r.id)} AS rule, {lit(r.kind)} AS kind, "
-             f"{q(r.value_column)} <> 0 AS fired, {q(r.points_column)} AS points, {q(r.value_column)} AS value FROM {q(wide)}"
-             for r in c.rules]
+    k = len(c.rules)  # DuckDB compares names ignoring case: the columns are numbered there
+    con.register(wide, c.table.rename_columns(["key", *(f"p{i}" for i in range(k)), *(f"v{i}" for i in range(k))]))
+    parts = [f"SELECT key, {lit(r.score)} AS score, {lit(r.id)} AS rule, {lit(r.kind)} AS kind, "
+             f"v{i} <> 0 AS fired, p{i} AS points, v{i} AS value FROM {q(wide)}"
+             for i, r in enumerate(c.rules)]
     empty = ("SELECT CAST(NULL AS VARCHAR) AS key, '' AS score, '' AS rule, '' AS kind, FALSE AS fired, "
              "CAST(NULL AS DOUBLE) AS points, CAST(NULL AS DOUBLE) AS value WHERE FALSE")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {q(name)} AS " + ("\nUNION ALL ".join(parts) if parts else empty))
