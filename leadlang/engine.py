@@ -20,7 +20,7 @@ class Scored:
     explain_table: object | None
     written: int | None = None  # rows DuckDB wrote straight to the output file
     explained: bool = False  # DuckDB wrote the explanation file itself
-    contributions: object | None = None  # pyarrow.Table: the key, then `SCORE.RULE` per points rule (`to_sql` what="contributions")
+    contributions: object | None = None  # pyarrow.Table: the key, then `points:N`..., `value:N`... (`to_sql` what="contributions")
 
     @property
     def rows(self) -> list[dict]:

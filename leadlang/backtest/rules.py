@@ -95,10 +95,12 @@ def contributions(policy: Policy, data_dir: Path, as_of: dt.datetime, scores: li
     from leadlang.engine import score_duckdb
 
     rules = rules_of(policy, scores)
+    number = {r: i for i, r in enumerate(rules_of(policy), 1)}  # the query's columns are numbered in declaration order
     scored = score_duckdb(policy, Path(data_dir), as_of, contributions=True)
     table = scored.contributions
-    columns = [table.column_names[0]] + [r.points_column for r in rules] + [r.value_column for r in rules]
-    return Contributions(policy, rules, scored.table, table.select(columns))
+    columns = [table.column_names[0]] + [f"points:{number[r]}" for r in rules] + [f"value:{number[r]}" for r in rules]
+    names = [table.column_names[0]] + [r.points_column for r in rules] + [r.value_column for r in rules]
+    return Contributions(policy, rules, scored.table, table.select(columns).rename_columns(names))
 
 
 def register_contributions(con, c: Contributions, name: str = "__contrib") -> str:
@@ -109,12 +111,45 @@ def register_contributions(con, c: Contributions, name: str = "__contrib") -> st
     d = DIALECTS["duckdb"]
     q, lit = d.ident, d.literal
     wide = f"{name}_wide"
-    con.register(wide, c.table)
-    key = q(c.table.column_names[0])
-    parts = [f"SELECT {key} AS key, {lit(r.score)} AS score, {lit(r.id)} AS rule, {lit(r.kind)} AS kind, "
-             f"{q(r.value_column)} <> 0 AS fired, {q(r.points_column)} AS points, {q(r.value_column)} AS value FROM {q(wide)}"
-             for r in c.rules]
+    k = len(c.rules)  # DuckDB compares names ignoring case: the columns are numbered there
+    con.register(wide, c.table.rename_columns(["key", *(f"p{i}" for i in range(k)), *(f"v{i}" for i in range(k))]))
+    parts = [f"SELECT key, {lit(r.score)} AS score, {lit(r.id)} AS rule, {lit(r.kind)} AS kind, "
+             f"v{i} <> 0 AS fired, p{i} AS points, v{i} AS value FROM {q(wide)}"
+             for i, r in enumerate(c.rules)]
     empty = ("SELECT CAST(NULL AS VARCHAR) AS key, '' AS score, '' AS rule, '' AS kind, FALSE AS fired, "
              "CAST(NULL AS DOUBLE) AS points, CAST(NULL AS DOUBLE) AS value WHERE FALSE")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {q(name)} AS " + ("\nUNION ALL ".join(parts) if parts else empty))
     return name
+
+
+def number(x: Decimal | None) -> int | float | None:
+    """A policy number as JSON: an int when whole."""
+    return None if x is None else int(x) if x == x.to_integral_value() else float(x)
+
+
+def rule_figures(con, view: str, rules: list[RuleInfo], totals: dict, leads: str = "bt") -> dict[str, list[dict]]:
+    """Per points score, each rule in declared order: how often it fired on the leads of `leads` (a relation with
+    `key`, `won`, `amount`, `days`, as the back-test's), and the figures of the leads it fired on and of the others.
+
+    `totals` (`leads`, `won`, `revenue`) are the figures' denominators, as for a label's row.
+    """
+    from leadlang.backtest.compute import _sql, group_figures
+
+    found = {(s, r, f): rest for s, r, f, *rest in _sql(con, f"""SELECT c.score, c.rule, c.fired, count(*), count(*) FILTER (WHERE b.won),
+            CAST(sum(b.amount) AS DOUBLE), median(b.days), avg(c.value) FILTER (WHERE c.fired)
+            FROM {view} AS c JOIN {leads} AS b ON b.key = c.key GROUP BY 1, 2, 3""")}
+    out: dict[str, list[dict]] = {}
+    for r in rules:
+        sides = {}
+        for fired in (True, False):
+            n, won, revenue, median, mean = found.get((r.score, r.id, fired), (0, 0, None, None, None))
+            revenue = None if totals["revenue"] is None else (revenue or 0.0)
+            sides[fired] = (group_figures("fired" if fired else "not fired", n, won, revenue, median, totals), mean)
+        fires = sides[True][0]["leads"]
+        out.setdefault(r.score, []).append({
+            "rule": r.id, "kind": r.kind, "points": number(r.points), "max": number(r.cap),
+            "fires": fires, "fire_share": fires / totals["leads"] if totals["leads"] else None,
+            "mean_value": sides[True][1] if r.kind == "per" else None,
+            "fired": sides[True][0], "not_fired": sides[False][0],
+        })
+    return out

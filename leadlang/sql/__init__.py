@@ -96,9 +96,9 @@ def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables:
 
 def to_sql(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, what: str = "score") -> str:
     """One statement: `what` is `score` (one row per lead), `explain` (the fired rules) or `contributions`
-    (the scored rows with, after their columns, for every rule of every points score a column
-    `points:SCORE.RULE`, the rule's unrounded contribution to the lead's score (0 when it did not fire),
-    then for each a column `value:SCORE.RULE`, what the rule reads: `Plan.rules`; doubles)."""
+    (the scored rows with, after their columns, for the Nth rule of `Plan.rules` (every rule of every points
+    score, in declaration order) a column `points:N`, the rule's unrounded contribution to the lead's score
+    (0 when it did not fire), then for each a column `value:N`, what the rule reads; doubles)."""
     return render(plan(policy, dialect, as_of, tables), what)
 
 
@@ -108,8 +108,9 @@ def render(p: Plan, what: str = "score") -> str:
 
     policy, d = p.policy, p.dialect
     if what == "contributions":
-        points = [(f"points:{score}.{rule}", sql) for score, rule, sql, _ in p.rules]
-        values = [(f"value:{score}.{rule}", sql) for score, rule, _, sql in p.rules]
+        # numbered, not named: engines compare column names ignoring case, and rule ids `A` and `a` may both exist
+        points = [(f"points:{i}", sql) for i, (_, _, sql, _) in enumerate(p.rules, 1)]
+        values = [(f"value:{i}", sql) for i, (_, _, _, sql) in enumerate(p.rules, 1)]
         p = dataclasses.replace(p, outputs=p.outputs + points + values)
         what = "score"
     template = _env().select_template([f"{d.name}/{what}.sql.j2", f"base/{what}.sql.j2"])

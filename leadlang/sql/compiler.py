@@ -38,7 +38,7 @@ class Plan:
     explain: list[tuple[str, str, str, str, str]]  # component, kind, rule, fired SQL, points SQL
     key: str
     order_key: str
-    # per rule of every points score: score, rule id, and over the last layer its contribution and its value as doubles
+    # per rule of every points score, in declaration order: score, rule id, and over the last layer its contribution and its value as doubles
     # (`when`: 1 or 0; `per`: the contribution ÷ points, so `max` caps it; with 0 points the uncapped value, missing 0)
     rules: list[tuple[str, str, str, str]] = field(default_factory=list)
 
@@ -84,6 +84,8 @@ class Compiler:
         self.names: dict[str, str] = {}
         self.taken: set[str] = {n.lower() for n in (KEY, ACCOUNT, AS_OF, "__account_key")}
         self.rule_values: list[tuple[str, str, str, str]] = []  # Plan.rules
+        self.declared_rules = {(sc.name, r.id): i for i, (sc, r) in enumerate(
+            (sc, r) for sc in policy.scores.values() if isinstance(sc, A.PointsScore) for r in sc.rules)}
 
     # ---------------------------------------------------------------- names --
     def q(self, name: str) -> str:
@@ -158,7 +160,7 @@ class Compiler:
             account_columns=account_cols, scans=[s for s in self.scans.values() if s.by_lead or s.by_account],
             base_columns=base, layers=layers, outputs=outputs, explain=self.explain_rows(), key=KEY,
             order_key=self.q(p.leads.key) + d.key_collation,
-            rules=self.rule_values,
+            rules=sorted(self.rule_values, key=lambda r: self.declared_rules[r[0], r[1]]),
         )
 
     def source_column(self, f: A.Field) -> str:
