@@ -48,10 +48,8 @@ class RuleFit:
     note: str | None = None
 
     def to_json(self) -> dict:
-        return {"rule": self.rule.id, "kind": self.rule.kind, "fires": self.fires, "coef": self.coef, "ci_low": self.low,
-                "ci_high": self.high, "old_points": float(self.rule.points), "new_points": float(self.points),
-                "old_max": None if self.rule.cap is None else float(self.rule.cap), "new_max": None if self.cap is None else float(self.cap),
-                "kept": self.kept, "note": self.note}
+        """What the fit says of the rule (the report adds its figures on the hold-out leads)."""
+        return {"training_fires": self.fires, "coef": self.coef, "ci_low": self.low, "ci_high": self.high, "kept": self.kept, "note": self.note}
 
 
 @dataclass

@@ -101,12 +101,18 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
         new = _load(path, new_text)
     except LeadError as err:
         raise DataError(f"calibrate made a policy that does not check ({err.diagnostics[0].message}); please report this") from None
-    final = scored_columns(score_duckdb(new, Path(data_dir), as_of).table, new)
+    from leadlang.backtest.calibration import holdout_backtest
+    from leadlang.backtest.rules import contributions
+
+    scored_new = contributions(new, Path(data_dir), as_of)
+    final = scored_columns(scored_new.scored, new)
+    held = [k for k, h in zip(feats.keys, feats.holdout) if h]
+    bt = holdout_backtest(policy, new, data_dir, outcomes, as_of, held, scored=(feats.scored, scored_new))
     from leadlang.testing import run_tests
 
     failing = [{"name": r.name, "line": r.span.line, "failures": [{"line": f.span.line, "expected": f.expected, "actual": f.actual} for f in r.failures]}
                for r in run_tests(new) if not r.passed]
-    report = figures(policy, new, feats, final, fits, thresholds, capacity, seed, holdout, as_of)
+    report = figures(policy, new, feats, final, fits, bt, capacity, seed, holdout, as_of)
     report["tests"] = {"run": len(new.tests), "failed": failing}
     if version is None:
         warnings.append("the policy has no `version`; add one to tell the calibrated policy from the old one")

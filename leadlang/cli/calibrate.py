@@ -50,11 +50,9 @@ def calibrate(policy: Path, data: Path, outcomes: Path, as_of: dt.datetime, out:
     try:
         result = run_calibrate(old, data, outcomes, as_of, scores, list(capacity), holdout, seed)
         if report is not None:
-            try:
-                from leadlang.backtest.report import render_calibration_html
-            except ImportError:
-                raise DataError("--report: the calibration's HTML report is not available in this version of leadlang") from None
-            outputs.write_text(report, render_calibration_html(result.report))
+            from leadlang.backtest.calibration import calibration_html
+
+            outputs.write_text(report, calibration_html(result, data, outcomes, as_of))
     except DataError as err:
         fail(err)
     for w in result.warnings:
