@@ -277,6 +277,21 @@ def test_a_score_whose_rules_never_fire_keeps_its_points_with_a_warning(small, t
     assert "never: +5 when size > 1000000" in (tmp_path / "out.lead").read_text()
 
 
+def test_derived_weights_are_fitted_when_asked(small, tmp_path):
+    policy, data, outcomes, _ = small
+    derived = tmp_path / "derived.lead"
+    derived.write_text(POLICY.replace("bands fit ", "score total = 0.5 * fit + 0.5 * engagement\nbands total { top >= 40, rest otherwise }\nbands fit "))
+    kept = calibrate(load(str(derived)), data, outcomes, AS_OF, seed=5)
+    assert "score total = 0.5 * fit + 0.5 * engagement" in kept.new_text
+    result = calibrate(load(str(derived)), data, outcomes, AS_OF, seed=5, derived=True)
+    weights = result.report["scores"]["total"]["weights"]
+    assert [w["score"] for w in weights] == ["fit", "engagement"]
+    assert sum(abs(w["new_weight"]) for w in weights) == pytest.approx(1.0, abs=0.011)
+    line = next(ln for ln in result.new_text.splitlines() if ln.startswith("score total"))
+    assert line == f"score total = {weights[0]['new_weight']:g} * fit + {weights[1]['new_weight']:g} * engagement"
+    assert result.report["scores"]["total"]["auc_new"] >= result.report["scores"]["total"]["auc_old"]
+
+
 def test_bad_options_are_one_line(small, tmp_path):
     policy, data, outcomes, _ = small
     r = run("calibrate", policy, "--data", data, "--outcomes", outcomes, "--as-of", "2024-06-01", "--scores", "fitt")

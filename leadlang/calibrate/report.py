@@ -76,6 +76,11 @@ def render_text(report: dict) -> str:
             coef = "-" if r["coef"] is None else f"{r['coef']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
             out.append(f"  {r['rule']:<24} {r['fires']:>6} {_f(r['fired']['win_rate'], True):>9} {_f(r['not_fired']['win_rate'], True):>7} "
                        f"{_f(r['lift'], digits=2):>5} {old:>7} {new:>7} {coef:>24}" + (f"  kept: {r['kept']}" if r["kept"] else f"  note: {r['note']}" if r["note"] else ""))
+    for name, s in report["scores"].items():
+        if "weights" in s:
+            out += ["", f"score {name}: weights", f"  {'score':<24} {'old':>7} {'new':>7} {'coef [95% interval]':>24}"]
+            out += [f"  {w['score']:<24} {w['old_weight']:>7g} {w['new_weight']:>7g} {w['coef']:+.3f} [{w['ci_low']:+.3f}, {w['ci_high']:+.3f}]"
+                    for w in s["weights"]]
     changed = {s: b for s, b in report["bands"].items() if b["old"] != b["new"]}
     if changed:
         out += ["", "thresholds"]
