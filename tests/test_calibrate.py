@@ -307,3 +307,13 @@ def test_x_education_calibrated_on_half_is_not_worse_on_the_other_half():
     result = calibrate(load(str(base / "xeducation.lead")), base / "data", base / "data" / "outcomes.csv", AS_OF, holdout=0.5, seed=1)
     for name, s in result.report["scores"].items():
         assert s["auc_new"] >= s["auc_old"], (name, s["auc_old"], s["auc_new"])
+
+
+def test_without_scikit_learn_the_command_says_which_extra_to_install(small, monkeypatch):
+    import sys
+
+    policy, data, outcomes, _ = small
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # `import sklearn` raises ImportError
+    r = run("calibrate", policy, "--data", data, "--outcomes", outcomes, "--as-of", "2024-06-01")
+    assert r.exit_code == 2
+    assert r.stderr == "error: calibrate needs scikit-learn: pip install 'leadlang[calibrate]'\n"
