@@ -40,19 +40,19 @@ def share_thresholds(bands: A.Bands, old, new) -> list[Decimal]:
     if values[-1] - values[0] >= 20:  # whole numbers read better, and a score this wide loses nothing by them
         values = np.unique(np.ceil(values))
     values = values[::-1]  # distinct, highest first
-    reach = np.array([(new >= v).mean() for v in values]) if len(values) < 5000 else None
+    ordered = np.sort(new)
+    reach = (len(new) - np.searchsorted(ordered, values, side="left")) / len(new)  # share of leads >= each value
     out: list[Decimal] = []
     for band in bands.bands:
         if band.threshold is None:
             continue
         share = float((old >= float(band.threshold)).mean())
-        below = values if not out else values[values < float(out[-1])]
-        if len(below) == 0 or share == 0:
-            top = float(values[0]) if not out else float(out[-1])
-            out.append(_dec(np.floor(top) + 1) if not out else _dec(float(out[-1]) - 1))
+        lower = values < float(out[-1]) if out else np.ones(len(values), dtype=bool)
+        if not lower.any() or share == 0:  # nobody reached it, or no value left below the threshold above
+            out.append(_dec(np.floor(values[0]) + 1) if not out else _dec(float(out[-1]) - 1))
             continue
-        shares = reach[-len(below):] if reach is not None else np.array([(new >= v).mean() for v in below])
-        out.append(_dec(below[int(np.argmin(np.abs(shares - share)))]))
+        shares = np.where(lower, np.abs(reach - share), np.inf)
+        out.append(_dec(values[int(np.argmin(shares))]))
     return out
 
 
