@@ -130,8 +130,8 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    policy, data, outcomes, leads = planted(tmp_path_factory.mktemp("planted"), 12000)
-    result = calibrate(load(str(policy)), data, outcomes, AS_OF, capacity=[("segment.sales_ready", 1200)], seed=3)
+    policy, data, outcomes, leads = planted(tmp_path_factory.mktemp("planted"), 10000)
+    result = calibrate(load(str(policy)), data, outcomes, AS_OF, capacity=[("segment.sales_ready", 1000)], seed=3)
     return policy, data, outcomes, leads, result
 
 
@@ -215,7 +215,7 @@ def test_without_capacity_each_band_keeps_its_share_of_leads():
 def test_capacity_fills_the_label_with_more_wins(world):
     *_, result = world
     (cap,) = result.report["capacity"]
-    assert abs(cap["leads"] - 1200) <= 0.15 * 1200
+    assert abs(cap["leads"] - 1000) <= 0.15 * 1000
     assert cap["holdout_win_rate_new"] >= cap["holdout_win_rate_old"]
 
 
@@ -226,8 +226,8 @@ def test_failing_test_blocks_are_listed(world):
     assert any("fit = 65" in f["expected"] for f in failed["failures"])
 
 
-def test_the_command_writes_the_policy_or_prints_the_diff(world, tmp_path):
-    policy, data, outcomes, *_ = world
+def test_the_command_writes_the_policy_or_prints_the_diff(small, tmp_path):
+    policy, data, outcomes, _ = small
     out = tmp_path / "calibrated.lead"
     r = run("calibrate", policy, "--data", data, "--outcomes", outcomes, "--as-of", "2024-06-01", "--seed", 3, "-o", out, "--format", "json")
     assert r.exit_code == 0, r.output
@@ -250,8 +250,8 @@ def test_the_same_seed_gives_the_same_policy_and_report(small):
     policy, data, outcomes, _ = small
     a, b = (calibrate(load(str(policy)), data, outcomes, AS_OF, seed=5) for _ in range(2))
     assert a.new_text == b.new_text and a.report == b.report
-    c = calibrate(load(str(policy)), data, outcomes, AS_OF, seed=6)
-    assert c.report["training_leads"] != a.report["training_leads"]
+    keys = [f"L{i:06d}" for i in range(1500)]
+    assert (in_holdout(keys, 0.3, 5) != in_holdout(keys, 0.3, 6)).any()  # another seed, another split
 
 
 @pytest.mark.parametrize("outcome, message", [
