@@ -78,6 +78,7 @@ test "an executive at a big US company" {
 TRUTH = {"fit": {"exec": 1.6, "big": 0.8, "us": 0.0, "no_budget": -1.2},
          "engagement": {"visits": 0.3, "demo": 1.8, "webinar": 0.5, "bounced": -1.0}}
 INTERCEPT = -2.0
+NUMBER = re.compile(r"(?<![\w.])[+-]?\d[\d_]*(?:\.\d[\d_]*)?(?![\w.])")  # a number literal, as a token
 
 
 def features(lead: dict) -> dict[str, dict[str, float]]:
@@ -173,8 +174,7 @@ def test_the_diff_touches_only_number_literals(world):
     policy, *_, result = world
     old, new = result.old_text, result.new_text
     assert old == policy.read_text(encoding="utf-8")
-    number = re.compile(r"(?<![\w.])[+-]?\d[\d_]*(?:\.\d[\d_]*)?(?![\w.])")
-    assert number.sub("N", old.replace('"7"', '"V"')) == number.sub("N", new.replace('"7-calibrated"', '"V"'))
+    assert NUMBER.sub("N", old.replace('"7"', '"V"')) == NUMBER.sub("N", new.replace('"7-calibrated"', '"V"'))
     assert old.splitlines()[0] == new.splitlines()[0] and old.count("\n") == new.count("\n")
     assert new != old and '"7-calibrated"' in new
     new_policy = load(str(policy.with_name("new.lead"))) if policy.with_name("new.lead").write_text(new) else None
@@ -246,10 +246,16 @@ def small(tmp_path_factory):
     return planted(tmp_path_factory.mktemp("small"), 1500, seed=7)
 
 
-def test_the_same_seed_gives_the_same_policy_and_report(small):
+def test_the_same_seed_gives_the_same_policy_and_report_and_a_formatted_policy_stays_formatted(small, tmp_path):
+    from leadlang.fmt.files import format_text
+
     policy, data, outcomes, _ = small
-    a, b = (calibrate(load(str(policy)), data, outcomes, AS_OF, seed=5) for _ in range(2))
+    formatted = tmp_path / "formatted.lead"
+    formatted.write_text(format_text(POLICY, "formatted.lead").after)
+    a, b = (calibrate(load(str(formatted)), data, outcomes, AS_OF, seed=5) for _ in range(2))
     assert a.new_text == b.new_text and a.report == b.report
+    assert not format_text(a.new_text, "formatted.lead").changed
+    assert NUMBER.sub("N", a.old_text.replace('"7"', "V")) == NUMBER.sub("N", a.new_text.replace('"7-calibrated"', "V"))
     keys = [f"L{i:06d}" for i in range(1500)]
     assert (in_holdout(keys, 0.3, 5) != in_holdout(keys, 0.3, 6)).any()  # another seed, another split
 
