@@ -29,6 +29,7 @@ class Features:
     holdout: object  # numpy bool array: never used for fitting
     columns: dict[str, object]  # output column -> numpy array (scores as float, labels as object)
     matrix: dict[str, object]  # points score -> numpy array leads x rules (the score's rules in order)
+    scored: object = field(default=None, repr=False)  # the `backtest.rules.Contributions` they come from
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -90,4 +91,4 @@ def load_features(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.date
         warnings.append(f"{unmatched} of {rows} outcome rows have a {policy.key} that matches no lead in {data_dir}; they are not counted")
     matrix = {s: c.features(s)[1] for s, score in policy.scores.items() if isinstance(score, A.PointsScore)}
     return Features(keys=keys, won=won, holdout=in_holdout(keys, holdout, seed), columns=scored_columns(c.scored, policy),
-                    matrix=matrix, warnings=warnings)
+                    matrix=matrix, scored=c, warnings=warnings)

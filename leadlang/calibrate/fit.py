@@ -48,10 +48,8 @@ class RuleFit:
     note: str | None = None
 
     def to_json(self) -> dict:
-        return {"rule": self.rule.id, "kind": self.rule.kind, "fires": self.fires, "coef": self.coef, "ci_low": self.low,
-                "ci_high": self.high, "old_points": float(self.rule.points), "new_points": float(self.points),
-                "old_max": None if self.rule.cap is None else float(self.rule.cap), "new_max": None if self.cap is None else float(self.cap),
-                "kept": self.kept, "note": self.note}
+        """What the fit says of the rule (the report adds its figures on the hold-out leads)."""
+        return {"training_fires": self.fires, "coef": self.coef, "ci_low": self.low, "ci_high": self.high, "kept": self.kept, "note": self.note}
 
 
 @dataclass
@@ -167,3 +165,42 @@ def new_raw(fit: ScoreFit, x):
             col = np.clip(col, -float(rf.cap), float(rf.cap))
         total += col
     return total
+
+
+def weighted_terms(expr, scores) -> list[tuple[A.Literal, str]] | None:
+    """`0.6 * fit + 0.4 * engagement` as [(the 0.6 literal, "fit"), ...]: a sum of number times points score;
+    None for any other expression (its weights are not fitted)."""
+    if isinstance(expr, A.Binary) and expr.op == "+":
+        left, right = weighted_terms(expr.left, scores), weighted_terms(expr.right, scores)
+        return None if left is None or right is None else left + right
+    if isinstance(expr, A.Binary) and expr.op == "*":
+        for lit, name in ((expr.left, expr.right), (expr.right, expr.left)):
+            if isinstance(lit, A.Literal) and lit.kind in ("int", "number") and isinstance(name, A.Name) and name.name in scores:
+                return [(lit, name.name)]
+    return None
+
+
+def fit_weights(name: str, terms, values: dict, won) -> tuple[list[Decimal], list[tuple[float, float, float]]] | None:
+    """New weights of a derived score's terms, fitted like points: a logistic regression of won on the scores it
+    sums (training leads), scaled so the weights' absolute sum stays the old one, rounded to hundredths.
+    Returns the weights and each (coef, low, high), or None when the scores do not vary."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(won, dtype=bool)
+    x = np.column_stack([values[s] for _, s in terms])
+    sd = x.std(axis=0)
+    if not y.any() or y.all() or (sd == 0).any():
+        return None
+    mu = x.mean(axis=0)
+    zs = (x - mu) / sd
+    model = LogisticRegression(C=C, solver="lbfgs", max_iter=1000).fit(zs, y)
+    p = model.predict_proba(zs)[:, 1]
+    design = np.hstack([np.ones((len(y), 1)), zs])
+    hessian = design.T @ (design * (p * (1 - p))[:, None]) + np.diag([0.0] + [1.0 / C] * len(terms))
+    se = np.sqrt(np.diag(np.linalg.pinv(hessian)))[1:] / sd
+    beta = model.coef_[0] / sd
+    old = sum(abs(float(lit.value)) for lit, _ in terms)
+    scale = old / float(np.abs(beta).sum()) if np.abs(beta).sum() > 0 else 0.0
+    weights = [_plain(readable(float(b) * scale, Decimal("0.01"))) for b in beta]
+    return weights, [(float(b), float(b - Z95 * s), float(b + Z95 * s)) for b, s in zip(beta, se)]

@@ -4,78 +4,45 @@ from __future__ import annotations
 
 import json
 
-from leadlang.backtest.compute import wilson
+from leadlang.backtest.rules import number
 from leadlang.syntax import ast as A
 
 SCHEMA = 1
 
 
-def _rate(won: int, n: int) -> float | None:
-    return won / n if n else None
+def figures(old, new, feats, final: dict, fits: dict, bt, capacity, seed: int, holdout: float, as_of) -> dict:
+    """The report as JSON-ready data. Every figure but the fit's (coefficients, training fires) is on the hold-out
+    leads, measured by the back-test's own code (`backtest.calibration`: AUC, win rates, per-rule figures)."""
+    from leadlang.backtest.calibration import holdout_summary, rule_comparison
 
-
-def _auc(values, won) -> float | None:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(won, values)) if won.any() and not won.all() else None
-
-
-def rule_table(fit, x, won) -> list[dict]:
-    """Per rule on the given leads: fires, win rate fired vs not, lift, old and new points, coefficient and interval."""
-    base = _rate(int(won.sum()), len(won))
-    rows = []
-    for j, rf in enumerate(fit.rules):
-        fired = x[:, j] != 0
-        nf, wf = int(fired.sum()), int((won & fired).sum())
-        nn, wn = int((~fired).sum()), int((won & ~fired).sum())
-        rate = _rate(wf, nf)
-        rows.append(rf.to_json() | {
-            "holdout_fires": nf, "holdout_share": _rate(nf, len(won)), "win_rate_fired": rate, "win_rate_fired_ci": list(wilson(wf, nf)),
-            "win_rate_not_fired": _rate(wn, nn), "lift": None if rate is None or not base else rate / base})
-    return rows
-
-
-def figures(old, new, feats, final: dict, fits: dict, thresholds: dict, capacity, seed: int, holdout: float, as_of) -> dict:
-    """The report as JSON-ready data; every figure but the coefficients is on the hold-out leads."""
     h = feats.holdout
-    won = feats.won[h]
+    summary = holdout_summary(bt)
+    fitted = {name: {rf.rule.id: rf.to_json() for rf in fit.rules} for name, fit in fits.items()}
+    rules = rule_comparison(bt, fitted)
     scores = {}
     for name, s in old.scores.items():
-        entry = {"auc_old": _auc(feats.columns[name][h], won), "auc_new": _auc(final[name][h], won),
-                 "calibrated": name in fits and fits[name].scale is not None}
+        entry = summary["scores"][name] | {"calibrated": name in fits and fits[name].scale is not None}
         if name in fits:
-            fit = fits[name]
-            entry |= {"points_to_double_odds": fit.points_to_double_odds, "rules": rule_table(fit, feats.matrix[name][h], won)}
-            new_s = new.scores[name]
+            entry |= {"points_to_double_odds": fits[name].points_to_double_odds, "rules": rules.get(name, [])}
             if isinstance(s, A.PointsScore) and s.clamp is not None:
-                entry |= {"clamp_old": [float(s.clamp.low), float(s.clamp.high)], "clamp_new": [float(new_s.clamp.low), float(new_s.clamp.high)]}
+                c = new.scores[name].clamp
+                entry |= {"clamp_old": [number(s.clamp.low), number(s.clamp.high)], "clamp_new": [number(c.low), number(c.high)]}
         scores[name] = entry
-    bands = {s: {"labels": [b.label for b in b_.bands], "old": [float(b.threshold) for b in b_.bands if b.threshold is not None],
-                 "new": [float(b.threshold) for b in new.bands[s].bands if b.threshold is not None]} for s, b_ in old.bands.items()}
-    groups = {}
-    for o in old.outputs:
-        if o.role not in ("band", "classification"):
-            continue
-        before, after = feats.columns[o.name][h], final[o.name][h]
-        rows = []
-        for label in dict.fromkeys([*o.labels, *sorted(set(before) | set(after) - set(o.labels) - {None})]):
-            a, b = before == label, after == label
-            rows.append({"label": label, "leads_old": int(a.sum()), "won_old": int((a & won).sum()), "win_rate_old": _rate(int((a & won).sum()), int(a.sum())),
-                         "leads_new": int(b.sum()), "won_new": int((b & won).sum()), "win_rate_new": _rate(int((b & won).sum()), int(b.sum()))})
-        groups[o.name] = rows
+    bands = {s: {"labels": [b.label for b in b_.bands], "old": [number(b.threshold) for b in b_.bands if b.threshold is not None],
+                 "new": [number(b.threshold) for b in new.bands[s].bands if b.threshold is not None]} for s, b_ in old.bands.items()}
+    groups = summary["groups"]
     caps = []
     for spec, n in capacity:
         group, _, label = spec.rpartition(".")
         for g, rows in groups.items():
             if group in ("", g, g.removesuffix("_band")) and any(r["label"] == label for r in rows):
-                everyone = final[g] == label
-                caps.append({"label": spec, "capacity": n, "leads": int(everyone.sum()), "old_leads": int((feats.columns[g] == label).sum()),
-                             "holdout_win_rate_old": next(r["win_rate_old"] for r in rows if r["label"] == label),
-                             "holdout_win_rate_new": next(r["win_rate_new"] for r in rows if r["label"] == label)})
+                row = next(r for r in rows if r["label"] == label)
+                caps.append({"label": spec, "capacity": n, "old_leads": int((feats.columns[g] == label).sum()), "leads": int((final[g] == label).sum()),
+                             "holdout_win_rate_old": row["win_rate_old"], "holdout_win_rate_new": row["win_rate_new"]})
                 break
     return {"schema": SCHEMA, "policy": old.label, "calibrated": new.label, "as_of": as_of.isoformat().replace("+00:00", "Z"),
             "seed": seed, "holdout": holdout, "leads": len(feats.keys), "training_leads": int((~h).sum()), "holdout_leads": int(h.sum()),
-            "won_training": int(feats.won[~h].sum()), "won_holdout": int(won.sum()),
+            "won_training": int(feats.won[~h].sum()), "won_holdout": int(feats.won[h].sum()),
             "scores": scores, "bands": bands, "groups": groups, "capacity": caps}
 
 
@@ -105,10 +72,15 @@ def render_text(report: dict) -> str:
                 "  (old/new: points, and /max for a capped `per` rule)"]
         for r in s["rules"]:
             old = f"{r['old_points']:g}" + ("" if r["old_max"] is None else f"/{r['old_max']:g}")
-            new = f"{r['new_points']:g}" + ("" if r["new_max"] is None else f"/{r['new_max']:g}")
+            new = "-" if r["new_points"] is None else f"{r['new_points']:g}" + ("" if r["new_max"] is None else f"/{r['new_max']:g}")
             coef = "-" if r["coef"] is None else f"{r['coef']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
-            out.append(f"  {r['rule']:<24} {r['holdout_fires']:>6} {_f(r['win_rate_fired'], True):>9} {_f(r['win_rate_not_fired'], True):>7} "
+            out.append(f"  {r['rule']:<24} {r['fires']:>6} {_f(r['fired']['win_rate'], True):>9} {_f(r['not_fired']['win_rate'], True):>7} "
                        f"{_f(r['lift'], digits=2):>5} {old:>7} {new:>7} {coef:>24}" + (f"  kept: {r['kept']}" if r["kept"] else f"  note: {r['note']}" if r["note"] else ""))
+    for name, s in report["scores"].items():
+        if "weights" in s:
+            out += ["", f"score {name}: weights", f"  {'score':<24} {'old':>7} {'new':>7} {'coef [95% interval]':>24}"]
+            out += [f"  {w['score']:<24} {w['old_weight']:>7g} {w['new_weight']:>7g} {w['coef']:+.3f} [{w['ci_low']:+.3f}, {w['ci_high']:+.3f}]"
+                    for w in s["weights"]]
     changed = {s: b for s, b in report["bands"].items() if b["old"] != b["new"]}
     if changed:
         out += ["", "thresholds"]

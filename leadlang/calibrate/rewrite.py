@@ -69,6 +69,11 @@ class Edits:
     def threshold(self, band: A.Band, value: Decimal) -> None:
         self.number(band.span, _THRESHOLD, 1, band.threshold, value)
 
+    def literal(self, node: A.Literal, value: Decimal) -> None:
+        """A number literal of an expression (a derived score's weight), as written unsigned unless negative."""
+        if Decimal(str(node.value)) != value:
+            self.edits.append((node.span.start, node.span.end, spell(value, False)))
+
     def version(self, node: A.Version | None, value: str) -> None:
         from leadlang.fmt.exprs import string
 

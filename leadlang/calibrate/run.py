@@ -40,8 +40,9 @@ def _clamp(old: A.Clamp, raw) -> tuple[Decimal, Decimal]:
 
 
 def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, scores: list[str] | None = None,
-              capacity: list[tuple[str, int]] = (), holdout: float = 0.3, seed: int = 0) -> Calibration:
-    """Fit `policy`'s points scores (all, or `scores`) on the training leads and return the calibrated policy and its report."""
+              capacity: list[tuple[str, int]] = (), holdout: float = 0.3, seed: int = 0, derived: bool = False) -> Calibration:
+    """Fit `policy`'s points scores (all, or `scores`) on the training leads and return the calibrated policy and its report;
+    with `derived`, also the weights of each derived score that is a weighted sum of points scores."""
     import numpy as np
 
     from leadlang.calibrate import require_sklearn
@@ -77,6 +78,7 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
             edits.rule(rf.rule, rf.points, rf.cap)
         if score.clamp is not None and fit.scale is not None:
             edits.clamp(score.clamp, *_clamp(score.clamp, new_raw(fit, x)))
+    weights = _derived_weights(policy, feats, fits, edits, warnings) if derived else {}
     try:
         middle = _load(path, edits.apply())
     except LeadError as err:
@@ -101,17 +103,62 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
         new = _load(path, new_text)
     except LeadError as err:
         raise DataError(f"calibrate made a policy that does not check ({err.diagnostics[0].message}); please report this") from None
-    final = scored_columns(score_duckdb(new, Path(data_dir), as_of).table, new)
+    from leadlang.backtest.calibration import holdout_backtest
+    from leadlang.backtest.rules import contributions
+
+    scored_new = contributions(new, Path(data_dir), as_of)
+    final = scored_columns(scored_new.scored, new)
+    held = [k for k, h in zip(feats.keys, feats.holdout) if h]
+    bt = holdout_backtest(policy, new, data_dir, outcomes, as_of, held, scored=(feats.scored, scored_new))
     from leadlang.testing import run_tests
 
     failing = [{"name": r.name, "line": r.span.line, "failures": [{"line": f.span.line, "expected": f.expected, "actual": f.actual} for f in r.failures]}
                for r in run_tests(new) if not r.passed]
-    report = figures(policy, new, feats, final, fits, thresholds, capacity, seed, holdout, as_of)
+    report = figures(policy, new, feats, final, fits, bt, capacity, seed, holdout, as_of)
+    for name, terms in weights.items():
+        report["scores"][name]["weights"] = terms
     report["tests"] = {"run": len(new.tests), "failed": failing}
     if version is None:
         warnings.append("the policy has no `version`; add one to tell the calibrated policy from the old one")
     report["warnings"] = warnings
     return Calibration(policy, new, old_text, new_text, report, warnings)
+
+
+def _derived_weights(policy: Policy, feats, fits: dict, edits, warnings: list[str]) -> dict[str, list[dict]]:
+    """Fit and edit the weights of every derived score that sums points scores times numbers (`fit.fit_weights`),
+    on the new points scores' values (clamped and rounded as the policy computes them)."""
+    import numpy as np
+
+    from leadlang.calibrate.fit import fit_weights, new_raw, weighted_terms
+
+    points = {n for n, s in policy.scores.items() if isinstance(s, A.PointsScore)}
+    values = {}
+    for n in points:
+        if n in fits and fits[n].scale is not None:
+            raw = new_raw(fits[n], feats.matrix[n])
+            lo, hi = (_clamp(policy.scores[n].clamp, raw) if policy.scores[n].clamp is not None else (None, None))
+            values[n] = np.round(raw if lo is None else np.clip(raw, float(lo), float(hi)), 2)
+        else:
+            values[n] = feats.columns[n]
+    out = {}
+    train = feats.train
+    for name, s in policy.scores.items():
+        if not isinstance(s, A.DerivedScore):
+            continue
+        terms = weighted_terms(s.expr, points)
+        if terms is None or s.span.file != policy.path:
+            warnings.append(f"score {name}: not a sum of numbers times points scores in this file; its weights are kept")
+            continue
+        fitted = fit_weights(name, terms, {k: v[train] for k, v in values.items()}, feats.won[train])
+        if fitted is None:
+            warnings.append(f"score {name}: its scores do not vary on the training leads; its weights are kept")
+            continue
+        rows = []
+        for (lit, score), w, (coef, low, high) in zip(terms, *fitted):
+            edits.literal(lit, w)
+            rows.append({"score": score, "old_weight": float(lit.value), "new_weight": float(w), "coef": coef, "ci_low": low, "ci_high": high})
+        out[name] = rows
+    return out
 
 
 def _number(v: float) -> Decimal:

@@ -29,14 +29,15 @@ def _scores(ctx, param, value: str | None) -> list[str] | None:
 @click.option("--as-of", type=AsOf(), required=True, help="Score as of this past time (UTC); events after it are ignored.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the calibrated policy here (else print the diff).")
 @click.option("--scores", callback=_scores, help="Calibrate only these points scores (comma-separated; default all).")
+@click.option("--derived", is_flag=True, help="Also fit the weights of derived scores that sum points scores (`0.6 * fit + 0.4 * engagement`).")
 @click.option("--capacity", "capacity", multiple=True, type=Capacity(), help="Thresholds so a label holds about N leads (repeatable).")
 @click.option("--holdout", type=click.FloatRange(0, 1, max_open=True), default=0.3, show_default=True, help="Share of leads kept out of the fit.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the hold-out split.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="The report's format.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Also write the HTML report here.")
 @ON_INVALID_ENUM
-def calibrate(policy: Path, data: Path, outcomes: Path, as_of: dt.datetime, out: Path | None, scores, capacity, holdout: float,
-              seed: int, fmt: str, report: Path | None) -> None:
+def calibrate(policy: Path, data: Path, outcomes: Path, as_of: dt.datetime, out: Path | None, scores, derived: bool, capacity,
+              holdout: float, seed: int, fmt: str, report: Path | None) -> None:
     """Learn POLICY's points and thresholds from closed deals; write the calibrated policy (-o) or print its diff, and a report."""
     from leadlang import outputs
     from leadlang.calibrate import calibrate as run_calibrate
@@ -48,13 +49,11 @@ def calibrate(policy: Path, data: Path, outcomes: Path, as_of: dt.datetime, out:
     outputs.protect([outcomes])
     refuse(out, report)
     try:
-        result = run_calibrate(old, data, outcomes, as_of, scores, list(capacity), holdout, seed)
+        result = run_calibrate(old, data, outcomes, as_of, scores, list(capacity), holdout, seed, derived)
         if report is not None:
-            try:
-                from leadlang.backtest.report import render_calibration_html
-            except ImportError:
-                raise DataError("--report: the calibration's HTML report is not available in this version of leadlang") from None
-            outputs.write_text(report, render_calibration_html(result.report))
+            from leadlang.backtest.calibration import calibration_html
+
+            outputs.write_text(report, calibration_html(result, data, outcomes, as_of))
     except DataError as err:
         fail(err)
     for w in result.warnings:
