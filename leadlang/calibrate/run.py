@@ -45,14 +45,16 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
     with `derived`, also the weights of each derived score that is a weighted sum of points scores."""
     import numpy as np
 
+    from leadlang.backtest.calibration import holdout_backtest
+    from leadlang.backtest.rules import contributions, rules_of
     from leadlang.calibrate import require_sklearn
     from leadlang.calibrate.features import load_features, scored_columns
     from leadlang.calibrate.fit import fit_score, new_raw
     from leadlang.calibrate.report import figures
     from leadlang.calibrate.rewrite import Edits, calibrated_version, finish
     from leadlang.calibrate.thresholds import capacity_thresholds, share_thresholds
-    from leadlang.backtest.rules import rules_of
     from leadlang.engine import score_duckdb
+    from leadlang.testing import run_tests
 
     require_sklearn()
     if not 0 <= holdout < 1:
@@ -62,6 +64,8 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
     feats = load_features(policy, data_dir, outcomes, as_of, holdout, seed)
     train = feats.train
     warnings = list(feats.warnings)
+    if not feats.holdout.any():
+        warnings.append("no lead is held out (--holdout 0 or too few leads): the report has no figures to judge the new points by")
     if not feats.won.any():
         raise DataError(f"calibrate: no lead is won in {outcomes}; the outcomes cannot teach anything")
     if feats.won.all():
@@ -103,15 +107,10 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
         new = _load(path, new_text)
     except LeadError as err:
         raise DataError(f"calibrate made a policy that does not check ({err.diagnostics[0].message}); please report this") from None
-    from leadlang.backtest.calibration import holdout_backtest
-    from leadlang.backtest.rules import contributions
-
     scored_new = contributions(new, Path(data_dir), as_of)
     final = scored_columns(scored_new.scored, new)
     held = [k for k, h in zip(feats.keys, feats.holdout) if h]
     bt = holdout_backtest(policy, new, data_dir, outcomes, as_of, held, scored=(feats.scored, scored_new))
-    from leadlang.testing import run_tests
-
     failing = [{"name": r.name, "line": r.span.line, "failures": [{"line": f.span.line, "expected": f.expected, "actual": f.actual} for f in r.failures]}
                for r in run_tests(new) if not r.passed]
     report = figures(policy, new, feats, final, fits, bt, capacity, seed, holdout, as_of)

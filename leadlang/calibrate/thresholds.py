@@ -40,30 +40,29 @@ def share_thresholds(bands: A.Bands, old, new) -> list[Decimal]:
     if values[-1] - values[0] >= 20:  # whole numbers read better, and a score this wide loses nothing by them
         values = np.unique(np.ceil(values))
     values = values[::-1]  # distinct, highest first
-    reach = np.array([(new >= v).mean() for v in values]) if len(values) < 5000 else None
+    ordered = np.sort(new)
+    reach = (len(new) - np.searchsorted(ordered, values, side="left")) / len(new)  # share of leads >= each value
     out: list[Decimal] = []
     for band in bands.bands:
         if band.threshold is None:
             continue
         share = float((old >= float(band.threshold)).mean())
-        below = values if not out else values[values < float(out[-1])]
-        if len(below) == 0 or share == 0:
-            top = float(values[0]) if not out else float(out[-1])
-            out.append(_dec(np.floor(top) + 1) if not out else _dec(float(out[-1]) - 1))
+        lower = values < float(out[-1]) if out else np.ones(len(values), dtype=bool)
+        if not lower.any() or share == 0:  # nobody reached it, or no value left below the threshold above
+            out.append(_dec(np.floor(values[0]) + 1) if not out else _dec(float(out[-1]) - 1))
             continue
-        shares = reach[-len(below):] if reach is not None else np.array([(new >= v).mean() for v in below])
-        out.append(_dec(below[int(np.argmin(np.abs(shares - share)))]))
+        shares = np.where(lower, np.abs(reach - share), np.inf)
+        out.append(_dec(values[int(np.argmin(shares))]))
     return out
 
 
-def band_of(bands: A.Bands, thresholds: list[float], values):
-    """Each value's band label under `thresholds` (top-down, first reached wins)."""
+def band_of(thresholds: list[float], values):
+    """Each value's band under `thresholds` (highest first), as its index in the bands: the first reached wins."""
     import numpy as np
 
-    labels = [b.label for b in bands.bands]
-    out = np.full(len(values), labels[-1], dtype=object)
-    for label, t in reversed(list(zip(labels, thresholds))):
-        out[values >= t] = label
+    out = np.zeros(len(values), dtype=np.int64)
+    for t in thresholds:
+        out += values < t
     return out
 
 
@@ -126,22 +125,23 @@ def capacity_thresholds(policy, spec: str, n: int, scores: dict, thresholds: dic
         raise DataError(f"--capacity {spec}={n}: `{name}` is a classify; calibrate fits capacity to a band or matrix label only")
     if kind == "band":
         moves = [(name, _edge(policy.bands[name], {label}))]
+        at = [b.label for b in policy.bands[name].bands].index(label)
 
         def member(t):
-            return band_of(policy.bands[name], t[name], scores[name]) == label
+            return band_of(t[name], scores[name]) == at
     else:
         m = policy.classifications[name]
         cells = {(row.band, col) for row in m.rows for col, cell in zip(m.columns, row.cells) if cell == label}
         moves = [(m.rows_score, _edge(policy.bands[m.rows_score], {r for r, _ in cells})),
                  (m.cols_score, _edge(policy.bands[m.cols_score], {c for _, c in cells}))]
+        rows, cols = ([b.label for b in policy.bands[s].bands] for s in (m.rows_score, m.cols_score))
+        table = np.zeros((len(rows), len(cols)), dtype=bool)  # which (row band, column band) cells hold the label
+        for r, c in cells:
+            table[rows.index(r), cols.index(c)] = True
+        keep = ~dq
 
         def member(t):
-            rb = band_of(policy.bands[m.rows_score], t[m.rows_score], scores[m.rows_score])
-            cb = band_of(policy.bands[m.cols_score], t[m.cols_score], scores[m.cols_score])
-            inside = np.zeros(len(rb), dtype=bool)
-            for r, c in cells:
-                inside |= (rb == r) & (cb == c)
-            return inside & ~dq
+            return table[band_of(t[m.rows_score], scores[m.rows_score]), band_of(t[m.cols_score], scores[m.cols_score])] & keep
     moves = [(s, i) for s, i in moves if i is not None]
     if not moves:
         return thresholds
