@@ -92,17 +92,19 @@ def render_calibration_html(bt: Backtest, rules: dict[str, list[dict]], report: 
 FITTED = ("coef", "ci_low", "ci_high", "kept", "note")  # what the per-rule table takes of calibrate's fit
 
 
-def calibration_html(result, data_dir: Path, outcomes: Path, as_of: dt.datetime) -> str:
+def calibration_html(result, data_dir: Path, outcomes: Path, as_of: dt.datetime, bt: Backtest | None = None) -> str:
     """The HTML report of a `leadlang.calibrate.calibrate` result: its old and new policy measured on its hold-out
-    leads (the split of `result.report`'s `holdout` and `seed`), with the fit's coefficients from its report."""
-    from leadlang.backtest.rules import contributions
-    from leadlang.calibrate.features import in_holdout
+    leads, with the fit's coefficients from its report. `bt`: the calibration's `holdout_backtest`, when kept;
+    else it is measured again on the split of `result.report`'s `holdout` and `seed`."""
+    if bt is None:
+        from leadlang.backtest.rules import contributions
+        from leadlang.calibrate.features import in_holdout
 
+        scored = contributions(result.old, Path(data_dir), as_of)
+        keys = scored.keys()
+        held = [k for k, h in zip(keys, in_holdout(keys, result.report["holdout"], result.report["seed"])) if h]
+        bt = holdout_backtest(result.old, result.new, data_dir, outcomes, as_of, held, scored=(scored, None))
     report = result.report
-    scored = contributions(result.old, Path(data_dir), as_of)
-    keys = scored.keys()
-    held = [k for k, h in zip(keys, in_holdout(keys, report["holdout"], report["seed"])) if h]
-    bt = holdout_backtest(result.old, result.new, data_dir, outcomes, as_of, held, scored=(scored, None))
     fitted = {s: {r["rule"]: {k: r[k] for k in FITTED if k in r} for r in entry["rules"]}
               for s, entry in report.get("scores", {}).items() if "rules" in entry}
     return render_calibration_html(bt, rule_comparison(bt, fitted), report)
