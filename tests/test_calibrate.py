@@ -229,9 +229,13 @@ def test_failing_test_blocks_are_listed(world):
 def test_the_command_writes_the_policy_or_prints_the_diff(small, tmp_path):
     policy, data, outcomes, _ = small
     out = tmp_path / "calibrated.lead"
-    r = run("calibrate", policy, "--data", data, "--outcomes", outcomes, "--as-of", "2024-06-01", "--seed", 3, "-o", out, "--format", "json")
+    html = tmp_path / "calibration.html"
+    r = run("calibrate", policy, "--data", data, "--outcomes", outcomes, "--as-of", "2024-06-01", "--seed", 3, "-o", out, "--format", "json",
+            "--report", html)
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
+    page = html.read_text(encoding="utf-8")
+    assert "<svg" in page and "planted@7-calibrated" in page
     assert report["calibrated"] == "planted@7-calibrated" and report["schema"] == 1
     assert run("check", out).exit_code == 0
     r = run("calibrate", policy, "--data", data, "--outcomes", outcomes, "--as-of", "2024-06-01", "--seed", 3)

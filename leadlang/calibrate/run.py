@@ -23,6 +23,7 @@ class Calibration:
     new_text: str
     report: dict
     warnings: list[str] = field(default_factory=list)
+    holdout: object = field(default=None, repr=False)  # the `backtest.Backtest` of old vs new on the hold-out leads
 
 
 def _load(path: str, text: str) -> Policy:
@@ -120,7 +121,7 @@ def calibrate(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime
     if version is None:
         warnings.append("the policy has no `version`; add one to tell the calibrated policy from the old one")
     report["warnings"] = warnings
-    return Calibration(policy, new, old_text, new_text, report, warnings)
+    return Calibration(policy, new, old_text, new_text, report, warnings, bt)
 
 
 def _derived_weights(policy: Policy, feats, fits: dict, edits, warnings: list[str]) -> dict[str, list[dict]]:

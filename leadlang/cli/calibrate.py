@@ -53,7 +53,7 @@ def calibrate(policy: Path, data: Path, outcomes: Path, as_of: dt.datetime, out:
         if report is not None:
             from leadlang.backtest.calibration import calibration_html
 
-            outputs.write_text(report, calibration_html(result, data, outcomes, as_of))
+            outputs.write_text(report, calibration_html(result, data, outcomes, as_of, result.holdout))
     except DataError as err:
         fail(err)
     for w in result.warnings:
