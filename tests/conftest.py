@@ -41,6 +41,24 @@ def checked(text: str, path: str = "t.lead"):
     return check_module(parse(text, path), {path: text})
 
 
+def checked_signals(header: str, lines, path: str):
+    """`header` plus one `signal NAME = EXPR` per `(what, NAME, EXPR)` of `lines`, keeping only the lines
+    the checker accepts: the checked policy and {NAME: what} of the kept lines (generated tests of a table)."""
+    from leadlang.diagnostics import LeadError
+
+    def load(lines):
+        return checked(header + "".join(f"signal {name} = {expr}\n" for _, name, expr in lines), path)
+
+    lines = list(lines)
+    try:
+        load(lines)
+    except LeadError as err:
+        first = header.count("\n") + 1
+        bad = {d.span.line - first for d in err.diagnostics}
+        lines = [line for i, line in enumerate(lines) if i not in bad]
+    return load(lines), {name: what for what, name, _ in lines}
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 

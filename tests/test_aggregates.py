@@ -17,13 +17,12 @@ from decimal import Decimal
 
 import pytest
 import sqlglot
-from conftest import checked
+from conftest import checked_signals
 from datagen import AS_OF, make_rows
 from engines import interpreted
 from test_differential import assert_agree
 
 from leadlang.aggregates import AGGREGATES
-from leadlang.diagnostics import LeadError
 from leadlang.interpret import evaluate
 from leadlang.lint.analysis import Analysis
 from leadlang.sql import DIALECTS, to_sql
@@ -66,24 +65,7 @@ def _candidates():
             yield agg.name, f"{agg.name}_{column or 'events'}_{n}", f"{agg.name}({source}{form})"
 
 
-def _load(lines):
-    text = HEADER + "".join(f"signal {name} = {expr}\n" for _, name, expr in lines)
-    return checked(text, "aggregates.lead")
-
-
-def _generated():
-    """The candidates the checker accepts, as one checked policy, and the aggregate each signal applies."""
-    lines = list(_candidates())
-    try:
-        _load(lines)
-    except LeadError as err:
-        first = HEADER.count("\n") + 1
-        bad = {d.span.line - first for d in err.diagnostics}
-        lines = [line for i, line in enumerate(lines) if i not in bad]
-    return _load(lines), {name: agg for agg, name, _ in lines}
-
-
-POLICY, APPLIES = _generated()
+POLICY, APPLIES = checked_signals(HEADER, _candidates(), "aggregates.lead")
 
 
 def _rows(seed):

@@ -12,12 +12,11 @@ import itertools
 
 import pytest
 import sqlglot
-from conftest import checked
+from conftest import checked_signals
 from datagen import AS_OF, make_rows
 from test_differential import assert_agree
 
 from leadlang.builtins import BUILTINS
-from leadlang.diagnostics import LeadError
 from leadlang.interpret import evaluate
 from leadlang.sql import DIALECTS, to_sql
 from leadlang.sql.dialects import Dialect
@@ -42,25 +41,7 @@ def _candidates():
                 yield fn.name, f"{fn.name}_{'_'.join(kinds)}", f"{fn.name}({args})"
 
 
-def _load(lines):
-    text = HEADER + "".join(f"signal {name} = {expr}\n" for _, name, expr in lines)
-    return checked(text, "builtins.lead"), text
-
-
-def _generated():
-    """The candidates the checker accepts, as one checked policy, and the functions each signal applies."""
-    lines = list(_candidates())
-    try:
-        _load(lines)
-    except LeadError as err:
-        first = HEADER.count("\n") + 1
-        bad = {d.span.line - first for d in err.diagnostics}
-        lines = [line for i, line in enumerate(lines) if i not in bad]
-    policy, _ = _load(lines)
-    return policy, {name: fn for fn, name, _ in lines}
-
-
-POLICY, APPLIES = _generated()
+POLICY, APPLIES = checked_signals(HEADER, _candidates(), "builtins.lead")
 
 
 def _rows(seed):
