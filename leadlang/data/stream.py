@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from leadlang.data.errors import read_failure, run
 from leadlang.data.specs import Column, Source, sources
@@ -70,10 +69,10 @@ def load_dataset(policy, data_dir: Path) -> Dataset:
         con.close()
 
 
-def _fetch(con, s: Source, where: tuple[int, Sequence[str]] | None = None) -> list[dict]:
-    """The rows of one source, checked (`register_file`, `where` included), in file order."""
+def _fetch(con, s: Source) -> list[dict]:
+    """The rows of one source, checked (`register_file`), in file order."""
     table = f"__src_{s.name}"
-    register_file(con, s.path, s.columns, table, s.key, where)
+    register_file(con, s.path, s.columns, table, s.key)
     select = ", ".join(_read(ident(c.name), c) + f" AS v{i}" for i, c in enumerate(s.columns))
     batch = run(con, s.path, f"SELECT {select} FROM {ident(table)} ORDER BY __row", arrow=True)
     columns = [_python_values(batch.column(i), c.kind) for i, c in enumerate(s.columns)]
@@ -211,7 +210,8 @@ class _Peek:
 
 
 def _python_values(column, kind: str) -> list:
-    values = column.to_pylist()
+    """An Arrow column's (or a list's) values as the interpreter's: `_read`'s text of numbers and timestamps parsed."""
+    values = column if isinstance(column, list) else column.to_pylist()
     if kind == "number":  # DuckDB's DECIMAL(28, 10) text, its fraction's trailing zeros dropped: `1000`, `2.5`
         return [None if v is None else Decimal(v.rstrip("0").rstrip(".") if "." in v else v) for v in values]
     if kind == "timestamp":
