@@ -30,9 +30,12 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
     """The outcome diff of OLD -> NEW over every lead of `data`; `limit` caps the `moved` list.
 
     One DuckDB connection does it all: each data file is checked and registered
-    once for both policies (`register_both`), both compiled queries run over
-    those relations into temp tables, and the comparison and the explanation of
-    the moved leads are SQL over them.
+    once for both policies (`register_both`), one statement of both policies'
+    plans merged (`merge`) scores every lead with both into the temp table
+    `leads`, with the rules whose firing changed where a label moved, and the
+    comparison is SQL over it. Each policy runs whole when they cannot share one
+    statement (different leads or accounts, or the statement failed: the error
+    is then the one that policy's scoring gives).
     """
     import duckdb
 
