@@ -688,3 +688,16 @@ def test_an_error_in_the_one_statement_names_the_policy(spy, edge):
     assert scored.exit_code == 2
     assert res.stderr.strip().splitlines()[-1] == f"error: {edge / 'huge.lead'}: " + scored.stderr.strip().splitlines()[-1].removeprefix("error: ")
     assert spy["merged"][0] is not None and spy["whole"][0] == (str(edge / "old.lead"), "score")
+
+
+def test_leads_pooled_by_another_account_column_run_each_policy_whole(spy, ev):
+    """NEW pools `by account` over another lead column: no statement can join both ways, so each runs whole."""
+    data = ev / "data"
+    (data / "leads.csv").write_text("lead_id,account_id,employees,team\nl1,a1,10,t1\nl2,a1,,t2\nl3,,5,\nl4,a2,7,t2\nl5,a2,,t1\n")
+    (ev / "team.lead").write_text(EV_OLD.replace("account account_id {", "account team {\n  account_id string").replace("high >= 15", "high >= 8"))
+    old, new = load(ev / "old.lead"), load(ev / "team.lead")
+    got = diff(Side("old.lead", old), Side("team.lead", new), data, AS_OF)
+    want = oracle(old, new, data)
+    assert want["moved"]
+    assert_matches(got, want)
+    assert spy["merged"] == [None]

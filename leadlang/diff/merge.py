@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields, replace
 
-from leadlang.sql.compiler import Plan
+from leadlang.sql.compiler import ACCOUNT, KEY, Plan
 from leadlang.sql.scan import EventScan
 
 # a DuckDB string literal (quotes doubled, no backslash escapes) or a quoted identifier, maybe qualified
@@ -71,10 +71,11 @@ class _Columns:
 
 
 def merge(plans: dict[str, Plan]) -> Merged | None:
-    """One plan computing both sides' columns, or None when the two read different leads, accounts
-    or parameters (each side then runs whole)."""
+    """One plan computing both sides' columns, or None when the two read different leads or accounts
+    relations, key or account columns, or parameters (each side then runs whole)."""
     po, pn = plans["old"], plans["new"]
-    same = lambda p: (p.dialect.name, p.params, p.leads_relation, p.accounts_relation)
+    keys = lambda cols: [c for c in cols if c[0] in (KEY, ACCOUNT, "__account_key")]  # what the statement joins on
+    same = lambda p: (p.dialect.name, p.params, p.leads_relation, p.accounts_relation, keys(p.lead_columns), keys(p.account_columns))
     if same(po) != same(pn) or {f.name for f in fields(EventScan)} != _SCAN_FIELDS:
         return None
     q = po.dialect.ident
@@ -89,8 +90,6 @@ def merge(plans: dict[str, Plan]) -> Merged | None:
                 if new:
                     into.append((column, sql))
                 names[side][q(name)] = column
-    if [c for c, _ in leads[:1]] != [q(po.lead_columns[0][0])]:
-        return None  # (the key first, as the plans have it)
 
     scans: list[EventScan] = []
     for side, p in plans.items():

@@ -123,9 +123,9 @@ def run_side(con, side: Side, what: str, plan, data: Path, as_of: dt.datetime, t
 def explain_moved(con, side: Side, name: str, tables: dict[str, str], data: Path, as_of: dt.datetime) -> None:
     """The explanation rows of the moved leads (table `moved`) with one policy, as the temp table `<name>_why`.
 
-    The leads are cut down to the moved ones first; without an accounts source,
-    the events are cut down likewise; with one, `by account` aggregates pool
-    colleagues' events, so nothing is cut.
+    The leads and their events are cut down to the moved ones first, unless the
+    policy pools `by account` (its aggregates read colleagues' events, with or
+    without an accounts source) or reads an accounts source: then nothing is cut.
     """
     from leadlang.sql import DIALECTS
 
@@ -135,7 +135,8 @@ def explain_moved(con, side: Side, name: str, tables: dict[str, str], data: Path
         con.execute(f"CREATE TEMP TABLE {q(name + '_why')} AS SELECT NULL::VARCHAR AS {q(policy.key)}, NULL::VARCHAR AS component, "
                     "NULL::VARCHAR AS kind, NULL::VARCHAR AS rule, NULL::DECIMAL(38, 2) AS points WHERE false")
         return
-    if policy.accounts is None:
+    whole = plan_side(side, tables, as_of)
+    if policy.accounts is None and not any(scan.by_account for scan in whole.scans):
         lead_column = {"leads": policy.key, **{source: ev.lead or "lead" for source, ev in policy.events.items()}}
         tables = dict(tables)
         for source, column in lead_column.items():
@@ -143,4 +144,5 @@ def explain_moved(con, side: Side, name: str, tables: dict[str, str], data: Path
             con.execute(f"CREATE TEMP VIEW {q(view)} AS SELECT * FROM {q(tables[source])} "
                         f"WHERE {q(column)} IN (SELECT key FROM moved)")
             tables[source] = view
-    run_side(con, side, "explain", plan_side(side, tables, as_of), data, as_of, f"{name}_why")
+        whole = plan_side(side, tables, as_of)
+    run_side(con, side, "explain", whole, data, as_of, f"{name}_why")
