@@ -2,8 +2,9 @@
 
 Everything happens in one DuckDB connection, reading the data once: each data
 file is checked and registered once for both policies (`scoring.register_both`),
-the two compiled plans are merged into one statement computing each distinct
-aggregate and value once (`merge`), which gives each lead's labels and scores
+the two compiled plans are merged into one plan computing each distinct
+aggregate and value once (`merge`; run as two statements, the aggregates, then
+the values), which gives each lead's labels and scores
 under both policies and the rules whose firing changed for the moved ones, and
 every figure — label counts, transitions, score statistics, the moved leads — is
 SQL over that table (`compare`). When the two cannot share one statement, each

@@ -10,7 +10,7 @@ from pathlib import Path
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.diff import scoring
-from leadlang.diff.merge import Merged, merge
+from leadlang.diff.merge import Merged, in_two, merge
 from leadlang.diff.sides import Side
 
 QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
@@ -30,7 +30,7 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
     """The outcome diff of OLD -> NEW over every lead of `data`; `limit` caps the `moved` list.
 
     One DuckDB connection does it all: each data file is checked and registered
-    once for both policies (`register_both`), one statement of both policies'
+    once for both policies (`register_both`), one plan of both policies'
     plans merged (`merge`) scores every lead with both into the temp table
     `leads`, with the rules whose firing changed where a label moved, and the
     comparison is SQL over it. Each policy runs whole when they cannot share one
@@ -75,7 +75,7 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
         plans = {name: scoring.narrow(scoring.plan_side(side, tables[name], as_of), side.policy) for name, side in sides.items()}
         one = merge(plans)
         if one is not None:
-            with step("scoring with both policies in one statement"):
+            with step("scoring the leads with both policies at once"):
                 one = _run_merged(con, one, outputs, scores, has, scored_by, plans["old"].policy.key)
         if one is None:  # different leads, or a query error: each policy scored whole (and an error named for its policy)
             for name, side in sides.items():
@@ -160,7 +160,7 @@ RULES = '"__rules"'  # the column of the rules whose firing changed for a moved 
 
 
 def _run_merged(con, one: Merged, outputs: list[str], scores: list[str], has: dict, scored_by: dict, key: str) -> Merged | None:
-    """`CREATE TEMP TABLE leads` from the merged plan (`merge`): per lead its key, each labelled output
+    """`CREATE TEMP TABLE leads` from the merged plan (`merge`, in two statements: `in_two`): per lead its key, each labelled output
     (`o0`, `n0`, ...) and score (`os0`, `ns0`, ...) before and after, every other output either side
     keeps (so a value out of range fails here as it would scoring), and `__rules`. None when the
     statement fails: the caller then scores each policy whole, which names the policy and the reason."""
@@ -199,8 +199,11 @@ def _run_merged(con, one: Merged, outputs: list[str], scores: list[str], has: di
         cols.append((RULES[1:-1], f"CASE WHEN {moved} THEN list_sort(list_distinct([{', '.join(terms)}])) END"))
     else:
         cols.append((RULES[1:-1], "CAST(NULL AS VARCHAR[])"))
+    aggs, view, values = in_two(replace(one.plan, outputs=cols), "__diff_aggs", "__diff_leads")
     try:
-        con.execute(f"CREATE TEMP TABLE leads AS {render(replace(one.plan, outputs=[(n, sql) for n, sql in cols]))}")
+        con.execute(f"CREATE TEMP TABLE __diff_aggs AS {render(aggs)}")
+        con.execute(f"CREATE TEMP VIEW __diff_leads AS {view}")
+        con.execute(f"CREATE TEMP TABLE leads AS {render(values)}")
     except (duckdb.Error, RuntimeError) as err:
         reraise(err)  # Ctrl-C; anything else: each policy scored whole says which and why
         con.execute("DROP TABLE IF EXISTS leads")

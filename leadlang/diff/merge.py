@@ -1,4 +1,4 @@
-"""Both policies' plans merged into one statement: every distinct piece of SQL computed once.
+"""Both policies' plans merged into one: every distinct piece of SQL computed once.
 
 A policy change usually touches a few rules or thresholds; everything else — the
 sources, the event aggregates, the `by account` pools, most signals, rules and
@@ -74,8 +74,7 @@ def merge(plans: dict[str, Plan]) -> Merged | None:
     """One plan computing both sides' columns, or None when the two read different leads or accounts
     relations, key or account columns, or parameters (each side then runs whole)."""
     po, pn = plans["old"], plans["new"]
-    keys = lambda cols: [c for c in cols if c[0] in (KEY, ACCOUNT, "__account_key")]  # what the statement joins on
-    same = lambda p: (p.dialect.name, p.params, p.leads_relation, p.accounts_relation, keys(p.lead_columns), keys(p.account_columns))
+    same = lambda p: (p.dialect.name, p.params, p.leads_relation, p.accounts_relation, keys_of(p.lead_columns), keys_of(p.account_columns))
     if same(po) != same(pn) or {f.name for f in fields(EventScan)} != _SCAN_FIELDS:
         return None
     q = po.dialect.ident
@@ -143,3 +142,25 @@ def merge(plans: dict[str, Plan]) -> Merged | None:
                for side, p in plans.items()}
     return Merged(plan, outputs, explain)
 
+
+
+def in_two(plan: Plan, aggs: str, view: str) -> tuple[Plan, str, Plan]:
+    """The merged plan as two statements, so the events' rows are freed before the values are computed
+    (one statement holds both at once: a third more memory): the aggregates of every lead into the table
+    `aggs`; the view `view` of the leads with them; the values over that view, scanning no events.
+    Returns (the aggregates' plan, the view's SQL, the values' plan)."""
+    q = plan.dialect.ident
+    stored = [(f"__diff_{name}", name) for name, _ in plan.base_columns]
+    first = replace(plan, lead_columns=keys_of(plan.lead_columns), accounts_relation=None, account_columns=[], layers=[],
+                    explain=[], outputs=[(KEY, q(KEY))] + [(column, q(name)) for column, name in stored])
+    key = plan.lead_columns[0][1]  # the lead key as text, over the leads relation
+    view_sql = (f"SELECT l.*{''.join(f', g.{q(c)}' for c, _ in stored)} FROM {plan.leads_relation} l "
+                f"LEFT JOIN {q(aggs)} g ON g.{q(KEY)} = {key}")
+    second = replace(plan, leads_relation=q(view), lead_columns=plan.lead_columns + [(name, q(column)) for column, name in stored],
+                     scans=[], base_columns=[])
+    return first, view_sql, second
+
+
+def keys_of(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The key and account columns of a plan's lead or account columns: what its statement joins on."""
+    return [c for c in columns if c[0] in (KEY, ACCOUNT, "__account_key")]
