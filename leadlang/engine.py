@@ -10,6 +10,7 @@ from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.interrupt import reraise
 from leadlang.outputs import atomic
+from leadlang.profile import Profiling
 
 
 @dataclass
@@ -60,8 +61,8 @@ def score_duckdb(
     itself as the query runs; `Scored.table` is then None and `written` the count.
     With `text` = (csv or jsonl path, or None for CSV on that stream; stream; explain path or None)
     DuckDB formats the CSV/JSONL lines itself and they are written as they come, likewise.
-    `inspect(con, tables)`, if given, runs once the checked tables are registered, before the query
-    (`score`'s data warnings profile them there: one aggregate per source, no second read).
+    `inspect(profile)`, if given, gets the data profile (`leadlang.profile`) once the files are checked, before
+    the query (`score`'s data warnings): it is computed in the pass that checks them, no second read.
     """
     import duckdb
 
@@ -73,10 +74,11 @@ def score_duckdb(
     check_as_of(policy, as_of)
     con = duckdb.connect()
     try:
+        profiling = None if inspect is None else Profiling(policy)
         with step(f"checking the data files in {data_dir}"):
-            tables = register_dataset(con, policy, data_dir)
-        if inspect is not None:
-            inspect(con, tables)
+            tables = register_dataset(con, policy, data_dir, profiling)
+        if profiling is not None:
+            inspect(profiling.profile())
         relations = relations_for(policy, tables)
         sql = to_sql(policy, "duckdb", as_of, relations)
         table, written = None, None
@@ -327,11 +329,12 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
 
 
 def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path | None, stream, explain_out: Path | None = None,
-                 size: int = 10_000) -> int:
+                 size: int = 10_000, inspect=None) -> int:
     """Score every lead of `data_dir` with the interpreter, streaming: DuckDB checks the files and hands
     out chunks of leads with their events (`data.stream.stream_dataset`, by account for a policy that reads
     `by account`), each chunk's rows (and explanation rows) go to the writers and are dropped.
-    The rows written are `write_rows`'s over `evaluate`'s; the count of leads scored."""
+    The rows written are `write_rows`'s over `evaluate`'s; the count of leads scored.
+    `inspect(profile)` as for `score_duckdb`."""
     from contextlib import nullcontext
 
     from leadlang.interpret import EXPLAIN_COLUMNS, evaluate_chunks, uses_account_events
@@ -350,6 +353,6 @@ def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path |
             if why is not None:
                 why.write(result.explain)
 
-        chunks = stream_dataset(policy, data_dir, size=size, by_account=by_account, as_of=as_of)
+        chunks = stream_dataset(policy, data_dir, size=size, by_account=by_account, as_of=as_of, inspect=inspect)
         evaluate_chunks(policy, chunks, as_of, explain=why is not None, sink=sink, seen=True)
         return rows.count
