@@ -65,7 +65,8 @@ class Index:
             text = self.texts.get(module.path, "")
             for decl in module.decls:
                 self._index_decl(decl, text)
-        return self.named, {k: tuple(sorted(v, key=_order)) for k, v in self.occurs.items()}
+        files = {m.path: i for i, m in enumerate((self.main, *self.used))}
+        return self.named, {k: tuple(sorted(v, key=lambda o: (files[o.span.file], o.span.start))) for k, v in self.occurs.items()}
 
     def occur(self, kind: str, name: str, span: Span, declaration: bool = False) -> None:
         self.occurs.setdefault((kind, name), []).append(Occurrence(kind, name, span, declaration))
@@ -197,7 +198,8 @@ class Index:
             elif isinstance(node, A.Literal) and id(node) in self.label_literals:
                 ref = self.label_literals[id(node)]
                 self.named[(id(node), "value")] = ref
-                self.occur(ref.kind, f"{ref.name}.{ref.item}" if ref.kind == "label" else f"disqualify.{ref.item}", node.span)
+                inside = _Tokens(text, node.span).span(node.span.start + 1, node.span.end - 1)  # between the quotes
+                self.occur(ref.kind, f"{ref.name}.{ref.item}" if ref.kind == "label" else f"disqualify.{ref.item}", inside)
             stack.extend((child, source) for child in reversed(list(A.children(node))))
 
     def _name_occurrence(self, node: A.Name, source: str | None, text: str) -> None:
@@ -212,6 +214,3 @@ class Index:
         elif ref.kind != "output":
             self.occur(ref.kind, ref.name, node.span)
 
-
-def _order(o: Occurrence) -> tuple:
-    return (o.span.file, o.span.start, o.span.end)

@@ -149,7 +149,7 @@ class Policy:
         return self.refs[id(node)] if field is None else self.named[(id(node), field)]
 
     def occurrences(self, kind: str, name: str) -> tuple[Occurrence, ...]:
-        """Every place `name` (of `Occurrence.kind` `kind`) is written, declarations included, in file order."""
+        """Every place `name` (of `Occurrence.kind` `kind`) is written, declarations included: this file's, then each `use`d file's, in text order."""
         return self.occurs.get((kind, name), ())
 
     def uses(self, kind: str, name: str) -> tuple[Occurrence, ...]:
