@@ -284,3 +284,24 @@ def test_occurrences_across_use(tmp_path):
     actions = policy.actions["stage"]
     assert policy.ref(actions, "target") == Ref("classification", "stage", "stage")
     assert policy.ref(actions.actions[1], "label") == Ref("label", "stage", "stage", "lead")
+
+
+def test_unused_let_and_signal_read_the_uses(tmp_path):
+    """L201/L202 ask `policy.uses`: a `where` reading an event column of a let's name does not use the let;
+    a let read only in a `use`d file is used."""
+    from leadlang.lint import Settings, lint
+
+    (tmp_path / "base.lead").write_text('policy base "Base"\n\nsignal small = employees < floor\n')
+    main = tmp_path / "main.lead"
+    main.write_text(
+        'policy main "Main"\n  version "1"\n  owner "x"\n\nuse "base.lead"\n\n'
+        'leads from ref("leads") key lead_id {\n  employees int\n}\n\n'
+        'let floor = 2\nlet seats = 3\nsignal big = employees >= 1000\n\n'
+        'events product from ref("events") {\n  lead user_id\n  at occurred_at\n  name event_name\n  seats int\n}\n\n'
+        'score fit {\n  many: +10 when count(product where seats > 1 in last 30 days) > 0\n}\n')
+    policy = leadlang.load(main)
+    assert policy.uses("let", "seats") == () and len(policy.uses("let", "floor")) == 1
+    found = {(d.code, d.message) for d in lint(policy, Settings())}
+    assert ("L201", "`let seats` is never used") in found
+    assert not any(m == "`let floor` is never used" for _, m in found)
+    assert ("L202", "signal `big` is never used") in found
