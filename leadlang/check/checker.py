@@ -36,7 +36,9 @@ class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs, Index
         self.diags: list[Diagnostic] = []
         self.types: dict[int, Type] = {}
         self.refs: dict[int, Ref] = {}  # id(name occurrence) -> what it refers to
-        self.label_literals: dict[int, Ref] = {}  # id(string literal compared with a label) -> the label
+        self.referred: dict[int, tuple[A.Expr, str | None]] = {}  # id(name occurrence) -> (it, the events source of its `where`)
+        self.aggregates: dict[int, A.Aggregate] = {}  # id(aggregate) -> it
+        self.label_literals: dict[int, tuple[A.Literal, Ref]] = {}  # id(string compared with a label) -> (it, the label)
         self.names: dict[str, tuple[str, A.Span]] = {}  # every declared name -> (what, where)
         self.deps: set[tuple[str, str]] = set()
         self.scope = "policy"
@@ -68,7 +70,6 @@ class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs, Index
             self._test(t)
         if any(d.is_error for d in self.diags):
             return None
-        named, occurs = self._index()
         return Policy(
             path=self.main.path, name=header.name if header else "", title=header.title if header else "",
             version=version, owner=owner, leads=self.leads, accounts=self.accounts, events=self.events,
@@ -77,7 +78,7 @@ class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs, Index
             bands=self.bands, criteria=self.criteria, gates=self.gates, classifications=self.classifications,
             labels=self.labels, actions=self.actions, tests=tests, steps=steps, outputs=outputs,
             types=self.types, refs=self.refs, modules=(self.main, *self.used), texts=self.texts,
-            named=named, occurs=occurs,
+            index=self._index,
         )
 
 

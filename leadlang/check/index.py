@@ -12,6 +12,7 @@ meets is declared.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from leadlang.check.policy import Occurrence, Ref, band_column
 from leadlang.span import Span
@@ -21,27 +22,27 @@ _TOKEN = re.compile(r'#[^\n]*|"(?:\\.|[^"\\\n])*"|`[^`\n]+`|[A-Za-z_][A-Za-z0-9_
 
 
 class _Tokens:
-    """The names written in one node's text (strings and comments skipped), each with its span."""
+    """The names written in one node's text (strings and comments skipped), read on demand, each with its span."""
 
-    def __init__(self, text: str, span: Span):
-        self.text, self.file = text, span.file
-        self.words = [m for m in _TOKEN.finditer(text, span.start, span.end) if m.group()[0] not in '#"']
-        self.at = 0
+    def __init__(self, text: str, span: Span, lines: list[int]):
+        self.text, self.file, self.lines = text, span.file, lines
+        self.pos, self.end, self.last = span.start, span.end, None
 
     def next(self, name: str, after: str | None = None) -> Span:
         """The span of the next written `name` (the word right after `after`, if given), from the cursor on."""
-        for i in range(self.at, len(self.words)):
-            word = self.words[i]
-            if _spelled(word.group()) == name and (after is None or (i > 0 and self.words[i - 1].group() == after)):
-                self.at = i + 1
-                return self.span(word.start(), word.end())
+        for m in _TOKEN.finditer(self.text, self.pos, self.end):
+            word = m.group()
+            if word[0] in '#"':
+                continue
+            previous, self.last = self.last, word
+            if _spelled(word) == name and (after is None or previous == after):
+                self.pos = m.end()
+                return self.span(m.start(), m.end())
         raise LookupError(name)  # the parser wrote the node from these words: never reached
 
     def span(self, start: int, end: int) -> Span:
-        text = self.text
-        line = text.count("\n", 0, start) + 1
-        end_line = line + text.count("\n", start, end)
-        return Span(self.file, line, start - text.rfind("\n", 0, start), end_line, end - text.rfind("\n", 0, end), start, end)
+        line, end_line = bisect_right(self.lines, start), bisect_right(self.lines, end)
+        return Span(self.file, line, start - self.lines[line - 1] + 1, end_line, end - self.lines[end_line - 1] + 1, start, end)
 
 
 def _spelled(word: str) -> str:
@@ -61,12 +62,17 @@ class Index:
         """(`named`: (id(node), field) -> Ref for the bare-word references; occurrences: (kind, name) -> every one)."""
         self.named: dict[tuple[int, str], Ref] = {}
         self.occurs: dict[tuple[str, str], list[Occurrence]] = {}
+        self.line_starts = {path: [0, *(m.end() for m in re.finditer("\n", text))] for path, text in self.texts.items()}
         for module in (self.main, *self.used):
-            text = self.texts.get(module.path, "")
+            text = self._file_text(module)
             for decl in module.decls:
                 self._index_decl(decl, text)
+        self._expressions()
         files = {m.path: i for i, m in enumerate((self.main, *self.used))}
         return self.named, {k: tuple(sorted(v, key=lambda o: (files[o.span.file], o.span.start))) for k, v in self.occurs.items()}
+
+    def _words(self, text: str, span: Span) -> _Tokens:
+        return _Tokens(text, span, self._lines)
 
     def occur(self, kind: str, name: str, span: Span, declaration: bool = False) -> None:
         self.occurs.setdefault((kind, name), []).append(Occurrence(kind, name, span, declaration))
@@ -78,7 +84,7 @@ class Index:
 
     # ------------------------------------------------------------ declarations --
     def _index_decl(self, d: A.Decl, text: str) -> None:
-        words = _Tokens(text, d.span)
+        words = self._words(text, d.span)
         if isinstance(d, A.Leads):
             self.occur("lead_field", d.key, words.next(d.key, after="key"), True)
             if d.account:
@@ -91,7 +97,7 @@ class Index:
             self.occur("events", d.name, words.next(d.name), True)
             for role, column in (("lead", d.lead), ("at", d.at), ("name", d.event_name)):
                 if column is not None:
-                    self.occur("event_column", f"{d.name}.{column}", _Tokens(text, d.span).next(column, after=role), True)
+                    self.occur("event_column", f"{d.name}.{column}", self._words(text, d.span).next(column, after=role), True)
             self._declared_fields(d.fields, "event_column", f"{d.name}.", text)
         elif isinstance(d, (A.Let, A.Signal, A.PointsScore, A.DerivedScore, A.Criteria, A.Matrix, A.Classify)):
             kind = {A.Let: "let", A.Signal: "signal", A.Criteria: "criteria", A.Matrix: "classification",
@@ -101,31 +107,30 @@ class Index:
                 self._matrix(d, words)
             elif isinstance(d, A.Classify):
                 for b in d.branches:
-                    self.occur("label", f"{d.name}.{b.label}", _Tokens(text, b.span).next(b.label), True)
+                    self.occur("label", f"{d.name}.{b.label}", self._words(text, b.span).next(b.label), True)
                 self.occur("label", f"{d.name}.{d.otherwise}", words.next(d.otherwise, after="otherwise"), True)
             for item, what in ((getattr(d, "rules", ()), "rule"), (getattr(d, "members", ()), "member")):
                 for r in item:
-                    self.occur(what, f"{d.name}.{r.id}", _Tokens(text, r.span).next(r.id), True)
+                    self.occur(what, f"{d.name}.{r.id}", self._words(text, r.span).next(r.id), True)
         elif isinstance(d, A.Disqualify):
             for g in d.gates:
-                self.occur("gate", f"disqualify.{g.id}", _Tokens(text, g.span).next(g.id), True)
+                self.occur("gate", f"disqualify.{g.id}", self._words(text, g.span).next(g.id), True)
         elif isinstance(d, A.Bands):
             self._bare(d, "score", Ref("score", d.score, d.score), words.next(d.score))
             for b in d.bands:
-                self.occur("label", f"{d.score}.{b.label}", _Tokens(text, b.span).next(b.label), True)
+                self.occur("label", f"{d.score}.{b.label}", self._words(text, b.span).next(b.label), True)
         elif isinstance(d, A.Actions):
             target = d.target
             self._bare(d, "target", Ref("classification", target, target), words.next(target))
             for act in d.actions:
-                self._bare(act, "label", Ref("label", target, target, act.label), _Tokens(text, act.span).next(act.label),
+                self._bare(act, "label", Ref("label", target, target, act.label), self._words(text, act.span).next(act.label),
                            name=f"{target}.{act.label}")
         elif isinstance(d, A.Test):
             self._test_names(d, text)
-        self._expressions(d, text)
 
     def _declared_fields(self, fields, kind: str, prefix: str, text: str) -> None:
         for f in fields:
-            self.occur(kind, prefix + f.name, _Tokens(text, f.span).next(f.name), True)
+            self.occur(kind, prefix + f.name, self._words(text, f.span).next(f.name), True)
 
     def _matrix(self, m: A.Matrix, words: _Tokens) -> None:
         for field, score in (("rows_score", m.rows_score), ("cols_score", m.cols_score)):
@@ -147,15 +152,15 @@ class Index:
             if isinstance(item, A.TestRow):
                 kind = "lead_field" if item.kind == "lead" else account_fields
                 for p in item.pairs:
-                    self._bare(p, "key", Ref(kind, p.key), _Tokens(text, p.span).next(p.key))
+                    self._bare(p, "key", Ref(kind, p.key), self._words(text, p.span).next(p.key))
             elif isinstance(item, A.TestEvents):
-                self._bare(item, "source", Ref("events", item.source), _Tokens(text, item.span).next(item.source))
+                self._bare(item, "source", Ref("events", item.source), self._words(text, item.span).next(item.source))
                 for line in item.lines:
                     for p in line.pairs:
-                        self._bare(p, "key", Ref("event_column", p.key), _Tokens(text, p.span).next(p.key),
+                        self._bare(p, "key", Ref("event_column", p.key), self._words(text, p.span).next(p.key),
                                    name=f"{item.source}.{p.key}")
             elif isinstance(item, A.ExpectFired):
-                words = _Tokens(text, item.span)
+                words = self._words(text, item.span)
                 component, rule = item.component, item.rule
                 if component == "disqualify":
                     words.next("disqualify")
@@ -168,39 +173,38 @@ class Index:
                 self._bare(item, "rule", what, words.next(rule), name=f"{component}.{rule}")
             elif isinstance(item, A.ExpectBecause):
                 self._bare(item, "gate", Ref("gate", "disqualify", "disqualify_reason", item.gate),
-                           _Tokens(text, item.span).next(item.gate, after="because"), name=f"disqualify.{item.gate}")
+                           self._words(text, item.span).next(item.gate, after="because"), name=f"disqualify.{item.gate}")
 
     # ------------------------------------------------------------ expressions --
-    def _expressions(self, decl: A.Decl, text: str) -> None:
-        """The names in a declaration's expressions, as `refs` resolved them, and the strings compared with labels."""
-        stack: list[tuple[object, str | None]] = [(decl, None)]
-        while stack:
-            node, source = stack.pop()
+    def _expressions(self) -> None:
+        """The names in expressions as the typing resolved them (`refs`), aggregates' words, the strings compared with labels."""
+        for node, source in self.referred.values():
+            text = self._file_text(node)
             if isinstance(node, A.Name):
                 self._name_occurrence(node, source, text)
             elif isinstance(node, A.Attr):
-                words = _Tokens(text, node.span)
+                words = self._words(text, node.span)
                 if self.refs[id(node)].kind == "member":
                     self.occur("criteria", node.base, words.next(node.base))
                     self.occur("member", f"{node.base}.{node.attr}", words.next(node.attr))
                 else:
                     self.occur("account_field", node.attr, words.next(node.attr, after="account"))
             elif isinstance(node, A.IsLabel):
-                ref = self.refs[id(node)]
-                self.occur("label", f"{ref.name}.{node.label}", node.label_span)
-            elif isinstance(node, A.Aggregate):
-                words = _Tokens(text, node.source_span)
-                self._bare(node, "source", Ref("events", node.source), words.next(node.source))
-                if node.column is not None:
-                    self._bare(node, "column", Ref("event_column", node.column), words.next(node.column),
-                               name=f"{node.source}.{node.column}")
-                source = node.source
-            elif isinstance(node, A.Literal) and id(node) in self.label_literals:
-                ref = self.label_literals[id(node)]
-                self.named[(id(node), "value")] = ref
-                inside = _Tokens(text, node.span).span(node.span.start + 1, node.span.end - 1)  # between the quotes
-                self.occur(ref.kind, f"{ref.name}.{ref.item}" if ref.kind == "label" else f"disqualify.{ref.item}", inside)
-            stack.extend((child, source) for child in reversed(list(A.children(node))))
+                self.occur("label", f"{self.refs[id(node)].name}.{node.label}", node.label_span)
+        for node in self.aggregates.values():
+            words = self._words(self._file_text(node), node.source_span)
+            self._bare(node, "source", Ref("events", node.source), words.next(node.source))
+            if node.column is not None:
+                self._bare(node, "column", Ref("event_column", node.column), words.next(node.column),
+                           name=f"{node.source}.{node.column}")
+        for node, ref in self.label_literals.values():
+            self.named[(id(node), "value")] = ref
+            inside = self._words(self._file_text(node), node.span).span(node.span.start + 1, node.span.end - 1)  # between the quotes
+            self.occur(ref.kind, f"{ref.name}.{ref.item}" if ref.kind == "label" else f"disqualify.{ref.item}", inside)
+
+    def _file_text(self, node: A.Node) -> str:
+        self._lines = self.line_starts[node.span.file]
+        return self.texts[node.span.file]
 
     def _name_occurrence(self, node: A.Name, source: str | None, text: str) -> None:
         ref = self.refs[id(node)]

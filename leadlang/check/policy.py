@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping, Union
+from typing import Callable, Mapping, Union
 
 from leadlang.check.types import Type
 from leadlang.span import Span
@@ -117,8 +118,8 @@ class Policy:
     refs: Mapping[int, Ref] = field(repr=False)  # id(Name, Attr, IsLabel, Disqualified node) -> what it refers to
     modules: tuple[A.Module, ...] = ()  # this file first, then every used file
     texts: Mapping[str, str] = field(default_factory=dict, repr=False)
-    named: Mapping[tuple[int, str], Ref] = field(default_factory=dict, repr=False)  # (id(node), field) -> what a bare word refers to
-    occurs: Mapping[tuple[str, str], tuple[Occurrence, ...]] = field(default_factory=dict, repr=False)  # (kind, name) -> every occurrence
+    # the checker's index of names (`check/index.py`), run on first use: `check` alone never pays for it
+    index: Callable[[], tuple[dict, dict]] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -135,6 +136,21 @@ class Policy:
     @property
     def key(self) -> str:
         return self.leads.key
+
+    @cached_property
+    def _index(self) -> tuple[Mapping, Mapping]:
+        named, occurs = self.index() if self.index is not None else ({}, {})
+        return MappingProxyType(named), MappingProxyType(occurs)
+
+    @property
+    def named(self) -> Mapping[tuple[int, str], Ref]:
+        """(id(node), field) -> what the bare word in that field refers to (`ref(node, field)`)."""
+        return self._index[0]
+
+    @property
+    def occurs(self) -> Mapping[tuple[str, str], tuple[Occurrence, ...]]:
+        """(kind, name) -> every occurrence of the name (`occurrences(kind, name)`)."""
+        return self._index[1]
 
     def type_of(self, expr: A.Expr) -> Type:
         return self.types[id(expr)]
