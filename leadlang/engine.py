@@ -10,6 +10,7 @@ from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.interrupt import reraise
 from leadlang.outputs import atomic
+from leadlang.profile import Profiling
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Scored:
     explain_table: object | None
     written: int | None = None  # rows DuckDB wrote straight to the output file
     explained: bool = False  # DuckDB wrote the explanation file itself
+    contributions: object | None = None  # pyarrow.Table: the key, then `points:N`..., `value:N`... (`to_sql` what="contributions")
 
     @property
     def rows(self) -> list[dict]:
@@ -52,7 +54,7 @@ def relations_for(policy: Policy, tables: dict[str, str]) -> dict[str, str]:
 
 def score_duckdb(
     policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False, parquet: Path | None = None, text: tuple | None = None,
-    inspect=None,
+    inspect=None, contributions: bool = False,
 ) -> Scored:
     """Score every lead of `data_dir` on DuckDB: the same rows as the Python engine.
 
@@ -60,8 +62,11 @@ def score_duckdb(
     itself as the query runs; `Scored.table` is then None and `written` the count.
     With `text` = (csv or jsonl path, or None for CSV on that stream; stream; explain path or None)
     DuckDB formats the CSV/JSONL lines itself and they are written as they come, likewise.
-    `inspect(con, tables)`, if given, runs once the checked tables are registered, before the query
-    (`score`'s data warnings profile them there: one aggregate per source, no second read).
+    `inspect(profile)`, if given, gets the data profile (`leadlang.profile`) once the files are checked, before
+    the query (`score`'s data warnings): it is computed in the pass that checks them, no second read.
+    With `contributions`, the same query also gives every points rule's contribution per lead
+    (`Scored.contributions`, in the rows' order; `leadlang.backtest.rules` reads it): the rows come back
+    as a table then, not written by DuckDB (no `parquet`, no `text`).
     """
     import duckdb
 
@@ -70,16 +75,19 @@ def score_duckdb(
     from leadlang.progress import step
     from leadlang.sql import to_sql
 
+    if contributions and (parquet is not None or text is not None):
+        raise ValueError("score_duckdb: contributions come with the rows as a table, not with parquet or text")
     check_as_of(policy, as_of)
     con = duckdb.connect()
     try:
+        profiling = None if inspect is None else Profiling(policy)
         with step(f"checking the data files in {data_dir}"):
-            tables = register_dataset(con, policy, data_dir)
-        if inspect is not None:
-            inspect(con, tables)
+            tables = register_dataset(con, policy, data_dir, profiling)
+        if profiling is not None:
+            inspect(profiling.profile())
         relations = relations_for(policy, tables)
-        sql = to_sql(policy, "duckdb", as_of, relations)
-        table, written = None, None
+        sql = to_sql(policy, "duckdb", as_of, relations, what="contributions" if contributions else "score")
+        table, written, extra = None, None, None
         try:
             with step(f"scoring with {policy.label} on DuckDB"):
                 if parquet is not None and _streamable(policy):
@@ -88,6 +96,9 @@ def score_duckdb(
                     written = write_text(con, sql, [(o.name, o.kind) for o in policy.outputs], text[0], text[1])
                 if written is None:
                     table = _fetch(con, sql)
+                if contributions:
+                    width = len(policy.outputs)
+                    table, extra = table.select(range(width)), table.select([0, *range(width, table.num_columns)])
             why = None
             if explain:
                 with step("explaining"):
@@ -96,11 +107,11 @@ def score_duckdb(
                         from leadlang.interpret import EXPLAIN_COLUMNS
 
                         if write_text(con, why_sql, [(policy.key, "string"), *EXPLAIN_COLUMNS], text[2], None) is not None:
-                            return Scored(table, None, written, explained=True)
+                            return Scored(table, None, written, explained=True, contributions=extra)
                     why = _fetch(con, why_sql)
         except (duckdb.OutOfRangeException, duckdb.ConversionException) as err:
             raise _out_of_range(policy, data_dir, as_of, err) from None
-        return Scored(table, why, written)
+        return Scored(table, why, written, contributions=extra)
     finally:
         con.close()
 
@@ -327,11 +338,12 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
 
 
 def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path | None, stream, explain_out: Path | None = None,
-                 size: int = 10_000) -> int:
+                 size: int = 10_000, inspect=None) -> int:
     """Score every lead of `data_dir` with the interpreter, streaming: DuckDB checks the files and hands
     out chunks of leads with their events (`data.stream.stream_dataset`, by account for a policy that reads
     `by account`), each chunk's rows (and explanation rows) go to the writers and are dropped.
-    The rows written are `write_rows`'s over `evaluate`'s; the count of leads scored."""
+    The rows written are `write_rows`'s over `evaluate`'s; the count of leads scored.
+    `inspect(profile)` as for `score_duckdb`."""
     from contextlib import nullcontext
 
     from leadlang.interpret import EXPLAIN_COLUMNS, evaluate_chunks, uses_account_events
@@ -350,6 +362,6 @@ def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path |
             if why is not None:
                 why.write(result.explain)
 
-        chunks = stream_dataset(policy, data_dir, size=size, by_account=by_account, as_of=as_of)
+        chunks = stream_dataset(policy, data_dir, size=size, by_account=by_account, as_of=as_of, inspect=inspect)
         evaluate_chunks(policy, chunks, as_of, explain=why is not None, sink=sink, seen=True)
         return rows.count

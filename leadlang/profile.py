@@ -1,17 +1,17 @@
-"""A data profile: what the `--data` files hold, in one GROUP BY per source file (and one count per further
-enum column).
+"""A data profile: what the `--data` files hold, in one GROUP BY per source file.
 
 The data-aware lint rules (`L4xx`) read it: each source's row count, how many rows have each declared
 column, each enum column's and the events' name column's distinct values with their counts, and the
 first and last event time. `profile_files` reads the files as text without checking a value (so `lint
---data` can name the values an enum does not declare); `profile_tables` reads the checked, typed tables
-`score` has already registered in DuckDB, so the warnings of `score` cost one more aggregate, not a read
-and check.
+--data` can name the values an enum does not declare); `score` gets the profile of the checked, typed
+rows from the one pass that checks the files (`data.staging.register_dataset` with a `Profiling`): its
+warnings cost a few more aggregates in that pass, not a second read of the files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,44 +52,78 @@ def _columns(policy: Policy) -> dict[str, list[tuple[str, str, str]]]:
             for name, (cols, key, _) in columns(policy).items()}
 
 
-def _query(con, path: Path, rel: str, cols: list[tuple[str, str, str]], typed: bool) -> tuple[int, dict, dict, object, object]:
-    """The figures of `rel` by its first grouped column (enum or event name), the totals summed from those groups,
-    and each further grouped column's values in a count of its own.
+@dataclass(frozen=True)
+class Figures:
+    """The aggregates of one source's profile, to run in a query of their own (`profile_files`) or folded into
+    another over the same rows (`data.staging`'s check): `SELECT {by}, {aggregates}, ... FROM (SELECT {columns}, ...
+    FROM rel) GROUP BY 1`, whose rows `read` turns into the figures.
 
-    Not GROUPING SETS: DuckDB computes each set as a separate aggregate over every column, nearly three times
-    the work of one GROUP BY on an events file of millions of rows (measured by benchmarks/score_bench.py)."""
-    exprs, present, grouped = [], [], []
-    at = None
-    for i, (_, column, kind) in enumerate(cols):
-        src = column if not typed else _ident(column)
-        text = src if typed else f"NULLIF({src}, '')" if kind in ("string", "enum", "event_name") else f"NULLIF(trim({src}), '')"
-        exprs.append(f"{text} AS c{i}")
-        present.append(f"count(c{i})")
-        if kind in ("enum", "event_name"):
-            grouped.append(i)
-        if kind == "timestamp" and cols[i][0] == "at":
-            at = f"c{i}" if typed else f"TRY_CAST(c{i} AS TIMESTAMPTZ)"
-    times = f"min({at}), max({at})" if at else "NULL, NULL"
-    inner = f"(SELECT {', '.join(exprs) or '1 AS c0'} FROM {rel})"
-    by = f"c{grouped[0]}" if grouped else "NULL"
-    from leadlang.data.errors import run  # DuckDB's failure (a corrupt file) as one DataError line about `path`
+    One GROUP BY, by the first grouped column (enum or event name), each further grouped column counted by a
+    `histogram` in it. Not GROUPING SETS: DuckDB computes each set as a separate aggregate over every column,
+    nearly three times the work of one GROUP BY on an events file of millions of rows (benchmarks/score_bench.py)."""
 
-    groups = run(con, path, f"SELECT {by}, count(*), {', '.join([*present, times])} FROM {inner} GROUP BY 1")
-    rows = sum(g[1] for g in groups)
-    present_of = {c[0]: sum(g[2 + i] for g in groups) for i, c in enumerate(cols)}
-    firsts, lasts = [g[-2] for g in groups if g[-2] is not None], [g[-1] for g in groups if g[-1] is not None]
-    first, last = min(firsts, default=None), max(lasts, default=None)
-    values = {cols[i][0]: [] for i in grouped}
-    for k, i in enumerate(grouped):
-        counted = groups if k == 0 else run(con, path, f"SELECT c{i}, count(*) FROM {inner} GROUP BY 1")
-        values[cols[i][0]] = [(str(g[0]), g[1]) for g in counted if g[0] is not None]
-    values = {c: tuple(sorted(vs, key=lambda p: (-p[1], p[0]))) for c, vs in values.items()}  # most frequent first
-    return rows, present_of, values, first, last
+    name: str
+    path: str
+    cols: tuple[tuple[str, str, str], ...]  # (declared name, the column's SQL in the relation, type name)
+    typed: bool  # the relation's columns are the checked, typed ones; else the file's text
+    found: dict = field(default_factory=dict, compare=False)  # where `take` puts the profile, under `name`
+
+    def columns(self) -> list[str]:
+        """The relation's columns the aggregates read, as `__p<i>`."""
+        out = []
+        for i, (_, src, kind) in enumerate(self.cols):
+            text = src if self.typed else f"NULLIF({src}, '')" if kind in ("string", "enum", "event_name") else f"NULLIF(trim({src}), '')"
+            out.append(f"{text} AS __p{i}")
+        return out or ["1 AS __p0"]
+
+    def _grouped(self) -> list[int]:
+        return [i for i, (_, _, kind) in enumerate(self.cols) if kind in ("enum", "event_name")]
+
+    def by(self) -> str:
+        grouped = self._grouped()
+        return f"__p{grouped[0]}" if grouped else "NULL"
+
+    def aggregates(self) -> list[str]:
+        at = next((i for i, (key, _, kind) in enumerate(self.cols) if kind == "timestamp" and key == "at"), None)
+        time = None if at is None else f"__p{at}" if self.typed else f"TRY_CAST(__p{at} AS TIMESTAMPTZ)"
+        return ["count(*)", *(f"count(__p{i})" for i in range(len(self.cols))),
+                *((f"min({time})", f"max({time})") if time else ("NULL", "NULL")),
+                *(f"histogram(__p{i})" for i in self._grouped()[1:])]
+
+    def read(self, groups: list[tuple]) -> SourceProfile:
+        """The profile from the query's rows (their first `1 + len(aggregates())` values)."""
+        n, grouped = len(self.cols), self._grouped()
+        present = {c[0]: sum(g[2 + i] for g in groups) for i, c in enumerate(self.cols)}
+        firsts, lasts = [g[2 + n] for g in groups if g[2 + n] is not None], [g[3 + n] for g in groups if g[3 + n] is not None]
+        counted = [Counter() for _ in grouped]
+        for g in groups:
+            if grouped and g[0] is not None:
+                counted[0][str(g[0])] += g[1]
+            for k, histogram in enumerate(g[4 + n:4 + n + len(grouped) - 1], start=1):
+                counted[k].update({str(v): c for v, c in (histogram or {}).items()})
+        values = {self.cols[i][0]: tuple(sorted(c.items(), key=lambda p: (-p[1], p[0]))) for i, c in zip(grouped, counted)}  # most frequent first
+        return SourceProfile(self.name, self.path, sum(g[1] for g in groups), present, values,
+                             _utc(min(firsts, default=None)), _utc(max(lasts, default=None)))
 
 
-def _source(name: str, path: str, figures) -> SourceProfile:
-    rows, present, values, first, last = figures
-    return SourceProfile(name, path, rows, present, values, _utc(first), _utc(last))
+    def take(self, groups: list[tuple]) -> None:
+        self.found[self.name] = self.read(groups)
+
+
+class Profiling:
+    """The profile of the checked, typed rows, computed as `data.staging.register_dataset(..., profiling=...)` checks
+    each file: `figures(source)` gives what to fold into the source's check, `found` is filled with the result."""
+
+    def __init__(self, policy: Policy):
+        self.columns = _columns(policy)
+        self.found: dict[str, SourceProfile] = {}
+
+    def figures(self, name: str, path: Path, ident) -> Figures:
+        """The aggregates of source `name` over its typed relation, whose columns `ident` names."""
+        return Figures(name, str(path), tuple((key, ident(column), kind) for key, column, kind in self.columns[name]), True, self.found)
+
+    def profile(self) -> Profile:
+        return Profile({name: self.found[name] for name in self.columns})
 
 
 def _utc(t):
@@ -105,6 +139,7 @@ def profile_files(policy: Policy, data_dir: Path) -> Profile:
     """
     import duckdb
 
+    from leadlang.data.errors import run  # DuckDB's failure (a corrupt file) as one DataError line about `path`
     from leadlang.data.staging import staged_sources
 
     con = duckdb.connect()
@@ -113,25 +148,8 @@ def profile_files(policy: Policy, data_dir: Path) -> Profile:
         out: dict[str, SourceProfile] = {}
         columns = _columns(policy)
         for name, path, srcs in staged_sources(con, policy, data_dir):
-            cols = [(key, srcs[key], kind) for key, _, kind in columns[name]]
-            out[name] = _source(name, str(path), _query(con, path, "src", cols, typed=False))
+            fig = Figures(name, str(path), tuple((key, srcs[key], kind) for key, _, kind in columns[name]), False, out)
+            fig.take(run(con, path, f"SELECT {fig.by()}, {', '.join(fig.aggregates())} FROM (SELECT {', '.join(fig.columns())} FROM src) GROUP BY 1"))
         return Profile(out)
     finally:
         con.close()
-
-
-def profile_tables(con, policy: Policy, tables: dict[str, str], data_dir: Path) -> Profile | None:
-    """Profile the checked, typed tables `data.staging.register_dataset` made in `con` (source name -> relation).
-
-    None when a file cannot be read through (a Parquet view over a corrupt file): scoring reports that."""
-    from leadlang.diagnostics import DataError
-    from leadlang.data.specs import find_source_file
-
-    out: dict[str, SourceProfile] = {}
-    try:
-        for name, cols in _columns(policy).items():
-            path = find_source_file(data_dir, name)
-            out[name] = _source(name, str(path), _query(con, path, _ident(tables[name]), cols, typed=True))
-    except DataError:
-        return None
-    return Profile(out)

@@ -18,7 +18,7 @@ from leadlang.check import load
 from leadlang.cli import main
 from leadlang.data.staging import register_dataset
 from leadlang.lint import docs as lint_docs
-from leadlang.profile import profile_files, profile_tables
+from leadlang.profile import Profiling, profile_files
 
 ROOT = Path(__file__).parent.parent
 PLG = ROOT / "policies" / "plg"
@@ -159,8 +159,8 @@ def test_the_profile_of_the_files_and_of_the_checked_tables_agree():
     files = profile_files(policy, PLG / "data")
     con = duckdb.connect()
     try:
-        tables = register_dataset(con, policy, PLG / "data")
-        typed = profile_tables(con, policy, tables, PLG / "data")
+        register_dataset(con, policy, PLG / "data", profiling := Profiling(policy))
+        typed = profiling.profile()
     finally:
         con.close()
     assert files == typed
@@ -217,7 +217,17 @@ def test_the_profile_is_the_same_for_csv_jsonl_and_parquet(tmp_path):
     finally:
         con.close()
 
-    def figures(directory):
-        return {k: (s.rows, s.present, s.values, s.first, s.last) for k, s in profile_files(policy, directory).sources.items()}
+    def figures(profile):
+        return {k: (s.rows, s.present, s.values, s.first, s.last) for k, s in profile.sources.items()}
 
-    assert figures(PLG / "data") == figures(tmp_path / "jsonl") == figures(tmp_path / "parquet")
+    def checked(directory):  # the profile `score` warns from: computed in the pass that checks the files
+        con = duckdb.connect()
+        try:
+            register_dataset(con, policy, directory, profiling := Profiling(policy))
+        finally:
+            con.close()
+        return profiling.profile()
+
+    expected = figures(profile_files(policy, PLG / "data"))
+    for directory in (PLG / "data", tmp_path / "jsonl", tmp_path / "parquet"):  # text, JSON and native Parquet checks
+        assert figures(profile_files(policy, directory)) == figures(checked(directory)) == expected

@@ -22,12 +22,7 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
     check_inputs(policy, data, as_of)
     from leadlang.engine import score_duckdb
 
-    def inspect(con, tables):
-        from leadlang.profile import profile_tables
-
-        warn(profile_tables(con, policy, tables, data))
-
-    return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text, inspect=None if warn is None else inspect)
+    return score_duckdb(policy, data, as_of, explain=explain, parquet=parquet, text=text, inspect=warn)
 
 
 @main.command()
@@ -53,14 +48,9 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
         with outputs.together():  # -o and --explain: both files replaced, or neither
             if engine == "python":  # the interpreter streams: each chunk's rows are written as it is scored
                 from leadlang.engine import score_python
-                from leadlang.profile import profile_files
 
                 check_inputs(checked, data, as_of)
-                try:  # the Python engine reads rows, not tables: the files once more, as text
-                    warn(profile_files(checked, data))
-                except DataError:  # unusable files: the engine reports them, in its own words, as DuckDB's does
-                    pass
-                result, count = None, score_python(checked, data, as_of, out, sys.stdout, explain_out)
+                result, count = None, score_python(checked, data, as_of, out, sys.stdout, explain_out, inspect=warn)
             else:
                 parquet = out if out is not None and out.suffix.lower() == ".parquet" else None
                 text = (out, sys.stdout, explain_out)  # CSV and JSONL: DuckDB formats the lines as the query runs

@@ -21,10 +21,12 @@ _NATIVE = {
 }
 
 
-def register_native(con, path: Path, cols: list[Column], table: str, strict_enums: bool) -> str | None:
+def register_native(con, path: Path, cols: list[Column], table: str, strict_enums: bool, figures=None) -> str | None:
     """`table` as a view over a Parquet file of native types (with `__row`, the 1-based row), checked (a
-    value outside its enum too, when `strict_enums`); the relation to read the typed columns from. None,
-    having done nothing, for any other file."""
+    value outside its enum too, when `strict_enums`), its profile by `figures` in the same pass (see
+    `staging.checked`); the relation to read the typed columns from. None, having done nothing, for any other file."""
+    from leadlang.data.staging import checked
+
     if not _native(con, path, cols):
         return None
     name, file = ident(table), lit(str(path))
@@ -37,13 +39,15 @@ def register_native(con, path: Path, cols: list[Column], table: str, strict_enum
     checks = [(i, f"{ident(c.name)} IS NULL") for i, c in enumerate(cols) if c.required]
     checks += [(i, f"{ident(c.name)} NOT IN ({', '.join(lit(v) for v in c.values)})") for i, c in enumerate(cols)
                if c.kind == "enum" and strict_enums]
-    if checks:
-        bad = " ".join(f"WHEN {check} THEN {i}" for i, check in checks)
-        first = run(con, path, f"SELECT __row, b FROM (SELECT __row, CASE {bad} END AS b FROM {name}) WHERE b IS NOT NULL ORDER BY __row LIMIT 1")
+    if checks or figures is not None:
+        bad = f"CASE {' '.join(f'WHEN {check} THEN {i}' for i, check in checks)} END" if checks else "NULL::INTEGER"
+        first, _, groups = checked(con, path, f"(SELECT *, {bad} AS __bad FROM {name})", "__bad", "__row", figures)
         if first:
-            row, which = first[0]
+            row, which = first
             raw = run(con, path, f"SELECT CAST({ident(cols[which].name)} AS VARCHAR) FROM {name} WHERE __row = {row}")[0][0]
             raise bad_cell(path, row, cols[which], raw)
+        if figures is not None:
+            figures.take(groups)
     return scan
 
 

@@ -56,19 +56,23 @@ def strict_enums() -> bool:
     return _INVALID_ENUM.get() == "error"
 
 
-def register_dataset(con, policy, data_dir: Path) -> dict[str, str]:
+def register_dataset(con, policy, data_dir: Path, profiling=None) -> dict[str, str]:
     """Check every source the (checked) `policy` declares and keep each as a typed relation in `con`.
 
     Returns the relation of each source (`leads`, `accounts`, each events name) to read the rows from.
     Event relations keep the events block's own column names, so the compiled SQL reads them as it
     would read the warehouse relation. `__src_<name>` is the same rows with `__row`, the file's row.
+    With `profiling` (a `leadlang.profile.Profiling`) each source's data profile is computed in the
+    query that checks it, and put in `profiling.found`.
     """
     con.execute("SET TimeZone = 'UTC'")
-    return {s.name: register_file(con, s.path, s.columns, f"__src_{s.name}", s.key) for s in sources(policy, data_dir)}
+    return {s.name: register_file(con, s.path, s.columns, f"__src_{s.name}", s.key,
+                                  figures=None if profiling is None else profiling.figures(s.name, s.path, ident))
+            for s in sources(policy, data_dir)}
 
 
 def register_file(con, path: Path, columns: list[Column], table: str, key: str | None = None,
-                  where: tuple[int, Sequence[str]] | None = None) -> str:
+                  where: tuple[int, Sequence[str]] | None = None, figures=None) -> str:
     """Check one file against `columns` and keep it in `con` as the typed relation `table`: any file a
     command reads besides the declared sources (the outcomes of `backtest`, ...) goes through here.
 
@@ -77,11 +81,13 @@ def register_file(con, path: Path, columns: list[Column], table: str, key: str |
     only the rows whose column holds one of the values are kept (a filter DuckDB pushes into the scan;
     the values are parameters) and checked, but messages name rows as in the whole file. Returns the
     relation to read the typed columns from: for a Parquet file of native types, a view DuckDB scans faster.
+    With `figures` (a `leadlang.profile.Figures` over the typed columns), the query that checks the rows
+    also computes the file's data profile, for `figures.take`.
     """
     path = Path(path)
-    scan = parquet.register_native(con, path, columns, table, strict_enums()) if where is None else None
+    scan = parquet.register_native(con, path, columns, table, strict_enums(), figures) if where is None else None
     if scan is None:
-        scan = _register_text(con, path, columns, table, where)
+        scan = _register_text(con, path, columns, table, where, figures)
     if key is not None:
         dup = first_duplicate(con, path, table, key)
         if dup:
@@ -209,7 +215,18 @@ def _converted(cols: list[Column], rd: _Reader) -> tuple[list[str], list[str], s
     return inner, typed, f"CASE {' '.join(bad)} END" if bad else "NULL::INTEGER"
 
 
-def _register_text(con, path: Path, cols: list[Column], table: str, where) -> str:
+def checked(con, path: Path, rel: str, bad: str, row: str, figures, more: Sequence[str] = ()) -> tuple[tuple | None, list, list[tuple]]:
+    """One pass over `rel`: its first flagged row ((`row`, `bad`) of the least `row` whose `bad` is not NULL, or
+    None), the sums of the `more` aggregates, and `figures`' grouped rows (for `figures.take`) on the way."""
+    fold, columns, by = ([], [], "NULL") if figures is None else (figures.aggregates(), figures.columns(), figures.by())
+    flags = [f"min({row}) FILTER (WHERE {bad} IS NOT NULL)", f"arg_min({bad}, {row}) FILTER (WHERE {bad} IS NOT NULL)"]
+    groups = run(con, path, f"SELECT {by}, {', '.join([*fold, *flags, *more])} FROM (SELECT *{''.join(', ' + c for c in columns)} FROM {rel}) GROUP BY 1")
+    at = 1 + len(fold)
+    first = min(((g[at], g[at + 1]) for g in groups if g[at] is not None), default=None)
+    return first, [sum(g[at + 2 + i] for g in groups) for i in range(len(more))], groups
+
+
+def _register_text(con, path: Path, cols: list[Column], table: str, where, figures=None) -> str:
     """`register_file` for a file read as text: one pass over it converts and checks every cell."""
     rd = _reader(con, path, cols)
     inner, typed, flag = _converted(cols, rd)
@@ -219,16 +236,17 @@ def _register_text(con, path: Path, cols: list[Column], table: str, where) -> st
     run(con, path, f"CREATE OR REPLACE TEMP TABLE {data} AS SELECT {', '.join(typed)}, {flag} AS __bad "
                    f"FROM (SELECT {', '.join(inner)} FROM {rd.rel}{keep})", params=params)
     names = ", ".join(ident(c.name) for c in cols)
-    counts = ", " + ", ".join(f"count({ident(c.name)})" for c in cols) if rd.ext == "jsonl" else ""
-    first, which, *present = run(con, path, f"SELECT min(rowid) FILTER (WHERE __bad IS NOT NULL), "
-                                            f"arg_min(__bad, rowid) FILTER (WHERE __bad IS NOT NULL){counts} FROM {data}")[0]
+    counts = [f"count({ident(c.name)})" for c in cols] if rd.ext == "jsonl" else []
+    first, present, groups = checked(con, path, f"(SELECT rowid AS __r, * FROM {data})", "__bad", "__r", figures, counts)
     if first is not None:
-        _raise_bad(con, path, cols, first, which, where)
+        _raise_bad(con, path, cols, *first, where)
     if rd.ext == "jsonl":  # JSON has no header: a key that no row has is a missing column
         for i, col in enumerate(cols):
             if present[i] == 0 and not run(con, path, f"SELECT bool_or(json_exists(json, {rd.paths[i]})) FROM {rd.rel}")[0][0]:
                 keys = run(con, path, f"SELECT DISTINCT unnest(json_keys(json)) FROM {rd.rel} WHERE json_type(json) = 'OBJECT'")
                 raise missing_column(path, col, sorted(k for (k,) in keys))
+    if figures is not None:
+        figures.take(groups)
     run(con, path, f"CREATE OR REPLACE TEMP VIEW {ident(table)} AS SELECT {names}, rowid + 1 AS __row FROM {data}")
     scan = f"{table}__scan"  # the typed columns alone
     run(con, path, f"CREATE OR REPLACE TEMP VIEW {ident(scan)} AS SELECT {names} FROM {data}")

@@ -23,6 +23,7 @@ from leadlang.data.specs import Column, Source, sources
 from leadlang.data.staging import ident, lit, register_dataset, register_file, stage_text
 from leadlang.diagnostics import DataError
 from leadlang.interrupt import reraise
+from leadlang.profile import Profiling
 
 
 @dataclass
@@ -80,7 +81,8 @@ def _fetch(con, s: Source, where: tuple[int, Sequence[str]] | None = None) -> li
     return _build_rows(len(s.columns))(tuple(c.key for c in s.columns), columns)
 
 
-def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool = False, as_of: dt.datetime | None = None):
+def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool = False, as_of: dt.datetime | None = None,
+                   inspect=None):
     """Check every source as the DuckDB engine does (`register_dataset`), then yield `Chunk`s of about
     `size` leads with every event of theirs (in file order) and their accounts' rows.
 
@@ -90,7 +92,8 @@ def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool 
     With `by_account`, leads are numbered by account key (leads without an account last), then
     lead key, and a chunk never splits an account: all its leads and their events are in one
     chunk. Events of leads that are not in the leads file, with no lead, or (with `as_of`) after
-    `as_of` are never handed out.
+    `as_of` are never handed out. `inspect(profile)`, if given, gets the data profile (`leadlang.profile`),
+    computed as the files are checked, before the first chunk.
     """
     import duckdb
 
@@ -99,7 +102,10 @@ def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool 
         spill = tempfile.mkdtemp(prefix="leadlang-")  # DuckDB keeps the sources here beyond its memory limit
         con.execute(f"SET temp_directory = {lit(spill)}")
         con.execute("SET memory_limit = '768MB'")
-        tables = register_dataset(con, policy, data_dir)
+        profiling = None if inspect is None else Profiling(policy)
+        tables = register_dataset(con, policy, data_dir, profiling)
+        if profiling is not None:
+            inspect(profiling.profile())
         yield from _chunks(con, tables, policy, data_dir, size, by_account, as_of)
     except duckdb.Error as err:  # a file DuckDB could not read as it scanned it again, out of disk for spilling, ...
         reraise(err)  # or Ctrl-C
