@@ -90,7 +90,7 @@ def test_the_checked_policy_is_read_only():
     policy = leadlang.load(ROOT / "policies" / "plg" / "plg.lead")
     with pytest.raises(dataclasses.FrozenInstanceError):
         policy.name = "other"
-    for table in (policy.signals, policy.labels, policy.types, policy.refs, policy.texts, policy.event_types):
+    for table in (policy.signals, policy.labels, policy.types, policy.refs, policy.texts, policy.event_types, policy.named, policy.occurs):
         with pytest.raises(TypeError):
             table["x"] = None
     with pytest.raises(TypeError):
