@@ -122,6 +122,27 @@ def test_the_leads_key_twice_and_a_missing_column(tmp_path):
     assert r.exit_code == 2 and 'no column "title"' in r.output and "Traceback" not in r.output
 
 
+def test_a_key_twice_among_the_account_leads_of_a_by_account_policy(tmp_path):
+    """With `by account`, explain reads every lead of the account: a key on two of those rows is
+    score's error, though it is not the explained lead's; another account's leads are not read."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "policies/abm/data", data)
+    leads = (data / "leads.csv").read_text().splitlines()
+    accounts = [line.split(",")[1] for line in leads[1:]]
+    account = next(a for a in accounts if a and accounts.count(a) >= 2)
+    lead, other = [i for i, line in enumerate(leads) if i and line.split(",")[1] == account][:2]  # a data row's index is its row
+    outside = next(i for i, line in enumerate(leads) if i and line.split(",")[1] not in ("", account))
+    (data / "leads.csv").write_text("\n".join(leads + [leads[other], leads[outside]]) + "\n")
+    explain = ("explain", ROOT / "policies/abm/abm.lead", "--data", data, "--as-of", AS_OF, "--lead")
+    r = run(*explain, leads[lead].split(",")[0])
+    s = run("score", ROOT / "policies/abm/abm.lead", "--data", data, "--as-of", AS_OF)
+    key = leads[other].split(",")[0]
+    assert r.exit_code == 2 and f'lead_id "{key}" appears twice, in rows {other} and {len(leads)}' in r.output
+    assert s.exit_code == 2 and "appears twice" in s.output
+    lone = next(line.split(",")[0] for line in leads[1:] if line.split(",")[1] not in (account, leads[outside].split(",")[1]))
+    assert run(*explain, lone).exit_code == 0
+
+
 # ------------------------------------------------- the streaming python engine --
 
 from leadlang.data.stream import stream_dataset  # noqa: E402

@@ -113,7 +113,7 @@ def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
     """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
     from leadlang.explain import render_explanation
     from leadlang.interpret import evaluate, uses_account_events
-    from leadlang.data.stream import close_keys, load_lead
+    from leadlang.data.one_lead import close_keys, load_lead
 
     checked = load_policy(policy)
     by_account = uses_account_events(checked)

@@ -1,5 +1,5 @@
 """The checked rows as Python values, for the interpreter: all at once (`load_dataset`), in chunks of
-leads with their events (`stream_dataset`, `score --engine python`), or one lead's (`load_lead`, `explain`).
+leads with their events (`stream_dataset`, `score --engine python`); one lead's rows are `one_lead`'s (`explain`).
 
 Every path reads the typed tables `staging.register_file` made, so the rows and the errors are those
 of the DuckDB engine. Rows are dicts keyed by `Column.key`: numbers are exact `Decimal`s, timestamps
@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
-from leadlang.data.errors import read_failure, run, twice
+from leadlang.data.errors import read_failure, run
 from leadlang.data.specs import Column, Source, sources
-from leadlang.data.staging import ident, lit, register_dataset, register_file, stage_text
+from leadlang.data.staging import ident, lit, register_dataset, register_file
 from leadlang.diagnostics import DataError
 from leadlang.interrupt import reraise
 from leadlang.profile import Profiling
@@ -71,10 +70,10 @@ def load_dataset(policy, data_dir: Path) -> Dataset:
         con.close()
 
 
-def _fetch(con, s: Source, where: tuple[int, Sequence[str]] | None = None) -> list[dict]:
-    """The rows of one source, checked (`register_file`, `where` included), in file order."""
+def _fetch(con, s: Source) -> list[dict]:
+    """The rows of one source, checked (`register_file`), in file order."""
     table = f"__src_{s.name}"
-    register_file(con, s.path, s.columns, table, s.key, where)
+    register_file(con, s.path, s.columns, table, s.key)
     select = ", ".join(_read(ident(c.name), c) + f" AS v{i}" for i, c in enumerate(s.columns))
     batch = run(con, s.path, f"SELECT {select} FROM {ident(table)} ORDER BY __row", arrow=True)
     columns = [_python_values(batch.column(i), c.kind) for i, c in enumerate(s.columns)]
@@ -216,63 +215,9 @@ class _Peek:
                 return out
 
 
-def load_lead(policy, data_dir: Path, key: str, by_account: bool) -> Dataset | None:
-    """Only the rows one lead's explanation needs, or None when no lead has `key`.
-
-    The lead's row, its account's row, and the events of the lead — with
-    `by_account`, of every lead of its account (their lead rows come too). Each
-    file is read through DuckDB with the key filter pushed into the scan, and
-    checked as `load_dataset` checks it: its columns, and every value of the
-    fetched rows (a bad one gets the same message, naming its row in the file);
-    the lead's and its account's keys must not repeat. Rows that are not
-    fetched are not checked.
-    """
-    con = _connect()
-    try:
-        files = {s.name: s._replace(key=None) for s in sources(policy, data_dir)}
-        leads = files["leads"]
-        rows = _fetch(con, leads, where=(0, [key]))
-        if not rows:
-            return None
-        if len(rows) > 1:
-            _raise_twice(con, leads, key)
-        out = Dataset(leads=rows)
-        account = rows[0].get(policy.leads.account) if policy.leads.account else None
-        if account is not None and policy.accounts is not None:
-            out.accounts = _fetch(con, files["accounts"], where=(0, [account]))
-            if len(out.accounts) > 1:
-                _raise_twice(con, files["accounts"], account)
-        if account is not None and by_account:
-            out.leads = _fetch(con, leads, where=(1, [account]))  # the account's leads: theirs pool with the lead's events
-        keys = sorted({r[policy.leads.key] for r in out.leads})
-        for name in policy.events:
-            out.events[name] = _fetch(con, files[name], where=(0, keys))
-        return out
-    finally:
-        con.close()
-
-
-def _raise_twice(con, s: Source, key: str) -> None:
-    """`key` is on more than one row of a leads or accounts file: the message `score` gives for it."""
-    srcs = stage_text(con, s.path, s.columns)
-    first, second = (r for (r,) in run(con, s.path, f"SELECT rowid + 1 FROM src WHERE {srcs[0]} = ? ORDER BY rowid LIMIT 2", params=[key]))
-    raise twice(s.path, s.columns[0], key, first, second)
-
-
-def close_keys(policy, data_dir: Path, key: str, limit: int = 200) -> list[str]:
-    """The `limit` lead keys nearest to `key` by edit distance: candidates for "did you mean", one scan of the key column."""
-    leads = sources(policy, data_dir)[0]
-    con = _connect()
-    try:
-        (src,) = stage_text(con, leads.path, leads.columns[:1])
-        return [k for (k,) in run(con, leads.path, f"SELECT k FROM (SELECT DISTINCT NULLIF({src}, '') AS k FROM src) WHERE k IS NOT NULL "
-                                                   f"ORDER BY levenshtein(k, ?), k LIMIT {int(limit)}", params=[key])]
-    finally:
-        con.close()
-
-
 def _python_values(column, kind: str) -> list:
-    values = column.to_pylist()
+    """An Arrow column's (or a list's) values as the interpreter's: `_read`'s text of numbers and timestamps parsed."""
+    values = column if isinstance(column, list) else column.to_pylist()
     if kind == "number":  # DuckDB's DECIMAL(28, 10) text, its fraction's trailing zeros dropped: `1000`, `2.5`
         return [None if v is None else Decimal(v.rstrip("0").rstrip(".") if "." in v else v) for v in values]
     if kind == "timestamp":

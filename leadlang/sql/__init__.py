@@ -14,36 +14,39 @@ import dataclasses
 import datetime as dt
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-
-from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError, did_you_mean
-from leadlang.sql.compiler import Compiler, Plan
 from leadlang.sql.dialects import DIALECTS, Dialect
+
+if TYPE_CHECKING:  # jinja2 and the compiler are imported when SQL is made: the quoting of `dialects` alone
+    import jinja2  # (the data checks of `explain`, `score --engine python`) does not pay for them
+
+    from leadlang.check.policy import Policy
+    from leadlang.sql.compiler import Plan
 
 __all__ = ["DIALECTS", "Dialect", "check_tables", "plan", "relation_names", "render", "to_sql"]
 
 
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept in the user's temp dir (Jinja checks the source's
     checksum), so a `leadlang compile` does not compile them anew each run. The
     cache is only a speed-up: when it cannot be read or written, it is skipped."""
+    import jinja2
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except OSError:
-            pass
+    class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except OSError:
+                pass
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
 
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
     try:
         return _BytecodeCache(pattern="__leadlang_%s.cache")
     except (OSError, RuntimeError):  # no usable temp dir
@@ -52,6 +55,8 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 @functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         undefined=jinja2.StrictUndefined,
@@ -89,6 +94,8 @@ def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables:
     `hooks` are for generators that wrap the SQL (dbt): `relation_sql(Relation) -> text` writes
     each declared relation, `as_of_sql` is the as-of expression, both used verbatim.
     """
+    from leadlang.sql.compiler import Compiler
+
     if tables:
         check_tables(tables, relation_names(policy))
     return Compiler(policy, DIALECTS[dialect], as_of, tables or {}, **hooks).plan()
