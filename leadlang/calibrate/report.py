@@ -35,7 +35,7 @@ def figures(old, new, feats, final: dict, fits: dict, bt, capacity, seed: int, h
     for spec, n in capacity:
         group, _, label = spec.rpartition(".")
         for g, rows in groups.items():
-            if group in ("", g, g.removesuffix("_band")) and any(r["label"] == label for r in rows):
+            if (group in ("", g) or (group in old.bands and old.band_column(group) == g)) and any(r["label"] == label for r in rows):
                 row = next(r for r in rows if r["label"] == label)
                 caps.append({"label": spec, "capacity": n, "old_leads": int((feats.columns[g] == label).sum()), "leads": int((final[g] == label).sum()),
                              "holdout_win_rate_old": row["win_rate_old"], "holdout_win_rate_new": row["win_rate_new"]})
