@@ -69,7 +69,7 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
             shared = scoring.share_aggregates(con, plans)
         for name, side in sides.items():
             with step(f"scoring with {side.spec} on DuckDB"):
-                scoring.run_side(con, side, "score", shared.get(name) or plans[name], data, as_of, f"{name}_rows")
+                scoring.run_side(con, side, "score", scoring.narrow(shared.get(name) or plans[name], side.policy), data, as_of, f"{name}_rows")
         with step("comparing the two policies' outcomes"):
             select = [f"coalesce(o.{q(o.key)}, n.{q(n.key)}) AS key"]
             for i, out in enumerate(outputs):

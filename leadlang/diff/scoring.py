@@ -166,6 +166,16 @@ def share_aggregates(con, plans: dict) -> dict:
     return {side: p for side, (_, _, p) in sides.items()}
 
 
+_TEXT_ROLES = {"signal", "reason", "action", "policy", "as_of"}  # string columns of these roles: none a diff reads
+
+
+def narrow(plan, policy):
+    """The plan's outputs cut to what a diff reads and what could fail: the text columns of signals,
+    reasons and actions, the policy and as-of go (no text column's value can be out of range)."""
+    drop = {o.name for o in policy.outputs if o.role in _TEXT_ROLES and o.kind == "string" or o.role == "as_of"}
+    return replace(plan, outputs=[(c, sql) for c, sql in plan.outputs if c not in drop])
+
+
 def run_side(con, side: Side, what: str, plan, data: Path, as_of: dt.datetime, target: str) -> None:
     """`CREATE TEMP TABLE target` from the side's `score` or `explain` statement of `plan`."""
     import duckdb
