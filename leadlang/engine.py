@@ -21,6 +21,7 @@ class Scored:
     explain_table: object | None
     written: int | None = None  # rows DuckDB wrote straight to the output file
     explained: bool = False  # DuckDB wrote the explanation file itself
+    contributions: object | None = None  # pyarrow.Table: the key, then `points:N`..., `value:N`... (`to_sql` what="contributions")
 
     @property
     def rows(self) -> list[dict]:
@@ -53,7 +54,7 @@ def relations_for(policy: Policy, tables: dict[str, str]) -> dict[str, str]:
 
 def score_duckdb(
     policy: Policy, data_dir: Path, as_of: dt.datetime, explain: bool = False, parquet: Path | None = None, text: tuple | None = None,
-    inspect=None,
+    inspect=None, contributions: bool = False,
 ) -> Scored:
     """Score every lead of `data_dir` on DuckDB: the same rows as the Python engine.
 
@@ -63,6 +64,9 @@ def score_duckdb(
     DuckDB formats the CSV/JSONL lines itself and they are written as they come, likewise.
     `inspect(profile)`, if given, gets the data profile (`leadlang.profile`) once the files are checked, before
     the query (`score`'s data warnings): it is computed in the pass that checks them, no second read.
+    With `contributions`, the same query also gives every points rule's contribution per lead
+    (`Scored.contributions`, in the rows' order; `leadlang.backtest.rules` reads it): the rows come back
+    as a table then, not written by DuckDB (no `parquet`, no `text`).
     """
     import duckdb
 
@@ -71,6 +75,8 @@ def score_duckdb(
     from leadlang.progress import step
     from leadlang.sql import to_sql
 
+    if contributions and (parquet is not None or text is not None):
+        raise ValueError("score_duckdb: contributions come with the rows as a table, not with parquet or text")
     check_as_of(policy, as_of)
     con = duckdb.connect()
     try:
@@ -80,8 +86,8 @@ def score_duckdb(
         if profiling is not None:
             inspect(profiling.profile())
         relations = relations_for(policy, tables)
-        sql = to_sql(policy, "duckdb", as_of, relations)
-        table, written = None, None
+        sql = to_sql(policy, "duckdb", as_of, relations, what="contributions" if contributions else "score")
+        table, written, extra = None, None, None
         try:
             with step(f"scoring with {policy.label} on DuckDB"):
                 if parquet is not None and _streamable(policy):
@@ -90,6 +96,9 @@ def score_duckdb(
                     written = write_text(con, sql, [(o.name, o.kind) for o in policy.outputs], text[0], text[1])
                 if written is None:
                     table = _fetch(con, sql)
+                if contributions:
+                    width = len(policy.outputs)
+                    table, extra = table.select(range(width)), table.select([0, *range(width, table.num_columns)])
             why = None
             if explain:
                 with step("explaining"):
@@ -98,11 +107,11 @@ def score_duckdb(
                         from leadlang.interpret import EXPLAIN_COLUMNS
 
                         if write_text(con, why_sql, [(policy.key, "string"), *EXPLAIN_COLUMNS], text[2], None) is not None:
-                            return Scored(table, None, written, explained=True)
+                            return Scored(table, None, written, explained=True, contributions=extra)
                     why = _fetch(con, why_sql)
         except (duckdb.OutOfRangeException, duckdb.ConversionException) as err:
             raise _out_of_range(policy, data_dir, as_of, err) from None
-        return Scored(table, why, written)
+        return Scored(table, why, written, contributions=extra)
     finally:
         con.close()
 

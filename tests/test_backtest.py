@@ -8,6 +8,7 @@ import json
 import math
 import random
 import statistics
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -507,6 +508,21 @@ def test_example_policies_show_a_meaningful_backtest():
         assert got["outcomes"]["unmatched"] == 0 and all(s["auc"] > 0.6 for s in got["scores"].values())
 
 
+@contextmanager
+def offline_page(chromium, path: Path):
+    """`path` opened in Chromium with the network off; on leaving, no request may have failed (nothing fetched)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page = context.new_page()
+        failed = []
+        page.on("requestfailed", lambda req: failed.append(req.url))
+        page.goto(path.as_uri())
+        yield page
+        assert not failed
+    finally:
+        context.close()
+
+
 def test_html_report_renders_in_a_real_browser(world, tmp_path, chromium):
     """Chromium opens the report offline, every chart has a drawn, non-empty box, and the page is not blank."""
     import io as _io
@@ -517,12 +533,7 @@ def test_html_report_renders_in_a_real_browser(world, tmp_path, chromium):
     bt = backtest(load(world / "champion.lead"), world / "data", world / "outcomes.csv", AS_OF, load(world / "challenger.lead"),
                   [("sales_ready", 5)])
     out.write_text(render_html(bt), encoding="utf-8")
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, offline=True)
-    try:
-        page = context.new_page()
-        failed = []
-        page.on("requestfailed", lambda req: failed.append(req.url))
-        page.goto(out.as_uri())
+    with offline_page(chromium, out) as page:
         charts = page.query_selector_all("svg.chart")
         kinds = [c.get_attribute("class") for c in charts]
         assert kinds.count("chart matrix") == 2 and kinds.count("chart roc") == 4 and kinds.count("chart deciles") == 4
@@ -535,14 +546,11 @@ def test_html_report_renders_in_a_real_browser(world, tmp_path, chromium):
         for roc in page.query_selector_all("svg.roc polyline.curve"):
             box = roc.bounding_box()
             assert box["width"] > 50 and box["height"] > 50  # a curve, not a dot
-        assert not failed
         shot = Image.open(_io.BytesIO(page.screenshot(full_page=True))).convert("L")
         assert shot.size[1] > 2000
         assert ImageStat.Stat(shot).stddev[0] > 20  # a blank page has none
         colours = Image.open(_io.BytesIO(page.screenshot())).convert("RGB").getcolors(maxcolors=1 << 16)
         assert colours is None or len(colours) > 50
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("leads", [0, 1, 5])
@@ -562,3 +570,247 @@ def test_degenerate_data_renders(tmp_path, leads):
     assert "<svg" in render_html(bt)
     r = run("backtest", tmp_path / "p.lead", "--data", data, "--outcomes", tmp_path / "o.csv", "--as-of", "2024-06-01")
     assert r.exit_code == 0 and ("no lead is won" in r.stderr) == (leads > 0)
+
+
+# ------------------------------------------------------- rule contributions --
+
+
+def rule_values(world) -> dict[str, dict[str, float]]:
+    """Each fixture rule's value per lead, read straight from the CSV files: 1/0 for `when`, the capped value for `per`."""
+    with (world / "data/leads.csv").open(encoding="utf-8") as f:
+        leads = list(csv.DictReader(f))
+    with (world / "data/web.csv").open(encoding="utf-8") as f:
+        events = list(csv.DictReader(f))
+
+    def count(key, name):
+        ats = (dt.datetime.fromisoformat(e["at"].replace("Z", "+00:00")) for e in events if e["lead_id"] == key and e["name"] == name)
+        return sum(AS_OF - dt.timedelta(days=30) < at <= AS_OF for at in ats)
+
+    return {r["lead_id"]: {"fit.software": float(r["industry"] == "software"), "fit.big": float(min(int(r["size"] or 0), 50)),
+                           "engagement.visits": float(min(count(r["lead_id"], "visit"), 6)),
+                           "engagement.demo": float(count(r["lead_id"], "demo") > 0)} for r in leads}
+
+
+def test_rule_contributions_per_lead(world):
+    """One DuckDB pass gives, per lead and rule, the value the rule read (capped), its points and whether it fired:
+    the values as computed from the files directly, fired and rounded points as the interpreter's explanation."""
+    import duckdb
+
+    from leadlang.backtest.rules import contributions, register_contributions
+
+    policy = load(world / "champion.lead")
+    c = contributions(policy, world / "data", AS_OF)
+    assert [r.name for r in c.rules] == ["fit.software", "fit.big", "engagement.visits", "engagement.demo"]
+    assert c.scored.column_names == [o.name for o in policy.outputs] and c.keys() == c.scored.column(0).to_pylist()
+    ds = load_dataset(policy, world / "data")
+    result = evaluate(policy, ds.leads, ds.accounts, ds.events, AS_OF)
+    explained = {(e["lead_id"], f"{e['component']}.{e['rule']}"): e["points"] for e in result.explain}
+    values = rule_values(world)
+    con = duckdb.connect()
+    register_contributions(con, c)
+    rows = con.execute("SELECT key, score || '.' || rule, kind, fired, points, value FROM __contrib").fetchall()
+    assert len(rows) == 240 * 4 and {k for k, *_ in rows} == set(values)
+    for key, rule, kind, fired, points, value in rows:
+        assert value == values[key][rule], (key, rule)
+        assert fired == (value != 0) == ((key, rule) in explained), (key, rule)
+        points_per = {"fit.software": 40, "fit.big": 1, "engagement.visits": 10, "engagement.demo": 30}[rule]
+        assert points == value * points_per
+        if fired:
+            assert Decimal(str(points)).quantize(Decimal("0.01")) == explained[key, rule]
+    assert {v for *_, v in rows} > {0.0, 1.0, 6.0, 50.0}  # capped per values and values between are there
+    rules, matrix = c.features("fit")
+    assert [r.id for r in rules] == ["software", "big"] and matrix.shape == (240, 2)
+    assert [list(x) for x in matrix] == [[values[k]["fit.software"], values[k]["fit.big"]] for k in c.keys()]
+
+
+def test_rule_contributions_of_chosen_scores_and_bad_names(world):
+    from leadlang.backtest.rules import rules_of
+    from leadlang.diagnostics import DataError
+
+    policy = load(world / "champion.lead")
+    assert [r.name for r in rules_of(policy, ["engagement"])] == ["engagement.visits", "engagement.demo"]
+    with pytest.raises(DataError, match="score `engagment`: no score of the policy.*did you mean `engagement`"):
+        rules_of(policy, ["engagment"])
+
+
+def outcome_won(world) -> dict[str, bool]:
+    with (world / "outcomes.csv").open(encoding="utf-8") as f:
+        return {r["lead_id"]: r["outcome"].strip().lower() == "won" for r in csv.DictReader(f)}
+
+
+def test_per_rule_figures_match_a_direct_computation(world):
+    """Per rule: how many leads it fired on, and the win rate (Wilson interval, lift) of those and of the rest,
+    computed here from the files with plain Python."""
+    got, _ = bt_json(world)
+    values, won = rule_values(world), outcome_won(world)
+    n, w = len(values), sum(won.get(k, False) for k in values)
+    assert list(got["rules"]) == ["fit", "engagement"]
+    points = {"fit.software": (40, None, "when"), "fit.big": (1, 50, "per"), "engagement.visits": (10, 60, "per"), "engagement.demo": (30, None, "when")}
+    for score, rows in got["rules"].items():
+        for r in rows:
+            name = f"{score}.{r['rule']}"
+            assert (r["points"], r["max"], r["kind"]) == points[name]
+            fired = [k for k in values if values[k][name] != 0]
+            rest = [k for k in values if values[k][name] == 0]
+            assert r["fires"] == len(fired) and close(r["fire_share"], len(fired) / n) and 0 < len(fired) < n
+            if r["kind"] == "per":
+                assert close(r["mean_value"], statistics.mean(values[k][name] for k in fired))
+            for side, keys in (("fired", fired), ("not_fired", rest)):
+                wins = sum(won.get(k, False) for k in keys)
+                assert (r[side]["leads"], r[side]["won"]) == (len(keys), wins), (name, side)
+                assert close(r[side]["win_rate"], wins / len(keys)) and close(r[side]["lift"], wins / len(keys) / (w / n))
+                assert (r[side]["ci_low"], r[side]["ci_high"]) == wilson(wins, len(keys))
+                assert close(r[side]["win_share"], wins / w)
+    # the planted signal shows: software leads and heavy visitors win more often than the others
+    by = {f"{s}.{r['rule']}": r for s, rows in got["rules"].items() for r in rows}
+    assert by["fit.software"]["fired"]["ci_low"] > by["fit.software"]["not_fired"]["ci_high"]
+    assert by["engagement.visits"]["fired"]["win_rate"] > by["engagement.visits"]["not_fired"]["win_rate"]
+
+
+def test_per_rule_tables_in_text_and_html(world, tmp_path):
+    r = run("backtest", world / "champion.lead", "--data", world / "data", "--outcomes", world / "outcomes.csv", "--as-of", "2024-06-01",
+            "--report", tmp_path / "r.html")
+    assert r.exit_code == 0
+    text = r.stdout
+    assert "\nfit rules\n" in text and "\nengagement rules\n" in text
+    line = next(x for x in text.splitlines() if x.strip().startswith("visits"))
+    assert "+10 per, max 60" in line
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'id="p1-rules-fit"' in html and 'id="p1-rules-engagement"' in html and "+1 per, max 50" in html
+
+
+# ------------------------------------------------ calibrate's report pieces --
+
+
+def brute_auc(pos: list[float], neg: list[float]) -> float:
+    return sum(1.0 if p > q else 0.5 if p == q else 0.0 for p in pos for q in neg) / (len(pos) * len(neg))
+
+
+@pytest.fixture(scope="module")
+def holdout(world):
+    """The champion (old) and challenger (new) measured on every third lead only, as calibrate's hold-out."""
+    from leadlang.backtest.calibration import holdout_backtest
+    from leadlang.backtest.rules import contributions
+
+    old, new = load(world / "champion.lead"), load(world / "challenger.lead")
+    keys = [f"L{i:04d}" for i in range(0, 240, 3)]
+    bt = holdout_backtest(old, new, world / "data", world / "outcomes.csv", AS_OF, keys, scored=(contributions(old, world / "data", AS_OF), None))
+    return old, new, keys, bt
+
+
+def test_holdout_figures_are_over_the_given_leads_only(world, holdout):
+    """AUC old and new, label counts and win rates old and new: on the hold-out leads, as computed here directly."""
+    from leadlang.backtest.calibration import holdout_summary
+
+    old, new, keys, bt = holdout
+    won = outcome_won(world)
+    summary = holdout_summary(bt)
+    assert (summary["leads"], summary["won"]) == (len(keys), sum(won.get(k, False) for k in keys))
+    for side, policy in (("old", old), ("new", new)):
+        ds = load_dataset(policy, world / "data")
+        rows = [r for r in evaluate(policy, ds.leads, ds.accounts, ds.events, AS_OF).rows if r["lead_id"] in set(keys)]
+        for score in ("fit", "engagement"):
+            pos = [float(r[score]) for r in rows if won.get(r["lead_id"])]
+            neg = [float(r[score]) for r in rows if not won.get(r["lead_id"])]
+            assert close(summary["scores"][score][f"auc_{side}"], brute_auc(pos, neg))
+        for group in ("fit_band", "segment", "stage"):
+            for entry in summary["groups"][group]:
+                members = [r for r in rows if r[group] == entry["label"]]
+                wins = sum(bool(won.get(r["lead_id"])) for r in members)
+                assert (entry[f"leads_{side}"], entry[f"won_{side}"]) == (len(members), wins), (side, group, entry["label"])
+                assert entry[f"ci_{side}"] == list(wilson(wins, len(members)))
+    # the new fit threshold moves leads between fit bands on the hold-out
+    fit_band = {e["label"]: e for e in summary["groups"]["fit_band"]}
+    assert fit_band["high"]["leads_new"] > fit_band["high"]["leads_old"]
+    # outcome rows of leads outside the hold-out are not "unmatched"; leads without an outcome are the hold-out's
+    assert bt.champion.outcomes["unmatched"] == 2 and bt.champion.outcomes["leads_without_outcome"] == sum(k not in won for k in keys)
+
+
+def test_rule_comparison_on_the_holdout(world, holdout):
+    from leadlang.backtest.calibration import rule_comparison
+
+    old, new, keys, bt = holdout
+    fitted = {"fit": {"software": {"coef": 1.2, "ci_low": 0.4, "ci_high": 2.0}, "big": {"coef": None, "kept": "too few firings"}}}
+    table = rule_comparison(bt, fitted)
+    assert list(table) == ["fit"] and list(rule_comparison(bt)) == ["fit", "engagement"]
+    values, won = rule_values(world), outcome_won(world)
+    for r in table["fit"]:
+        name = f"fit.{r['rule']}"
+        fired = [k for k in keys if values[k][name] != 0]
+        assert r["fires"] == len(fired) and close(r["fire_share"], len(fired) / len(keys))
+        assert r["fired"]["won"] == sum(won.get(k, False) for k in fired)
+        assert r["not_fired"]["leads"] == len(keys) - len(fired)
+        assert (r["old_points"], r["new_points"]) == ((40, 40) if r["rule"] == "software" else (1, 1))
+        assert {k: r[k] for k in fitted["fit"][r["rule"]]} == fitted["fit"][r["rule"]]
+
+
+def test_calibration_report_renders_in_a_real_browser(world, holdout, tmp_path, chromium):
+    """The calibration report: self-contained, and in Chromium offline each score's ROC curves old and new,
+    the decile charts and the per-rule table with its coefficients are drawn."""
+    from leadlang.backtest.calibration import render_calibration_html, rule_comparison
+
+    old, new, keys, bt = holdout
+    rules = rule_comparison(bt, {"fit": {"software": {"coef": 1.2, "ci_low": 0.4, "ci_high": 2.0}, "big": {"coef": 0.01, "kept": "too few firings"}}})
+    report = {"training_leads": 160, "won_training": 40, "holdout": 1 / 3, "seed": 7,
+              "bands": {"fit": {"labels": ["high", "low"], "old": [60.0], "new": [45.0]}},
+              "tests": {"run": 2, "failed": [{"name": "a <b> lead", "line": 3, "failures": [{"line": 9, "expected": "fit is high", "actual": "low"}]}]}}
+    html = render_calibration_html(bt, rules, report)
+    assert "<script" not in html and "https://" not in html and 'src="' not in html and "<link" not in html
+    assert "a &lt;b&gt; lead" in html and "kept: too few firings" in html and "+1.20" in html and "fixture@1" in html and "fixture@2" in html
+    out = tmp_path / "calibration.html"
+    out.write_text(html, encoding="utf-8")
+    with offline_page(chromium, out) as page:
+        kinds = [c.get_attribute("class") for c in page.query_selector_all("svg.chart")]
+        assert kinds.count("chart roc") == 2 and kinds.count("chart deciles") == 4
+        for roc in page.query_selector_all("svg.roc"):
+            curves = roc.query_selector_all("polyline")
+            assert len(curves) == 2 and all(c.bounding_box()["width"] > 50 for c in curves)
+        rows = page.query_selector_all("#rules-fit tr")
+        assert len(rows) == 3 and "+40" in rows[1].inner_text()
+        assert page.query_selector("#thresholds") and page.query_selector("#tests") and page.query_selector("#compare-segment")
+
+
+def test_calibration_html_of_a_calibrate_result(world):
+    """`calibrate --report`'s page: the hold-out of the calibration's own split and seed, the AUCs its report
+    gives, and every rule of every calibrated score with the fit's coefficient."""
+    pytest.importorskip("sklearn")
+    from leadlang.backtest.calibration import calibration_html
+    from leadlang.calibrate import calibrate
+
+    result = calibrate(load(world / "champion.lead"), world / "data", world / "outcomes.csv", AS_OF, seed=3)
+    html = calibration_html(result, world / "data", world / "outcomes.csv", AS_OF)
+    assert f'<span>hold-out leads</span><b>{result.report["holdout_leads"]}</b>' in html
+    for name, s in result.report["scores"].items():
+        auc = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+        assert f"<span>{name} AUC old → new</span><b>{auc(s['auc_old'])} → {auc(s['auc_new'])}</b>" in html
+        assert html.count(f'id="rules-{name}"') == 1 and all(f"<tr><td>{r['rule']}</td>" in html for r in s["rules"])
+
+
+def test_rules_whose_ids_differ_in_case_and_a_zero_point_rule(tmp_path):
+    """`A` and `a` are two rules (DuckDB compares names ignoring case); a `+0` rule counts where its value is not 0."""
+    (tmp_path / "p.lead").write_text("""policy edge "edge"
+  version "1"
+
+leads from ref("leads") key lead_id {
+  size  int
+}
+
+score fit {
+  A: +10 when size > 5
+  a: +0 per size, max 3
+  b: -2 per size, max 4
+}
+""", encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(data / "leads.csv", ["lead_id", "size"], [["k1", 10], ["k2", ""], ["k3", 1], ["k4", 0]])
+    write_csv(tmp_path / "o.csv", ["lead_id", "outcome"], [["k1", "won"], ["k2", "lost"], ["k3", "won"], ["k4", "lost"]])
+    from leadlang.backtest.rules import contributions
+
+    c = contributions(load(tmp_path / "p.lead"), data, AS_OF)
+    assert c.table.to_pydict() == {"lead_id": ["k1", "k2", "k3", "k4"],
+                                   "points:fit.A": [10.0, 0.0, 0.0, 0.0], "points:fit.a": [0.0] * 4, "points:fit.b": [-4.0, 0.0, -2.0, 0.0],
+                                   "value:fit.A": [1.0, 0.0, 0.0, 0.0], "value:fit.a": [10.0, 0.0, 1.0, 0.0], "value:fit.b": [2.0, 0.0, 1.0, 0.0]}
+    doc = backtest(load(tmp_path / "p.lead"), data, tmp_path / "o.csv", AS_OF).to_json()
+    fires = {r["rule"]: (r["fires"], r["fired"]["won"]) for r in doc["rules"]["fit"]}
+    assert fires == {"A": (1, 1), "a": (2, 2), "b": (2, 2)}

@@ -531,25 +531,39 @@ def ev(tmp_path):
 
 @pytest.fixture
 def spy(monkeypatch):
-    """The data files `data.staging` checks and registers, and the plans `share_aggregates` hands back."""
+    """The data files `data.staging` checks and registers, the merged plans `merge` hands back, and
+    the policies scored whole (`run_side`: when the two cannot share one statement, or it failed)."""
     import leadlang.data.staging as staging
-    from leadlang.diff import scoring as diff_module
+    from leadlang.diff import compare as compare_module
+    from leadlang.diff import scoring as scoring_module
 
-    seen = {"files": [], "shared": []}
-    register, share = staging.register_file, diff_module.share_aggregates
+    seen = {"files": [], "merged": [], "whole": []}
+    register, merge, run_side = staging.register_file, compare_module.merge, scoring_module.run_side
 
     def registering(con, path, *args, **kwargs):
         seen["files"].append(Path(path).name)
         return register(con, path, *args, **kwargs)
 
-    def sharing(con, plans):
-        got = share(con, plans)
-        seen["shared"].append(got)
+    def merging(plans):
+        got = merge(plans)
+        seen["merged"].append(got)
         return got
 
+    def running(con, side, what, *args):
+        seen["whole"].append((side.spec, what))
+        return run_side(con, side, what, *args)
+
     monkeypatch.setattr(staging, "register_file", registering)
-    monkeypatch.setattr(diff_module, "share_aggregates", sharing)
+    monkeypatch.setattr(compare_module, "merge", merging)
+    monkeypatch.setattr(scoring_module, "run_side", running)
     return seen
+
+
+def _one_statement(spy) -> list[str]:
+    """The merged plan's event scans, after checking that it was the only statement scoring the leads."""
+    [merged] = spy["merged"]
+    assert merged is not None and spy["whole"] == []
+    return sorted(s.name for s in merged.plan.scans)
 
 
 def test_each_data_file_is_read_once_and_the_events_scanned_once(spy, tmp_path):
@@ -562,10 +576,8 @@ def test_each_data_file_is_read_once_and_the_events_scanned_once(spy, tmp_path):
     assert_matches(got, oracle(old, new, data))
     assert got["moved"] and any("engagement.team_invites" in m["rules"] for m in got["moved"])
     assert sorted(spy["files"]) == ["leads.csv", "marketing.csv", "product.csv"]  # once each, for both policies
-    [shared] = spy["shared"]
-    assert set(shared) == {"old", "new"}
-    # each side reads its aggregates from the one pass: its own plan scans no events
-    assert all(p.scans == [] for p in shared.values())
+    # one statement: each events source scanned once, for both policies
+    assert _one_statement(spy) == ["marketing", "product"]
 
 
 def test_policies_with_different_sources_and_types_on_edge_data(spy, ev):
@@ -576,7 +588,7 @@ def test_policies_with_different_sources_and_types_on_edge_data(spy, ev):
     assert_matches(got, want)
     # `seats` is an int for OLD and a number for NEW: product is checked once per type; the rest once
     assert sorted(spy["files"]) == ["leads.csv", "marketing.csv", "product.csv", "product.csv"]
-    assert spy["shared"][0] and all(p.scans == [] for p in spy["shared"][0].values())
+    assert _one_statement(spy) == ["marketing", "product", "product__new"]
 
 
 def test_diff_equals_scoring_each_policy_alone(ev):
@@ -601,7 +613,8 @@ def test_different_leads_relations_run_each_policy_whole(spy, ev):
     old, new = load(ev / "old.lead"), load(ev / "num.lead")
     got = diff(Side("old.lead", old), Side("num.lead", new), ev / "data", AS_OF)
     assert_matches(got, oracle(old, new, ev / "data"))
-    assert spy["files"].count("leads.csv") == 2 and spy["shared"] == [{}]
+    assert spy["files"].count("leads.csv") == 2 and spy["merged"] == [None]
+    assert spy["whole"] == [("old.lead", "score"), ("num.lead", "score"), ("old.lead", "explain"), ("num.lead", "explain")]
 
 
 def test_a_bad_file_is_reported_for_the_policy_that_reads_it(ev):
@@ -616,7 +629,7 @@ def test_a_bad_file_is_reported_for_the_policy_that_reads_it(ev):
 def test_by_account_diff_equals_scoring_each_side_alone(spy, tmp_path):
     """benchmarks/account_bench.lead (`by account` aggregates, regex, derived scores) with its band
     thresholds moved, on generated edge-case data: the diff is what scoring each policy alone and
-    comparing the rows gives, with the aggregates shared (one pass) and the text columns left out."""
+    comparing the rows gives, in one statement (the events scanned once) without the text columns."""
     import sys
 
     from leadlang.engine import score_duckdb
@@ -631,7 +644,7 @@ def test_by_account_diff_equals_scoring_each_side_alone(spy, tmp_path):
     new_path.write_text(old_path.read_text().replace("bands priority { hot >= 60, warm >= 30", "bands priority { hot >= 55, warm >= 35"))
     old, new = load(old_path), load(new_path)
     got = diff(Side("old", old), Side("new", new), data, AS_OF)
-    assert spy["shared"][0] and all(p.scans == [] for p in spy["shared"][0].values())
+    assert _one_statement(spy) == ["marketing", "product"]
     rows = {side: {r["lead_id"]: r for r in score_duckdb(p, data, AS_OF).rows} for side, p in (("old", old), ("new", new))}
     outs = ("priority_band", "play")
     moved = {k: {o: [rows["old"][k][o], rows["new"][k][o]] for o in outs if rows["old"][k][o] != rows["new"][k][o]}
@@ -649,3 +662,42 @@ def test_by_account_diff_equals_scoring_each_side_alone(spy, tmp_path):
     for sc in ("fit", "engagement", "priority", "momentum"):
         total = sum(Decimal(r[sc]) for r in rows["new"].values())
         assert Decimal(str(got["scores"][sc]["after"]["mean"])) == (total / 1000).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def test_one_statement_leaves_policy_strings_alone(spy, edge):
+    """Strings holding a column's quoted name or a quote are data: only the SQL's own names are renamed
+    when the two policies' columns are merged (NEW's `fit` differs from OLD's, so it is renamed)."""
+    (edge / "data" / "leads.csv").write_text(EDGE_CSV + 'e09,50,"""fit"""\ne10,50,"it\'s ""fit"""\ne11,250,"""fit__d2"""\n')
+    (edge / "quoted.lead").write_text(EDGE_NEW.replace('us:  +25 when country = "US"',
+                                                       'us:  +25 when country in ["US", "\\"fit\\"", "it\'s \\"fit\\""]'))
+    old, new = load(edge / "old.lead"), load(edge / "quoted.lead")
+    got = diff(Side("old", old), Side("new", new), edge / "data", AS_OF)
+    want = oracle(old, new, edge / "data")
+    assert {"e09", "e10"} <= {m["key"] for m in want["moved"]}
+    assert_matches(got, want)
+    assert _one_statement(spy) == []
+
+
+def test_an_error_in_the_one_statement_names_the_policy(spy, edge):
+    """A value out of range fails the one statement; each policy is then scored whole, and the error
+    is the one `score` gives for the policy that overflows."""
+    (edge / "huge.lead").write_text(EDGE_NEW.replace("score new_only {", "signal huge = employees * 100000000000000000\n\nscore new_only {"))
+    res = _run("diff", edge / "old.lead", edge / "huge.lead", "--data", edge / "data", "--as-of", "2024-06-01")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    scored = _run("score", edge / "huge.lead", "--data", edge / "data", "--as-of", "2024-06-01")
+    assert scored.exit_code == 2
+    assert res.stderr.strip().splitlines()[-1] == f"error: {edge / 'huge.lead'}: " + scored.stderr.strip().splitlines()[-1].removeprefix("error: ")
+    assert spy["merged"][0] is not None and spy["whole"][0] == (str(edge / "old.lead"), "score")
+
+
+def test_leads_pooled_by_another_account_column_run_each_policy_whole(spy, ev):
+    """NEW pools `by account` over another lead column: no statement can join both ways, so each runs whole."""
+    data = ev / "data"
+    (data / "leads.csv").write_text("lead_id,account_id,employees,team\nl1,a1,10,t1\nl2,a1,,t2\nl3,,5,\nl4,a2,7,t2\nl5,a2,,t1\n")
+    (ev / "team.lead").write_text(EV_OLD.replace("account account_id {", "account team {\n  account_id string").replace("high >= 15", "high >= 8"))
+    old, new = load(ev / "old.lead"), load(ev / "team.lead")
+    got = diff(Side("old.lead", old), Side("team.lead", new), data, AS_OF)
+    want = oracle(old, new, data)
+    assert want["moved"]
+    assert_matches(got, want)
+    assert spy["merged"] == [None]

@@ -72,6 +72,7 @@ class Figures:
     matrices: dict[str, dict]
     charts: dict[str, dict] = field(repr=False)  # per score: roc points, histogram
     warnings: list[str] = field(default_factory=list)
+    rules: dict[str, list[dict]] = field(default_factory=dict)  # per points score: each rule's figures (`rules.rule_figures`)
 
     @property
     def base_rate(self) -> float | None:
@@ -82,7 +83,7 @@ class Figures:
             "policy": self.policy, "as_of": self.as_of.isoformat().replace("+00:00", "Z"),
             "leads": self.leads, "won": self.won, "lost": self.lost, "open": self.open,
             "base_rate": self.base_rate, "revenue": self.revenue, "outcomes": self.outcomes,
-            "groups": self.groups, "scores": self.scores, "matrices": self.matrices, "warnings": self.warnings,
+            "groups": self.groups, "scores": self.scores, "matrices": self.matrices, "rules": self.rules, "warnings": self.warnings,
         }
 
 
@@ -124,13 +125,18 @@ def _sql(con, sql: str, params=()) -> list[tuple]:
         raise DataError(f"the back-test could not be computed: {str(err).splitlines()[0]}") from None
 
 
-def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime) -> Figures:
-    """Score `data_dir` with `policy` as of `as_of` on DuckDB and compute every figure against `outcomes`."""
+def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, leads=None, scored=None) -> Figures:
+    """Score `data_dir` with `policy` as of `as_of` on DuckDB and compute every figure against `outcomes`.
+
+    `leads`, if given, are the keys of the leads to measure (e.g. a hold-out set): every figure is then
+    over those leads only, while outcome rows are still matched against all leads of `data_dir`.
+    `scored`, if given, is this policy's `rules.contributions` on `data_dir` as of `as_of`, already computed.
+    """
     import duckdb
     import pyarrow as pa
 
     from leadlang.backtest.outcomes import TABLE, register_outcomes
-    from leadlang.engine import score_duckdb
+    from leadlang.backtest.rules import contributions, register_contributions, rule_figures
     from leadlang.progress import step
     from leadlang.sql import DIALECTS
 
@@ -141,7 +147,8 @@ def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime) 
     try:
         with step(f"reading the outcomes in {outcomes}"):
             has = register_outcomes(con, Path(outcomes), policy.key)
-        scored = score_duckdb(policy, Path(data_dir), as_of).table
+        contrib = scored if scored is not None else contributions(policy, Path(data_dir), as_of)
+        scored = contrib.scored
         # the scored rows come ordered by key: their position breaks score ties as the key would, but sorts faster
         con.register("__scored", scored.append_column("__ord", pa.array(range(scored.num_rows), pa.int64())))
         scores = [o.name for o in policy.outputs if o.role == "score"]
@@ -153,16 +160,19 @@ def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime) 
                        CASE WHEN o.won THEN o.amount END AS amount,
                        CASE WHEN o.won THEN floor((epoch_us(o.closed_at) - epoch_us(CAST(? AS TIMESTAMPTZ))) / 86400000000.0) END AS days
                 FROM __scored AS s LEFT JOIN {TABLE} AS o ON s.{q(policy.key)} = o.key""", [as_of])
-            n, won, lost, open_, revenue, early = _sql(con, """SELECT count(*), count(*) FILTER (WHERE won),
-                count(*) FILTER (WHERE outcome = 'lost'), count(*) FILTER (WHERE outcome = 'open'),
-                CAST(sum(amount) AS DOUBLE), count(*) FILTER (WHERE days < 0) FROM bt""")[0]
             rows = _sql(con, f"SELECT count(*) FROM {TABLE}")[0][0]
             unmatched, examples = _sql(con, f"SELECT count(*), min_by(key, __row, 3) FROM {TABLE} AS o ANTI JOIN bt ON o.key = bt.key")[0]
+            if leads is not None:
+                con.register("__leads_kept", pa.table({"key": pa.array(list(leads), pa.string())}))
+                _sql(con, "DELETE FROM bt WHERE key NOT IN (SELECT key FROM __leads_kept)")
+            n, won, lost, open_, revenue, early, without = _sql(con, """SELECT count(*), count(*) FILTER (WHERE won),
+                count(*) FILTER (WHERE outcome = 'lost'), count(*) FILTER (WHERE outcome = 'open'),
+                CAST(sum(amount) AS DOUBLE), count(*) FILTER (WHERE days < 0), count(*) FILTER (WHERE outcome IS NULL) FROM bt""")[0]
             revenue = (revenue or 0.0) if has["amount"] else None
             totals = {"leads": n, "won": won, "revenue": revenue}
             out = Figures(
                 policy=policy.label, as_of=as_of, leads=n, won=won, lost=lost, open=open_, revenue=revenue,
-                outcomes={"rows": rows, "matched": rows - unmatched, "unmatched": unmatched, "leads_without_outcome": n - (rows - unmatched),
+                outcomes={"rows": rows, "matched": rows - unmatched, "unmatched": unmatched, "leads_without_outcome": without,
                           "columns": ["outcome", *(c for c in ("amount", "closed_at") if has[c])]},
                 groups={g.name: _group(con, q("g:" + g.name), g.labels, totals) for g in groups},
                 scores={}, matrices={}, charts={},
@@ -172,6 +182,7 @@ def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime) 
             for c in policy.classifications.values():
                 if isinstance(c, Matrix):
                     out.matrices[c.name] = _matrix(con, c, q, totals)
+            out.rules = rule_figures(con, register_contributions(con, contrib), contrib.rules, totals)
     finally:
         con.close()
     if unmatched:
@@ -288,9 +299,13 @@ def capacity_check(figs: list[Figures], wanted: list[tuple[str, int]]) -> list[d
 
 
 def backtest(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, challenger: Policy | None = None,
-             capacity: list[tuple[str, int]] = ()) -> Backtest:
-    """Back-test `policy` (and a challenger) on `data_dir` as of `as_of` against the `outcomes` file."""
-    champ = figures(policy, data_dir, outcomes, as_of)
-    chall = figures(challenger, data_dir, outcomes, as_of) if challenger is not None else None
+             capacity: list[tuple[str, int]] = (), leads=None, scored: tuple = (None, None)) -> Backtest:
+    """Back-test `policy` (and a challenger) on `data_dir` as of `as_of` against the `outcomes` file.
+
+    `leads` and `scored` (the champion's and the challenger's contributions, or None) as for `figures`:
+    `calibrate` measures the old and the new policy on the hold-out leads this way.
+    """
+    champ = figures(policy, data_dir, outcomes, as_of, leads, scored[0])
+    chall = figures(challenger, data_dir, outcomes, as_of, leads, scored[1]) if challenger is not None else None
     figs = [champ] + ([chall] if chall else [])
     return Backtest(champ, chall, differences(champ, chall) if chall else None, capacity_check(figs, list(capacity)))

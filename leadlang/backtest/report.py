@@ -38,10 +38,35 @@ def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list
 def _group_rows(rows: list[dict], revenue: bool) -> tuple[list[str], list[list[str]]]:
     header = ["label", "leads", "won", "win rate", "95% CI", "lift", "win share"] + (["rev share"] if revenue else []) + ["median days"]
     body = [[r["label"], num(r["leads"]), num(r["won"]), pct(r["win_rate"]),
-             "–" if r["ci_low"] is None else f"{pct(r['ci_low'])}–{pct(r['ci_high'])}",
+             _ci(r),
              "–" if r["lift"] is None else f"{r['lift']:.2f}", pct(r["win_share"])]
             + ([pct(r["revenue_share"])] if revenue else []) + [num(r["median_days_to_close"], 1)] for r in rows]
     return header, body
+
+
+def _ci(r: dict) -> str:
+    return "–" if r["ci_low"] is None else f"{pct(r['ci_low'])}–{pct(r['ci_high'])}"
+
+
+def written_points(points: int | float | None, kind: str, cap: int | float | None) -> str:
+    """A rule's points as written: `+40`, `+10 per, max 60`."""
+    if points is None:
+        return "–"
+    text = f"{points:+}" if isinstance(points, int) else f"{points:+g}"
+    return text + (" per" if kind == "per" else "") + ("" if cap is None else f", max {num(cap)}")
+
+
+def rule_points(r: dict) -> str:
+    return written_points(r["points"], r["kind"], r["max"])
+
+
+def rules_text(name: str, rows: list[dict]) -> list[str]:
+    """One score's per-rule table: how often each rule fired, the win rate of the leads it fired on and of the rest."""
+    return [f"{name} rules", *_table(
+        ["rule", "points", "fires", "share", "win rate fired", "95% CI", "not fired", "95% CI", "lift fired"],
+        [[r["rule"], rule_points(r), num(r["fires"]), pct(r["fire_share"]), pct(r["fired"]["win_rate"]), _ci(r["fired"]),
+          pct(r["not_fired"]["win_rate"]), _ci(r["not_fired"]), "–" if r["fired"]["lift"] is None else f"{r['fired']['lift']:.2f}"]
+         for r in rows])]
 
 
 def figures_text(f: Figures) -> list[str]:
@@ -60,6 +85,8 @@ def figures_text(f: Figures) -> list[str]:
         out += _table(["decile", "min", "max", "leads", "won", "win rate", "lift", "cum. leads", "cum. win share"],
                       [[str(d["decile"]), num(d["min"]), num(d["max"]), num(d["leads"]), num(d["won"]), pct(d["win_rate"]),
                         "–" if d["lift"] is None else f"{d['lift']:.2f}", num(d["cum_leads"]), pct(d["cum_win_share"])] for d in s["deciles"]])
+        if f.rules.get(name):
+            out += ["", *rules_text(name, f.rules[name])]
     return out
 
 
@@ -117,8 +144,8 @@ def _env():
 
     env = Environment(loader=PackageLoader("leadlang.backtest", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=pct, num=num, signed=signed, colour=win_colour)
-    env.globals.update(text_on=text_on, delta_class=lambda d: "" if not d else "pos" if d > 0 else "neg")
+    env.filters.update(pct=pct, num=num, signed=signed, colour=win_colour, points=rule_points)
+    env.globals.update(text_on=text_on, delta_class=lambda d: "" if not d else "pos" if d > 0 else "neg", written_points=written_points, zip=zip)
     return env
 
 
@@ -152,6 +179,11 @@ def _nice_top(top: float) -> tuple[float, list[float]]:
     return n * step, [i * step for i in range(n + 1)]
 
 
+def rates_top(rows: list[dict]) -> float:
+    """The scale of a table's win-rate bars: its highest interval end (1 when there is none)."""
+    return max([r["ci_high"] for r in rows if r["ci_high"] is not None] + [0]) or 1.0
+
+
 def _policy_view(f: Figures) -> dict:
     """What the template draws for one policy: geometry in chart units, computed here, not in Jinja."""
     scores = []
@@ -165,15 +197,16 @@ def _policy_view(f: Figures) -> dict:
         bins = [{"from": h["lo"] + i * width, "to": h["lo"] + (i + 1) * width, "won": a / top, "not_won": b / top,
                  "won_share": a, "not_won_share": b} for i, (a, b) in enumerate(shares)]
         best, rate_ticks = _nice_top(max([d["win_rate"] for d in s["deciles"]] + [0]))
+        rules = f.rules.get(name, [])
         scores.append({"name": name, "auc": s["auc"], "deciles": s["deciles"], "decile_top": best, "roc": ch["roc"],
                        "hist": bins, "hist_lo": h["lo"], "hist_hi": h["hi"], "hist_ticks": _axis(h["lo"], h["hi"], 4),
-                       "rate_ticks": rate_ticks})
+                       "rate_ticks": rate_ticks, "rules": rules, "rules_top": rates_top([x for r in rules for x in (r["fired"], r["not_fired"])])})
     matrices = []
     for name, m in f.matrices.items():
         top = max([c["win_rate"] or 0 for c in m["cells"]] + [m["disqualified"]["win_rate"] or 0])
         grid = [[c for c in m["cells"] if c["row"] == band] for band in m["row_bands"]]
         matrices.append({"name": name, **m, "grid": grid, "top": top})
-    tops = {name: max([r["ci_high"] for r in rows if r["ci_high"] is not None] + [0]) or 1.0 for name, rows in f.groups.items()}
+    tops = {name: rates_top(rows) for name, rows in f.groups.items()}
     return {"f": f, "scores": scores, "matrices": matrices, "tops": tops, "has_revenue": f.revenue is not None}
 
 

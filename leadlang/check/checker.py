@@ -3,7 +3,7 @@
 declare.py (header, `use`d declarations, sources, names, lets, bands), exprs.py (expression
 typing), functions.py (function calls), structure.py (declaration bodies), graph.py (the
 dependency graph, its order and cycles), outputs.py (output columns and `test` blocks),
-uses.py (the files brought in with `use`).
+index.py (every occurrence of every name, with its span), uses.py (the files brought in with `use`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from leadlang.check.declare import Declarations
 from leadlang.check.exprs import Expressions
 from leadlang.check.functions import Calls
 from leadlang.check.graph import Graph
+from leadlang.check.index import Index
 from leadlang.check.outputs import Outputs
 from leadlang.check.policy import Policy, Ref
 from leadlang.check.structure import Structure
@@ -25,7 +26,7 @@ from leadlang.syntax import ast as A
 from leadlang.syntax.parser import parse_bytes
 
 
-class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs):
+class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs, Index):
     """One policy's check: the state its phases share, and `run`, the phases in order."""
 
     def __init__(self, main: A.Module, used: list[A.Module], texts: dict[str, str]):
@@ -35,6 +36,9 @@ class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs):
         self.diags: list[Diagnostic] = []
         self.types: dict[int, Type] = {}
         self.refs: dict[int, Ref] = {}  # id(name occurrence) -> what it refers to
+        self.referred: dict[int, tuple[A.Expr, str | None]] = {}  # id(name occurrence) -> (it, the events source of its `where`)
+        self.aggregates: dict[int, A.Aggregate] = {}  # id(aggregate) -> it
+        self.label_literals: dict[int, tuple[A.Literal, Ref]] = {}  # id(string compared with a label) -> (it, the label)
         self.names: dict[str, tuple[str, A.Span]] = {}  # every declared name -> (what, where)
         self.deps: set[tuple[str, str]] = set()
         self.scope = "policy"
@@ -74,6 +78,7 @@ class Checker(Declarations, Expressions, Calls, Structure, Graph, Outputs):
             bands=self.bands, criteria=self.criteria, gates=self.gates, classifications=self.classifications,
             labels=self.labels, actions=self.actions, tests=tests, steps=steps, outputs=outputs,
             types=self.types, refs=self.refs, modules=(self.main, *self.used), texts=self.texts,
+            index=self._index,
         )
 
 

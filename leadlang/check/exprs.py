@@ -113,6 +113,7 @@ class Expressions:
     def refer(self, node: A.Expr, kind: str, name: str, column: str | None = None) -> None:
         """Record what a name occurrence refers to (`Policy.refs`): later stages read it, never re-derive it."""
         self.refs[id(node)] = Ref(kind, name, column)
+        self.referred[id(node)] = (node, self.event_source.name if self.scope == "event" else None)  # for `index.py`
 
     def _name(self, e: A.Name) -> Type:
         n = e.name
@@ -261,6 +262,10 @@ class Expressions:
             other = self.lets[other.name].expr
         items = other.items if isinstance(other, A.ListLit) else (other,)
         wrong = [i for i in items if isinstance(i, A.Literal) and i.kind == "string" and i.value not in allowed]
+        if labelled:
+            for i in items:
+                if isinstance(i, A.Literal) and i.kind == "string" and i.value in allowed:
+                    self.label_literals.setdefault(id(i), (i, self._label_ref(t.owner, i.value)))
         if not wrong:
             return
         code, what = ("E206", "label") if labelled else ("E205", "value")
@@ -274,6 +279,15 @@ class Expressions:
         if len(hints) < len(wrong):
             hints.append(f"{what}s: {', '.join(allowed)}")
         self.error(code, message, wrong[0].span, *hints)
+
+    def _label_ref(self, owner: str, label: str) -> Ref:
+        """What a string compared with a label refers to: a label of a classification or banded score, or a gate."""
+        out = self.test_outputs.get(owner) if self.scope == "test" else None
+        if out is not None and out.role == "reason":
+            return Ref("gate", "disqualify", owner, label)
+        if out is not None and out.role == "band":
+            return Ref("label", out.source, owner, label)
+        return Ref("label", owner, owner, label)
 
     def _text(self, e: A.TextTest) -> Type:
         t = self.expr(e.operand)
@@ -321,6 +335,7 @@ class Expressions:
             self.error("E209", f"there is no events source `{e.source}`", e.source_span, *did_you_mean(e.source, self.events))
             return T.ANY
         cols = self.event_types[e.source]
+        self.aggregates[id(e)] = e  # its source and column words, for `index.py`
         col_type: Type | None = None
         if e.func in _COLUMN_AGGREGATES:
             if e.column is None:

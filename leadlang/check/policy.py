@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping, Union
+from typing import Callable, Mapping, Union
 
 from leadlang.check.types import Type
+from leadlang.span import Span
 from leadlang.syntax import ast as A
 
 Classification = Union[A.Matrix, A.Classify]
@@ -49,13 +51,37 @@ class Ref:
 
     kind: lead_field, account_field, event_column, let, signal, score, criteria, criteria_met
     (`ucc_met`), member (`ucc.budget`), classification, band (the operand of `x is LABEL` for a
-    banded score), disqualified, output (an `expect` reading any other output column);
-    name: the declaration's name (the score of a band, the criteria of `ucc_met`, a column's own name);
-    column: the output column that holds the value read, or None (fields, lets, members)."""
+    banded score), disqualified, output (an `expect` reading any other output column); and for the
+    bare words of `Policy.named`: events, rule, gate, label;
+    name: the declaration's name (the score of a band, the criteria of `ucc_met`, a column's own name,
+    the owner of a rule, member, gate (`disqualify`) or label);
+    column: the output column that holds the value read, or None (fields, lets, members);
+    item: the rule, member, gate or label within `name` (bare words only)."""
 
     kind: str
     name: str
     column: str | None = None
+    item: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One place a declared name is written: its declaration or a reference, with the span that spells it.
+
+    kind: lead_field, account_field, events, event_column, let, signal, score, criteria, member,
+    rule, gate, classification, label; name: the name, or `owner.item` for an event column
+    (`product.seats`), member (`ucc.urgency`), rule (`fit.free_email`), gate
+    (`disqualify.competitor`) and label (`segment.sales_ready`, `fit.high`)."""
+
+    kind: str
+    name: str
+    span: Span
+    declaration: bool = False
+
+    @property
+    def path(self) -> str:
+        """The file it is written in (this policy's or a `use`d one)."""
+        return self.span.file
 
 
 @dataclass(frozen=True)
@@ -92,6 +118,8 @@ class Policy:
     refs: Mapping[int, Ref] = field(repr=False)  # id(Name, Attr, IsLabel, Disqualified node) -> what it refers to
     modules: tuple[A.Module, ...] = ()  # this file first, then every used file
     texts: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # the checker's index of names (`check/index.py`), run on first use: `check` alone never pays for it
+    index: Callable[[], tuple[dict, dict]] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -109,12 +137,49 @@ class Policy:
     def key(self) -> str:
         return self.leads.key
 
+    @cached_property
+    def _index(self) -> tuple[Mapping, Mapping]:
+        named, occurs = self.index() if self.index is not None else ({}, {})
+        return MappingProxyType(named), MappingProxyType(occurs)
+
+    @property
+    def named(self) -> Mapping[tuple[int, str], Ref]:
+        """(id(node), field) -> what the bare word in that field refers to (`ref(node, field)`)."""
+        return self._index[0]
+
+    @property
+    def occurs(self) -> Mapping[tuple[str, str], tuple[Occurrence, ...]]:
+        """(kind, name) -> every occurrence of the name (`occurrences(kind, name)`)."""
+        return self._index[1]
+
     def type_of(self, expr: A.Expr) -> Type:
         return self.types[id(expr)]
 
-    def ref(self, node: object) -> Ref:
-        """What a name occurrence (`Name`, `Attr`, `IsLabel`, `Disqualified`) of this policy refers to."""
-        return self.refs[id(node)]
+    def ref(self, node: object, field: str | None = None) -> Ref:
+        """What a name occurrence (`Name`, `Attr`, `IsLabel`, `Disqualified`) of this policy refers to;
+        with `field`, what the bare word in that field of `node` refers to: `bands`' `score`, a
+        matrix's `rows_score`/`cols_score`/`columns[i]`, a `MatrixRow`'s `band`, `actions`' `target`,
+        an `Action`'s `label`, `expect fired`'s `component`/`rule`, `expect ... because`'s `gate`,
+        a test `Pair`'s `key`, `TestEvents`' and an `Aggregate`'s `source`, an aggregate's `column`,
+        a string `Literal`'s `value` compared with a label."""
+        return self.refs[id(node)] if field is None else self.named[(id(node), field)]
+
+    def occurrences(self, kind: str, name: str) -> tuple[Occurrence, ...]:
+        """Every place `name` (of `Occurrence.kind` `kind`) is written, declarations included: this file's, then each `use`d file's, in text order."""
+        return self.occurs.get((kind, name), ())
+
+    def uses(self, kind: str, name: str) -> tuple[Occurrence, ...]:
+        """The places that read a declaration (its references, not its declaration)."""
+        return tuple(o for o in self.occurrences(kind, name) if not o.declaration)
+
+    def occurrence_at(self, path: str, line: int, column: int) -> Occurrence | None:
+        """The occurrence written at a position (1-based line and column) of a file: go to definition, rename."""
+        for found in self.occurs.values():
+            for o in found:
+                s = o.span
+                if s.file == path and (s.line, s.column) <= (line, column) < (s.end_line, s.end_column):
+                    return o
+        return None
 
     def band_column(self, score: str) -> str:
         return band_column(score)

@@ -29,11 +29,8 @@ class Structure:
         if isinstance(sc, A.DerivedScore):
             self.expect(sc.expr, "numeric", f"score `{sc.name}`")
             return
-        ids: set[str] = set()
+        self._unique_ids(sc.rules, "rule", f"score `{sc.name}`")
         for r in sc.rules:
-            if r.id in ids:
-                self.error("E305", f"rule `{r.id}` appears twice in score `{sc.name}`", r.span)
-            ids.add(r.id)
             if r.kind == "when":
                 self.expect(r.expr, "bool", f"rule `{r.id}`")
             else:
@@ -42,22 +39,24 @@ class Structure:
                     self.error("E303", f"`max {r.cap}` of rule `{r.id}` must not be negative", r.span, "the cap limits the rule's points in magnitude")
 
     def _criteria(self, cr: A.Criteria) -> None:
-        ids: set[str] = set()
+        self._unique_ids(cr.members, "member", f"criteria `{cr.name}`")
         for m in cr.members:
-            if m.id in ids:
-                self.error("E305", f"member `{m.id}` appears twice in criteria `{cr.name}`", m.span)
-            ids.add(m.id)
             self.expect(m.cond, "bool", f"criterion `{cr.name}.{m.id}`")
         if cr.required is not None and not 1 <= cr.required <= len(cr.members):
             self.error("E306", f"criteria `{cr.name}` requires {cr.required} of {len(cr.members)} members", cr.span, f"K must be between 1 and {len(cr.members)}")
 
     def _gates(self) -> None:
-        ids: set[str] = set()
+        self._unique_ids(self.gates, "gate", "`disqualify`")
         for g in self.gates:
-            if g.id in ids:
-                self.error("E305", f"gate `{g.id}` appears twice in `disqualify`", g.span)
-            ids.add(g.id)
             self.expect(g.cond, "bool", f"gate `{g.id}`")
+
+    def _unique_ids(self, items, what: str, where: str) -> None:
+        """E305: an id given twice in one block (the rules of a score, the members of a criteria, the gates)."""
+        ids: set[str] = set()
+        for item in items:
+            if item.id in ids:
+                self.error("E305", f"{what} `{item.id}` appears twice in {where}", item.span)
+            ids.add(item.id)
 
     def _classification(self, c) -> None:
         if isinstance(c, A.Classify):

@@ -56,14 +56,10 @@ def asserted(policy: Policy, test: A.Test) -> tuple[list[str], bool]:
             wanted |= {"disqualified", "disqualify_reason"}
         elif isinstance(item, A.Expect):
             for n in A.walk(item.expr):
-                if isinstance(n, A.Name):
-                    wanted.add(n.name)
-                elif isinstance(n, A.Disqualified):
-                    wanted.add("disqualified")
-                elif isinstance(n, A.IsLabel):
-                    wanted.add(policy.ref(n).column)
-                elif isinstance(n, A.Attr) and n.base in policy.criteria:
-                    explain = True
+                if isinstance(n, (A.Name, A.Attr, A.Disqualified, A.IsLabel)):
+                    ref = policy.ref(n)
+                    wanted.add(ref.column)  # the output column read; None for fields and lets
+                    explain |= ref.kind == "member"
     return [c for c in outputs if c in wanted and c != policy.key], explain
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.diff import scoring
+from leadlang.diff.merge import Merged, in_two, merge
 from leadlang.diff.sides import Side
 
 QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
@@ -28,9 +30,12 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
     """The outcome diff of OLD -> NEW over every lead of `data`; `limit` caps the `moved` list.
 
     One DuckDB connection does it all: each data file is checked and registered
-    once for both policies (`register_both`), both compiled queries run over
-    those relations into temp tables, and the comparison and the explanation of
-    the moved leads are SQL over them.
+    once for both policies (`register_both`), one plan of both policies'
+    plans merged (`merge`) scores every lead with both into the temp table
+    `leads`, with the rules whose firing changed where a label moved, and the
+    comparison is SQL over it. Each policy runs whole when they cannot share one
+    statement (different leads or accounts, or the statement failed: the error
+    is then the one that policy's scoring gives).
     """
     import duckdb
 
@@ -60,17 +65,22 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
         """The side's column, or NULL where that policy has no such output."""
         return f"{side[0]}.{q(name)}" if name in present else f"NULL::{cast}"
 
+    both = [i for i, out in enumerate(outputs) if out in has["old"] and out in has["new"]]
+    changed = " OR ".join(f"o{i} IS DISTINCT FROM n{i}" for i in both) or "false"
+    order = f"ORDER BY key {'' if limit is None else f'LIMIT {int(limit)}'}"
     con = duckdb.connect()
     try:
         with step(f"checking the data files in {data}"):
             tables = scoring.register_both(con, old, new, data)
-        plans = {name: scoring.plan_side(side, tables[name], as_of) for name, side in sides.items()}
-        with step("computing both policies' aggregates in one pass over the events"):
-            shared = scoring.share_aggregates(con, plans)
-        for name, side in sides.items():
-            with step(f"scoring with {side.spec} on DuckDB"):
-                scoring.run_side(con, side, "score", scoring.narrow(shared.get(name) or plans[name], side.policy), data, as_of, f"{name}_rows")
-        with step("comparing the two policies' outcomes"):
+        plans = {name: scoring.narrow(scoring.plan_side(side, tables[name], as_of), side.policy) for name, side in sides.items()}
+        one = merge(plans)
+        if one is not None:
+            with step("scoring the leads with both policies at once"):
+                one = _run_merged(con, one, outputs, scores, has, scored_by, plans["old"].policy.key)
+        if one is None:  # different leads, or a query error: each policy scored whole (and an error named for its policy)
+            for name, side in sides.items():
+                with step(f"scoring with {side.spec} on DuckDB"):
+                    scoring.run_side(con, side, "score", plans[name], data, as_of, f"{name}_rows")
             select = [f"coalesce(o.{q(o.key)}, n.{q(n.key)}) AS key"]
             for i, out in enumerate(outputs):
                 select += [f"{col('old', out, has['old'], 'VARCHAR')} AS o{i}", f"{col('new', out, has['new'], 'VARCHAR')} AS n{i}"]
@@ -78,29 +88,35 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
                 select += [f"{col(s, sc, scored_by[s], 'DECIMAL(38, 2)')} AS {s[0]}s{j}" for s in ("old", "new")]
             con.execute(f"CREATE TEMP TABLE leads AS SELECT {', '.join(select)} "
                         f"FROM old_rows o FULL JOIN new_rows n ON o.{q(o.key)} = n.{q(n.key)}")
+        with step("comparing the two policies' outcomes"):
             total = con.execute("SELECT count(*) FROM leads").fetchall()[0][0]
             cells = con.execute(" UNION ALL ".join(f"SELECT {i} AS i, o{i} AS a, n{i} AS b, count(*) AS c FROM leads GROUP BY ALL" for i in range(len(outputs))) or "SELECT 0, '', '', 0 WHERE false").fetchall()
             stats = _score_stats(con, scores, scored_by) if scores else {}
-            both = [i for i, out in enumerate(outputs) if out in has["old"] and out in has["new"]]
-            changed = " OR ".join(f"o{i} IS DISTINCT FROM n{i}" for i in both) or "false"
-            con.execute(f"CREATE TEMP TABLE moved AS SELECT * FROM leads WHERE {changed}")
-            moved_count = con.execute("SELECT count(*) FROM moved").fetchall()[0][0]
-        # the explanation rows, of the moved leads only: the rules whose firing changed for them
-        for name, side in sides.items():
-            with step(f"explaining the {moved_count} moved leads with {side.spec}"):
-                scoring.explain_moved(con, side, name, tables[name], shared.get(name), data, as_of)
-        with step("finding the rules that moved each lead"):
-            firing = ("SELECT w.{k} AS key, w.component, w.kind, w.rule, w.points FROM {t} w SEMI JOIN moved m ON w.{k} = m.key")
-            rows = con.execute(f"""
-                WITH a AS ({firing.format(k=q(o.key), t='old_why')}), b AS ({firing.format(k=q(n.key), t='new_why')}),
-                changed AS (
-                    SELECT coalesce(a.key, b.key) AS key, coalesce(a.component, b.component) || '.' || coalesce(a.rule, b.rule) AS what
-                    FROM a FULL JOIN b ON a.key = b.key AND a.component = b.component AND a.kind = b.kind AND a.rule = b.rule
-                    WHERE a.key IS NULL OR b.key IS NULL OR a.points IS DISTINCT FROM b.points),
-                rules AS (SELECT key, list_sort(list_distinct(list(what))) AS rules FROM changed GROUP BY key)
-                SELECT m.*, coalesce(r.rules, []) AS rules FROM moved m LEFT JOIN rules r USING (key)
-                ORDER BY m.key {'' if limit is None else f'LIMIT {int(limit)}'}""").fetchall()
-            names = [d[0] for d in con.description]
+            picked = ", ".join(["key", *(f"{s}{i}" for i in range(len(outputs)) for s in "on")])
+            if one is not None:  # the rules whose firing changed, computed with the scores
+                moved_count = con.execute(f"SELECT count(*) FROM leads WHERE {changed}").fetchall()[0][0]
+                rows = con.execute(f"SELECT {picked}, coalesce({RULES}, []) AS rules FROM leads WHERE {changed} {order}").fetchall()
+                names = [d[0] for d in con.description]
+            else:
+                con.execute(f"CREATE TEMP TABLE moved AS SELECT {picked} FROM leads WHERE {changed}")
+                moved_count = con.execute("SELECT count(*) FROM moved").fetchall()[0][0]
+        if one is None:
+            # the explanation rows, of the moved leads only: the rules whose firing changed for them
+            for name, side in sides.items():
+                with step(f"explaining the {moved_count} moved leads with {side.spec}"):
+                    scoring.explain_moved(con, side, name, tables[name], data, as_of)
+            with step("finding the rules that moved each lead"):
+                firing = ("SELECT w.{k} AS key, w.component, w.kind, w.rule, w.points FROM {t} w SEMI JOIN moved m ON w.{k} = m.key")
+                rows = con.execute(f"""
+                    WITH a AS ({firing.format(k=q(o.key), t='old_why')}), b AS ({firing.format(k=q(n.key), t='new_why')}),
+                    changed AS (
+                        SELECT coalesce(a.key, b.key) AS key, coalesce(a.component, b.component) || '.' || coalesce(a.rule, b.rule) AS what
+                        FROM a FULL JOIN b ON a.key = b.key AND a.component = b.component AND a.kind = b.kind AND a.rule = b.rule
+                        WHERE a.key IS NULL OR b.key IS NULL OR a.points IS DISTINCT FROM b.points),
+                    rules AS (SELECT key, list_sort(list_distinct(list(what))) AS rules FROM changed GROUP BY key)
+                    SELECT m.*, coalesce(r.rules, []) AS rules FROM moved m LEFT JOIN rules r USING (key)
+                    {order}""").fetchall()
+                names = [d[0] for d in con.description]
     finally:
         con.close()
 
@@ -138,6 +154,61 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
         changes = {outputs[i]: [r[f"o{i}"], r[f"n{i}"]] for i in both if r[f"o{i}"] != r[f"n{i}"]}
         result["moved"].append({"key": r["key"], "changes": changes, "rules": list(r["rules"])})
     return result
+
+
+RULES = '"__rules"'  # the column of the rules whose firing changed for a moved lead (NULL for the others)
+
+
+def _run_merged(con, one: Merged, outputs: list[str], scores: list[str], has: dict, scored_by: dict, key: str) -> Merged | None:
+    """`CREATE TEMP TABLE leads` from the merged plan (`merge`, in two statements: `in_two`): per lead its key, each labelled output
+    (`o0`, `n0`, ...) and score (`os0`, `ns0`, ...) before and after, every other output either side
+    keeps (so a value out of range fails here as it would scoring), and `__rules`. None when the
+    statement fails: the caller then scores each policy whole, which names the policy and the reason."""
+    import duckdb
+
+    from leadlang.interrupt import reraise
+    from leadlang.sql import render
+
+    d = one.plan.dialect
+    side = lambda s, name, cast: one.outputs[s].get(name) if name in (has if cast == "VARCHAR" else scored_by)[s] else f"CAST(NULL AS {cast})"
+    cols = [("key", one.outputs["old"][key])]
+    for i, out in enumerate(outputs):
+        cols += [(f"o{i}", side("old", out, "VARCHAR")), (f"n{i}", side("new", out, "VARCHAR"))]
+    for j, sc in enumerate(scores):
+        cols += [(f"os{j}", side("old", sc, "DECIMAL(38, 2)")), (f"ns{j}", side("new", sc, "DECIMAL(38, 2)"))]
+    seen = {sql for _, sql in cols}
+    for s in ("old", "new"):
+        for sql in one.outputs[s].values():
+            if sql not in seen:
+                seen.add(sql)
+                cols.append((f"__keep{len(cols)}", sql))
+    terms = []
+    for c, k, r in dict.fromkeys([*one.explain["old"], *one.explain["new"]]):
+        a, b = one.explain["old"].get((c, k, r)), one.explain["new"].get((c, k, r))
+        if a == b:
+            continue  # the same SQL on both sides: it fires alike for every lead
+        fired = lambda x: f"COALESCE({x[0]}, FALSE)"
+        if a and b:
+            cond = f"CASE WHEN {fired(a)} <> {fired(b)} THEN TRUE WHEN {fired(a)} THEN ({a[1]}) IS DISTINCT FROM ({b[1]}) ELSE FALSE END"
+        else:
+            cond = fired(a or b)
+        terms.append(f"CASE WHEN {cond} THEN {d.literal(c + '.' + r)} END")
+    moved = " OR ".join(f"({one.outputs['old'][out]}) IS DISTINCT FROM ({one.outputs['new'][out]})"
+                        for out in outputs if out in has["old"] and out in has["new"])
+    if terms and moved:
+        cols.append((RULES[1:-1], f"CASE WHEN {moved} THEN list_sort(list_distinct([{', '.join(terms)}])) END"))
+    else:
+        cols.append((RULES[1:-1], "CAST(NULL AS VARCHAR[])"))
+    aggs, view, values = in_two(replace(one.plan, outputs=cols), "__diff_aggs", "__diff_leads")
+    try:
+        con.execute(f"CREATE TEMP TABLE __diff_aggs AS {render(aggs)}")
+        con.execute(f"CREATE TEMP VIEW __diff_leads AS {view}")
+        con.execute(f"CREATE TEMP TABLE leads AS {render(values)}")
+    except (duckdb.Error, RuntimeError) as err:
+        reraise(err)  # Ctrl-C; anything else: each policy scored whole says which and why
+        con.execute("DROP TABLE IF EXISTS leads")
+        return None
+    return one
 
 
 def _score_stats(con, scores: list[str], has: dict) -> dict:

@@ -1,9 +1,9 @@
-"""Both policies scored in one DuckDB connection: the data registered once, the event aggregates computed once."""
+"""Both policies' data registered once in one DuckDB connection; each policy scored whole when they cannot share one statement."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from leadlang.diagnostics import DataError
@@ -90,82 +90,6 @@ def plan_side(side: Side, tables: dict[str, str], as_of: dt.datetime):
     return plan(side.policy, "duckdb", as_of, relations_for(side.policy, tables))
 
 
-_SCAN_FIELDS = {"name", "relation", "columns", "by_lead", "by_account"}  # what `share_aggregates` merges
-
-
-def share_aggregates(con, plans: dict) -> dict:
-    """Both policies' event aggregates computed in one pass over each event source, into the temp
-    table `__diff_aggs` (one row per lead); returns each side's plan reading its aggregates from there.
-
-    The aggregates statement is itself a compiled plan: the events scans of both plans merged (a
-    source read alike by both is scanned once, and an aggregate both compute, the same SQL, is one
-    column), no value layers, the aggregates as outputs. Each side's plan then reads the leads
-    joined with their aggregates and scans no events. Returns {} — each plan runs whole — when the
-    two read different leads relations, or anything of this does not apply or fails.
-    """
-    import duckdb
-
-    from leadlang.sql import render
-    from leadlang.sql.compiler import ACCOUNT, KEY
-    from leadlang.sql.scan import EventScan
-
-    po, pn = plans["old"], plans["new"]
-    ident = lambda p: (p.leads_relation, [c for c in p.lead_columns if c[0] in (KEY, ACCOUNT)], p.params)
-    if ident(po) != ident(pn) or not (po.scans or pn.scans) or {f.name for f in fields(EventScan)} != _SCAN_FIELDS:
-        return {}  # (an events scan with more to it than this merges: each plan runs whole, still right)
-    q = po.dialect.ident
-    scans: list[EventScan] = []
-    staged: list[tuple[str, str]] = []  # (column of __diff_aggs, SQL over the merged plan's __base)
-    refs: dict[str, dict[str, str]] = {}  # side -> {the side's reference to an aggregate: the staged column}
-    for side, p in plans.items():
-        refs[side] = {}
-        for scan in p.scans:
-            target = next((s for s in scans if s.relation == scan.relation and s.columns == scan.columns), None)
-            if target is None:
-                taken, name = {s.name for s in scans}, scan.name
-                while name in taken:  # a source both read, differently: its own scan (and CTE names)
-                    name += f"__{side}"
-                target = EventScan(name, scan.relation, list(scan.columns))
-                scans.append(target)
-            for kind, alias in (("by_lead", "ag"), ("by_account", "aa")):
-                merged = getattr(target, kind)
-                for column, sql in getattr(scan, kind):
-                    hit = next((c for c, s in merged if s == sql), None)
-                    if hit is None:
-                        hit = f"__agg{len(staged) + 1}"
-                        merged.append((hit, sql))
-                        staged.append((f"__diff_{hit}", f"{q(alias + '_' + target.name)}.{q(hit)}"))
-                    refs[side][f"{q(alias + '_' + scan.name)}.{q(column)}"] = f"__diff_{hit}"
-    sides = {}
-    for side, p in plans.items():
-        base = []
-        for column, sql in p.base_columns:
-            found = [r for r in refs[side] if r in sql]
-            if len(found) != 1:
-                return {}  # not the shape this expects: run each plan whole
-            base.append((column, sql.replace(found[0], f"l.{q(refs[side][found[0]])}")))
-        view = f"__diff_leads_{side}"
-        used = sorted(set(refs[side].values()))
-        sides[side] = (view, used, replace(p, leads_relation=q(view), lead_columns=p.lead_columns + [(c, q(c)) for c in used],
-                                           scans=[], base_columns=base))
-    aggs = replace(po, lead_columns=[c for c in po.lead_columns if c[0] in (KEY, ACCOUNT)], accounts_relation=None,
-                   account_columns=[], scans=scans, base_columns=staged, layers=[], explain=[],
-                   outputs=[(KEY, q(KEY))] + [(c, q(c)) for c, _ in staged])
-    try:
-        con.execute(f"CREATE TEMP TABLE __diff_aggs AS {render(aggs)}")
-        key = po.lead_columns[0][1]  # the lead key as text, over the leads relation
-        for side, (view, used, _) in sides.items():
-            cols = "".join(f", g.{q(c)}" for c in used)
-            con.execute(f"CREATE TEMP VIEW {q(view)} AS SELECT l.*{cols} FROM {po.leads_relation} l "
-                        f"LEFT JOIN __diff_aggs g ON g.{q(KEY)} = {key}")
-    except (duckdb.Error, RuntimeError) as err:
-        from leadlang.interrupt import reraise
-
-        reraise(err)  # Ctrl-C; anything else: each plan run whole says which policy and why
-        return {}
-    return {side: p for side, (_, _, p) in sides.items()}
-
-
 _TEXT_ROLES = {"signal", "reason", "action", "policy", "as_of"}  # string columns of these roles: none a diff reads
 
 
@@ -196,13 +120,12 @@ def run_side(con, side: Side, what: str, plan, data: Path, as_of: dt.datetime, t
         raise DataError(f"{side.spec}: {found}") from None
 
 
-def explain_moved(con, side: Side, name: str, tables: dict[str, str], shared, data: Path, as_of: dt.datetime) -> None:
+def explain_moved(con, side: Side, name: str, tables: dict[str, str], data: Path, as_of: dt.datetime) -> None:
     """The explanation rows of the moved leads (table `moved`) with one policy, as the temp table `<name>_why`.
 
-    The leads are cut down to the moved ones first. With the aggregates shared
-    (`shared`, the side's plan over `__diff_aggs`) no events are read again.
-    Otherwise, without an accounts source, the events are cut down likewise; with
-    one, `by account` aggregates pool colleagues' events, so nothing is cut.
+    The leads and their events are cut down to the moved ones first, unless the
+    policy pools `by account` (its aggregates read colleagues' events, with or
+    without an accounts source) or reads an accounts source: then nothing is cut.
     """
     from leadlang.sql import DIALECTS
 
@@ -212,13 +135,8 @@ def explain_moved(con, side: Side, name: str, tables: dict[str, str], shared, da
         con.execute(f"CREATE TEMP TABLE {q(name + '_why')} AS SELECT NULL::VARCHAR AS {q(policy.key)}, NULL::VARCHAR AS component, "
                     "NULL::VARCHAR AS kind, NULL::VARCHAR AS rule, NULL::DECIMAL(38, 2) AS points WHERE false")
         return
-    if shared is not None:
-        view = f"__moved_{name}_leads"
-        con.execute(f"CREATE TEMP VIEW {q(view)} AS SELECT * FROM {shared.leads_relation} "
-                    f"WHERE {q(policy.key)} IN (SELECT key FROM moved)")
-        run_side(con, side, "explain", replace(shared, leads_relation=q(view)), data, as_of, f"{name}_why")
-        return
-    if policy.accounts is None:
+    whole = plan_side(side, tables, as_of)
+    if policy.accounts is None and not any(scan.by_account for scan in whole.scans):
         lead_column = {"leads": policy.key, **{source: ev.lead or "lead" for source, ev in policy.events.items()}}
         tables = dict(tables)
         for source, column in lead_column.items():
@@ -226,4 +144,5 @@ def explain_moved(con, side: Side, name: str, tables: dict[str, str], shared, da
             con.execute(f"CREATE TEMP VIEW {q(view)} AS SELECT * FROM {q(tables[source])} "
                         f"WHERE {q(column)} IN (SELECT key FROM moved)")
             tables[source] = view
-    run_side(con, side, "explain", plan_side(side, tables, as_of), data, as_of, f"{name}_why")
+        whole = plan_side(side, tables, as_of)
+    run_side(con, side, "explain", whole, data, as_of, f"{name}_why")

@@ -51,12 +51,12 @@ def format_file(path: str) -> Formatted:
     return format_text(text, path)
 
 
-def unified_diff(result: Formatted) -> str:
-    """A unified diff from the file as it is to the file as `fmt` would write it."""
+def unified_diff(result: Formatted, after: str = "formatted") -> str:
+    """A unified diff from the file as it is to the file as `fmt` (or `after`: `calibrate`) would write it."""
     lines = difflib.unified_diff(
         result.before.splitlines(keepends=True),
         result.after.splitlines(keepends=True),
         fromfile=f"{result.path}\t(original)",
-        tofile=f"{result.path}\t(formatted)",
+        tofile=f"{result.path}\t({after})",
     )
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

@@ -58,11 +58,16 @@ class Analysis(Ranges, Conditions):
     def type_of(self, e: A.Expr) -> Type | None:
         return self.policy.types.get(id(e))
 
+    def refers(self, e: A.Expr, kind: str) -> bool:
+        """Whether `e` is a name the checker resolved to a declaration of `kind` (`let`, `signal`, ...)."""
+        ref = self.policy.refs.get(id(e)) if isinstance(e, A.Name) else None
+        return ref is not None and ref.kind == kind
+
     def const(self, e: A.Expr):
         """The constant value of a literal, a let or `-literal`, else None."""
         if isinstance(e, A.Literal):
             return e.value
-        if isinstance(e, A.Name) and e.name in self.policy.lets and not isinstance(self.policy.let_values.get(e.name), tuple):
+        if self.refers(e, "let") and not isinstance(self.policy.let_values.get(e.name), tuple):
             return self.policy.let_values.get(e.name)
         if isinstance(e, A.Unary) and e.op == "-":
             v = self.const(e.operand)
@@ -72,7 +77,7 @@ class Analysis(Ranges, Conditions):
     def const_list(self, e: A.Expr) -> tuple | None:
         if isinstance(e, A.ListLit) and all(isinstance(i, A.Literal) for i in e.items):
             return tuple(i.value for i in e.items)
-        if isinstance(e, A.Name) and isinstance(self.policy.let_values.get(e.name), tuple):
+        if self.refers(e, "let") and isinstance(self.policy.let_values.get(e.name), tuple):
             return self.policy.let_values[e.name]
         return None
 
@@ -87,9 +92,9 @@ class Analysis(Ranges, Conditions):
 
     def _canon_uncached(self, e):
         if isinstance(e, A.Name):
-            if e.name in self.policy.lets:
+            if self.refers(e, "let"):
                 return self.policy.lets[e.name].expr
-            if e.name in self.policy.signals:
+            if self.refers(e, "signal"):
                 return self._canon_signal(e)
             return e
         if isinstance(e, A.Aggregate) or not is_dataclass(e):
@@ -131,18 +136,17 @@ class Analysis(Ranges, Conditions):
 
     @cached_property
     def references(self) -> dict[str, set]:
-        """What the policy reads anywhere (tests included): names, criteria members, event sources and columns,
-        and in `read` the (kind, declaration) of every name occurrence as the checker resolved it."""
-        refs: dict[str, set] = {"names": set(), "attrs": set(), "sources": set(), "columns": set(), "read": set()}
+        """What the policy reads anywhere (tests included): criteria members, event sources and columns,
+        and in `read` the (kind, declaration) of every name occurrence as the checker resolved it.
+        Who reads one declaration is `policy.uses(kind, name)`."""
+        refs: dict[str, set] = {"attrs": set(), "sources": set(), "columns": set(), "read": set()}
         for module in self.policy.modules:
             for decl in module.decls:
                 for n in walk(decl):
                     if isinstance(n, (A.Name, A.Attr)):
                         ref = self.policy.ref(n)
                         refs["read"].add((ref.kind, ref.name))
-                    if isinstance(n, A.Name):
-                        refs["names"].add(n.name)
-                    elif isinstance(n, A.Attr):
+                    if isinstance(n, A.Attr):
                         refs["attrs"].add(n.base)
                     elif isinstance(n, A.Aggregate):
                         refs["sources"].add(n.source)

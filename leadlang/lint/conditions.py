@@ -45,7 +45,7 @@ class Conditions:
         c = self.const(e)
         if isinstance(c, bool):
             return ("const", c)
-        if isinstance(e, A.Name) and e.name in p.signals:
+        if self.refers(e, "signal"):
             return self.formula(p.signals[e.name].expr, depth + 1)
         if isinstance(e, (A.Name, A.Attr, A.Disqualified)):
             return Atom(self._subject(e), "truth")

@@ -2,6 +2,7 @@
 
     to_sql(policy, "duckdb", as_of=None, tables={})          the scored rows
     to_sql(policy, "duckdb", what="explain")                 the explanation rows
+    to_sql(policy, "duckdb", what="contributions")           the scored rows, then each points rule's contribution
 
 Templates live in `templates/<dialect>/` and fall back to `templates/base/`,
 so a dialect overrides only the statements whose shape truly differs.
@@ -9,6 +10,7 @@ so a dialect overrides only the statements whose shape truly differs.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from pathlib import Path
@@ -93,15 +95,24 @@ def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables:
 
 
 def to_sql(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, what: str = "score") -> str:
-    """One statement: `what` is `score` (one row per lead) or `explain` (the fired rules)."""
+    """One statement: `what` is `score` (one row per lead), `explain` (the fired rules) or `contributions`
+    (the scored rows with, after their columns, for the Nth rule of `Plan.rules` (every rule of every points
+    score, in declaration order) a column `points:N`, the rule's unrounded contribution to the lead's score
+    (0 when it did not fire), then for each a column `value:N`, what the rule reads; doubles)."""
     return render(plan(policy, dialect, as_of, tables), what)
 
 
 def render(p: Plan, what: str = "score") -> str:
-    """The statement of a plan: `what` is `score` or `explain`."""
+    """The statement of a plan: `what` is `score`, `explain` or `contributions` (see `to_sql`)."""
     from leadlang import __version__
 
     policy, d = p.policy, p.dialect
+    if what == "contributions":
+        # numbered, not named: engines compare column names ignoring case, and rule ids `A` and `a` may both exist
+        points = [(f"points:{i}", sql) for i, (_, _, sql, _) in enumerate(p.rules, 1)]
+        values = [(f"value:{i}", sql) for i, (_, _, _, sql) in enumerate(p.rules, 1)]
+        p = dataclasses.replace(p, outputs=p.outputs + points + values)
+        what = "score"
     template = _env().select_template([f"{d.name}/{what}.sql.j2", f"base/{what}.sql.j2"])
     last = d.ident(f"__step{len(p.layers)}" if p.layers else "__base")
     return template.render(plan=p, d=d, q=d.ident, policy=policy, last=last, version=__version__, what="" if what == "score" else what)

@@ -9,7 +9,7 @@ policy with 300 rules is still one scan of each source and a handful of CTEs.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from leadlang.builtins import BUILTINS, TEMPORAL
@@ -38,6 +38,9 @@ class Plan:
     explain: list[tuple[str, str, str, str, str]]  # component, kind, rule, fired SQL, points SQL
     key: str
     order_key: str
+    # per rule of every points score, in declaration order: score, rule id, and over the last layer its contribution and its value as doubles
+    # (`when`: 1 or 0; `per`: the contribution ÷ points, so `max` caps it; with 0 points the uncapped value, missing 0)
+    rules: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 def balanced(op: str, terms: list[str], empty: str, chunk: int = 8) -> str:
@@ -80,6 +83,9 @@ class Compiler:
         self.scans: dict[str, EventScan] = {}
         self.names: dict[str, str] = {}
         self.taken: set[str] = {n.lower() for n in (KEY, ACCOUNT, AS_OF, "__account_key")}
+        self.rule_values: list[tuple[str, str, str, str]] = []  # Plan.rules
+        self.declared_rules = {(sc.name, r.id): i for i, (sc, r) in enumerate(
+            (sc, r) for sc in policy.scores.values() if isinstance(sc, A.PointsScore) for r in sc.rules)}
 
     # ---------------------------------------------------------------- names --
     def q(self, name: str) -> str:
@@ -154,6 +160,7 @@ class Compiler:
             account_columns=account_cols, scans=[s for s in self.scans.values() if s.by_lead or s.by_account],
             base_columns=base, layers=layers, outputs=outputs, explain=self.explain_rows(), key=KEY,
             order_key=self.q(p.leads.key) + d.key_collation,
+            rules=sorted(self.rule_values, key=lambda r: self.declared_rules[r[0], r[1]]),
         )
 
     def source_column(self, f: A.Field) -> str:
@@ -205,15 +212,22 @@ class Compiler:
         for r in sc.rules:
             column = f"__rule.{sc.name}.{r.id}"
             points = self.d.literal(r.points)
+            double = self.d.double
             if r.kind == "when":
-                sql = f"CASE WHEN {self.expr(r.expr)} THEN {points} ELSE 0 END"
+                cond = self.expr(r.expr)
+                sql = f"CASE WHEN {cond} THEN {points} ELSE 0 END"
+                value = f"CAST(CASE WHEN {cond} THEN 1 ELSE 0 END AS {double})"
             else:
-                product = f"COALESCE({points} * CAST({self.expr(r.expr)} AS {self.d.numeric}), 0)"
+                expr = self.expr(r.expr)
+                product = f"COALESCE({points} * CAST({expr} AS {self.d.numeric}), 0)"
                 if r.cap is not None:
                     cap = self.d.literal(r.cap)
                     product = f"LEAST(GREATEST({product}, -{cap}), {cap})"
                 sql = f"CAST({product} AS {self.d.numeric})"
+                value = (f"CAST({self.c(column)} AS {double}) / CAST({points} AS {double})" if r.points
+                         else f"CAST(COALESCE(CAST({expr} AS {self.d.numeric}), 0) AS {double})")
             self.put(column, sql, self.reads(r.expr))
+            self.rule_values.append((sc.name, r.id, f"CAST({self.c(column)} AS {double})", value))
             rule_columns.append(column)
         total = balanced("+", [self.c(c) for c in rule_columns], "0")
         self.put(sc.name, self.clamp_round(total, sc.clamp), rule_columns)

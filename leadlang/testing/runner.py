@@ -129,7 +129,7 @@ def _context(interp: Interpreter, expr: A.Expr, state: LeadState) -> str:
         e = stack.pop()
         if isinstance(e, (A.Name, A.Attr, A.Aggregate, A.Call)):
             text = e.name if isinstance(e, A.Name) else f"{e.base}.{e.attr}" if isinstance(e, A.Attr) else _source(interp.policy, e.span)
-            if isinstance(e, A.Name) and e.name in interp.policy.bands and e.name not in seen:
+            if isinstance(e, A.Name) and interp.policy.ref(e).kind == "score" and e.name in interp.policy.bands and e.name not in seen:
                 band = interp.policy.band_column(e.name)
                 seen[band] = _show(state.values.get(band))
             seen.setdefault(text, _show(interp.eval(e, state)))

@@ -31,7 +31,6 @@ def check(ctx):
     }
     ```
     """
-    used = ctx.analysis.references["names"]
     for name, let in ctx.policy.lets.items():
-        if name not in used:
+        if not ctx.policy.uses("let", name):
             yield ctx.finding(let.span, f"`let {name}` is never used", "remove it, or use it where its value is spelled out by hand")

@@ -34,7 +34,6 @@ def check(ctx):
     }
     ```
     """
-    used = ctx.analysis.references["names"]
     for name, signal in ctx.policy.signals.items():
-        if name not in used:
+        if not ctx.policy.uses("signal", name):
             yield ctx.finding(signal.span, f"signal `{name}` is never used", "it is still written as an output column; remove it if nothing downstream reads it")
