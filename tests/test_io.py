@@ -513,6 +513,20 @@ def test_write_csv_to_stream():
     assert stream.getvalue() == 'k,n,x\na,0,3\n"b\nc",2.5,\nd,,true\ne,7,2024-01-02T03:04:05.000600Z\n'
 
 
+def test_write_csv_timestamps_each_instant_its_own_text():
+    # more distinct instants than the writer remembers, one instant in two zones, naive as UTC, missing
+    utc, plus2 = dt.timezone.utc, dt.timezone(dt.timedelta(hours=2))
+    start = dt.datetime(2024, 2, 28, 23, 59, 59, tzinfo=utc)
+    values = [start + dt.timedelta(seconds=i) for i in range(5000)]
+    values += [values[1].astimezone(plus2), values[1].replace(tzinfo=None), None, values[4999]]
+    stream = stdio.StringIO()
+    write_rows([{"t": v} for v in values], [("t", "timestamp")], None, stream=stream)
+    lines = stream.getvalue().split("\n")
+    assert lines[0] == "t" and lines[1:4] == ["2024-02-28T23:59:59Z", "2024-02-29T00:00:00Z", "2024-02-29T00:00:01Z"]
+    assert lines[5000] == "2024-02-29T01:23:18Z"
+    assert lines[5001:] == ["2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z", "", "2024-02-29T01:23:18Z", ""]
+
+
 def test_write_jsonl_exactly(tmp_path):
     out = tmp_path / "out.jsonl"
     write_rows(ROWS, COLUMNS, out)

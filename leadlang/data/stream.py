@@ -83,7 +83,8 @@ def _fetch(con, s: Source) -> list[dict]:
 def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool = False, as_of: dt.datetime | None = None,
                    inspect=None):
     """Check every source as the DuckDB engine does (`register_dataset`), then yield `Chunk`s of about
-    `size` leads with every event of theirs (in file order) and their accounts' rows.
+    `size` leads with every event of theirs (in file order) and their accounts' rows. An event row holds
+    only the columns the interpreter reads (`interpret.event_columns_read`).
 
     DuckDB keeps the sources (spilling to disk beyond its memory limit), numbers the leads in
     key order and hands the leads (each joined to its account) and each source's events back
@@ -117,6 +118,8 @@ def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool 
 
 def _chunks(con, tables: dict[str, str], policy, data_dir: Path, size: int, by_account: bool, as_of: dt.datetime | None):
     """`stream_dataset`'s chunks, from the sources `register_dataset` checked into `tables`."""
+    from leadlang.interpret import event_columns_read
+
     leads, accounts = policy.leads, policy.accounts
     cols_of = {s.name: s.columns for s in sources(policy, data_dir)}
     q = ident
@@ -131,9 +134,9 @@ def _chunks(con, tables: dict[str, str], policy, data_dir: Path, size: int, by_a
     # real tables, not TEMP: each sorted read below runs on its own cursor, which sees only the database's tables
     con.execute(f"CREATE TABLE __leads AS SELECT {', '.join(columns)}, row_number() OVER (ORDER BY {order}) AS __pos "
                 f"FROM {q(tables['leads'])} l{join}")
-    streams = {}
-    for name in policy.events:
-        cols = cols_of[name]
+    streams, reads = {}, event_columns_read(policy)
+    for name in policy.events:  # an event row holds the columns the interpreter reads (lead, at, name first)
+        cols = cols_of[name][:3] + [c for c in cols_of[name][3:] if c.key in reads[name]]
         at = f"e.{q(cols[1].name)}"
         future = "" if as_of is None else f" AND {at} <= CAST({lit(as_of.isoformat())} AS TIMESTAMPTZ)"
         # `__src_<name>` is `register_dataset`'s relation with `__row`, the file's row

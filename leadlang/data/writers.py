@@ -157,17 +157,38 @@ def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | Non
         writer.write(rows)
 
 
-def _cell_function(t: str):
-    """`_cell(v, t)` for one column, with the common value type of `t` first."""
+def _quoted(c: str | None) -> str:
+    """A cell's CSV field: empty when missing, quoted as `csv_line` quotes it."""
+    if c is None:
+        return ""
+    return '"' + c.replace('"', '""') + '"' if _QUOTE.search(c) else c
+
+
+def _csv_field(t: str):
+    """`_quoted(_cell(v, t))` for one column, with the common value type of `t` first: the text of
+    an int, a finite decimal or a bool never needs quotes."""
+    other = lambda v: "" if v is None else _quoted(_cell(v, t))  # noqa: E731
     if t == "string":
-        return lambda v: v if type(v) is str else _cell(v, t)
+        return lambda v: (_quoted(v) if _QUOTE.search(v) else v) if type(v) is str else other(v)
     if t == "int":
-        return lambda v: str(v) if type(v) is int else _cell(v, t)
+        return lambda v: str(v) if type(v) is int else other(v)
     if t == "number":
-        return lambda v: _plain(v) if type(v) is Decimal else _cell(v, t)
+        return lambda v: _plain(v) or "" if type(v) is Decimal else other(v)
     if t == "bool":
-        return lambda v: "true" if v is True else "false" if v is False else _cell(v, t)
-    return lambda v: _cell(v, t)
+        return lambda v: "true" if v is True else "false" if v is False else other(v)
+    if t == "timestamp":  # one instant, one text: most timestamp columns (`as_of`) repeat one value
+        seen: dict = {}
+
+        def field(v) -> str:
+            text = seen.get(v)
+            if text is None:
+                if len(seen) > 4096:
+                    seen.clear()
+                text = seen[v] = other(v)
+            return text
+
+        return field
+    return other
 
 
 class RowWriter:
@@ -191,7 +212,7 @@ class RowWriter:
             raise ValueError(f"unknown column types: {', '.join(unknown)}")
         self.columns, self.out, self.stream, self.ordered, self.key = columns, out, stream, ordered, key
         self.count, self._stack, self._spill, self._digits = 0, ExitStack(), None, {}
-        self._cells = [(n, _cell_function(t)) for n, t in columns]
+        self._fields = [(n, _csv_field(t)) for n, t in columns]
         self._target = None  # the open text file (or stream) lines go to, from the first `write` on
         self._direct = self.fmt != "parquet" and ordered
         if not self._direct:
@@ -216,7 +237,8 @@ class RowWriter:
 
     def _lines(self, rows: list[dict]) -> list[str]:
         if self.fmt == "csv":
-            return [csv_line(["" if (c := cell(r.get(n))) is None else c for n, cell in self._cells]) for r in rows]
+            fields = self._fields
+            return [",".join([field(r.get(n)) for n, field in fields]) + "\n" for r in rows]
         keys = [json.dumps(n, ensure_ascii=False) for n, _ in self.columns]
         return ["{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, self.columns)) + "}\n" for r in rows]
 

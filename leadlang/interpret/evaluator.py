@@ -20,7 +20,7 @@ import re
 from collections import defaultdict
 from contextlib import contextmanager
 from itertools import groupby
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
@@ -32,7 +32,7 @@ from leadlang.interpret.state import EXPLAIN_COLUMNS, LeadState, Result
 from leadlang.interpret.steps import Steps
 from leadlang.syntax import ast as A
 
-__all__ = ["EXPLAIN_COLUMNS", "Interpreter", "LeadState", "Result", "evaluate", "evaluate_chunks", "uses_account_events"]
+__all__ = ["EXPLAIN_COLUMNS", "Interpreter", "LeadState", "Result", "evaluate", "evaluate_chunks", "event_columns_read", "uses_account_events"]
 
 _LEAD = operator.itemgetter("lead")
 
@@ -136,10 +136,26 @@ class Interpreter(Steps, Expressions, Aggregates):
         return s.row.get(self.policy.key) if isinstance(s, LeadState) else None
 
 
+def aggregates(policy: Policy) -> Iterator[A.Aggregate]:
+    """Every aggregate of the policy's declarations."""
+    decls = [*policy.signals.values(), *policy.scores.values(), *policy.criteria.values(), *policy.gates, *policy.classifications.values()]
+    return (n for d in decls for n in A.walk(d) if isinstance(n, A.Aggregate))
+
+
 def uses_account_events(policy: Policy) -> bool:
     """Whether some aggregate of the policy reads `by account` (so a lead needs its account's leads' events)."""
-    decls = [*policy.signals.values(), *policy.scores.values(), *policy.criteria.values(), *policy.gates, *policy.classifications.values()]
-    return any(isinstance(n, A.Aggregate) and n.by_account for d in decls for n in A.walk(d))
+    return any(n.by_account for n in aggregates(policy))
+
+
+def event_columns_read(policy: Policy) -> dict[str, set[str]]:
+    """Each events source's further columns (besides `lead`, `at`, `name`) the interpreter reads: the column
+    an aggregate over the source computes on, and every name in its `where`."""
+    out: dict[str, set[str]] = {name: set() for name in policy.events}
+    for agg in aggregates(policy):
+        out[agg.source] |= {agg.column} - {None}
+        if agg.where is not None:
+            out[agg.source] |= {n.name for n in A.walk(agg.where) if isinstance(n, A.Name)}
+    return out
 
 
 def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explain: bool = True, sink: Callable | None = None,

@@ -92,14 +92,14 @@ class Steps:
         f, points, cap = self._compile(r.expr, event=False), r.points, r.cap
         if r.kind == "when":
             return lambda s: points if f(s) is True else _ZERO
-        arith, to_decimal = V.arith, V.to_decimal
+        arith, to_decimal, scale = V.arith, V.to_decimal, V.scale if V.fits(points) else None
 
         def per(s):
             value = f(s)
             if value is None:
                 return _ZERO
-            try:
-                got = arith("*", points, to_decimal(value))
+            try:  # a count times points that fit needs no rounding
+                got = scale(points, value) if scale and type(value) is int else arith("*", points, to_decimal(value))
             except V.OutOfRange as err:
                 raise self._out_of_range(r, self._key(s), err) from None
             if cap is not None and abs(got) > cap:
