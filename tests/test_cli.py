@@ -285,3 +285,24 @@ def test_lint_github_caps_annotations(tmp_path):
     lines = run("lint", "--format", "github", path).stdout.splitlines()
     assert len(lines) == 51 and all(line.startswith("::") and "file=" in line for line in lines[:50])
     assert lines[-1].startswith("::notice title=leadlang::and ") and f"{len(found) - 50} more" in lines[-1]
+
+
+def test_a_parquet_string_that_is_not_utf8_is_one_line_without_the_value_on_both_engines(tmp_path):
+    """Bytes flipped inside a Parquet string (found by the fuzzer): the same error on both engines, quoting no data."""
+    import duckdb
+
+    data = tmp_path / "data"
+    shutil.copytree(PLG / "data", data)
+    src = data / "leads.csv"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * REPLACE (CASE WHEN lead_id = 'L00003' THEN 'cleo@bluXXcare.com' ELSE email END AS email) "
+                f"FROM read_csv('{src}', all_varchar = true)) TO '{data / 'leads.parquet'}' (FORMAT parquet, COMPRESSION uncompressed)")
+    src.unlink()
+    raw = (data / "leads.parquet").read_bytes()
+    assert raw.count(b"bluXXcare") == 1
+    (data / "leads.parquet").write_bytes(raw.replace(b"bluXXcare", b"blu\xe5\xe5care"))
+    errors = [run("score", PLG / "plg.lead", "--data", data, "--as-of", AS_OF, "--engine", e) for e in ("duckdb", "python")]
+    assert errors[0].exit_code == errors[1].exit_code == 2
+    assert errors[0].stderr == errors[1].stderr
+    assert errors[0].stderr.count("\n") == 1 and "leads.parquet" in errors[0].stderr and "UTF-8" in errors[0].stderr
+    assert "blu" not in errors[0].stderr

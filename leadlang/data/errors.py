@@ -47,7 +47,7 @@ def run(con, path: Path, sql: str, arrow: bool = False, params: Sequence = ()):
 def read_failure(err: Exception) -> DataError | None:
     """A data file DuckDB could not read while it scanned it (it reads Parquet pages lazily), named as
     when the file is first checked; None for any other failure. Both engines report it this way."""
-    failed = re.search(r'Failed to read file "([^"]+)"', str(err))
+    failed = re.search(r'(?:Failed to read file|Invalid string encoding found in Parquet file) "([^"]+)"', str(err))
     return duck_error(Path(failed[1]), err) if failed else None
 
 
@@ -69,6 +69,8 @@ def duck_error(path: Path, error: Exception) -> DataError:
         where = "" if not line else "the header row: " if line[1] == "1" else f"row {int(line[1]) - 1}: "
         reason = next((why(m) for pattern, why in _CSV_REASONS if (m := pattern.search(text))), "it is not valid CSV")
         return DataError(f"{path}: cannot read the file: {where}{reason}")
+    if "Invalid string encoding" in text:  # DuckDB quotes the value; say what is wrong, not the data
+        return DataError(f"{path}: cannot read the file: a text value is not valid UTF-8; write its strings as UTF-8")
     first = text.strip().splitlines()[0] if text.strip() else "unknown error"
     first = re.sub(r"(['\"])([^'\"]{40})[^'\"]+\1", r"\1\2…\1", first.split(" Error: ", 1)[-1])  # cut quoted values
     return DataError(f"{path}: cannot read the file: {first if len(first) <= 240 else first[:240] + '…'}")
