@@ -31,6 +31,19 @@ ORDERED = "ordered"  # a number, a date or a timestamp
 
 
 @dataclass(frozen=True, slots=True)
+class Rollup:
+    """How a `by account` aggregate is computed exactly from per-lead partials: each lead's events
+    are aggregated once, in the pass that computes the leads' own aggregates, and the account's value
+    from its leads' partials (the SQL compiler's `__ag_`/`__aa_` CTEs, sql.md). Only where that is
+    exact for every value: sums of 64-bit ints or decimals, counts, minima and maxima."""
+
+    # (dialect, the conditional value as `sql` gets it) -> the SQL of each per-lead partial
+    partials: tuple[Callable, ...]
+    # (dialect, the partials' columns over the account's leads, the result's kind) -> the account's value
+    total: Callable
+
+
+@dataclass(frozen=True, slots=True)
 class Decayed:
     """What `half-life` makes of an aggregate (language.md §10): each event weighted, in ten-billionths."""
 
@@ -39,6 +52,7 @@ class Decayed:
     python: Callable
     # (dialect, the conditional weighted value `CASE WHEN cond THEN [x *] weight END`) -> SQL
     sql: Callable
+    rollup: Rollup | None = None  # `by account` from per-lead partials (the weights' exact sums)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +66,7 @@ class Aggregate:
     sql: Callable
     empty: int | None = None  # its value over no events; None: missing
     decayed: Decayed | None = None  # None: `half-life` is refused (E204)
+    rollup: Rollup | None = None  # None: `by account` reads the account's events themselves (a join of every event)
     # The values it can give when present, for lint: (the `A.Aggregate` node) -> a `lint.logic.Range`, or None for anything.
     value_range: Callable | None = None
 
@@ -101,8 +116,12 @@ def decayed_sum(pairs) -> Decimal:
 
 # ----------------------------------------------------------------------- SQL --
 def _sum_sql(d, v, kind):
+    return _sum_of(d, f"SUM({v})", kind)
+
+
+def _sum_of(d, total, kind):
     # a sum is a value like any other: 64-bit or DECIMAL(28, 10), an overflow an error
-    return f"CAST(SUM({v}) AS {d.type_name('int' if kind == 'int' else 'number')})"
+    return f"CAST({total} AS {d.type_name('int' if kind == 'int' else 'number')})"
 
 
 def _avg_sql(d, v, kind):
@@ -119,13 +138,42 @@ def _count_distinct_sql(d, v, kind):
 
 
 def _decayed_count_sql(d, v):
+    return _weights(d, f"SUM({v})")
+
+
+def _weights(d, total, kind="number"):
     # a decayed count is the exact sum of the events' weights, in ten-billionths (`values.decayed_count`)
-    return d.ten_billionths(f"SUM({v})")
+    return d.ten_billionths(total)
 
 
 def _decayed_sum_sql(d, v):
+    return _weighted(d, f"SUM({v})")
+
+
+def _weighted(d, total, kind="number"):
     # value x weight exactly (ints as DECIMAL(19, 0)), summed, rounded once to 10 places (`values.decayed_sum`)
-    return d.ten_billionths(f"ROUND(SUM({v}), 0)")
+    return d.ten_billionths(f"ROUND({total}, 0)")
+
+
+# ------------------------------------------------------------------ rollups --
+def _sql_of(sql_name: str) -> Callable:
+    return lambda d, v: f"{sql_name}({v})"
+
+
+def _same(sql_name: str) -> Rollup:
+    """An aggregate that is its own rollup: the minimum of the leads' minima."""
+    return Rollup((_sql_of(sql_name),), lambda d, p, kind: f"{sql_name}({p[0]})")
+
+
+def _summed(total: Callable) -> Rollup:
+    """The leads' exact sums (the partial of a sum, a count or a decayed weight), summed again."""
+    return Rollup((_sql_of("SUM"),), lambda d, p, kind: total(d, f"SUM({p[0]})", kind))
+
+
+_COUNTS = Rollup((_sql_of("COUNT"),), lambda d, p, kind: f"CAST(SUM({p[0]}) AS {d.type_name('int')})")
+# a lead counts once if any of its events matches
+_LEADS = Rollup((_sql_of("COUNT"),), lambda d, p, kind: f"COUNT(CASE WHEN {p[0]} > 0 THEN 1 END)")
+_AVERAGES = Rollup((_sql_of("SUM"), _sql_of("COUNT")), lambda d, p, kind: d.divide(f"SUM({p[0]})", f"SUM({p[1]})"))
 
 
 # -------------------------------------------------------------------- ranges --
@@ -148,17 +196,21 @@ def _active_days_range(e):
 # --------------------------------------------------------------------- table --
 AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
     Aggregate("count", EVENT, None, "int", len, _call_sql("COUNT"), empty=0,
-              decayed=Decayed("number", decayed_count, _decayed_count_sql), value_range=_nonnegative),
+              decayed=Decayed("number", decayed_count, _decayed_count_sql, _summed(_weights)),
+              rollup=_COUNTS, value_range=_nonnegative),
     Aggregate("sum", COLUMN, NUMERIC, None, sum_values, _sum_sql, empty=0,
-              decayed=Decayed("number", decayed_sum, _decayed_sum_sql)),
-    Aggregate("min", COLUMN, ORDERED, None, smallest, _call_sql("MIN")),
-    Aggregate("max", COLUMN, ORDERED, None, largest, _call_sql("MAX")),
-    Aggregate("avg", COLUMN, NUMERIC, "number", avg_values, _avg_sql),
-    Aggregate("first", AT, None, "timestamp", smallest, _call_sql("MIN")),
-    Aggregate("last", AT, None, "timestamp", largest, _call_sql("MAX")),
+              decayed=Decayed("number", decayed_sum, _decayed_sum_sql, _summed(_weighted)),
+              rollup=_summed(_sum_of)),
+    Aggregate("min", COLUMN, ORDERED, None, smallest, _call_sql("MIN"), rollup=_same("MIN")),
+    Aggregate("max", COLUMN, ORDERED, None, largest, _call_sql("MAX"), rollup=_same("MAX")),
+    Aggregate("avg", COLUMN, NUMERIC, "number", avg_values, _avg_sql, rollup=_AVERAGES),
+    Aggregate("first", AT, None, "timestamp", smallest, _call_sql("MIN"), rollup=_same("MIN")),
+    Aggregate("last", AT, None, "timestamp", largest, _call_sql("MAX"), rollup=_same("MAX")),
+    # distinct days of the account's leads are not the sum of each lead's: no rollup
     Aggregate("active_days", DAY, None, "int", distinct, _count_distinct_sql, empty=0,
               value_range=_active_days_range),
-    Aggregate("distinct_leads", LEAD, None, "int", distinct, _count_distinct_sql, empty=0, value_range=_nonnegative),
+    Aggregate("distinct_leads", LEAD, None, "int", distinct, _count_distinct_sql, empty=0, rollup=_LEADS,
+              value_range=_nonnegative),
 )}
 
 DECAYS = " and ".join(f"`{a.name}`" for a in AGGREGATES.values() if a.decayed is not None)  # what `half-life` decays, for E204

@@ -21,7 +21,10 @@ from leadlang.sql.scan import EventScan
 
 # a DuckDB string literal (quotes doubled, no backslash escapes) or a quoted identifier, maybe qualified
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"(?:\.\"(?:[^\"]|\"\")*\")?")
-_SCAN_FIELDS = {"name", "relation", "columns", "by_lead", "by_account"}  # what `merge` knows how to merge
+_SCAN_FIELDS = {"name", "relation", "columns", "by_lead", "by_account", "partials", "rolled"}  # what `merge` knows how to merge
+# each list of an `EventScan`, in an order where a list's SQL reads only the lists before it (`rolled`: the
+# per-lead columns), and the alias of its CTE
+_SCAN_LISTS = (("by_lead", "ag"), ("partials", "ag"), ("by_account", "ae"), ("rolled", "aa"))
 
 
 def rename(sql: str, names: dict[str, str]) -> tuple[str, set[str]]:
@@ -100,12 +103,14 @@ def merge(plans: dict[str, Plan]) -> Merged | None:
                     name += f"__{side}"
                 target = EventScan(name, scan.relation, list(scan.columns))
                 scans.append(target)
-            for kind, alias in (("by_lead", "ag"), ("by_account", "aa")):
+            for kind, alias in _SCAN_LISTS:
                 merged = getattr(target, kind)
                 for column, sql in getattr(scan, kind):
+                    if kind == "rolled":  # over the partials' merged columns (only those: an event column may share a lead column's name)
+                        sql = rename(sql, names[side])[0]
                     hit = next((c for c, s in merged if s == sql), None)
                     if hit is None:
-                        hit = f"__agg{sum(len(s.by_lead) + len(s.by_account) for s in scans) + 1}"
+                        hit = f"__agg{sum(len(getattr(s, k)) for s in scans for k, _ in _SCAN_LISTS) + 1}"
                         merged.append((hit, sql))
                     names[side][f"{q(alias + '_' + scan.name)}.{q(column)}"] = f"{q(alias + '_' + target.name)}.{q(hit)}"
 
@@ -135,7 +140,7 @@ def merge(plans: dict[str, Plan]) -> Merged | None:
                 names[side][q(name)] = column
     unquote = lambda c: c[1:-1].replace('""', '"')
     plan = replace(po, lead_columns=[(unquote(c), s) for c, s in leads], account_columns=[(unquote(c), s) for c, s in accounts],
-                   scans=[s for s in scans if s.by_lead or s.by_account], base_columns=[(unquote(c), s) for c, s in base],
+                   scans=[s for s in scans if s.per_lead or s.pools], base_columns=[(unquote(c), s) for c, s in base],
                    layers=[[(unquote(c), s) for c, s in layer] for layer in layers], outputs=[], explain=[])
     outputs = {side: {name: rename(sql, names[side])[0] for name, sql in p.outputs} for side, p in plans.items()}
     explain = {side: {(c, k, r): (rename(fired, names[side])[0], rename(points, names[side])[0]) for c, k, r, fired, points in p.explain}

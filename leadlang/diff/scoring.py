@@ -136,7 +136,7 @@ def explain_moved(con, side: Side, name: str, tables: dict[str, str], data: Path
                     "NULL::VARCHAR AS kind, NULL::VARCHAR AS rule, NULL::DECIMAL(38, 2) AS points WHERE false")
         return
     whole = plan_side(side, tables, as_of)
-    if policy.accounts is None and not any(scan.by_account for scan in whole.scans):
+    if policy.accounts is None and not any(scan.pools for scan in whole.scans):
         lead_column = {"leads": policy.key, **{source: ev.lead or "lead" for source, ev in policy.events.items()}}
         tables = dict(tables)
         for source, column in lead_column.items():

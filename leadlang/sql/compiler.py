@@ -146,7 +146,7 @@ class Compiler:
         base = []
         for agg, column in self.aggregates.items():
             empty = AGGREGATES[agg.func].empty
-            alias = "ag" if not agg.by_account else "aa"
+            alias = "ag" if not agg.by_account else "aa" if any(c == column for c, _ in self.scans[agg.source].rolled) else "ae"
             ref = f"{self.q(alias + '_' + agg.source)}.{self.q(column)}"
             base.append((self.col(column), f"COALESCE({ref}, {empty})" if empty is not None else ref))
         as_of = d.timestamp_literal(self.as_of) if self.as_of is not None else d.current_timestamp()
@@ -158,7 +158,7 @@ class Compiler:
         return Plan(
             policy=p, dialect=d, params=params, leads_relation=self.relation(p.leads.relation),
             lead_columns=lead_cols, accounts_relation=self.relation(p.accounts.relation) if p.accounts else None,
-            account_columns=account_cols, scans=[s for s in self.scans.values() if s.by_lead or s.by_account],
+            account_columns=account_cols, scans=[s for s in self.scans.values() if s.per_lead or s.pools],
             base_columns=base, layers=layers, outputs=outputs, explain=self.explain_rows(), key=KEY,
             order_key=self.q(p.leads.key) + d.key_collation,
             rules=sorted(self.rule_values, key=lambda r: self.declared_rules[r[0], r[1]]),

@@ -2,6 +2,11 @@
 
 `aggregate` turns an `A.Aggregate` into its SQL in its source's `EventScan` (per lead or `by
 account`), from its entry in `leadlang/aggregates.py`; `decay_weight` is the integer decay weight of language.md §10 in SQL.
+
+A `by account` aggregate with a `Rollup` costs no second pass over the events: its per-lead
+partials join the leads' own aggregates in the one GROUP BY of the source (`__ag_<source>`), and the
+account's value is aggregated from its leads' partials (`__aa_<source>`: one row per lead in, not one
+per event). One without (`active_days`) joins every event to its lead's account (`__ae_<source>`).
 """
 
 from __future__ import annotations
@@ -28,7 +33,30 @@ class EventScan:
     relation: str
     columns: list[tuple[str, str]]  # (output name, SQL)
     by_lead: list[tuple[str, str]] = field(default_factory=list)  # (column, aggregate SQL)
+    # `by account`, from the events joined to their lead's account: (column, aggregate SQL)
     by_account: list[tuple[str, str]] = field(default_factory=list)
+    # per-lead partials of the `by account` aggregates rolled up, in `by_lead`'s GROUP BY: (column, aggregate SQL)
+    partials: list[tuple[str, str]] = field(default_factory=list)
+    # `by account`, from the account's leads' partials: (column, SQL over the partials as `"ag_<name>"."<column>"`)
+    rolled: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def per_lead(self) -> bool:
+        """Whether the source is aggregated per lead (`__ag_<name>`): its own aggregates or partials."""
+        return bool(self.by_lead or self.partials)
+
+    @property
+    def pools(self) -> bool:
+        """Whether a lead's values read the events of the other leads of its account."""
+        return bool(self.by_account or self.rolled)
+
+    def partial(self, sql: str, q) -> str:
+        """The per-lead column computing `sql` (a lead's own aggregate if one computes it), as `"ag_<name>"."<column>"`."""
+        column = next((c for c, s in self.by_lead + self.partials if s == sql), None)
+        if column is None:
+            column = f"__part{len(self.partials) + 1}"
+            self.partials.append((column, sql))
+        return f"{q('ag_' + self.name)}.{q(column)}"
 
 
 def aggregate(c: Compiler, e: A.Aggregate) -> str:
@@ -51,14 +79,22 @@ def aggregate(c: Compiler, e: A.Aggregate) -> str:
     cond = " AND ".join(conds) or "TRUE"
     spec = G.AGGREGATES[e.func]
     if e.half_life is None:
-        sql = spec.sql(d, f"CASE WHEN {cond} THEN {_reads(c, spec.reads, e.column)} END", c.kind(e))
+        value = f"CASE WHEN {cond} THEN {_reads(c, spec.reads, e.column)} END"
+        sql, rollup = spec.sql(d, value, c.kind(e)), spec.rollup
     else:
         weight = decay_weight(d, f"({d.epoch_us(c.q(AS_OF))} - {d.epoch_us(c.q(AT))})", e.half_life.seconds)
         if spec.reads == G.COLUMN:  # value x weight exactly (ints as DECIMAL(19, 0))
             whole = c.p.event_types[e.source][e.column].kind == "int"
             weight = f"CAST({c.q(e.column)} AS {d.exact_int if whole else d.numeric}) * {weight}"
-        sql = spec.decayed.sql(d, f"CASE WHEN {cond} THEN {weight} END")
-    (scan.by_account if e.by_account else scan.by_lead).append((column, sql))
+        value = f"CASE WHEN {cond} THEN {weight} END"
+        sql, rollup = spec.decayed.sql(d, value), spec.decayed.rollup
+    if not e.by_account:
+        scan.by_lead.append((column, sql))
+    elif rollup is None:
+        scan.by_account.append((column, sql))
+    else:
+        partials = [scan.partial(partial(d, value), c.q) for partial in rollup.partials]
+        scan.rolled.append((column, rollup.total(d, partials, c.kind(e))))
     return column
 
 
