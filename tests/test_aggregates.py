@@ -59,8 +59,8 @@ def _candidates():
     in every form over no column and an int column."""
     for agg in AGGREGATES.values():
         for column, (n, form) in itertools.product((None, *KINDS), enumerate(FORMS)):
-            if column not in (None, "int") and n > 0:
-                continue  # every form over int columns; the other kinds plain (each Spark column costs seconds)
+            if column not in (None, "int") and form not in ("", " by account"):
+                continue  # every form over int columns; the other kinds plain and rolled up by account (each Spark column costs seconds)
             source = "ev" if column is None else f"ev.{column}_1"
             yield agg.name, f"{agg.name}_{column or 'events'}_{n}", f"{agg.name}({source}{form})"
 
@@ -128,3 +128,20 @@ def test_every_dialect_compiles_every_aggregate(dialect):
     for what in ("score", "explain"):
         statements = [s for s in sqlglot.parse(to_sql(POLICY, dialect, AS_OF, what=what), read=dialect) if s is not None]
         assert len(statements) == 1
+
+
+def test_by_account_reads_each_event_once_where_the_table_says_it_rolls_up():
+    """An aggregate with a `rollup` (a decayed one: its `Decayed.rollup`) is computed `by account` from
+    per-lead partials in the source's one per-lead pass (`__ag_`, then `__aa_` over its rows): no join of
+    every event to its account (`__ae_`). One without (`active_days`) joins the events. The engines'
+    agreement above checks the values; this checks the shape that makes it cost one scan of the events."""
+    expressions = {name: expr for func, name, expr in _candidates()}
+    for name, func in APPLIES.items():
+        node = POLICY.signals[name].expr
+        if not node.by_account:
+            continue
+        spec = AGGREGATES[func]
+        rolls_up = (spec.rollup if node.half_life is None else spec.decayed.rollup) is not None
+        one, _ = checked_signals(HEADER, [(func, "s", expressions[name])], "one.lead")
+        sql = to_sql(one, "duckdb", AS_OF)
+        assert ('"__aa_ev"' in sql, '"__ae_ev"' in sql) == (rolls_up, not rolls_up), name
