@@ -1,0 +1,267 @@
+"""The VS Code extension's TextMate grammar (editors/vscode/syntaxes/lead.tmLanguage.json), tokenized by
+VS Code's own engine — the npm packages vscode-textmate and vscode-oniguruma under node, in one node
+process for every `.lead` file of the repository (editors/vscode/test/tokenize.js).
+
+Every character of every policy that parses gets a scope (nothing left as plain `source.lead`, nothing
+`invalid`); exactly the parser's strings are scoped as strings and exactly `syntax/comments.py`'s comments
+as comments; every keyword of grammar/leadlang.lark is in the TextMate grammar and scoped as a keyword in
+tests/textmate/vocabulary.lead; a few files' tokens are snapshotted.
+
+node and npm are needed (`npm ci` installs the two packages into editors/vscode/node_modules on first
+use): without them the tests skip, with CI=true they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from lark import Token
+from lark.exceptions import LarkError
+from lark.lexer import PatternStr
+
+from leadlang.syntax import comments
+from leadlang.syntax.grammar import TooDeep, lalr
+
+ROOT = Path(__file__).parent.parent
+EXTENSION = ROOT / "editors" / "vscode"
+GRAMMAR = EXTENSION / "syntaxes" / "lead.tmLanguage.json"
+TOKENIZE = EXTENSION / "test" / "tokenize.js"
+VOCABULARY = Path(__file__).parent / "textmate" / "vocabulary.lead"
+SNAPSHOTTED = ("policies/plg/plg.lead", "tests/textmate/vocabulary.lead", "tests/cases/ok_sem_events.lead")
+
+# The grammar's terminals that are not keywords: literals, names, comments, layout.
+NOT_KEYWORDS = {"DATE", "TIMESTAMP", "POINTS", "DECIMAL", "INT", "STRING", "NAME", "QUOTED_NAME", "COMMENT"}
+# What a keyword may be scoped as.
+KEYWORD_SCOPES = ("keyword.", "storage.", "support.", "constant.language.", "variable.language.")
+
+
+def _policies() -> list[Path]:
+    skip = {"node_modules", ".git", "editors"}
+    found = (p for top in ("policies", "tests", "benchmarks", "leadlang", "docs") for p in (ROOT / top).rglob("*.lead"))
+    return sorted(p for p in found if not skip & set(p.relative_to(ROOT).parts))
+
+
+POLICIES = _policies()
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _unavailable(reason: str):
+    if _in_ci():
+        pytest.fail(f"the TextMate engine is unavailable in CI (CI=true: these tests must run): {reason}", pytrace=False)
+    pytest.skip(f"the TextMate engine is unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def tokens() -> dict[str, list[list[tuple[int, int, list[str]]]]]:
+    """{repository path: its lines, each a list of (start, end, scopes)}, offsets in code points."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        _unavailable("node and npm are needed (apt-get install nodejs npm)")
+    if not (EXTENSION / "node_modules" / "vscode-textmate").is_dir():
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=EXTENSION,
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            _unavailable(f"`npm ci` in {EXTENSION.relative_to(ROOT)} failed: {done.stderr.strip()[-500:]}")
+    request = {"grammar": str(GRAMMAR), "files": [str(p) for p in POLICIES]}
+    done = subprocess.run([node, str(TOKENIZE)], input=json.dumps(request), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    out = {}
+    for path in POLICIES:
+        text_lines = _lines(path.read_text(encoding="utf-8"))
+        out[path.relative_to(ROOT).as_posix()] = [
+            [(_code_point(line, s), _code_point(line, e), scopes) for s, e, scopes in toks]
+            for line, toks in zip(text_lines, answer[str(path)], strict=True)
+        ]
+    return out
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of `text` as VS Code sees them (tokenize.js splits the same way)."""
+    return re.split(r"\r?\n", text)
+
+
+def _code_point(line: str, utf16: int) -> int:
+    """The code point index of UTF-16 offset `utf16` of `line` (VS Code counts in UTF-16 units)."""
+    units = 0
+    for i, ch in enumerate(line):
+        if units >= utf16:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(line)
+
+
+def _parses(text: str):
+    try:
+        return lalr().parse(text)
+    except (LarkError, TooDeep):
+        return None
+
+
+def _chars(lines, prefix: str) -> set[tuple[int, int]]:
+    """(line, column) of every character whose innermost-to-outermost scopes include one starting with `prefix`."""
+    return {(n, c) for n, toks in enumerate(lines) for s, e, scopes in toks
+            if any(sc.startswith(prefix) for sc in scopes) for c in range(s, e)}
+
+
+def _spans(text: str, spans) -> set[tuple[int, int]]:
+    """(line, column) of every character in the (start, end) offsets `spans` of `text`."""
+    starts = [0] + [m.end() for m in re.finditer(r"\r?\n", text)]
+    out = set()
+    for start, end in spans:
+        n = max(i for i, s in enumerate(starts) if s <= start)
+        out |= {(n, c - starts[n]) for c in range(start, end)}
+    return out
+
+
+def test_corpus_is_found():
+    assert len(POLICIES) > 100 and VOCABULARY in POLICIES
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_character_is_scoped(tokens, path):
+    rel = path.relative_to(ROOT).as_posix()
+    text = path.read_text(encoding="utf-8")
+    lines = tokens[rel]
+    for n, line in enumerate(_lines(text)):
+        covered = {c for s, e, scopes in lines[n] if len(scopes) > 1 for c in range(s, e)}
+        bare = [c for c, ch in enumerate(line) if not ch.isspace() and c not in covered]
+        assert not bare, f"{rel}:{n + 1}:{bare[0] + 1}: {line[bare[0]]!r} has only the scope source.lead"
+    if _parses(text) is not None:  # a policy the parser takes has nothing the TextMate grammar calls invalid
+        invalid = sorted(_chars(lines, "invalid."))
+        assert not invalid, f"{rel}:{invalid[0][0] + 1}:{invalid[0][1] + 1}: scoped invalid"
+
+
+@pytest.mark.parametrize("path", [p for p in POLICIES if _parses(p.read_text(encoding="utf-8"))],
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_strings_and_comments_are_the_parsers(tokens, path):
+    """Of the policies that parse (an error case's strings are not known)."""
+    rel = path.relative_to(ROOT).as_posix()
+    text = path.read_text(encoding="utf-8")
+    tree = _parses(text)
+    lines = tokens[rel]
+    strings = [(t.start_pos, t.end_pos) for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "STRING")]
+    assert _chars(lines, "string.") == _spans(text, strings)
+    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+    found, _ = comments.scan(text)
+    comment_spans = []
+    for comment in found:
+        line = _lines(text)[comment.line - 1]
+        start = line_starts[comment.line - 1] + len(line.rstrip()) - len(comment.text)
+        comment_spans.append((start, start + len(comment.text)))
+    assert _chars(lines, "comment.") - _spans(text, _trailing_blanks(text, comment_spans)) == _spans(text, comment_spans)
+
+
+def _trailing_blanks(text: str, spans):
+    """The blanks after each comment up to the end of its line (TextMate's comment runs to the line's end)."""
+    out = []
+    for _, end in spans:
+        stop = end
+        while stop < len(text) and text[stop] in " \t\f\r":
+            stop += 1
+        out.append((end, stop))
+    return out
+
+
+def _grammar_keywords() -> set[str]:
+    """Every word grammar/leadlang.lark reserves: its string terminals and the words of its keyword patterns."""
+    words = set()
+    for term in lalr().terminals:
+        if isinstance(term.pattern, PatternStr):
+            if term.pattern.value.isidentifier():
+                words.add(term.pattern.value)
+        elif term.name not in NOT_KEYWORDS and not term.name.startswith("_"):
+            pattern = re.sub(r"\\.", " ", term.pattern.value)
+            words |= set(re.findall(r"[A-Za-z][A-Za-z_-]*[A-Za-z_]", pattern))
+    return words
+
+
+def test_grammar_keywords_are_in_the_textmate_grammar():
+    keywords = _grammar_keywords()
+    assert {"policy", "where", "half-life", "distinct_leads", "timestamp", "minute", "x"} <= keywords
+    raw = json.loads(GRAMMAR.read_text(encoding="utf-8"))
+    patterns = re.sub(r"\\[A-Za-z]", " ", " ".join(_regexes(raw)))  # `\b`, `\d`: not letters of a word
+    missing = sorted(w for w in keywords if not re.search(rf"(?<![A-Za-z_]){re.escape(w)}(?![A-Za-z_])", patterns))
+    assert not missing, f"grammar/leadlang.lark has keywords {missing} that {GRAMMAR.relative_to(ROOT)} lacks"
+
+
+def _regexes(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("match", "begin", "end", "while") and isinstance(value, str):
+                yield value
+            else:
+                yield from _regexes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _regexes(value)
+
+
+def test_vocabulary_scopes_every_keyword_as_a_keyword(tokens):
+    text = VOCABULARY.read_text(encoding="utf-8")
+    assert _parses(text) is not None
+    scoped = set()
+    for line, toks in zip(_lines(text), tokens["tests/textmate/vocabulary.lead"]):
+        for s, e, scopes in toks:
+            if any(sc.startswith(KEYWORD_SCOPES) for sc in scopes[1:]):
+                scoped |= set(re.findall(r"[A-Za-z_][A-Za-z_-]*", line[s:e]))
+    missing = sorted(w for w in _grammar_keywords() if w not in scoped and w + "s" not in scoped)  # `2 weeks`
+    assert not missing, f"{VOCABULARY.relative_to(ROOT)}: {missing} not scoped as keywords (use each in it, in place)"
+
+
+def _scope_at(tokens, rel, line_no, word, nth=0):
+    line = _lines((ROOT / rel).read_text(encoding="utf-8"))[line_no - 1]
+    col = [m.start() for m in re.finditer(re.escape(word), line)][nth]
+    return next(scopes for s, e, scopes in tokens[rel][line_no - 1] if s <= col < e)
+
+
+def test_scopes_of_the_constructs(tokens):
+    rel = "tests/textmate/vocabulary.lead"
+    lines = _lines((ROOT / rel).read_text(encoding="utf-8"))
+
+    def at(word, nth=0, line=None):
+        n = line or next(i for i, text in enumerate(lines, 1) if word in text)
+        return _scope_at(tokens, rel, n, word, nth)[-1]
+
+    assert at("#") == "punctuation.definition.comment.lead"
+    assert at('\\"') == "constant.character.escape.lead"
+    assert at("\\\\") == "constant.character.escape.lead"
+    assert at("`Job Title` contains") == "variable.other.quoted.lead"
+    assert at("1_000") == "constant.numeric.integer.lead"
+    assert at("2.5") == "constant.numeric.decimal.lead"
+    assert at("30 minutes") == "constant.numeric.integer.lead" and at("minutes") == "keyword.other.unit.lead"
+    assert at("2024-01-01T00:00:00Z") == "constant.other.timestamp.lead"
+    assert at("2024-01-01 ") == "constant.other.date.lead"
+    assert at("big_one") == "entity.name.tag.lead"
+    assert at("fit clamp") == "entity.name.function.lead"
+    assert at("recent =") == "entity.name.function.lead"
+    assert at("count(") == "support.function.aggregate.lead"
+    assert at("days_since(") == "support.function.lead"
+    assert at("not in") == "keyword.operator.word.lead"
+    assert at(">=") == "keyword.operator.comparison.lead"
+    assert at("account.seats") == "variable.language.account.lead"
+    assert at("employees    int") == "variable.other.field.lead"
+    assert at("web from") == "entity.name.type.source.lead"
+    assert at("x 3") == "keyword.operator.times.lead"
+
+
+def _render(text: str, lines) -> str:
+    out = []
+    for n, line in enumerate(_lines(text)):
+        out.append(f"{n + 1}: {line}")
+        out += [f"    {line[s:e]!r} {' '.join(scopes[1:])}" for s, e, scopes in lines[n] if line[s:e].strip()]
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("rel", SNAPSHOTTED)
+def test_token_snapshot(tokens, rel, snapshot):
+    assert _render((ROOT / rel).read_text(encoding="utf-8"), tokens[rel]) == snapshot
