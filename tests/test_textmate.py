@@ -22,32 +22,17 @@ from pathlib import Path
 
 import pytest
 from lark import Token
-from lark.exceptions import LarkError
-from lark.lexer import PatternStr
+from lead_files import POLICIES, ROOT, VOCABULARY, grammar_keywords, parses
 
 from leadlang.syntax import comments
-from leadlang.syntax.grammar import TooDeep, lalr
 
-ROOT = Path(__file__).parent.parent
 EXTENSION = ROOT / "editors" / "vscode"
 GRAMMAR = EXTENSION / "syntaxes" / "lead.tmLanguage.json"
 TOKENIZE = EXTENSION / "test" / "tokenize.js"
-VOCABULARY = Path(__file__).parent / "textmate" / "vocabulary.lead"
 SNAPSHOTTED = ("policies/plg/plg.lead", "tests/textmate/vocabulary.lead", "tests/cases/ok_sem_events.lead")
 
-# The grammar's terminals that are not keywords: literals, names, comments, layout.
-NOT_KEYWORDS = {"DATE", "TIMESTAMP", "POINTS", "DECIMAL", "INT", "STRING", "NAME", "QUOTED_NAME", "COMMENT"}
 # What a keyword may be scoped as.
 KEYWORD_SCOPES = ("keyword.", "storage.", "support.", "constant.language.", "variable.language.")
-
-
-def _policies() -> list[Path]:
-    skip = {"node_modules", ".git", "editors"}
-    found = (p for top in ("policies", "tests", "benchmarks", "leadlang", "docs") for p in (ROOT / top).rglob("*.lead"))
-    return sorted(p for p in found if not skip & set(p.relative_to(ROOT).parts))
-
-
-POLICIES = _policies()
 
 
 def _in_ci() -> bool:
@@ -100,13 +85,6 @@ def _code_point(line: str, utf16: int) -> int:
     return len(line)
 
 
-def _parses(text: str):
-    try:
-        return lalr().parse(text)
-    except (LarkError, TooDeep):
-        return None
-
-
 def _chars(lines, prefix: str) -> set[tuple[int, int]]:
     """(line, column) of every character whose innermost-to-outermost scopes include one starting with `prefix`."""
     return {(n, c) for n, toks in enumerate(lines) for s, e, scopes in toks
@@ -136,18 +114,18 @@ def test_every_character_is_scoped(tokens, path):
         covered = {c for s, e, scopes in lines[n] if len(scopes) > 1 for c in range(s, e)}
         bare = [c for c, ch in enumerate(line) if not ch.isspace() and c not in covered]
         assert not bare, f"{rel}:{n + 1}:{bare[0] + 1}: {line[bare[0]]!r} has only the scope source.lead"
-    if _parses(text) is not None:  # a policy the parser takes has nothing the TextMate grammar calls invalid
+    if parses(text) is not None:  # a policy the parser takes has nothing the TextMate grammar calls invalid
         invalid = sorted(_chars(lines, "invalid."))
         assert not invalid, f"{rel}:{invalid[0][0] + 1}:{invalid[0][1] + 1}: scoped invalid"
 
 
-@pytest.mark.parametrize("path", [p for p in POLICIES if _parses(p.read_text(encoding="utf-8"))],
+@pytest.mark.parametrize("path", [p for p in POLICIES if parses(p.read_text(encoding="utf-8"))],
                          ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_strings_and_comments_are_the_parsers(tokens, path):
     """Of the policies that parse (an error case's strings are not known)."""
     rel = path.relative_to(ROOT).as_posix()
     text = path.read_text(encoding="utf-8")
-    tree = _parses(text)
+    tree = parses(text)
     lines = tokens[rel]
     strings = [(t.start_pos, t.end_pos) for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "STRING")]
     assert _chars(lines, "string.") == _spans(text, strings)
@@ -172,21 +150,8 @@ def _trailing_blanks(text: str, spans):
     return out
 
 
-def _grammar_keywords() -> set[str]:
-    """Every word grammar/leadlang.lark reserves: its string terminals and the words of its keyword patterns."""
-    words = set()
-    for term in lalr().terminals:
-        if isinstance(term.pattern, PatternStr):
-            if term.pattern.value.isidentifier():
-                words.add(term.pattern.value)
-        elif term.name not in NOT_KEYWORDS and not term.name.startswith("_"):
-            pattern = re.sub(r"\\.", " ", term.pattern.value)
-            words |= set(re.findall(r"[A-Za-z][A-Za-z_-]*[A-Za-z_]", pattern))
-    return words
-
-
 def test_grammar_keywords_are_in_the_textmate_grammar():
-    keywords = _grammar_keywords()
+    keywords = grammar_keywords()
     assert {"policy", "where", "half-life", "distinct_leads", "timestamp", "minute", "x"} <= keywords
     raw = json.loads(GRAMMAR.read_text(encoding="utf-8"))
     patterns = re.sub(r"\\[A-Za-z]", " ", " ".join(_regexes(raw)))  # `\b`, `\d`: not letters of a word
@@ -208,13 +173,13 @@ def _regexes(node):
 
 def test_vocabulary_scopes_every_keyword_as_a_keyword(tokens):
     text = VOCABULARY.read_text(encoding="utf-8")
-    assert _parses(text) is not None
+    assert parses(text) is not None
     scoped = set()
     for line, toks in zip(_lines(text), tokens["tests/textmate/vocabulary.lead"]):
         for s, e, scopes in toks:
             if any(sc.startswith(KEYWORD_SCOPES) for sc in scopes[1:]):
                 scoped |= set(re.findall(r"[A-Za-z_][A-Za-z_-]*", line[s:e]))
-    missing = sorted(w for w in _grammar_keywords() if w not in scoped and w + "s" not in scoped)  # `2 weeks`
+    missing = sorted(w for w in grammar_keywords() if w not in scoped and w + "s" not in scoped)  # `2 weeks`
     assert not missing, f"{VOCABULARY.relative_to(ROOT)}: {missing} not scoped as keywords (use each in it, in place)"
 
 

@@ -1,0 +1,49 @@
+"""The `.lead` files of the repository and the grammar's keywords, for the editor tests
+(tests/test_textmate.py, tests/test_pygments.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lark.exceptions import LarkError
+from lark.lexer import PatternStr
+
+from leadlang.syntax.grammar import TooDeep, lalr
+
+ROOT = Path(__file__).parent.parent
+# Every keyword of the grammar in a place it is a keyword; it parses.
+VOCABULARY = Path(__file__).parent / "textmate" / "vocabulary.lead"
+# The grammar's terminals that are not keywords: literals, names, comments, layout.
+NOT_KEYWORDS = {"DATE", "TIMESTAMP", "POINTS", "DECIMAL", "INT", "STRING", "NAME", "QUOTED_NAME", "COMMENT"}
+
+
+def policies() -> list[Path]:
+    """Every `.lead` file of the repository: examples, test cases, benchmarks, docs."""
+    skip = {"node_modules", ".git", "editors"}
+    found = (p for top in ("policies", "tests", "benchmarks", "leadlang", "docs") for p in (ROOT / top).rglob("*.lead"))
+    return sorted(p for p in found if not skip & set(p.relative_to(ROOT).parts))
+
+
+POLICIES = policies()  # sorted paths
+
+
+def parses(text: str):
+    """The Lark tree of `text`, or None when the grammar rejects it."""
+    try:
+        return lalr().parse(text)
+    except (LarkError, TooDeep):
+        return None
+
+
+def grammar_keywords() -> set[str]:
+    """Every word grammar/leadlang.lark reserves: its string terminals and the words of its keyword patterns."""
+    words = set()
+    for term in lalr().terminals:
+        if isinstance(term.pattern, PatternStr):
+            if term.pattern.value.isidentifier():
+                words.add(term.pattern.value)
+        elif term.name not in NOT_KEYWORDS and not term.name.startswith("_"):
+            pattern = re.sub(r"\\.", " ", term.pattern.value)
+            words |= set(re.findall(r"[A-Za-z][A-Za-z_-]*[A-Za-z_]", pattern))
+    return words
