@@ -230,3 +230,49 @@ def _render(text: str, lines) -> str:
 @pytest.mark.parametrize("rel", SNAPSHOTTED)
 def test_token_snapshot(tokens, rel, snapshot):
     assert _render((ROOT / rel).read_text(encoding="utf-8"), tokens[rel]) == snapshot
+
+
+# ---------------------------------------------------------------------------- the extension's package --
+
+def _package() -> dict:
+    return json.loads((EXTENSION / "package.json").read_text(encoding="utf-8"))
+
+
+def test_package_contributes_the_language_grammar_snippets_and_command():
+    contributes = _package()["contributes"]
+    assert contributes["languages"][0]["id"] == "lead" and contributes["languages"][0]["extensions"] == [".lead"]
+    for entry in contributes["grammars"] + contributes["snippets"] + contributes["languages"]:
+        path = entry.get("path") or entry["configuration"]
+        assert (EXTENSION / path).is_file(), path
+    assert json.loads(GRAMMAR.read_text(encoding="utf-8"))["scopeName"] == contributes["grammars"][0]["scopeName"]
+    assert {"leadlang.path", "leadlang.serverCommand"} <= set(contributes["configuration"]["properties"])
+    commands = {c["command"] for c in contributes["commands"]}
+    client = (EXTENSION / _package()["main"]).read_text(encoding="utf-8")
+    assert "leadlang.showCompiledSql" in commands
+    assert all(f'registerCommand("{c}"' in client for c in commands)  # each contributed command has a handler
+
+
+def _expand(body: list[str]) -> str:
+    """A snippet as VS Code inserts it when every placeholder keeps its default (a choice: its first)."""
+    text = "\n".join(body)
+    text = re.sub(r"\$\{\d+\|([^,|]*)[^}]*\|\}", r"\1", text)
+    text = re.sub(r"\$\{\d+:([^}]*)\}", r"\1", text)
+    return re.sub(r"\$\d+", "", text)
+
+
+@pytest.mark.parametrize("name", sorted(json.loads((EXTENSION / "snippets" / "lead.json").read_text(encoding="utf-8"))))
+def test_snippet_parses(name):
+    snippet = json.loads((EXTENSION / "snippets" / "lead.json").read_text(encoding="utf-8"))[name]
+    text = _expand(snippet["body"])
+    if name.startswith("rule "):  # a rule is inserted inside a score
+        text = f"score s {{\n  {text}\n}}"
+    assert parses(text + "\n") is not None, f"the snippet {name!r} expands to what the parser rejects:\n{text}"
+
+
+def test_indentation_rules():
+    rules = json.loads((EXTENSION / "language-configuration.json").read_text(encoding="utf-8"))["indentationRules"]
+    increase, decrease = re.compile(rules["increaseIndentPattern"]), re.compile(rules["decreaseIndentPattern"])
+    assert increase.search('score fit clamp 0 to 100 {') and increase.search('leads from ref("x") key id {  # leads')
+    assert increase.search("let xs = [") and not increase.search('  a: +1 when x = "{"')
+    assert not increase.search("bands fit { high >= 5, low otherwise }") and not increase.search("# {")
+    assert decrease.search("  }") and decrease.search("]") and not decrease.search("  a: 1 when x")
