@@ -18,6 +18,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import _in_ci
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator, String
 
 from leadlang.diagnostics import LeadError
@@ -105,7 +106,7 @@ def test_the_entry_point_loads_the_lexer():
 
     installed = [ep for ep in importlib.metadata.entry_points(group="pygments.lexers") if ep.value == declared["lead"]]
     if not installed:
-        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+        if _in_ci():
             pytest.fail("the installed leadlang has no pygments.lexers entry point (pip install -e . again)", pytrace=False)
         pytest.skip("the installed leadlang predates its pygments entry point (pip install -e . again)")
     from pygments.lexers import get_lexer_by_name

@@ -14,13 +14,13 @@ use): without them the tests skip, with CI=true they fail.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import _in_ci
 from lark import Token
 from lead_files import POLICIES, ROOT, VOCABULARY, grammar_keywords, parses
 
@@ -33,10 +33,6 @@ SNAPSHOTTED = ("policies/plg/plg.lead", "tests/textmate/vocabulary.lead", "tests
 
 # What a keyword may be scoped as.
 KEYWORD_SCOPES = ("keyword.", "storage.", "support.", "constant.language.", "variable.language.")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 def _unavailable(reason: str):
