@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 from conftest import _in_ci

@@ -17,7 +17,6 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from conftest import _in_ci
