@@ -212,6 +212,9 @@ def test_scopes_of_the_constructs(tokens):
     assert at("employees    int") == "variable.other.field.lead"
     assert at("web from") == "entity.name.type.source.lead"
     assert at("x 3") == "keyword.operator.times.lead"
+    # labels: of bands, matrix cells, classify branches, rules and members
+    assert at("high >= 50") == at("low otherwise") == at("a    | b") == at("hot when") == at("cold") == "entity.name.tag.lead"
+    assert at("otherwise cold") == "keyword.other.lead" and at("fit is high", line=None) == "variable.other.lead"
 
 
 def _render(text: str, lines) -> str:
