@@ -50,6 +50,10 @@ class LeadLexer(RegexLexer):
             (rf"^([ \t]*)(leads|accounts)({_BLANK})(from)\b", bygroups(Whitespace, Keyword.Declaration, Whitespace, Keyword)),
             (rf"^([ \t]*)(events)({_BLANK})({_NAME})({_BLANK})(from)\b",
              bygroups(Whitespace, Keyword.Declaration, Whitespace, Name.Class, Whitespace, Keyword)),
+            (rf"^([ \t]*)(bands)({_BLANK})({_NAME})([ \t]*)(\{{)",
+             bygroups(Whitespace, Keyword.Declaration, Whitespace, Name.Function, Whitespace, Punctuation), "bands"),
+            (rf"^([ \t]*)(matrix)({_BLANK})({_NAME})([ \t]*)(:)",
+             bygroups(Whitespace, Keyword.Declaration, Whitespace, Name.Function, Whitespace, Punctuation), "matrix"),
             (rf"^([ \t]*)(let|signal|score|bands|criteria|matrix|classify|actions)({_BLANK})({_NAME})",
              bygroups(Whitespace, Keyword.Declaration, Whitespace, Name.Function)),
             (r"^([ \t]*)(disqualify|test)\b", bygroups(Whitespace, Keyword.Declaration)),
@@ -58,6 +62,7 @@ class LeadLexer(RegexLexer):
             (rf"^([ \t]*)(lead|at|name)({_BLANK})(?={_NAME})", bygroups(Whitespace, Keyword, Whitespace)),
             (r"^([ \t]*)(expect)\b", bygroups(Whitespace, Keyword)),
             (r"^([ \t]*)(lead|account)(?=[ \t]*\{)", bygroups(Whitespace, Keyword)),
+            (rf"^([ \t]*)({_NAME})(?=[ \t]+when\b)", bygroups(Whitespace, Name.Label)),  # a classify branch
             # what a line starts with decides the above; the rest of a line is read word by word
             (r"[ \t\f\r]+", Whitespace),
             (r"\n", Whitespace),
@@ -73,9 +78,32 @@ class LeadLexer(RegexLexer):
             (r"\b(fired|because)\b", Keyword),
             (rf"\b(ago)(?:({_BLANK})(x)(?={_BLANK}\d))?", bygroups(Keyword, Whitespace, Operator.Word)),
             (rf"\b(at)(?={_BLANK}\d)", Keyword),
+            (rf"\b(otherwise)({_BLANK})({_NAME})", bygroups(Keyword, Whitespace, Name.Label)),
             # rule ids, members, labels of actions, keys of test rows
             (rf"(?<![\w.`])({_NAME})([ \t]*)(:)", bygroups(Name.Label, Whitespace, Punctuation)),
             include("expression"),
+        ],
+        "blank": [
+            (r"[ \t\f\r\n]+", Whitespace),
+            (r"#.*$", Comment.Single),
+        ],
+        "bands": [  # after `bands NAME {`: labels before `>=` or `otherwise`
+            include("blank"),
+            (rf"{_NAME}(?=[ \t]*(?:>=|otherwise\b))", Name.Label),
+            (r"\}", Punctuation, "#pop"),
+            include("literals"),
+            include("expression"),
+        ],
+        "matrix": [  # after `matrix NAME:`, the two score names, then the table
+            include("blank"),
+            (r"\{", Punctuation, ("#pop", "matrix-table")),
+            include("expression"),
+        ],
+        "matrix-table": [
+            include("blank"),
+            (r"\}", Punctuation, "#pop"),
+            (r"\|", Punctuation),
+            (_NAME, Name.Label),
         ],
         "literals": [
             (r'"', String.Double, "string"),

@@ -96,6 +96,9 @@ def test_token_types():
     toks = [(tok, v) for tok, v in LeadLexer().get_tokens(text) if v.strip()]
     assert (Name.Builtin, "count") in toks and (Keyword, "in last") in toks and (Keyword.Type, "weeks") in toks
     assert (Name.Builtin, "days_since") in toks and (Number.Other, "2024-01-01T00:00:00Z") in toks
+    text = "bands fit { hot >= 5, cold otherwise }\nmatrix m: fit by fit {\n  | hot | cold\n  hot | a | b\n}\nclassify c {\n  x when fit is hot\n  otherwise y\n}\n"
+    labels = [v for tok, v in LeadLexer().get_tokens(text) if tok is Name.Label]
+    assert labels == ["hot", "cold", "hot", "cold", "hot", "a", "b", "x", "y"]  # not `hot` after `is`: a name there
 
 
 def test_the_entry_point_loads_the_lexer():
