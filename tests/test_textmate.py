@@ -41,8 +41,8 @@ def _unavailable(reason: str):
 
 
 @pytest.fixture(scope="session")
-def tokens() -> dict[str, list[list[tuple[int, int, list[str]]]]]:
-    """{repository path: its lines, each a list of (start, end, scopes)}, offsets in code points."""
+def node() -> str:
+    """node, with the extension's npm packages installed (`npm ci` the first time)."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         _unavailable("node and npm are needed (apt-get install nodejs npm)")
@@ -51,6 +51,12 @@ def tokens() -> dict[str, list[list[tuple[int, int, list[str]]]]]:
                               capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             _unavailable(f"`npm ci` in {EXTENSION.relative_to(ROOT)} failed: {done.stderr.strip()[-500:]}")
+    return node
+
+
+@pytest.fixture(scope="session")
+def tokens(node) -> dict[str, list[list[tuple[int, int, list[str]]]]]:
+    """{repository path: its lines, each a list of (start, end, scopes)}, offsets in code points."""
     request = {"grammar": str(GRAMMAR), "files": [str(p) for p in POLICIES]}
     done = subprocess.run([node, str(TOKENIZE)], input=json.dumps(request), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -248,6 +254,23 @@ def test_package_contributes_the_language_grammar_snippets_and_command():
     client = (EXTENSION / _package()["main"]).read_text(encoding="utf-8")
     assert "leadlang.showCompiledSql" in commands
     assert all(f'registerCommand("{c}"' in client for c in commands)  # each contributed command has a handler
+
+
+def test_client_starts_the_server_and_shows_compiled_sql(node):
+    """extension.js against stand-ins for VS Code and its language client (editors/vscode/test/client.js)."""
+    done = subprocess.run([node, str(EXTENSION / "test" / "client.js")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    log = json.loads(done.stdout)
+    assert [(s["command"], s["args"]) for s in log["started"]] == [
+        ("leadlang", ["lsp"]),  # the default
+        ("/venv/bin/leadlang", ["lsp"]),  # leadlang.path
+        ("python", ["-m", "leadlang", "lsp"]),  # leadlang.serverCommand wins over leadlang.path
+    ]
+    assert all(s["selector"] == [{"language": "lead"}] for s in log["started"])
+    assert log["requests"] == [{"type": "workspace/executeCommand", "params": {
+        "command": "leadlang.showCompiledSql", "arguments": ["file:///work/project/plg.lead", "snowflake"]}}]
+    assert log["opened"] == [{"doc": {"language": "sql", "content": "SELECT 1;\n"}, "beside": True}]
+    assert log["errors"] == []
 
 
 def _expand(body: list[str]) -> str:
