@@ -1,5 +1,5 @@
-"""The `.lead` files of the repository and the grammar's keywords, for the editor tests
-(tests/test_textmate.py, tests/test_pygments.py)."""
+"""The `.lead` texts of the repository (files and the docs' ```lead blocks) and the grammar's keywords,
+for the editor tests (tests/test_textmate.py, tests/test_pygments.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,20 @@ def policies() -> list[Path]:
 
 
 POLICIES = policies()  # sorted paths
+
+
+def doc_blocks() -> dict[str, str]:
+    """{`docs/PAGE.md:LINE`: text} of every ```lead block of docs/ and the README (LINE: its first line)."""
+    out = {}
+    for md in sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]:
+        text = md.read_text(encoding="utf-8")
+        for m in re.finditer(r"^```lead[ \t]*\n(.*?)^```", text, re.S | re.M):
+            out[f"{md.relative_to(ROOT).as_posix()}:{text.count(chr(10), 0, m.start()) + 2}"] = m.group(1)
+    return out
+
+
+# {name: text}: every policy file by its repository path, then every docs block
+SOURCES = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in POLICIES} | doc_blocks()
 
 
 def parses(text: str):

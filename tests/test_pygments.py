@@ -23,23 +23,9 @@ from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Stri
 from leadlang.diagnostics import LeadError
 from leadlang.pygments import LeadLexer
 from leadlang.syntax import parse
-from lead_files import POLICIES, ROOT, VOCABULARY, grammar_keywords
+from lead_files import ROOT, SOURCES, VOCABULARY, grammar_keywords
 
-DOCS = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 KEYWORD_TOKENS = (Keyword, Operator.Word, Name.Builtin)
-
-
-def _blocks() -> list[tuple[str, str]]:
-    """(where, text) of every ```lead block of the docs."""
-    out = []
-    for md in DOCS:
-        text = md.read_text(encoding="utf-8")
-        for m in re.finditer(r"^```lead[ \t]*\n(.*?)^```", text, re.S | re.M):
-            out.append((f"{md.relative_to(ROOT).as_posix()}:{text.count(chr(10), 0, m.start()) + 2}", m.group(1)))
-    return out
-
-
-BLOCKS = _blocks()
 
 
 def _parse_error_line(text: str) -> int | None:
@@ -59,15 +45,10 @@ def _assert_errors_where_the_parser_stops(where: str, text: str):
     assert lines == {stops}, f"{where}: Error tokens on lines {sorted(lines)}, the parser stops on line {stops}"
 
 
-@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_policy_lexes_cleanly(path):
-    _assert_errors_where_the_parser_stops(path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8"))
-
-
-def test_docs_lead_blocks_lex_cleanly():
-    assert len(BLOCKS) > 50
-    for where, text in BLOCKS:
-        _assert_errors_where_the_parser_stops(where, text)
+@pytest.mark.parametrize("name", SOURCES)
+def test_lexes_cleanly(name):
+    """Every policy file and every ```lead block of the docs."""
+    _assert_errors_where_the_parser_stops(name, SOURCES[name])
 
 
 def test_an_error_case_is_flagged():

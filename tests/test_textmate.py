@@ -2,8 +2,8 @@
 VS Code's own engine — the npm packages vscode-textmate and vscode-oniguruma under node, in one node
 process for every `.lead` file of the repository (editors/vscode/test/tokenize.js).
 
-Every character of every policy that parses gets a scope (nothing left as plain `source.lead`, nothing
-`invalid`); exactly the parser's strings are scoped as strings and exactly `syntax/comments.py`'s comments
+Every character of every policy and of every ```lead block of the docs gets a scope (nothing left as
+plain `source.lead`; nothing `invalid` in what parses); exactly the parser's strings are scoped as strings and exactly `syntax/comments.py`'s comments
 as comments; every keyword of grammar/leadlang.lark is in the TextMate grammar and scoped as a keyword in
 tests/textmate/vocabulary.lead; a few files' tokens are snapshotted.
 
@@ -17,11 +17,12 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import _in_ci
 from lark import Token
-from lead_files import POLICIES, ROOT, VOCABULARY, grammar_keywords, parses
+from lead_files import POLICIES, ROOT, SOURCES, VOCABULARY, grammar_keywords, parses
 
 from leadlang.syntax import comments
 
@@ -55,20 +56,24 @@ def node() -> str:
 
 
 @pytest.fixture(scope="session")
-def tokens(node) -> dict[str, list[list[tuple[int, int, list[str]]]]]:
-    """{repository path: its lines, each a list of (start, end, scopes)}, offsets in code points."""
-    request = {"grammar": str(GRAMMAR), "files": [str(p) for p in POLICIES]}
+def tokens(node, tmp_path_factory) -> dict[str, list[list[tuple[int, int, list[str]]]]]:
+    """{name of SOURCES: its lines, each a list of (start, end, scopes)}, offsets in code points."""
+    files, blocks = {}, tmp_path_factory.mktemp("lead-blocks")
+    for i, (name, text) in enumerate(SOURCES.items()):
+        if (ROOT / name).is_file():
+            files[name] = str(ROOT / name)
+        else:  # a docs block
+            files[name] = str(blocks / f"{i}.lead")
+            Path(files[name]).write_text(text, encoding="utf-8")
+    request = {"grammar": str(GRAMMAR), "files": list(files.values())}
     done = subprocess.run([node, str(TOKENIZE)], input=json.dumps(request), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    out = {}
-    for path in POLICIES:
-        text_lines = _lines(path.read_text(encoding="utf-8"))
-        out[path.relative_to(ROOT).as_posix()] = [
-            [(_code_point(line, s), _code_point(line, e), scopes) for s, e, scopes in toks]
-            for line, toks in zip(text_lines, answer[str(path)], strict=True)
-        ]
-    return out
+    return {
+        name: [[(_code_point(line, s), _code_point(line, e), scopes) for s, e, scopes in toks]
+               for line, toks in zip(_lines(SOURCES[name]), answer[file], strict=True)]
+        for name, file in files.items()
+    }
 
 
 def _lines(text: str) -> list[str]:
@@ -103,13 +108,12 @@ def _spans(text: str, spans) -> set[tuple[int, int]]:
 
 
 def test_corpus_is_found():
-    assert len(POLICIES) > 100 and VOCABULARY in POLICIES
+    assert len(POLICIES) > 100 and VOCABULARY in POLICIES and len(SOURCES) > len(POLICIES) + 50
 
 
-@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_every_character_is_scoped(tokens, path):
-    rel = path.relative_to(ROOT).as_posix()
-    text = path.read_text(encoding="utf-8")
+@pytest.mark.parametrize("rel", SOURCES)
+def test_every_character_is_scoped(tokens, rel):
+    text = SOURCES[rel]
     lines = tokens[rel]
     for n, line in enumerate(_lines(text)):
         covered = {c for s, e, scopes in lines[n] if len(scopes) > 1 for c in range(s, e)}
@@ -120,12 +124,10 @@ def test_every_character_is_scoped(tokens, path):
         assert not invalid, f"{rel}:{invalid[0][0] + 1}:{invalid[0][1] + 1}: scoped invalid"
 
 
-@pytest.mark.parametrize("path", [p for p in POLICIES if parses(p.read_text(encoding="utf-8"))],
-                         ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_strings_and_comments_are_the_parsers(tokens, path):
-    """Of the policies that parse (an error case's strings are not known)."""
-    rel = path.relative_to(ROOT).as_posix()
-    text = path.read_text(encoding="utf-8")
+@pytest.mark.parametrize("rel", [name for name, text in SOURCES.items() if parses(text) is not None])
+def test_strings_and_comments_are_the_parsers(tokens, rel):
+    """Of the texts that parse (an error case's strings are not known)."""
+    text = SOURCES[rel]
     tree = parses(text)
     lines = tokens[rel]
     strings = [(t.start_pos, t.end_pos) for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "STRING")]
