@@ -269,10 +269,11 @@ def test_client_starts_the_server_and_shows_compiled_sql(node):
         ("python", ["-m", "leadlang", "lsp"]),  # leadlang.serverCommand wins over leadlang.path
     ]
     assert all(s["selector"] == [{"language": "lead"}] for s in log["started"])
-    assert log["requests"] == [{"type": "workspace/executeCommand", "params": {
-        "command": "leadlang.showCompiledSql", "arguments": ["file:///work/project/plg.lead", "snowflake"]}}]
+    request = {"type": "workspace/executeCommand", "params": {
+        "command": "leadlang.showCompiledSql", "arguments": ["file:///work/project/plg.lead", "snowflake"]}}
+    assert log["requests"] == [request, request]  # the second time, the server refuses
     assert log["opened"] == [{"doc": {"language": "sql", "content": "SELECT 1;\n"}, "beside": True}]
-    assert log["errors"] == []
+    assert log["errors"] == ["leadlang: the policy does not compile: plg.lead:12:22: error[E201]: unknown name `employes`"]
 
 
 def _expand(body: list[str]) -> str:

@@ -62,12 +62,16 @@ async function showCompiledSql() {
   if (!picked) {
     return;
   }
-  const sql = await client.sendRequest(ExecuteCommandRequest.type, {
-    command: "leadlang.showCompiledSql",
-    arguments: [editor.document.uri.toString(), picked.label],
-  });
-  if (typeof sql !== "string") {
-    return; // the server has shown why (window/showMessage)
+  let sql;
+  try {
+    sql = await client.sendRequest(ExecuteCommandRequest.type, {
+      command: "leadlang.showCompiledSql",
+      arguments: [editor.document.uri.toString(), picked.label],
+    });
+  } catch (err) {
+    // the server's one line: the policy's first error, or an unknown dialect
+    vscode.window.showErrorMessage(`leadlang: ${err.message || err}`);
+    return;
   }
   const doc = await vscode.workspace.openTextDocument({ language: "sql", content: sql });
   await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });

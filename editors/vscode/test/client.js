@@ -8,6 +8,7 @@ const path = require("path");
 
 const log = { started: [], registered: [], requests: [], opened: [], errors: [] };
 let settings = {};
+let refusal = null; // the server's error response, when set
 
 const vscode = {
   workspace: {
@@ -46,6 +47,7 @@ class LanguageClient {
   isRunning() { return this.running; }
   async sendRequest(type, params) {
     log.requests.push({ type: type.method, params });
+    if (refusal) throw new Error(refusal);
     return "SELECT 1;\n";
   }
 }
@@ -68,6 +70,8 @@ Module._load = function (request, ...rest) {
   await vscode.commands.executeCommand("leadlang.restartServer");
   settings = { path: "/venv/bin/leadlang", serverCommand: ["python", "-m", "leadlang", "lsp"] };
   await vscode.commands.executeCommand("leadlang.restartServer");
+  await vscode.commands.executeCommand("leadlang.showCompiledSql");
+  refusal = "the policy does not compile: plg.lead:12:22: error[E201]: unknown name `employes`";
   await vscode.commands.executeCommand("leadlang.showCompiledSql");
   await extension.deactivate();
   process.stdout.write(JSON.stringify(log));
