@@ -3,12 +3,15 @@ for the editor tests (tests/test_textmate.py, tests/test_pygments.py)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
+from lark import Token
 from lark.exceptions import LarkError
 from lark.lexer import PatternStr
 
+from leadlang.syntax import comments
 from leadlang.syntax.grammar import TooDeep, lalr
 
 ROOT = Path(__file__).parent.parent
@@ -42,6 +45,7 @@ def doc_blocks() -> dict[str, str]:
 SOURCES = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in POLICIES} | doc_blocks()
 
 
+@functools.lru_cache(maxsize=None)
 def parses(text: str):
     """The Lark tree of `text`, or None when the grammar rejects it."""
     try:
@@ -61,3 +65,21 @@ def grammar_keywords() -> set[str]:
             pattern = re.sub(r"\\.", " ", term.pattern.value)
             words |= set(re.findall(r"[A-Za-z][A-Za-z_-]*[A-Za-z_]", pattern))
     return words
+
+
+def strings_and_comments(text: str) -> tuple[set[int], set[int], set[int]]:
+    """The offsets of `text` (which parses) in its strings (the parser's STRING tokens, quotes included), in its
+    comments (`syntax/comments.py`'s, `#` to the last non-blank), and in the blanks after a comment on its line
+    (which a highlighter may count as the comment's or not)."""
+    tree = parses(text)
+    strings = {i for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "STRING")
+               for i in range(t.start_pos, t.end_pos)}
+    starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+    in_comments, after = set(), set()
+    found, _ = comments.scan(text)
+    for comment in found:
+        end = starts[comment.line] - 1 if comment.line < len(starts) else len(text)  # its line's newline
+        stop = len(text[starts[comment.line - 1]:end].rstrip(" \t\f\r")) + starts[comment.line - 1]
+        in_comments |= set(range(stop - len(comment.text), stop))
+        after |= set(range(stop, end))
+    return strings, in_comments, after

@@ -1,7 +1,8 @@
 """The Pygments lexer `leadlang.pygments.LeadLexer` (```lead code blocks in docs, READMEs, Jupyter).
 
 Over every `.lead` file of the repository and every ```lead block of docs/ and the README: an Error
-token only where leadlang's own parser stops (a policy that parses has none); every keyword of
+token only where leadlang's own parser stops (a policy that parses has none) and exactly the parser's
+strings and comments lexed as strings and comments; every keyword of
 grammar/leadlang.lark lexed as a keyword; the entry point registered in pyproject.toml loads the class
 (tested on the class and on pyproject.toml's entry point, and through `get_lexer_by_name("lead")` when
 the installed leadlang carries it — an editable install picks a new entry point up only when reinstalled).
@@ -23,7 +24,7 @@ from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Stri
 from leadlang.diagnostics import LeadError
 from leadlang.pygments import LeadLexer
 from leadlang.syntax import parse
-from lead_files import ROOT, SOURCES, VOCABULARY, grammar_keywords
+from lead_files import ROOT, SOURCES, VOCABULARY, grammar_keywords, parses, strings_and_comments
 
 KEYWORD_TOKENS = (Keyword, Operator.Word, Name.Builtin)
 
@@ -46,9 +47,17 @@ def _assert_errors_where_the_parser_stops(where: str, text: str):
 
 
 @pytest.mark.parametrize("name", SOURCES)
-def test_lexes_cleanly(name):
-    """Every policy file and every ```lead block of the docs."""
-    _assert_errors_where_the_parser_stops(name, SOURCES[name])
+def test_lexes(name):
+    """Every policy file and every ```lead block of the docs: Error tokens only where the parser stops; in a
+    text that parses, the strings and comments are exactly the parser's."""
+    text = SOURCES[name]
+    _assert_errors_where_the_parser_stops(name, text)
+    if parses(text) is None:
+        return
+    strings, in_comments, after = strings_and_comments(text)
+    lexed = list(LeadLexer().get_tokens_unprocessed(text))
+    assert {i + k for i, tok, v in lexed if tok in String for k in range(len(v))} == strings
+    assert {i + k for i, tok, v in lexed if tok in Comment for k in range(len(v))} - after == in_comments
 
 
 def test_an_error_case_is_flagged():

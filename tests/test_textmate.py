@@ -21,10 +21,8 @@ from pathlib import Path
 
 import pytest
 from conftest import _in_ci
-from lark import Token
-from lead_files import POLICIES, ROOT, SOURCES, VOCABULARY, grammar_keywords, parses
+from lead_files import POLICIES, ROOT, SOURCES, VOCABULARY, grammar_keywords, parses, strings_and_comments
 
-from leadlang.syntax import comments
 
 EXTENSION = ROOT / "editors" / "vscode"
 GRAMMAR = EXTENSION / "syntaxes" / "lead.tmLanguage.json"
@@ -91,20 +89,11 @@ def _code_point(line: str, utf16: int) -> int:
     return len(line)
 
 
-def _chars(lines, prefix: str) -> set[tuple[int, int]]:
-    """(line, column) of every character whose innermost-to-outermost scopes include one starting with `prefix`."""
-    return {(n, c) for n, toks in enumerate(lines) for s, e, scopes in toks
-            if any(sc.startswith(prefix) for sc in scopes) for c in range(s, e)}
-
-
-def _spans(text: str, spans) -> set[tuple[int, int]]:
-    """(line, column) of every character in the (start, end) offsets `spans` of `text`."""
+def _chars(text: str, lines, prefix: str) -> set[int]:
+    """The offsets in `text` of every character with a scope starting with `prefix`."""
     starts = [0] + [m.end() for m in re.finditer(r"\r?\n", text)]
-    out = set()
-    for start, end in spans:
-        n = max(i for i, s in enumerate(starts) if s <= start)
-        out |= {(n, c - starts[n]) for c in range(start, end)}
-    return out
+    return {starts[n] + c for n, toks in enumerate(lines) for s, e, scopes in toks
+            if any(sc.startswith(prefix) for sc in scopes) for c in range(s, e)}
 
 
 def test_corpus_is_found():
@@ -112,45 +101,21 @@ def test_corpus_is_found():
 
 
 @pytest.mark.parametrize("rel", SOURCES)
-def test_every_character_is_scoped(tokens, rel):
-    text = SOURCES[rel]
-    lines = tokens[rel]
+def test_tokens(tokens, rel):
+    """Every non-blank character has a scope; in a text that parses nothing is invalid, and the strings and
+    comments are exactly the parser's (an error case's strings are not known)."""
+    text, lines = SOURCES[rel], tokens[rel]
     for n, line in enumerate(_lines(text)):
         covered = {c for s, e, scopes in lines[n] if len(scopes) > 1 for c in range(s, e)}
         bare = [c for c, ch in enumerate(line) if not ch.isspace() and c not in covered]
         assert not bare, f"{rel}:{n + 1}:{bare[0] + 1}: {line[bare[0]]!r} has only the scope source.lead"
-    if parses(text) is not None:  # a policy the parser takes has nothing the TextMate grammar calls invalid
-        invalid = sorted(_chars(lines, "invalid."))
-        assert not invalid, f"{rel}:{invalid[0][0] + 1}:{invalid[0][1] + 1}: scoped invalid"
-
-
-@pytest.mark.parametrize("rel", [name for name, text in SOURCES.items() if parses(text) is not None])
-def test_strings_and_comments_are_the_parsers(tokens, rel):
-    """Of the texts that parse (an error case's strings are not known)."""
-    text = SOURCES[rel]
-    tree = parses(text)
-    lines = tokens[rel]
-    strings = [(t.start_pos, t.end_pos) for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "STRING")]
-    assert _chars(lines, "string.") == _spans(text, strings)
-    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
-    found, _ = comments.scan(text)
-    comment_spans = []
-    for comment in found:
-        line = _lines(text)[comment.line - 1]
-        start = line_starts[comment.line - 1] + len(line.rstrip()) - len(comment.text)
-        comment_spans.append((start, start + len(comment.text)))
-    assert _chars(lines, "comment.") - _spans(text, _trailing_blanks(text, comment_spans)) == _spans(text, comment_spans)
-
-
-def _trailing_blanks(text: str, spans):
-    """The blanks after each comment up to the end of its line (TextMate's comment runs to the line's end)."""
-    out = []
-    for _, end in spans:
-        stop = end
-        while stop < len(text) and text[stop] in " \t\f\r":
-            stop += 1
-        out.append((end, stop))
-    return out
+    if parses(text) is None:
+        return
+    invalid = sorted(_chars(text, lines, "invalid."))
+    assert not invalid, f"{rel}: offset {invalid[0]} ({text[invalid[0]]!r}) scoped invalid"
+    strings, in_comments, after = strings_and_comments(text)
+    assert _chars(text, lines, "string.") == strings
+    assert _chars(text, lines, "comment.") - after == in_comments
 
 
 def test_grammar_keywords_are_in_the_textmate_grammar():
