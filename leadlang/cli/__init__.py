@@ -7,6 +7,7 @@ registers its commands on `main`.
 """
 
 from leadlang.cli import authoring, calibrate, compare, scoring, warehouse  # noqa: F401  (registers the commands)
+from leadlang.cli import changes  # noqa: F401  (registers `changes`)
 from leadlang.cli.app import main, run
 
 __all__ = ["main", "run"]
