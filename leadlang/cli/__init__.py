@@ -6,7 +6,7 @@ explain; `compare`: diff, backtest; `calibrate`: calibrate; `warehouse`: compile
 registers its commands on `main`.
 """
 
-from leadlang.cli import authoring, calibrate, compare, scoring, warehouse  # noqa: F401  (registers the commands)
+from leadlang.cli import authoring, calibrate, compare, history, scoring, warehouse  # noqa: F401  (registers the commands)
 from leadlang.cli import changes  # noqa: F401  (registers `changes`)
 from leadlang.cli.app import main, run
 
