@@ -21,18 +21,12 @@ from pathlib import Path
 
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
+from leadlang.history.series import label_columns
 
-LABEL_ROLES = ("band", "criteria", "disqualified", "classification")
 PREVIOUS = "previous_"  # the feed's column of a label's value at `since`: previous_<label>
 
 
-def label_columns(policy: Policy) -> list[str]:
-    """The output columns that hold a label, in output order: bands, criteria verdicts, `disqualified`,
-    classifications and matrices."""
-    return [o.name for o in policy.outputs if o.role in LABEL_ROLES]
-
-
-def _stamp(t: dt.datetime) -> str:
+def stamp(t: dt.datetime) -> str:
     return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
@@ -52,7 +46,7 @@ def changes(policy: Policy, spec: str, data: Path, since: dt.datetime, as_of: dt
     from leadlang.sql import DIALECTS
 
     if since > as_of:
-        raise DataError(f"--since {_stamp(since)} is after --as-of {_stamp(as_of)}; changes compares an earlier time with a later one")
+        raise DataError(f"--since {stamp(since)} is after --as-of {stamp(as_of)}; changes compares an earlier time with a later one")
     if not data.is_dir():
         raise DataError(f"{data}: no such data directory")
     for t in (since, as_of):
@@ -61,7 +55,7 @@ def changes(policy: Policy, spec: str, data: Path, since: dt.datetime, as_of: dt
     actions = [o for o in policy.outputs if o.role == "action"]
     _no_clash(policy, labels, actions)
     q = DIALECTS["duckdb"].ident
-    sides = {"old": Side(f"{spec} as of {_stamp(since)}", policy), "new": Side(f"{spec} as of {_stamp(as_of)}", policy)}
+    sides = {"old": Side(f"{spec} as of {stamp(since)}", policy), "new": Side(f"{spec} as of {stamp(as_of)}", policy)}
     times = {"old": since, "new": as_of}
     con = duckdb.connect()
     try:
@@ -69,7 +63,7 @@ def changes(policy: Policy, spec: str, data: Path, since: dt.datetime, as_of: dt
             con.execute("SET TimeZone = 'UTC'")
             tables = register_dataset(con, policy, data)
         for name, side in sides.items():
-            with step(f"scoring with {policy.label} as of {_stamp(times[name])}"):
+            with step(f"scoring with {policy.label} as of {stamp(times[name])}"):
                 plan = plan_side(side, tables, times[name])
                 run_side(con, side, "score", narrow(plan, policy) if name == "old" else plan, data, times[name], f"{name}_rows")
         k = q(policy.key)
@@ -85,7 +79,7 @@ def changes(policy: Policy, spec: str, data: Path, since: dt.datetime, as_of: dt
                 f"SELECT {i} AS i, o{i}::VARCHAR, n{i}::VARCHAR, count(*) FROM moved WHERE o{i} IS DISTINCT FROM n{i} GROUP BY ALL"
                 for i in range(len(labels))) or "SELECT 0, '', '', 0 WHERE false").fetchall()
         for name, side in sides.items():
-            with step(f"explaining the moved leads as of {_stamp(times[name])}"):
+            with step(f"explaining the moved leads as of {stamp(times[name])}"):
                 explain_moved(con, side, name, tables, data, times[name])
         with step("finding the rules that moved each lead"):
             rows = con.execute(f"WITH rules AS ({rules_changed(policy.key, policy.key)}) "
@@ -106,22 +100,21 @@ def changes(policy: Policy, spec: str, data: Path, since: dt.datetime, as_of: dt
             "key": r["key"],
             "changes": {c: {"old": r[f"o{i}"], "new": r[f"n{i}"]} for i, c in enumerate(labels) if r[f"o{i}"] != r[f"n{i}"]},
             "labels": {c: r[f"n{i}"] for i, c in enumerate(labels)},
-            "actions": {a.name: _json(r[f"a{j}"]) for j, a in enumerate(actions)},
+            "actions": {a.name: json_value(r[f"a{j}"]) for j, a in enumerate(actions)},
             "rules": list(r["rules"]),
         })
     return {
-        "policy": policy.label, "key": policy.key, "since": _stamp(since), "as_of": _stamp(as_of),
+        "policy": policy.label, "key": policy.key, "since": stamp(since), "as_of": stamp(as_of),
         "leads": total, "changed_count": len(leads), "labels": labels, "actions": [a.name for a in actions],
         "transitions": transitions, "changed": leads,
     }
 
 
-def _json(v):
-    """An action value for JSON: a whole decimal as an int, any other as a float; the rest as is."""
-    if isinstance(v, Decimal):
-        v = v.normalize()
-        return int(v) if v == v.to_integral_value() else float(v)
-    return v
+def json_value(v):
+    """A value for JSON: a decimal as an int when whole, else a float (`diff`'s numbers); the rest as is."""
+    from leadlang.diff.compare import _num
+
+    return _num(v) if isinstance(v, Decimal) else v
 
 
 def _no_clash(policy: Policy, labels: list[str], actions: list) -> None:

@@ -13,18 +13,7 @@ from decimal import Decimal
 from typing import Callable
 
 from leadlang.check.policy import Policy
-
-
-def _stamp(t: dt.datetime) -> str:
-    return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _json(v):
-    """A value for JSON: a decimal as an int when whole, else a float; the rest as is."""
-    if isinstance(v, Decimal):
-        v = v.normalize()
-        return int(v) if v == v.to_integral_value() else float(v)
-    return v
+from leadlang.history.feed import json_value, stamp
 
 
 def _firing(state) -> dict[str, tuple[str, object]]:
@@ -39,12 +28,12 @@ def timeline(policy: Policy, rows, key: str, when: list[dt.datetime]) -> dict:
     (`history.label_columns`) differs from the point before: the labels and scores that changed, the rules
     (gates, members) that `fired` there and not before, that `stopped` firing, and those whose points
     changed (`repointed`)."""
-    from leadlang.history.feed import label_columns
+    from leadlang.history.series import label_columns
     from leadlang.interpret import evaluate
 
     labels = label_columns(policy)
     scores = list(policy.scores)
-    out = {"policy": policy.label, "key": key, "from": _stamp(when[0]), "to": _stamp(when[-1]), "points": len(when),
+    out = {"policy": policy.label, "key": key, "from": stamp(when[0]), "to": stamp(when[-1]), "points": len(when),
            "labels": labels, "start": None, "changes": []}
     before = None
     for t in when:
@@ -52,24 +41,24 @@ def timeline(policy: Policy, rows, key: str, when: list[dt.datetime]) -> dict:
         row = next(r for r in result.rows if r[policy.key] == key)
         now = {"as_of": t, "row": row, "fired": _firing(result.states[key])}
         if before is None:
-            out["start"] = {"as_of": _stamp(t), "labels": {c: row[c] for c in labels}, "scores": {s: _json(row[s]) for s in scores},
-                            "fired": [{"rule": r, "kind": k, "points": _json(p)} for r, (k, p) in now["fired"].items()]}
+            out["start"] = {"as_of": stamp(t), "labels": {c: row[c] for c in labels}, "scores": {s: json_value(row[s]) for s in scores},
+                            "fired": [{"rule": r, "kind": k, "points": json_value(p)} for r, (k, p) in now["fired"].items()]}
         elif any(before["row"][c] != row[c] for c in labels):
             out["changes"].append(_change(before, now, labels, scores))
         before = now
-    out["end"] = {"as_of": _stamp(before["as_of"]), "labels": {c: before["row"][c] for c in labels}}
+    out["end"] = {"as_of": stamp(before["as_of"]), "labels": {c: before["row"][c] for c in labels}}
     return out
 
 
 def _change(before: dict, now: dict, labels: list[str], scores: list[str]) -> dict:
     a, b = before["fired"], now["fired"]
     return {
-        "previous_as_of": _stamp(before["as_of"]), "as_of": _stamp(now["as_of"]),
+        "previous_as_of": stamp(before["as_of"]), "as_of": stamp(now["as_of"]),
         "labels": {c: {"old": before["row"][c], "new": now["row"][c]} for c in labels if before["row"][c] != now["row"][c]},
-        "scores": {s: {"old": _json(before["row"][s]), "new": _json(now["row"][s])} for s in scores if before["row"][s] != now["row"][s]},
-        "fired": [{"rule": r, "kind": k, "points": _json(p)} for r, (k, p) in b.items() if r not in a],
-        "stopped": [{"rule": r, "kind": k, "points": _json(p)} for r, (k, p) in a.items() if r not in b],
-        "repointed": [{"rule": r, "kind": k, "old": _json(a[r][1]), "new": _json(p)} for r, (k, p) in b.items() if r in a and a[r][1] != p],
+        "scores": {s: {"old": json_value(before["row"][s]), "new": json_value(now["row"][s])} for s in scores if before["row"][s] != now["row"][s]},
+        "fired": [{"rule": r, "kind": k, "points": json_value(p)} for r, (k, p) in b.items() if r not in a],
+        "stopped": [{"rule": r, "kind": k, "points": json_value(p)} for r, (k, p) in a.items() if r not in b],
+        "repointed": [{"rule": r, "kind": k, "old": json_value(a[r][1]), "new": json_value(p)} for r, (k, p) in b.items() if r in a and a[r][1] != p],
     }
 
 
