@@ -11,7 +11,7 @@ The definitions (docs/backtest.md#time-to-qualify), one place for each:
   the won leads with a `closed_at` that entered the label at or before it; the quartiles are DuckDB's
   `quantile_cont` (linear interpolation); won leads that entered it only after closing are counted apart;
 - a label's entry cohort is the ISO week (Monday 00:00 UTC) in which its leads entered it; the cohort's win
-  rate is its won leads over its leads.
+  rate is its won leads over its leads, with a 95% Wilson interval as the back-test's groups.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def time_to_qualify(con, policy: Policy, data_dir: Path, when: list[dt.datetime]
 
     `con` holds the outcomes table `outcomes` (`key`, `won`, `closed_at`) and the back-test's leads table `leads`
     (`key`, `won`: the leads measured); the series of `policy` over `data_dir` at `when` is added to it."""
+    from leadlang.backtest.compute import wilson
     from leadlang.history import label_columns, series
     from leadlang.progress import step
     from leadlang.sql import DIALECTS
@@ -59,7 +60,9 @@ def time_to_qualify(con, policy: Policy, data_dir: Path, when: list[dt.datetime]
     for c, label, week, n, won in con.execute("""
             SELECT c, label, CAST(date_trunc('week', entered) AS DATE), count(*), count(*) FILTER (WHERE won)
             FROM __entered GROUP BY ALL ORDER BY 1, 2, 3""").fetchall():
-        cohorts.setdefault((c, label), []).append({"week": week.isoformat(), "leads": n, "won": won, "win_rate": won / n})
+        low, high = wilson(won, n)
+        cohorts.setdefault((c, label), []).append({"week": week.isoformat(), "leads": n, "won": won, "win_rate": won / n,
+                                                   "ci_low": low, "ci_high": high})
     kinds = {o.name: o for o in policy.outputs}
     out = {}
     for i, c in enumerate(labels):
