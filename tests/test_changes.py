@@ -85,7 +85,7 @@ def test_changes_equal_two_scorings(case):
     assert got == want
 
     doc = json.loads(_run("changes", policy, "--data", data, "--since", since, "--as-of", as_of, "--format", "json").stdout)
-    assert doc["since"] == want[0]["since"] and doc["as_of"] == want[0]["as_of"]
+    assert doc["schema"] == "leadlang.changes/1" and doc["since"] == want[0]["since"] and doc["as_of"] == want[0]["as_of"]
     assert doc["leads"] == len(_score(policy, data, as_of)) and doc["changed_count"] == len(want)
     key = load(policy).key
     assert [lead["key"] for lead in doc["changed"]] == [r[key] for r in want]

@@ -85,7 +85,7 @@ def test_timeline_equals_the_interpreter_at_each_point(case):
         res = _run("explain", policy_path, "--data", data, "--lead", key, "--history", "--from", FROM, "--to", TO, "--every", EVERY, "--format", "json")
         assert res.exit_code == 0, res.output
         got = json.loads(res.stdout)
-        assert got["points"] == len(runs) and got["from"] == _stamp(runs[0][0]) and got["to"] == _stamp(runs[-1][0])
+        assert got["schema"] == "leadlang.timeline/1" and got["points"] == len(runs) and got["from"] == _stamp(runs[0][0]) and got["to"] == _stamp(runs[-1][0])
         assert got["start"]["labels"] == {c: runs[0][1][key][c] for c in labels}
         assert got["end"]["labels"] == {c: runs[-1][1][key][c] for c in labels}
         assert [c["as_of"] for c in got["changes"]] == [_stamp(w["as_of"]) for w in want]

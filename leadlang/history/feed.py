@@ -23,6 +23,7 @@ from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.history.series import label_columns
 
+SCHEMA = "leadlang.changes/1"  # the JSON form's name and version: a field added keeps it, a field changed or removed bumps it
 PREVIOUS = "previous_"  # the feed's column of a label's value at `since`: previous_<label>
 
 
@@ -104,7 +105,7 @@ def changes(policy: Policy, spec: str, data: Path, since: dt.datetime, as_of: dt
             "rules": list(r["rules"]),
         })
     return {
-        "policy": policy.label, "key": policy.key, "since": stamp(since), "as_of": stamp(as_of),
+        "schema": SCHEMA, "policy": policy.label, "key": policy.key, "since": stamp(since), "as_of": stamp(as_of),
         "leads": total, "changed_count": len(leads), "labels": labels, "actions": [a.name for a in actions],
         "transitions": transitions, "changed": leads,
     }

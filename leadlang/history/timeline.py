@@ -15,6 +15,8 @@ from typing import Callable
 from leadlang.check.policy import Policy
 from leadlang.history.feed import json_value, stamp
 
+SCHEMA = "leadlang.timeline/1"  # the JSON form's name and version, as `changes`'
+
 
 def _firing(state) -> dict[str, tuple[str, object]]:
     """What fired for the lead: `component.rule` -> (kind, points), in the interpreter's order."""
@@ -33,7 +35,7 @@ def timeline(policy: Policy, rows, key: str, when: list[dt.datetime]) -> dict:
 
     labels = label_columns(policy)
     scores = list(policy.scores)
-    out = {"policy": policy.label, "key": key, "from": stamp(when[0]), "to": stamp(when[-1]), "points": len(when),
+    out = {"schema": SCHEMA, "policy": policy.label, "key": key, "from": stamp(when[0]), "to": stamp(when[-1]), "points": len(when),
            "labels": labels, "start": None, "changes": []}
     before = None
     for t in when:
