@@ -2,7 +2,7 @@
 
 `app` holds the command group and its fault handling, `common` what the commands share; each other
 module is one group of commands (`authoring`: check, test, lint, fmt, explain-code; `scoring`: score,
-explain; `compare`: diff, backtest; `calibrate`: calibrate; `warehouse`: compile, dbt, init). Importing a command module
+explain; `compare`: diff, backtest; `calibrate`: calibrate; `warehouse`: compile, dbt, init; `history`: history; `changes`: changes). Importing a command module
 registers its commands on `main`.
 """
 
