@@ -194,17 +194,44 @@ def explain_code(code: str) -> None:
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated.")
 @click.option("--data", "data", type=click.Path(path_type=Path), help="Also check the policies against this data directory (rules L4xx).")
 @click.option("--as-of", type=AsOf(), default="now", show_default=True, help="With --data: the time the data would be scored as of (L405).")
+@click.option("--fix", is_flag=True, help="Apply the findings' safe fixes to the files, then report what is left.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print the fixes as a unified diff (exit 1 if there are any).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also the fixes that need a person's eye.")
 def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
-         data: Path | None, as_of: dt.datetime) -> None:
-    """Find dead, redundant or risky logic in policies (and with --data, mismatches with the data); exit 1 on findings at the fail level."""
+         data: Path | None, as_of: dt.datetime, fix: bool, show_diff: bool, unsafe_fixes: bool) -> None:
+    """Find dead, redundant or risky logic in policies (and with --data, mismatches with the data); exit 1 on findings at the fail level.
+
+    \b
+    Examples:
+      leadlang lint policies/plg/plg.lead
+      leadlang lint --fix policies/plg/plg.lead          # remove unused lets and signals
+      leadlang lint --diff --unsafe-fixes policies/plg/plg.lead
+    """
     from leadlang.diagnostics import render_github, render_sarif
     from leadlang.lint import all_rules, lint_files
     from leadlang.lint.config import split_codes
 
+    how = None
+    if fix or show_diff:
+        how = ("unsafe" if unsafe_fixes else "safe") + ("-diff" if show_diff else "")
+    elif unsafe_fixes:
+        fail(DataError("--unsafe-fixes goes with --fix or --diff"))
     try:
-        report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level, data, as_of)
+        report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level, data, as_of, fix=how)
     except DataError as err:
         fail(err)
+    if show_diff:
+        from leadlang.fmt.files import unified_diff
+
+        for fixed in report.fixed:
+            click.echo(unified_diff(fixed, after="fixed"), nl=False)
+        sys.exit(EXIT_FINDINGS if report.fixed else 0)
+    if fix:
+        count = sum(len(f.applied) for f in report.fixed)
+        click.echo(f"fixed {count} finding{'s' if count != 1 else ''} in {len(report.fixed)} polic{'ies' if len(report.fixed) != 1 else 'y'}", err=True)
+        for f in report.fixed:
+            if f.broke:
+                click.echo(f"{f.path}: some fixes were not applied: the result would not check ({f.broke})", err=True)
     found = report.diagnostics
     if fmt == "json":
         click.echo(render_json(found))
