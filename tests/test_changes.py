@@ -73,13 +73,18 @@ def expected(policy_path: Path, data: Path, since: str, as_of: str) -> list[dict
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_changes_equal_two_scorings(case):
+def test_changes_equal_two_scorings(case, monkeypatch):
     policy, data, since, as_of = CASES[case]
     policy, data = ROOT / "policies" / policy, ROOT / "policies" / data
     want = expected(policy, data, since, as_of)
     assert want, "the case must move some leads"
+    import leadlang.data.staging as staging
+
+    read, register = [], staging.register_file
+    monkeypatch.setattr(staging, "register_file", lambda con, path, *a, **kw: read.append(Path(path).name) or register(con, path, *a, **kw))
     res = _run("changes", policy, "--data", data, "--since", since, "--as-of", as_of)
     assert res.exit_code == 0, res.output
+    assert sorted(read) == sorted(p.name for p in data.iterdir() if p.stem != "outcomes")  # each data file checked once
     got = list(csv.DictReader(io.StringIO(res.stdout)))
     assert list(got[0]) == list(want[0])  # the columns, in order
     assert got == want
