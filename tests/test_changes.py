@@ -19,10 +19,11 @@ from leadlang.interpret import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.timezone.utc
-CASES = {  # policy, data, since, as-of: a day (a daily router's run), and a week of a policy pooling `by account`
-    "plg-day": ("plg/plg.lead", "plg/data", "2024-05-31", "2024-06-01"),
-    "abm-week": ("abm/abm.lead", "abm/data", "2024-05-25", "2024-06-01"),
+CASES = {  # policy, since, as-of: a day (a daily router's run), and a week of a policy pooling `by account`
+    "plg-day": ("plg", "2024-05-31", "2024-06-01"),
+    "abm-week": ("abm", "2024-05-25", "2024-06-01"),
 }
+LEADS = 600  # the first leads of each example data set, with their accounts and events
 LABELS = ("band", "criteria", "disqualified", "classification")
 
 
@@ -72,10 +73,26 @@ def expected(policy_path: Path, data: Path, since: str, as_of: str) -> list[dict
     return rows
 
 
+@functools.lru_cache(maxsize=None)
+def _example(name: str, into: Path) -> tuple[Path, Path]:
+    """A policy of policies/ and a small copy of its data set (`data.sample.subset`)."""
+    from leadlang.data.sample import subset
+
+    policy = ROOT / "policies" / name / f"{name}.lead"
+    subset(load(policy), ROOT / "policies" / name / "data", into / name, n_leads=LEADS, n_events=10**6)
+    return policy, into / name
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory):
+    into = tmp_path_factory.mktemp("changes")
+    return lambda name: _example(name, into)
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_changes_equal_two_scorings(case, monkeypatch):
-    policy, data, since, as_of = CASES[case]
-    policy, data = ROOT / "policies" / policy, ROOT / "policies" / data
+def test_changes_equal_two_scorings(case, examples, monkeypatch):
+    name, since, as_of = CASES[case]
+    policy, data = examples(name)
     want = expected(policy, data, since, as_of)
     assert want, "the case must move some leads"
     import leadlang.data.staging as staging
@@ -84,7 +101,7 @@ def test_changes_equal_two_scorings(case, monkeypatch):
     monkeypatch.setattr(staging, "register_file", lambda con, path, *a, **kw: read.append(Path(path).name) or register(con, path, *a, **kw))
     res = _run("changes", policy, "--data", data, "--since", since, "--as-of", as_of)
     assert res.exit_code == 0, res.output
-    assert sorted(read) == sorted(p.name for p in data.iterdir() if p.stem != "outcomes")  # each data file checked once
+    assert sorted(read) == sorted(p.name for p in data.iterdir())  # each data file checked once
     got = list(csv.DictReader(io.StringIO(res.stdout)))
     assert list(got[0]) == list(want[0])  # the columns, in order
     assert got == want
@@ -111,8 +128,8 @@ def test_changes_equal_two_scorings(case, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def plg():
-    return ROOT / "policies/plg/plg.lead", ROOT / "policies/plg/data"
+def plg(examples):
+    return examples("plg")
 
 
 def test_formats_and_files(plg, tmp_path):
@@ -122,7 +139,7 @@ def test_formats_and_files(plg, tmp_path):
     for name in ("feed.jsonl", "feed.parquet"):
         res = _run(*args, "-o", tmp_path / name)
         assert res.exit_code == 0 and res.stdout == "", res.output
-        assert f"{len(rows)} of 2000 leads changed -> " in res.stderr
+        assert f"{len(rows)} of {LEADS} leads changed -> " in res.stderr
     lines = [json.loads(line) for line in (tmp_path / "feed.jsonl").read_text().splitlines()]
     assert [x["lead_id"] for x in lines] == [r["lead_id"] for r in rows]
     assert all(isinstance(x["ucc"], bool) and isinstance(x["priority"], int) for x in lines)
@@ -132,7 +149,7 @@ def test_formats_and_files(plg, tmp_path):
 
     md = _run(*args, "--format", "markdown").stdout
     assert md.startswith("### leadlang changes\n")
-    assert f"{len(rows)} of 2000 leads changed labels between 2024-05-31T00:00:00Z and 2024-06-01T00:00:00Z" in md
+    assert f"{len(rows)} of {LEADS} leads changed labels between 2024-05-31T00:00:00Z and 2024-06-01T00:00:00Z" in md
     first = rows[0]
     line = next(x for x in md.splitlines() if x.startswith(f"| {first['lead_id']} |"))
     assert f"route {first['route']}" in line and first["rules"].split(";")[0] in line
