@@ -241,6 +241,14 @@ def test_client_starts_the_server_and_shows_compiled_sql(node):
     assert log["errors"] == ["leadlang: the policy does not compile: plg.lead:12:22: error[E201]: unknown name `employes`"]
 
 
+def test_client_offers_every_dialect():
+    from leadlang.sql.dialects import DIALECTS
+
+    client = (EXTENSION / "extension.js").read_text(encoding="utf-8")
+    offered = re.findall(r'\{ label: "(\w+)"', client[client.index("const DIALECTS"):client.index("];")])
+    assert offered == list(DIALECTS)  # the quick pick of "Show compiled SQL", in the compiler's order
+
+
 def _expand(body: list[str]) -> str:
     """A snippet as VS Code inserts it when every placeholder keeps its default (a choice: its first)."""
     text = "\n".join(body)
