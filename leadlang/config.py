@@ -27,38 +27,40 @@ class Key:
     doc: str
     choices: tuple[str, ...] = ()
     path: bool = False
+    default: Any = None  # what applies without the setting (None: nothing; the option is then required)
 
 
 KEYS: dict[str, Key] = {
-    "policies": Key("paths", "the policy files and folders commands take when none is named (folders: every `*.lead` under them)", path=True),
-    "exclude": Key("paths", "glob patterns of policy files and folders to leave out when a folder is expanded"),
+    "policies": Key("paths", "the policy files and folders commands take when none is named (folders: every `*.lead` under them)", path=True, default=["."]),
+    "exclude": Key("paths", "glob patterns of policy files and folders to leave out when a folder is expanded", default=[]),
     "data": Key("str", "the `--data` directory of `score`, `explain`, `diff`, `backtest`, `calibrate`, `history`, `changes`", path=True),
-    "as-of": Key("str", "the `--as-of` time (a timestamp, a date, or `now`)"),
+    "as-of": Key("str", "the `--as-of` time (a timestamp, a date, or `now`)", default="now"),
     "outcomes": Key("str", "the `--outcomes` file of `backtest` and `calibrate`", path=True),
     "dialect": Key("str", "the SQL dialect of `compile` and `dbt`", DIALECTS),
-    "tables": Key("tables", "relation mappings `NAME = RELATION` for `compile` and `dbt` (`--table`)"),
-    "score.engine": Key("str", "`score --engine`", ("duckdb", "python")),
-    "score.on-invalid-enum": Key("str", "`--on-invalid-enum` of the scoring commands", ("error", "null")),
-    "test.coverage": Key("bool", "`test --coverage`"),
+    "tables": Key("tables", "relation mappings `NAME = RELATION` for `compile` and `dbt` (`--table`)", default={}),
+    "score.engine": Key("str", "`score --engine`", ("duckdb", "python"), default="duckdb"),
+    "score.on-invalid-enum": Key("str", "`--on-invalid-enum` of the scoring commands", ("error", "null"), default="error"),
+    "test.coverage": Key("bool", "`test --coverage`", default=False),
     "test.fail-under": Key("number", "`test --fail-under` (0-100)"),
-    "test.format": Key("str", "`test --format`", ("text", "junit", "json")),
+    "test.format": Key("str", "`test --format`", ("text", "junit", "json"), default="text"),
     "dbt.out": Key("str", "`dbt --out`: the models directory", path=True),
-    "dbt.dialect": Key("str", "`dbt --dialect` (default: `dialect`)", DIALECTS),
-    "dbt.sources": Key("bool", "`dbt --sources`"),
-    "dbt.history": Key("bool", "`dbt --history`"),
+    "dbt.dialect": Key("str", "`dbt --dialect` (default: `dialect`)", DIALECTS, default="duckdb"),
+    "dbt.sources": Key("bool", "`dbt --sources`", default=False),
+    "dbt.history": Key("bool", "`dbt --history`", default=False),
     "lint": Key("table", "lint settings: `select`, `ignore`, `fail-level`, `per-file-ignores` ([lint.md](lint.md#configuration))"),
     "policy": Key("table", "per-policy settings: `[tool.leadlang.policy.\"path/to/x.lead\"]` with `tables`"),
 }
 PER_POLICY = ("tables",)
 
-# command -> {parameter name: setting}; "policy" is the single policy of a one-policy command
+# command -> {parameter name: setting}; "policy" is the single policy of a one-policy command.
+# `tables` is not a default: `compile` and `dbt` apply it per policy (`Config.tables_for`).
 _COMMANDS: dict[str, dict[str, str]] = {
     "check": {"policies": "policies"},
     "lint": {"policies": "policies"},
     "fmt": {"policies": "policies"},
     "test": {"targets": "policies", "with_coverage": "test.coverage", "fail_under": "test.fail-under", "fmt": "test.format"},
-    "dbt": {"policies": "policies", "out": "dbt.out", "dialect": "dbt.dialect", "tables": "tables", "sources": "dbt.sources", "history": "dbt.history"},
-    "compile": {"policy": "policy", "dialect": "dialect", "tables": "tables", "as_of": "as-of"},
+    "dbt": {"policies": "policies", "out": "dbt.out", "dialect": "dbt.dialect", "sources": "dbt.sources", "history": "dbt.history"},
+    "compile": {"policy": "policy", "dialect": "dialect", "as_of": "as-of"},
     "score": {"policy": "policy", "data": "data", "as_of": "as-of", "engine": "score.engine", "on_invalid_enum": "score.on-invalid-enum"},
     "explain": {"policy": "policy", "data": "data", "as_of": "as-of", "on_invalid_enum": "score.on-invalid-enum"},
     "diff": {"data": "data", "as_of": "as-of"},
@@ -92,10 +94,15 @@ class Config:
         own = self.per_policy.get(_key(policy), {})
         return own.get(key, self.values.get(key, default))
 
-    def tables_for(self, policy: str | Path, given: dict[str, str]) -> dict[str, str]:
-        """Relation mappings for one policy: the project's, its own over them, the command line's over both."""
-        merged = dict(self.values.get("tables", {}))
-        merged.update(self.per_policy.get(_key(policy), {}).get("tables", {}))
+    def tables_for(self, path: str | Path, policy, given: dict[str, str]) -> dict[str, str]:
+        """Relation mappings for one checked policy read from `path`: the project's for the relations
+        it reads, its own (`policy."path"`) over them, the command line's (`given`, never filtered:
+        a wrong name there is an error) over both."""
+        from leadlang.sql import relation_names
+
+        reads = set(relation_names(policy))
+        merged = {k: v for k, v in self.values.get("tables", {}).items() if k in reads}
+        merged.update(self.per_policy.get(_key(path), {}).get("tables", {}))
         merged.update(given)
         return merged
 
@@ -219,11 +226,8 @@ def default_map(config: Config, command: str) -> dict[str, Any]:
         value = config.get(key)
         if key == "dbt.dialect" and value is None:
             value = config.get("dialect")
-        if value is None:
-            continue
-        if key == "tables":
-            value = [f"{name}={relation}" for name, relation in value.items()]
-        out[param] = value
+        if value is not None:
+            out[param] = value
     return out
 
 
@@ -271,8 +275,10 @@ def effective(config: Config) -> list[tuple[str, Any, str]]:
             continue
         if key in config.values:
             rows.append((key, config.values[key], config.where))
+        elif key == "dbt.dialect" and "dialect" in config.values:
+            rows.append((key, config.values["dialect"], f"{config.where} dialect"))
         else:
-            rows.append((key, None, "default"))
+            rows.append((key, spec.default, "default"))
     for policy, settings in config.per_policy.items():
         for key, value in settings.items():
             rows.append((f'policy."{_shown(Path(policy))}".{key}', value, config.where))

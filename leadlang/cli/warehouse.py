@@ -38,7 +38,7 @@ def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path
     checked = load_policy(policy)
     refuse(out)
     try:
-        sql = to_sql(checked, dialect, as_of, _settings().tables_for(policy, dict(tables)), what="explain" if explain else "score")
+        sql = to_sql(checked, dialect, as_of, _settings().tables_for(policy, checked, dict(tables)), what="explain" if explain else "score")
     except DataError as err:  # a --table naming no relation of the policy, or no relation at all
         fail(err)
     if out is not None:
@@ -69,7 +69,7 @@ def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bo
     checked = [load_policy(p) for p in policies]
     before = _files_under(out) if fail_on_change else {}
     try:
-        result = generate(checked, out, dialect, _tables_of_all(policies, dict(tables)), sources)
+        result = generate(checked, out, dialect, _tables_of_all(policies, checked, dict(tables)), sources)
     except FailingTests as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -115,15 +115,17 @@ def _settings():
     return click.get_current_context().find_object(Config) or Config()
 
 
-def _tables_of_all(policies, given: dict[str, str]) -> dict[str, str]:
+def _tables_of_all(paths, policies, given: dict[str, str]) -> dict[str, str]:
     """The relation mappings of every policy of one `dbt` run; two policies mapping one name
     differently (their `[policy."..."]` tables) cannot share a models directory."""
-    merged: dict[str, str] = {}
+    merged: dict[str, str] = dict(given)
     settings = _settings()
-    for policy in policies:
-        for name, relation in settings.tables_for(policy, given).items():
+    for path, policy in zip(paths, policies):
+        for name, relation in settings.tables_for(path, policy, {}).items():
+            if name in given:  # the command line's mapping wins over every policy's
+                continue
             if merged.setdefault(name, relation) != relation:
-                fail(DataError(f"{policy}: maps `{name}` to `{relation}`, another policy of this run to `{merged[name]}`; run `leadlang dbt` once per mapping"))
+                fail(DataError(f"{path}: maps `{name}` to `{relation}`, another policy of this run to `{merged[name]}`; run `leadlang dbt` once per mapping"))
     return merged
 
 
