@@ -162,3 +162,18 @@ def test_every_key_is_documented():
     page = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
     missing = [key for key in KEYS if f"| `{key}` |" not in page]
     assert not missing, f"docs/config.md lacks {missing}"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts_complete_commands_and_options(shell):
+    script = run("completion", shell)
+    assert script.exit_code == 0 and "_LEADLANG_COMPLETE" in script.stdout
+    # what the script asks the program at a tab: click's protocol, answered by leadlang itself
+    def ask(words: str) -> str:
+        # bash and zsh pass the index of the word being completed, fish the word itself
+        cword = words.split()[-1] if shell == "fish" else str(len(words.split()) - 1)
+        env = {"_LEADLANG_COMPLETE": f"{shell}_complete", "COMP_WORDS": words, "COMP_CWORD": cword}
+        return CliRunner().invoke(main, [], env=env, prog_name="leadlang").stdout
+
+    assert "score" in ask("leadlang sc") and "check" not in ask("leadlang sc")
+    assert "--engine" in ask("leadlang score --eng")
