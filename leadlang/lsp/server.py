@@ -1,0 +1,226 @@
+"""`leadlang lsp`: the language server, on pygls.
+
+The server holds the open documents (`documents.Documents`) and pushes diagnostics on open,
+change and save: exactly what `leadlang check` and `leadlang lint` say of the text the editor
+holds. Each feature module has a `register(server)` that adds its handlers: `navigation`
+(hover, definition, references, rename), `outline` (symbols, folding, formatting), and
+`completion`, `semantic`, `actions`, `commands`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lsprotocol import types as T
+from pygls.lsp.server import LanguageServer
+
+from leadlang import __version__
+from leadlang.codes import help_url
+from leadlang.diagnostics import DataError, Diagnostic
+from leadlang.lsp.documents import Analysis, Documents, uri_to_path
+from leadlang.lsp.positions import Lines
+
+SEVERITY = {"error": T.DiagnosticSeverity.Error, "warning": T.DiagnosticSeverity.Warning, "hint": T.DiagnosticSeverity.Hint}
+
+
+class LeadServer(LanguageServer):
+    """The language server: pygls's, with the open documents and the lint settings of each project."""
+
+    def __init__(self) -> None:
+        super().__init__("leadlang", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Incremental)
+        self.documents = Documents(lint=self._lint)
+        self._settings: dict[Path, object] = {}
+        self._published: dict[str, dict[str, list[T.Diagnostic]]] = {}  # source document -> target URI -> its diagnostics
+        self._pending: dict[str, asyncio.Handle] = {}
+
+    # ------------------------------------------------------------------- lint --
+    def _lint(self, policy) -> list[Diagnostic]:
+        """The lint findings of a checked policy with its project's `[tool.leadlang.lint]` settings."""
+        from leadlang.lint import all_rules, lint
+        from leadlang.lint.config import Settings, load_settings
+
+        path = Path(policy.path)
+        try:
+            settings = load_settings(path, list(all_rules()))
+        except DataError as err:  # a broken pyproject.toml: say so once, lint with the defaults
+            self.window_log_message(T.LogMessageParams(type=T.MessageType.Warning, message=f"lint settings: {err}"))
+            settings = Settings()
+        return lint(policy, settings)
+
+    # ------------------------------------------------------------ positions --
+    @property
+    def encoding(self) -> str:
+        return self.workspace.position_encoding or T.PositionEncodingKind.Utf16
+
+    def lines(self, path: str, analysis: Analysis | None = None) -> Lines:
+        """The lines of a file as the server sees it: an open buffer, a checked policy's text, else the disk."""
+        text = None
+        if analysis is not None:
+            if path == analysis.path:
+                text = analysis.text
+            else:
+                policy = analysis.policy or analysis.last_good
+                text = policy.texts.get(path) if policy is not None else None
+        if text is None:
+            text = self.documents.text(self.documents.uri_of(path))
+        if text is None:
+            try:
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+        return Lines(text, self.encoding)
+
+    # ------------------------------------------------------------ diagnostics --
+    def to_lsp(self, d: Diagnostic, lines: Lines) -> T.Diagnostic:
+        """One diagnostic as the client shows it: the CLI's code, severity, message and hints, and its docs page."""
+        message = "\n".join([d.message, *(f"hint: {h}" for h in d.hints)])
+        return T.Diagnostic(
+            range=lines.range(d.span), message=message, severity=SEVERITY.get(d.severity, T.DiagnosticSeverity.Error),
+            code=d.code, code_description=T.CodeDescription(href=help_url(d.code)), source="leadlang",
+        )
+
+    def publish(self, uri: str) -> None:
+        """Analyse one document and push its diagnostics, those in `use`d files to their own URIs."""
+        analysis = self.documents.analysis(uri)
+        if analysis is None:
+            return
+        by_uri: dict[str, list[T.Diagnostic]] = {uri: []}
+        elsewhere: dict[str, list[Diagnostic]] = {}
+        for d in analysis.diagnostics:
+            if d.span.file in (analysis.path, "<unknown>"):
+                by_uri[uri].append(self.to_lsp(d, self.lines(analysis.path, analysis)))
+            else:
+                target = self.documents.uri_of(d.span.file)
+                by_uri.setdefault(target, []).append(self.to_lsp(d, self.lines(d.span.file, analysis)))
+                elsewhere.setdefault(d.span.file, []).append(d)
+        by_uri[uri].extend(self._on_use_lines(analysis, elsewhere))
+        previous = self._published.get(uri, {})
+        self._published[uri] = by_uri
+        for target in set(previous) | set(by_uri):
+            self._push(target)
+
+    def _on_use_lines(self, analysis: Analysis, elsewhere: dict[str, list[Diagnostic]]) -> list[T.Diagnostic]:
+        """For the errors in `use`d files: one diagnostic on the opener's `use` line that leads to them."""
+        from leadlang.syntax import ast as A
+
+        if not elsewhere or analysis.module is None:
+            return []
+        lines = self.lines(analysis.path, analysis)
+        out = []
+        uses = [d for d in analysis.module.decls if isinstance(d, A.Use)]
+        for file, found in elsewhere.items():
+            target = _resolved(file)
+            use = next((u for u in uses if _resolved(str(Path(analysis.path).parent / u.path)) == target), uses[0] if uses else None)
+            if use is None:
+                continue
+            first = found[0]
+            errors = sum(d.is_error for d in found)
+            noun = f"{errors} error{'s' if errors != 1 else ''}" if errors else f"{len(found)} finding{'s' if len(found) != 1 else ''}"
+            out.append(T.Diagnostic(
+                range=lines.range(use.span), severity=SEVERITY["error" if errors else first.severity], code=first.code,
+                code_description=T.CodeDescription(href=help_url(first.code)), source="leadlang",
+                message=f"{noun} in {Path(file).name}: {first.message}",
+                related_information=[T.DiagnosticRelatedInformation(
+                    location=T.Location(uri=self.documents.uri_of(d.span.file), range=self.lines(d.span.file, analysis).range(d.span)),
+                    message=d.message) for d in found],
+            ))
+        return out
+
+    def _push(self, target: str) -> None:
+        """Publish everything any open document says about `target`."""
+        merged: list[T.Diagnostic] = []
+        seen = set()
+        for source in self._published.values():
+            for d in source.get(target, ()):
+                key = (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character, d.code, d.message)
+                if key not in seen:
+                    seen.add(key)
+                    merged.append(d)
+        self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=target, diagnostics=merged))
+
+    def schedule(self, uri: str) -> None:
+        """Publish `uri`'s diagnostics (and those of open documents that `use` it) once the queued edits are read."""
+        for target in [uri, *self.documents.users_of(uri)]:
+            pending = self._pending.pop(target, None)
+            if pending is not None:
+                pending.cancel()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.publish(target)
+                continue
+            self._pending[target] = loop.call_soon(self._publish_pending, target)
+
+    def _publish_pending(self, uri: str) -> None:
+        self._pending.pop(uri, None)
+        self.publish(uri)
+
+    def forget(self, uri: str) -> None:
+        """A document closed: drop what it said, everywhere."""
+        said = self._published.pop(uri, {})
+        self.documents.close(uri)
+        for target in said:
+            self._push(target)
+
+
+def _resolved(path: str) -> str:
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return path
+
+
+def create() -> LeadServer:
+    """The server with every feature registered."""
+    server = LeadServer()
+
+    @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: LeadServer, params: T.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.documents.update(doc.uri, doc.version, ls.workspace.get_text_document(doc.uri).source)
+        ls.schedule(doc.uri)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: LeadServer, params: T.DidChangeTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.documents.update(doc.uri, doc.version, ls.workspace.get_text_document(doc.uri).source)
+        ls.schedule(doc.uri)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: LeadServer, params: T.DidSaveTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)  # the buffer is the text already; settings may have changed on disk
+
+    @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: LeadServer, params: T.DidCloseTextDocumentParams) -> None:
+        ls.forget(params.text_document.uri)
+
+    from leadlang.lsp import navigation, outline
+
+    for module in (navigation, outline):
+        module.register(server)
+    for name in ("completion", "semantic", "actions", "commands"):  # e-comp's modules, until they land
+        try:
+            module = __import__(f"leadlang.lsp.{name}", fromlist=["register"])
+        except ModuleNotFoundError as err:
+            if err.name != f"leadlang.lsp.{name}":
+                raise
+            continue
+        module.register(server)
+    return server
+
+
+def serve() -> None:
+    """Run the server over standard input and output until the client says exit.
+
+    The protocol gets its own copy of standard output; `sys.stdout` becomes standard error while
+    the server runs, so a stray print can never corrupt the stream."""
+    import os
+    import sys
+
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr
+    create().start_io(sys.stdin.buffer, out)
+
+
+__all__ = ["LeadServer", "create", "serve", "uri_to_path"]
