@@ -71,7 +71,7 @@ DOCS_URL = "https://github.com/leadlang/leadlang/blob/main/docs"
 
 
 @lru_cache(maxsize=1)
-def _docs_base() -> str:
+def docs_url() -> str:
     """The `Documentation` URL of pyproject's [project.urls] (the installed package's metadata), else `DOCS_URL`."""
     from importlib.metadata import PackageNotFoundError, metadata
 
@@ -97,8 +97,8 @@ def help_url(code: str) -> str:
 
     The one place the URL is made (the editor's `codeDescription.href`, SARIF's `helpUri`)."""
     if code.startswith("L"):
-        return f"{_docs_base()}/lint/{code}.md"
-    return f"{_docs_base()}/errors.md#{_anchor(_error_titles().get(code, code))}"
+        return f"{docs_url()}/lint/{code}.md"
+    return f"{docs_url()}/errors.md#{_anchor(_error_titles().get(code, code))}"
 
 
 @lru_cache(maxsize=1)

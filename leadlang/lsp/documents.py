@@ -137,21 +137,42 @@ class Documents:
             out.diagnostics = list(self._lint(out.policy))
         return out
 
+    def opener(self, uri: str) -> str | None:
+        """The open document that `use`s the file of `uri`, if one does: a used file is read through it, not alone."""
+        b = self.buffers.get(uri)
+        if b is None or not uri.startswith("file:"):
+            return None
+        target = _resolved(b.path)
+        for other in list(self.buffers):
+            if other != uri and target in self._used_files(other):
+                return other
+        return None
+
+    def _used_files(self, uri: str) -> set[str]:
+        """The resolved paths of the files the document at `uri` uses (directly, if it does not check)."""
+        a = self.analysis(uri)
+        policy = a.policy or a.last_good
+        found = {_resolved(m.path) for m in policy.modules[1:]} if policy is not None else set()
+        if a.module is not None:
+            found |= {_resolved(str(Path(a.path).parent / d.path)) for d in a.module.decls if isinstance(d, A.Use)}
+        return found
+
+    def context(self, uri: str) -> Analysis | None:
+        """The analysis to read the document at `uri` through: its opener's for a used file, else its own."""
+        opener = self.opener(uri)
+        return self.analysis(opener if opener is not None else uri)
+
     def users_of(self, uri: str) -> list[str]:
-        """The open documents whose last analysis read the file of `uri` through a `use`."""
-        path = self.buffers[uri].path if uri in self.buffers else uri_to_path(uri)
-        try:
-            target = str(Path(path).resolve())
-        except (OSError, RuntimeError):
+        """The open documents that `use` the file of `uri` (whose diagnostics a change of it may change)."""
+        b = self.buffers.get(uri)
+        if b is None:
             return []
-        out = []
-        for other, (_, a) in self._cache.items():
-            if other == uri:
-                continue
-            policy = a.policy or a.last_good
-            modules = policy.modules[1:] if policy is not None else ()
-            if any(str(Path(m.path).resolve()) == target for m in modules):
-                out.append(other)
-            elif a.module is not None and any(isinstance(d, A.Use) for d in a.module.decls):
-                out.append(other)  # it has errors: any change may be the fix
-        return out
+        target = _resolved(b.path)
+        return [other for other in list(self.buffers) if other != uri and target in self._used_files(other)]
+
+
+def _resolved(path: str) -> str:
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return path

@@ -81,7 +81,19 @@ class LeadServer(LanguageServer):
         )
 
     def publish(self, uri: str) -> None:
-        """Analyse one document and push its diagnostics, those in `use`d files to their own URIs."""
+        """Analyse one document and push its diagnostics, those in `use`d files to their own URIs.
+
+        A `use`d file open in the editor says nothing of its own: the open policy that uses it
+        says what is wrong in it (a used file is not checked alone)."""
+        opener = self.documents.opener(uri)
+        if opener is not None:
+            self._published[uri] = {}
+            self._publish_one(opener)
+            self._push(uri)
+            return
+        self._publish_one(uri)
+
+    def _publish_one(self, uri: str) -> None:
         analysis = self.documents.analysis(uri)
         if analysis is None:
             return
