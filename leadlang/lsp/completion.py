@@ -141,6 +141,8 @@ def context_at_offset(text: str, offset: int) -> Context:
             return Context("none", start=offset)
     frames, item = _walk(tokens)
     ctx = _decide(frames, item)
+    if in_string and ctx.kind not in ("value", "aggregate", "event_name"):
+        return Context("none", start=offset)
     return Context(**{**ctx.__dict__, "prefix": prefix, "start": start, "in_string": in_string})
 
 
@@ -159,19 +161,23 @@ def _walk(tokens: list[Token]) -> tuple[list[_Frame], list[Token]]:
                 b.items += 1
             item.clear()
 
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         v = tok.value
         if tok.type == "COMMENT":
             continue
         if tok.type == "NL":
             if frames and frames[-1].kind in "([":
                 continue
+            if i + 1 < len(tokens) and tokens[i + 1].value in ("and", "or"):  # the next line goes on with `and` / `or`
+                continue
             if item and (item[-1].value in _CONTINUE and item[-1].type == "OP" or item[-1].value in ("and", "or")):
                 continue
             end_item()
             continue
         if tok.type == "OP" and v == "{":
-            frames.append(_Frame(_block_kind(block(), item), head=list(item)))
+            outer = block()
+            kind = _block_kind(outer, item)
+            frames.append(_Frame(kind, head=list(outer.head if kind == "event_pairs" else item)))
             item.clear()
             continue
         if tok.type == "OP" and v == "}":

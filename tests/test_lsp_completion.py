@@ -1,0 +1,171 @@
+"""Completion: the context read from the text before the cursor (pure), and the items over stdio (pytest-lsp)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("lsprotocol")  # the `lsp` extra; CI installs it (tests/conftest.py fails a skip under CI=true)
+
+from leadlang.lsp.completion import context_at, context_at_offset, items, scan  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PLG = ROOT / "policies" / "plg" / "plg.lead"
+
+
+def at(text: str, marker: str = "|"):
+    """The context at the last `marker` (removed from the text)."""
+    offset = text.rindex(marker)
+    return context_at_offset(text[:offset] + text[offset + 1:], offset)
+
+
+HEAD = '''policy p "P"
+leads from ref("l") key lead_id account account_id {
+  industry enum("software", "fintech")
+  employees int
+  title string
+}
+accounts from ref("a") key account_id {
+  tier enum("gold", "silver")
+}
+events product from ref("e") {
+  lead user_id
+  at occurred_at
+  name event_name
+  seats int
+  plan string
+}
+'''
+
+
+@pytest.mark.parametrize("text, kind, attrs", [
+    ("signal s = segment is |", "label", {"subject": "segment"}),
+    ("classify c {\n  a when fit is not |", "label", {"subject": "fit", "negated": True}),
+    ("classify c {\n  a when fit is hi|", "label", {"subject": "fit", "prefix": "hi"}),
+    ("signal s = industry in [|", "value", {"subject": "industry", "owner": "list"}),
+    ('signal s = industry in ["software", |', "value", {"subject": "industry"}),
+    ('signal s = account.tier not in ["gold", "si|', "value", {"subject": "account.tier", "in_string": True, "prefix": '"si'}),
+    ("signal s = account.|", "attr", {"subject": "account"}),
+    ("signal s = account.ti|", "attr", {"subject": "account", "prefix": "ti"}),
+    ("criteria ucc require all {\n  a: ucc.|", "attr", {"subject": "ucc"}),
+    ("disqualify {\n  x: industry = |", "value", {"subject": "industry"}),
+    ("disqualify {\n  x: industry != \"f|", "value", {"subject": "industry", "in_string": True}),
+    ("signal s = industry in |", "list", {"subject": "industry"}),
+    ("signal s = count(|", "source", {"function": "count"}),
+    ("signal s = sum(product.|", "column", {"source": "product", "function": "sum"}),
+    ("signal s = count(product |", "aggregate", {"source": "product"}),
+    ('signal s = count(product "lo|', "aggregate", {"source": "product", "in_string": True}),
+    ('signal s = count(product "login" where |', "expr", {"scope": "event", "source": "product"}),
+    ('signal s = count(product where plan = |', "value", {"scope": "event", "subject": "plan"}),
+    ('signal s = count(product where seats > 3 |', "operator", {"scope": "event"}),
+    ("signal s = count(product in last |", "none", {}),
+    ("signal s = lower(|", "expr", {}),
+    ("signal s = least(employees, |", "expr", {}),
+    ("|", "top", {}),
+    ("score fit {\n  a: +1 when x > 1\n}\n|", "top", {}),
+    ("score fit {\n  a: +1 when x > 1\n}\nsig|", "top", {"prefix": "sig"}),
+    ("score fit {\n  |", "none", {"block": "score"}),
+    ("score fit {\n  a: +10 |", "rule_tail", {}),
+    ("score fit {\n  a: +10 when |", "expr", {"block": "score"}),
+    ("score fit {\n  a: +10 when x >= 3\n      and |", "expr", {"block": "score"}),
+    ("score fit {\n  a: +10 when employees |", "operator", {}),
+    ("score fit {\n  a: +1 per employees, |", "cap", {}),
+    ("leads from ref(\"l\") key k {\n  email |", "type", {}),
+    ("events e from ref(\"e\") {\n  |", "event_roles", {}),
+    ("bands |", "score", {"owner": "bands"}),
+    ("bands fit { high |", "band", {}),
+    ("bands fit { high >= 60, low |", "band", {}),
+    ("actions |", "classification", {}),
+    ("actions seg {\n  |", "action_label", {"owner": "seg"}),
+    ("actions seg {\n  hot: route \"x\", |", "setting", {}),
+    ("matrix m: eng by |", "score", {"owner": "matrix"}),
+    ("matrix m: eng by fit {\n       | |", "matrix_label", {"subject": "fit", "header": True}),
+    ("matrix m: eng by fit {\n       | low | high\n  |", "matrix_label", {"subject": "eng"}),
+    ("classify c {\n  |", "otherwise", {}),
+    ('test "t" {\n  |', "test", {}),
+    ('test "t" {\n  expect |', "expect", {"scope": "test"}),
+    ('test "t" {\n  expect not |', "expect", {"negated": True}),
+    ('test "t" {\n  expect fired |', "component", {}),
+    ('test "t" {\n  expect not fired fit.|', "rule", {"subject": "fit"}),
+    ('test "t" {\n  expect disqualified because |', "gate", {}),
+    ('test "t" {\n  expect segment is |', "label", {"subject": "segment", "scope": "test"}),
+    ('test "t" {\n  lead { lead_id: "L1", |', "pair_key", {"subject": "lead"}),
+    ('test "t" {\n  lead {\n    lead_id: "L1"\n    industry: |', "value", {"subject": "industry", "scope": "pair", "owner": "lead"}),
+    ('test "t" {\n  account { |', "pair_key", {"subject": "account"}),
+    ('test "t" {\n  product {\n    "|', "event_name", {"source": "product", "in_string": True}),
+    ('test "t" {\n  product {\n    "login" 1 day ago { |', "pair_key", {"subject": "event", "source": "product"}),
+    ("signal s = x # is |", "none", {}),
+    ('signal s = "a # is |', "none", {}),
+])
+def test_context(text, kind, attrs):
+    ctx = at(HEAD + text)
+    assert ctx.kind == kind, ctx
+    for name, want in attrs.items():
+        assert getattr(ctx, name) == want, (name, ctx)
+
+
+def test_context_position_and_start():
+    text = "policy p \"P\"\nsignal s = fit is hi"
+    ctx = context_at(text, 1, len("signal s = fit is hi"))
+    assert (ctx.kind, ctx.prefix, text[ctx.start:]) == ("label", "hi", "hi")
+    # past the end of a line or the text: clamped, never an error
+    assert context_at(text, 1, 999).kind == "label"
+    assert context_at(text, 40, 0).kind == "label"
+
+
+def test_context_survives_any_text():
+    """Odd bytes, unclosed brackets and stray closers give a context, never an exception."""
+    for text in ["}}}]]) is", "\x00\ufeff`unclosed", 'score s {\n  a: +1 when ((["', "\\\n\\", "matrix : by {|||"]:
+        for offset in range(len(text) + 1):
+            context_at_offset(text, offset)
+    assert [t.type for t in scan('x is not "ab')] == ["NAME", "IS_NOT", "PARTIAL"]
+
+
+@pytest.fixture(scope="module")
+def plg():
+    from leadlang.check import load
+
+    return load(str(PLG)), PLG.read_text(encoding="utf-8")
+
+
+def labels_after(plg, snippet: str) -> list[str]:
+    policy, text = plg
+    offset = text.index(snippet) + len(snippet)
+    return [i.label for i in sorted(items(context_at_offset(text, offset), policy), key=lambda i: i.sort_text)]
+
+
+@pytest.mark.parametrize("snippet, first", [
+    ("when segment is ", ["opportunity", "sales_ready", "ignore", "heartbreaker", "disqualified"]),
+    ("pql when engagement is ", ["high", "low"]),
+    ("no_budget:  budget_status = ", ['"approved"', '"planned"', '"none"']),
+    ("count(", ["product", "marketing"]),
+    ('count(product "', ["teammate_invited", "login", "dashboard_viewed"]),
+    ("expect ucc.", ["urgency", "criticality", "complexity"]),
+    ("expect fired engagement.", ["active_usage", "team_invites", "pricing", "demo_request", "logins", "dormant"]),
+    ("expect disqualified because ", ["competitor", "student", "no_budget"]),
+    ("actions segment {\n  ", ["opportunity", "sales_ready", "ignore", "heartbreaker", "disqualified"]),
+])
+def test_items_from_the_policy(plg, snippet, first):
+    got = labels_after(plg, snippet)
+    assert got[:len(first)] == first, got
+
+
+def test_expression_items_carry_kind_detail_and_documentation(plg):
+    from lsprotocol import types as T
+
+    policy, text = plg
+    offset = text.index("target_industry: +30 when ") + len("target_industry: +30 when ")
+    found = {i.label: i for i in items(context_at_offset(text, offset), policy)}
+    assert {"industry", "employees", "email_domain", "invites_14d", "target_industries", "fit", "ucc", "segment", "stage",
+            "domain", "lower", "count", "active_days"} <= set(found)
+    assert found["industry"].kind == T.CompletionItemKind.Field and "enum" in found["industry"].detail
+    assert found["email_domain"].kind == T.CompletionItemKind.Variable and "string" in found["email_domain"].detail
+    assert "signal email_domain   = domain(email)" in found["email_domain"].documentation.value
+    assert found["lower"].kind == T.CompletionItemKind.Function and found["lower"].detail.startswith("lower(")
+    assert found["count"].insert_text == "count(${1})" and found["count"].insert_text_format == T.InsertTextFormat.Snippet
+    assert found["count"].documentation is not None
+    # the names of the lead's own fields come before functions
+    ranked = sorted(found.values(), key=lambda i: i.sort_text)
+    assert ranked.index(found["industry"]) < ranked.index(found["lower"])
