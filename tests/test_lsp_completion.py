@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from lsp_client import LOOP, T, apply, change, client, close, open_doc, position  # noqa: F401  (client: the fixture)
 
-pytest.importorskip("lsprotocol")  # the `lsp` extra; CI installs it (tests/conftest.py fails a skip under CI=true)
-
-from leadlang.lsp.completion import context_at, context_at_offset, items, scan  # noqa: E402
+from leadlang.lsp.completion import context_at, context_at_offset, items, scan
 
 ROOT = Path(__file__).resolve().parents[1]
 PLG = ROOT / "policies" / "plg" / "plg.lead"
@@ -153,8 +151,6 @@ def test_items_from_the_policy(plg, snippet, first):
 
 
 def test_expression_items_carry_kind_detail_and_documentation(plg):
-    from lsprotocol import types as T
-
     policy, text = plg
     offset = text.index("target_industry: +30 when ") + len("target_industry: +30 when ")
     found = {i.label: i for i in items(context_at_offset(text, offset), policy)}
@@ -173,78 +169,45 @@ def test_expression_items_carry_kind_detail_and_documentation(plg):
 
 # ------------------------------------------------------------- over stdio --
 
-import pytest_lsp  # noqa: E402
-from lsprotocol import types as T  # noqa: E402
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
 
-
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=[sys.executable, "-m", "leadlang", "lsp"]))
-async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(T.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"), root_uri=ROOT.as_uri()))
-    yield
-    await lsp_client.shutdown_session()
-
-
-def _open(client: LanguageClient, path: Path, text: str, version: int = 1) -> str:
-    uri = path.as_uri()
-    client.text_document_did_open(T.DidOpenTextDocumentParams(
-        text_document=T.TextDocumentItem(uri=uri, language_id="lead", version=version, text=text)))
-    return uri
-
-
-def _change(client: LanguageClient, uri: str, text: str, version: int) -> None:
-    client.text_document_did_change(T.DidChangeTextDocumentParams(
-        text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        content_changes=[T.TextDocumentContentChangeWholeDocument(text=text)]))
-
-
-async def _complete(client: LanguageClient, uri: str, text: str, offset: int) -> list[T.CompletionItem]:
-    line = text.count("\n", 0, offset)
-    character = offset - (text.rfind("\n", 0, offset) + 1)
+async def _complete(client, path: Path, text: str, at: int) -> list:
     result = await client.text_document_completion_async(T.CompletionParams(
-        text_document=T.TextDocumentIdentifier(uri=uri), position=T.Position(line=line, character=character)))
+        text_document=T.TextDocumentIdentifier(uri=path.resolve().as_uri()), position=position(text, at)))
     found = result.items if isinstance(result, T.CompletionList) else result
     return sorted(found or [], key=lambda i: i.sort_text or i.label)
 
 
-def _apply(text: str, edit: T.TextEdit) -> str:
-    lines = text.split("\n")
-    start = sum(len(x) + 1 for x in lines[:edit.range.start.line]) + edit.range.start.character
-    end = sum(len(x) + 1 for x in lines[:edit.range.end.line]) + edit.range.end.character
-    return text[:start] + edit.new_text + text[end:]
-
-
-@pytest.mark.asyncio(loop_scope="module")
-async def test_completion_while_typing(client: LanguageClient, tmp_path_factory):
-    """A buffer that no longer parses: band labels after `is`, fields, enum values, aggregates' sources and columns."""
+@LOOP
+async def test_completion_while_typing(client, tmp_path):
+    """A buffer that no longer parses: band labels after `is`, fields, enum values, aggregates' columns, members."""
     text = PLG.read_text(encoding="utf-8")
-    path = tmp_path_factory.mktemp("plg") / "plg.lead"
+    path = tmp_path / "plg.lead"
     path.write_text(text, encoding="utf-8")
-    uri = _open(client, path, text)
+    await open_doc(client, path, text)
     anchor = text.index("classify stage {\n") + len("classify stage {\n")
+    version = 1
 
-    async def typed(line: str) -> tuple[str, list[T.CompletionItem]]:
+    async def typed(line: str) -> tuple[str, list]:
         nonlocal version
         version += 1
         new = text[:anchor] + line + "\n" + text[anchor:]
-        _change(client, uri, new, version)
-        return new, await _complete(client, uri, new, anchor + len(line))
+        await change(client, path, new, version)
+        return new, await _complete(client, path, new, anchor + len(line))
 
-    version = 1
     new, found = await typed("  hot when engagement is ")
     assert [i.label for i in found[:2]] == ["high", "low"]
     assert found[0].kind == T.CompletionItemKind.EnumMember and "engagement" in found[0].detail
     new, found = await typed("  hot when engagement is h")
-    assert _apply(new, found[0].text_edit).count("  hot when engagement is high\n") == 1
+    assert "  hot when engagement is high\n" in apply(new, [found[0].text_edit])
     new, found = await typed("  hot when emp")
     labels = [i.label for i in found]
     assert {"employees", "email", "industry", "invites_14d", "fit", "ucc"} <= set(labels)
-    assert _apply(new, next(i for i in found if i.label == "employees").text_edit).count("  hot when employees\n") == 1
+    assert "  hot when employees\n" in apply(new, [next(i for i in found if i.label == "employees").text_edit])
     new, found = await typed('  hot when budget_status = "pl')
     assert [i.label for i in found] == ["approved", "planned", "none"]
-    assert _apply(new, found[1].text_edit).count('  hot when budget_status = "planned"\n') == 1
+    assert '  hot when budget_status = "planned"\n' in apply(new, [found[1].text_edit])
     new, found = await typed("  hot when sum(product.")
     assert [i.label for i in found] == ["seats"]
     new, found = await typed("  hot when ucc.")
     assert [i.label for i in found] == ["urgency", "criticality", "complexity"]
+    close(client, path)
