@@ -75,7 +75,7 @@ def _did_you_mean(text: str, d: Diagnostic) -> list[Fix]:
 
 
 def _is_string_fix(d: Diagnostic, text: str) -> bool:
-    return d.code in ("E205", "E206") or text[d.span.start:d.span.start + 1] == '"'
+    return text[d.span.start:d.span.start + 1] == '"'  # the span is the string itself (E205, E206 on a string)
 
 
 def _string_in_message(message: str) -> str | None:
