@@ -27,7 +27,7 @@ LOOP = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "leadlang", "lsp"]), scope="module", loop_scope="module")
 async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(T.InitializeParams(capabilities=T.ClientCapabilities()))
+    lsp_client.initialized = await lsp_client.initialize_session(T.InitializeParams(capabilities=T.ClientCapabilities()))
     yield
     await lsp_client.shutdown_session()
 

@@ -1,4 +1,5 @@
-"""Completion: the context read from the text before the cursor (pure), and the items over stdio (pytest-lsp)."""
+"""Completion (the context read from the text before the cursor, the items from the policy) and semantic tokens:
+pure functions, then over stdio (pytest-lsp)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 from lsp_client import LOOP, T, apply, change, client, close, open_doc, position  # noqa: F401  (client: the fixture)
 
 from leadlang.lsp.completion import context_at, context_at_offset, items, scan
+from leadlang.lsp.semantic import KIND_TYPES, TOKEN_MODIFIERS, TOKEN_TYPES, tokens
+from leadlang.syntax.comments import scan as scan_comments
 
 ROOT = Path(__file__).resolve().parents[1]
 PLG = ROOT / "policies" / "plg" / "plg.lead"
@@ -210,4 +213,86 @@ async def test_completion_while_typing(client, tmp_path):
     assert [i.label for i in found] == ["seats"]
     new, found = await typed("  hot when ucc.")
     assert [i.label for i in found] == ["urgency", "criticality", "complexity"]
+    close(client, path)
+
+
+# ---------------------------------------------------------- semantic tokens --
+
+POLICIES = sorted(ROOT.glob("policies/*/*.lead"))
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
+def test_semantic_tokens_colour_every_name_by_what_it_refers_to(path):
+    from leadlang.check import load
+
+    policy = load(str(path))
+    text = policy.texts[policy.path]
+    pieces = tokens(text, policy, policy.path)
+    assert all(a[1] <= b[0] for a, b in zip(pieces, pieces[1:])), "ordered, never overlapping"
+    assert all("\n" not in text[s:e] for s, e, _, _ in pieces)
+    by_start = {s: (e, kind, mods) for s, e, kind, mods in pieces}
+    for found in policy.occurs.values():
+        for o in found:
+            if o.span.file != policy.path:
+                continue
+            e, kind, mods = by_start[o.span.start]
+            assert (e, kind) == (o.span.end, KIND_TYPES[o.kind]), (o, text[o.span.start:o.span.end])
+            assert ("declaration" in mods) == o.declaration
+    comments = [text[s:e] for s, e, kind, _ in pieces if kind == "comment"]
+    assert comments == [c.text for c in scan_comments(text)[0]]
+
+
+def test_semantic_tokens_of_plg(plg):
+    policy, text = plg
+    pieces = {(text[s:e], s): (kind, mods) for s, e, kind, mods in tokens(text, policy, policy.path)}
+
+    def at(snippet: str, word: str):
+        start = text.index(snippet) + snippet.index(word)
+        return pieces[(word, start)]
+
+    assert at("signal email_domain", "email_domain") == ("variable", ("declaration",))
+    assert at("free_email:      -40 when email_domain", "email_domain") == ("variable", ())
+    assert at("industry in target_industries", "target_industries") == ("variable", ("readonly",))
+    assert at("industry in target_industries", "industry") == ("property", ())
+    assert at("when segment is sales_ready", "segment") == ("enum", ())
+    assert at("when segment is sales_ready", "sales_ready") == ("enumMember", ())
+    assert at("pql when engagement is high", "engagement") == ("class", ())
+    assert at("and ucc", "ucc") == ("struct", ())
+    assert at("= domain(email)", "domain") == ("function", ("defaultLibrary",))
+    assert at("count(product \"teammate_invited\"", "count") == ("function", ("defaultLibrary",))
+    assert at("count(product \"teammate_invited\"", "product") == ("namespace", ())
+    assert at("count(product \"teammate_invited\"", '"teammate_invited"') == ("string", ())
+    assert at("in last 14 days", "in last") == ("keyword", ())
+    assert at("in last 14 days", "14 days") == ("number", ())
+    assert at("industry       enum(", "enum") == ("type", ())
+
+
+def test_semantic_tokens_of_a_text_that_does_not_check():
+    text = 'signal s = lowr(y) is # a comment\nscore "unterminated'
+    kinds = [(text[s:e], kind) for s, e, kind, _ in tokens(text)]
+    assert kinds == [("signal", "keyword"), ("s", "variable"), ("=", "operator"), ("lowr", "variable"), ("y", "variable"),
+                     ("is", "keyword"), ("# a comment", "comment"), ("score", "keyword"), ('"unterminated', "string")]
+
+
+@LOOP
+async def test_semantic_tokens_over_stdio(client, tmp_path, plg):
+    text = PLG.read_text(encoding="utf-8")
+    path = tmp_path / "plg.lead"
+    await open_doc(client, path, text)
+    legend = client.initialized.capabilities.semantic_tokens_provider.legend
+    assert (list(legend.token_types), list(legend.token_modifiers)) == (TOKEN_TYPES, TOKEN_MODIFIERS)
+    result = await client.text_document_semantic_tokens_full_async(T.SemanticTokensParams(
+        text_document=T.TextDocumentIdentifier(uri=path.resolve().as_uri())))
+    decoded, line, char = {}, 0, 0
+    data = result.data
+    for i in range(0, len(data), 5):
+        line, char = line + data[i], (char if data[i] == 0 else 0) + data[i + 1]
+        start = sum(len(x) + 1 for x in text.split("\n")[:line]) + char
+        decoded[start] = (text[start:start + data[i + 2]], TOKEN_TYPES[data[i + 3]],
+                          tuple(m for b, m in enumerate(TOKEN_MODIFIERS) if data[i + 4] >> b & 1))
+    policy = plg[0]
+    expected = {(text[s:e], kind, mods) for s, e, kind, mods in tokens(text, policy, policy.path)}
+    assert set(decoded.values()) == expected
+    high = text.index("pql when engagement is high") + len("pql when engagement is ")
+    assert decoded[high] == ("high", "enumMember", ())
     close(client, path)
