@@ -126,6 +126,17 @@ def test_ignore_goes_where_lint_reads_it(edit, where):
         assert "\n# leadlang: ignore[L202]\nsignal unused = 1  # why\n" in after
 
 
+def test_the_rules_own_fixes_are_offered():
+    text = POLICY.replace("signal logins", "signal unused = 1\nsignal logins").replace('  owner "revops@example.com"\n', "")
+    found = {d.code: d for d in lint_of(text)}
+    [remove] = [f for f in fixes(text, "p.lead", found["L202"]) if not f.title.startswith("Ignore")]
+    assert remove.title == found["L202"].fix.title and remove.preferred  # safe: `lint --fix` applies it
+    [header] = [f for f in fixes(text, "p.lead", found["L303"]) if not f.title.startswith("Ignore")]
+    assert not header.preferred  # unsafe: `--unsafe-fixes` only
+    after = fixed(text, found["L202"])
+    assert after == POLICY.replace('  owner "revops@example.com"\n', "")
+
+
 def test_a_fix_of_another_file_is_not_offered():
     bad = POLICY.replace("employees >= 1000", "employes >= 1000")
     [d] = errors(bad)
@@ -156,6 +167,8 @@ async def test_code_actions_over_stdio(client, tmp_path: Path):
     actions = await client.text_document_code_action_async(T.CodeActionParams(
         text_document=T.TextDocumentIdentifier(uri=path.resolve().as_uri()), range=lint_diag.range,
         context=T.CodeActionContext(diagnostics=[lint_diag])))
+    remove = next(a for a in actions if a.title.startswith("Remove signal `unused`"))
+    assert remove.is_preferred and apply(with_unused, remove.edit.changes[path.resolve().as_uri()]) == good
     ignore = next(a for a in actions if a.title == "Ignore L202 on this line")
     silenced = apply(with_unused, ignore.edit.changes[path.resolve().as_uri()])
     assert "signal unused = 1  # leadlang: ignore[L202]\n" in silenced

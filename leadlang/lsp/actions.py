@@ -199,14 +199,11 @@ def _add_code(text: str, comment: tuple[int, int], code: str) -> tuple[int, int,
 
 # -------------------------------------------------------- the rules' fixes --
 def _rule_fixes(text: str, path: str, d: Diagnostic) -> list[Fix]:
-    """The fix a lint rule attaches to its finding (`Diagnostic.fix`), if any, when it edits this file only."""
-    fix = getattr(d, "fix", None)
-    if fix is None:
+    """The fix a lint rule attaches to its finding (`Diagnostic.fix`: what `lint --fix` applies), when it edits this file only.
+    A safe one is the preferred action; an unsafe one (`--unsafe-fixes`) is offered, not preferred."""
+    if d.fix is None or any(e.file != path for e in d.fix.edits):
         return []
-    edits = tuple((e.start, e.end, e.text) for e in fix.edits if e.file == path)
-    if len(edits) != len(fix.edits):
-        return []
-    return [Fix(fix.title, edits, bool(getattr(fix, "safe", False)))]
+    return [Fix(d.fix.title, tuple((e.start, e.end, e.new) for e in d.fix.edits), d.fix.safe)]
 
 
 # -------------------------------------------------------------- protocol --
@@ -221,6 +218,8 @@ def code_actions(server, params) -> list:
     if text is None or analysis is None:
         return []
     lines = Lines(text, server.encoding)
+    bom = 1 if text.startswith("\ufeff") else 0  # spans and edits are offsets in the text without it, as checked
+    text = text[bom:]
     wanted = params.range
     sent = {(_key(d.range), str(d.code)): d for d in params.context.diagnostics or ()}
     out = []
@@ -234,7 +233,7 @@ def code_actions(server, params) -> list:
         for f in fixes(text, analysis.path, d):
             if params.context.only and not any(T.CodeActionKind.QuickFix.value.startswith(k) for k in params.context.only):
                 continue
-            edits = [T.TextEdit(range=_range(text, lines, s, e), new_text=new) for s, e, new in f.edits]
+            edits = [T.TextEdit(range=_range(text, lines, s, e, bom), new_text=new) for s, e, new in f.edits]
             out.append(T.CodeAction(title=f.title, kind=T.CodeActionKind.QuickFix, diagnostics=[lsp],
                                     is_preferred=f.preferred or None, edit=T.WorkspaceEdit(changes={uri: edits})))
     return out
@@ -249,12 +248,13 @@ def _overlaps(a, b) -> bool:
         (b.start.line, b.start.character) <= (a.end.line, a.end.character)
 
 
-def _range(text: str, lines, start: int, end: int):
+def _range(text: str, lines, start: int, end: int, bom: int = 0):
     from lsprotocol import types as T
 
     def position(offset: int):
         line = text.count("\n", 0, offset) + 1
-        return lines.position(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+        first = bom if line == 1 else 0
+        return lines.position(line, offset - (text.rfind("\n", 0, offset) + 1) + 1 + first)
 
     return T.Range(start=position(start), end=position(end))
 
