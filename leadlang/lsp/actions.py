@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from leadlang.diagnostics import Diagnostic
+from leadlang.lsp.completion import written
 
 _MEANT = re.compile(r'^(?:"((?:[^"\\]|\\.)*)": )?did you mean `([^`]+)`\?$')
 _QUOTED = re.compile(r'`([^`]+)`|"((?:[^"\\]|\\.)*)"')
@@ -66,9 +67,9 @@ def _did_you_mean(text: str, d: Diagnostic) -> list[Fix]:
         wrong, at = _wrong_word(d.message, meant, masked, start, end)
         if wrong is None:
             continue
-        edits = [(at[0], at[1], _written(meant))]
+        edits = [(at[0], at[1], written(meant))]
         for line in _also_lines(d.hints):
-            edits.extend((s, e, _written(meant)) for s, e in _words_on_line(masked, line, wrong) if (s, e) != at)
+            edits.extend((s, e, written(meant)) for s, e in _words_on_line(masked, line, wrong) if (s, e) != at)
         title = f"Change `{wrong}` to `{meant}`" + (f" ({len(edits)} places)" if len(edits) > 1 else "")
         out.append(Fix(title, tuple(sorted(edits)), True))
     return out
@@ -85,12 +86,6 @@ def _string_in_message(message: str) -> str | None:
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _written(name: str) -> str:
-    from leadlang.syntax.grammar import KEYWORDS
-
-    return name if _IDENT.match(name) and name not in KEYWORDS else f"`{name}`"
 
 
 def _wrong_word(message: str, meant: str, masked: str, start: int, end: int) -> tuple[str | None, tuple[int, int]]:

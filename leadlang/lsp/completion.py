@@ -126,8 +126,18 @@ def context_at(text: str, line: int, character: int) -> Context:
     return context_at_offset(text, offset_of(text, line, character))
 
 
+# A top-level declaration starts at the start of a line with its keyword (the text after it is all the context needs).
+_DECLARATION_START = re.compile(r"^(?:policy|version|owner|use|leads|accounts|events|let|signal|score|bands|criteria|"
+                                r"disqualify|matrix|classify|actions|test)\b", re.MULTILINE)
+
+
 def context_at_offset(text: str, offset: int) -> Context:
-    tokens = scan(text[:offset])
+    begin = 0
+    for m in _DECLARATION_START.finditer(text, 0, offset):
+        begin = m.start()
+    tokens = scan(text[begin:offset])
+    if begin:
+        tokens = [Token(t.type, t.value, t.start + begin, t.end + begin) for t in tokens]
     last = tokens[-1] if tokens else None
     prefix, start, in_string = "", offset, False
     if last is not None and last.end == offset:
@@ -484,9 +494,8 @@ class _Builder:
     def name(self, kind: str, name: str, detail: str | None = None, rank: int = 2, label: str | None = None,
              suffix: str = "") -> None:
         """A declared name, with what it is (hover's words) and its declaration as documentation."""
-        written = name if _IDENT.match(name) and name not in _keywords() else f"`{name}`"
         self.add(label or name, _KIND.get(kind, "Text"), detail or self._describe(kind, name), self._doc(kind, name),
-                 insert=written + suffix, rank=rank)
+                 insert=written(name) + suffix, rank=rank)
 
     def value(self, value: str, detail: str, rank: int = 1) -> None:
         """A string value (an enum value, a label compared as a string), quoted."""
@@ -503,6 +512,12 @@ class _Builder:
         from leadlang.check.policy import Occurrence
         from leadlang.lsp.navigation import describe
 
+        if kind == "score":  # hover's words without its range (lint's analysis of every rule: too slow per keystroke)
+            s = self.policy.scores[name]
+            rules = getattr(s, "rules", None)
+            what = f"{len(rules)} rule{'s' if len(rules) != 1 else ''}" if rules is not None else "derived"
+            banded = f"; bands {', '.join(self.policy.labels[name])}" if name in self.policy.bands else ""
+            return f"score `{name}` ({what}){banded}"
         try:
             return describe(self.policy, Occurrence(kind, name, None))
         except (KeyError, StopIteration, AttributeError, TypeError):
@@ -546,7 +561,7 @@ class _Builder:
             named = {*p.lead_types, *p.signals, *p.scores, *p.criteria, *p.classifications}
             for o in p.outputs:
                 if o.name not in named and o.role not in ("key", "policy", "as_of"):
-                    self.add(o.name, "Variable", f"output column ({o.role}): {o.kind}", rank=4, insert=_written(o.name))
+                    self.add(o.name, "Variable", f"output column ({o.role}): {o.kind}", rank=4, insert=written(o.name))
         for n, b in BUILTINS.items():
             self.add(n, "Function", _signature(n), _call_doc(n), insert=f"{n}(${{1}})", snippet=True, rank=6)
         words = ["not", "true", "false", "missing"] + (["disqualified"] if scope in ("expr", "test") else [])
@@ -597,7 +612,8 @@ def _keywords() -> frozenset:
     return KEYWORDS
 
 
-def _written(name: str) -> str:
+def written(name: str) -> str:
+    """A name as a policy writes it: in backticks unless an identifier that is no keyword."""
     return name if _IDENT.match(name) and name not in _keywords() else f"`{name}`"
 
 
@@ -631,7 +647,7 @@ def items(ctx: Context, policy, replace=None) -> list:
     if k == "top":
         for word, (snippet, what) in _DECLARATIONS.items():
             if word == "test" and policy is not None:
-                snippet = snippet.replace("${3:key}", f"${{3:{_written(policy.key)}}}")
+                snippet = snippet.replace("${3:key}", f"${{3:{written(policy.key)}}}")
             b.add(word, "Snippet", what, f"```lead\n{_plain(snippet)}\n```", insert=snippet, snippet=True, rank=1)
         return list(b.out.values())
     if k == "type":
@@ -685,7 +701,7 @@ def items(ctx: Context, policy, replace=None) -> list:
         for label in b.labels_of(ctx.subject):
             kind = "label"
             b.add(label, "EnumMember", b._describe(kind, f"{ctx.subject}.{label}") or f"label of `{ctx.subject}`",
-                  insert=_written(label), rank=1)
+                  insert=written(label), rank=1)
         for w in ("missing", "present") + (() if ctx.negated else ("not",)):
             b.keyword(w, rank=3)
     elif k == "value":
@@ -745,11 +761,11 @@ def items(ctx: Context, policy, replace=None) -> list:
             b.event_names(ctx.source)
     elif k == "test":
         b.keyword("as of", insert="as of ${1:2024-06-01T00:00:00Z}", rank=1, detail="the time the test scores at")
-        b.keyword("lead", insert=f"lead {{ {_written(p.key)}: \"${{1:L1}}\" }}", rank=1, detail="the lead's fields")
+        b.keyword("lead", insert=f"lead {{ {written(p.key)}: \"${{1:L1}}\" }}", rank=1, detail="the lead's fields")
         if p.accounts is not None:
-            b.keyword("account", insert=f"account {{ {_written(p.accounts.key)}: \"${{1:A1}}\" }}", rank=2, detail="the account's fields")
+            b.keyword("account", insert=f"account {{ {written(p.accounts.key)}: \"${{1:A1}}\" }}", rank=2, detail="the account's fields")
         for n in p.events:
-            b.add(n, "Module", f"events of `{n}`", insert=f'{_written(n)} {{\n  "${{1:event}}" ${{2:1}} day ago\n}}', snippet=True, rank=2)
+            b.add(n, "Module", f"events of `{n}`", insert=f'{written(n)} {{\n  "${{1:event}}" ${{2:1}} day ago\n}}', snippet=True, rank=2)
         b.keyword("expect", rank=1, detail="what the policy must say of the lead")
     elif k == "component":
         for n, s in p.scores.items():
@@ -776,7 +792,7 @@ def items(ctx: Context, policy, replace=None) -> list:
     elif k == "pair_key":
         table = {"lead": p.lead_types, "account": p.account_types}.get(ctx.subject) or p.event_types.get(ctx.source or "", {})
         for n, t in table.items():
-            b.add(n, "Field", str(t) + _values(t), insert=f"{_written(n)}: ", rank=1)
+            b.add(n, "Field", str(t) + _values(t), insert=f"{written(n)}: ", rank=1)
     elif k == "score":
         for n in p.scores:
             if ctx.owner == "matrix" and n not in p.bands:
@@ -787,7 +803,7 @@ def items(ctx: Context, policy, replace=None) -> list:
             b.name("classification", n, rank=1)
     elif k == "action_label":
         for label in p.labels.get(ctx.owner or "", ()):
-            b.add(label, "EnumMember", f"label of `{ctx.owner}`", insert=f"{_written(label)}: ", rank=1)
+            b.add(label, "EnumMember", f"label of `{ctx.owner}`", insert=f"{written(label)}: ", rank=1)
         b.add("disqualified", "EnumMember", "the disqualified leads", insert="disqualified: ", rank=2)
     elif k == "setting":
         keys = dict.fromkeys(s.key for a in p.actions.values() for act in a.actions for s in act.settings)
@@ -796,13 +812,13 @@ def items(ctx: Context, policy, replace=None) -> list:
     elif k == "matrix_label":
         if ctx.subject is not None:
             for label in p.labels.get(ctx.subject, ()):
-                b.add(label, "EnumMember", f"band of `{ctx.subject}`", insert=_written(label), rank=1)
+                b.add(label, "EnumMember", f"band of `{ctx.subject}`", insert=written(label), rank=1)
         else:
             for name, c in p.classifications.items():
                 if getattr(c, "rows", None) is not None:
                     for label in p.labels[name]:
                         if label != "disqualified":
-                            b.add(label, "EnumMember", f"label of `{name}`", insert=_written(label), rank=1)
+                            b.add(label, "EnumMember", f"label of `{name}`", insert=written(label), rank=1)
     return list(b.out.values())
 
 

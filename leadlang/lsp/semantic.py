@@ -8,6 +8,8 @@ field, let, signal, score, label ... and whether it is the declaration), a call'
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from leadlang.lsp.completion import scan
 
 TOKEN_TYPES = ["keyword", "type", "variable", "property", "function", "enumMember", "string", "number", "comment",
@@ -47,15 +49,16 @@ def tokens(text: str, policy=None, path: str | None = None, module=None) -> list
                 mods = (("declaration",) if o.declaration else ()) + (("readonly",) if o.kind in _READONLY else ())
                 named[o.span.start + shift] = (o.span.end + shift, KIND_TYPES.get(o.kind, "variable"), mods)
     calls = _calls(module or (policy.modules[0] if policy is not None and policy.modules else None), shift)
+    starts = sorted(named)
     out: list[tuple[int, int, str, tuple[str, ...]]] = []
     for tok in scan(text):
         t, start, end = tok.type, tok.start, tok.end
         if t == "COMMENT":
             out.append((start, end, "comment", ()))
         elif t in ("STRING", "PARTIAL"):
-            inside = [(s, v) for s, v in named.items() if start < s < end]  # a string compared with a label
             at = start
-            for s, (e, kind, mods) in sorted(inside):
+            for s in starts[bisect_right(starts, start):bisect_left(starts, end)]:  # a string compared with a label
+                e, kind, mods = named[s]
                 out.append((at, s, "string", ()))
                 out.append((s, e, kind, mods))
                 at = e
@@ -94,12 +97,7 @@ def encode(text: str, pieces, lines) -> list[int]:
     """The protocol's relative encoding of the pieces (positions in the client's units through `lines`)."""
     data: list[int] = []
     previous_line, previous_char = 0, 0
-    line_starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            line_starts.append(i + 1)
-    from bisect import bisect_right
-
+    line_starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
     for start, end, kind, mods in pieces:
         line = bisect_right(line_starts, start)
         first = lines.position(line, start - line_starts[line - 1] + 1)
