@@ -85,19 +85,17 @@ class LeadServer(LanguageServer):
 
         A `use`d file open in the editor says nothing of its own: the open policy that uses it
         says what is wrong in it (a used file is not checked alone)."""
-        opener = self.documents.opener(uri)
-        if opener is not None:
-            self._published[uri] = {}
-            self._publish_one(opener)
-            self._push(uri)
-            return
-        self._publish_one(uri)
+        root = self.documents.opener(uri) or uri
+        used = [u for u in self.documents.buffers if u != root and self.documents.opener(u) == root]
+        for u in used:
+            self._published[u] = {}
+        self._publish_one(root, used)
 
-    def _publish_one(self, uri: str) -> None:
+    def _publish_one(self, uri: str, used: list[str] = ()) -> None:
         analysis = self.documents.analysis(uri)
         if analysis is None:
             return
-        by_uri: dict[str, list[T.Diagnostic]] = {uri: []}
+        by_uri: dict[str, list[T.Diagnostic]] = {uri: [], **{u: [] for u in used}}
         elsewhere: dict[str, list[Diagnostic]] = {}
         for d in analysis.diagnostics:
             if d.span.file in (analysis.path, "<unknown>"):
@@ -109,7 +107,7 @@ class LeadServer(LanguageServer):
         by_uri[uri].extend(self._on_use_lines(analysis, elsewhere))
         previous = self._published.get(uri, {})
         self._published[uri] = by_uri
-        for target in set(previous) | set(by_uri):
+        for target in dict.fromkeys([*by_uri, *previous]):
             self._push(target)
 
     def _on_use_lines(self, analysis: Analysis, elsewhere: dict[str, list[Diagnostic]]) -> list[T.Diagnostic]:
@@ -152,8 +150,11 @@ class LeadServer(LanguageServer):
         self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=target, diagnostics=merged))
 
     def schedule(self, uri: str) -> None:
-        """Publish `uri`'s diagnostics (and those of open documents that `use` it) once the queued edits are read."""
-        for target in [uri, *self.documents.users_of(uri)]:
+        """Publish `uri`'s diagnostics, and those of the open documents that `use` it, once the queued edits are read.
+
+        Each policy is published once per edit: a `use`d file through the policy that opens it."""
+        roots = dict.fromkeys(self.documents.opener(u) or u for u in [uri, *self.documents.users_of(uri)])
+        for target in roots:
             pending = self._pending.pop(target, None)
             if pending is not None:
                 pending.cancel()
