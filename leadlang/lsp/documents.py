@@ -44,8 +44,9 @@ class Analysis:
     text: str
     module: A.Module | None = None  # None: it does not parse
     policy: Policy | None = None  # None: it has errors (`diagnostics`)
-    diagnostics: list[Diagnostic] = field(default_factory=list)  # check errors, or lint findings; any file's
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # the check's errors, any file's
     last_good: Policy | None = None  # the newest policy of this document that checked (this one, if it does)
+    findings: list[Diagnostic] | None = None  # lint's, once it has run on `policy` (`Documents.lint`)
 
 
 @dataclass
@@ -59,14 +60,15 @@ class _Buffer:
 class Documents:
     """The open buffers, and each one's analysis cached until a buffer changes.
 
-    `lint(policy)` gives a checked policy's lint findings (the server passes the project's settings)."""
+    An analysis is the parse and the check; `lint(policy)` (the server's, with the project's
+    settings) gives a checked policy's findings, run apart because it may take much longer."""
 
-    def __init__(self, lint=None):
+    def __init__(self):
         self.buffers: dict[str, _Buffer] = {}
         self.generation = 0  # bumped by every open, change and close: a cached analysis is of one generation
         self._cache: dict[str, tuple[int, Analysis]] = {}
         self._last_good: dict[str, Policy] = {}
-        self._lint = lint
+        self._chunks: dict[str, dict] = {}  # per document, the chunks of its last parse (`parser.parse`'s `reuse`)
 
     # ------------------------------------------------------------------ buffers --
     def update(self, uri: str, version: int | None, text: str) -> None:
@@ -78,6 +80,7 @@ class Documents:
         self.buffers.pop(uri, None)
         self._cache.pop(uri, None)
         self._last_good.pop(uri, None)
+        self._chunks.pop(uri, None)
         self.generation += 1
 
     def text(self, uri: str) -> str | None:
@@ -118,11 +121,16 @@ class Documents:
         self._cache[uri] = (self.generation, result)
         return result
 
+    def cached(self, uri: str) -> Analysis | None:
+        """The document's analysis if it is of the current buffers, without analysing anything."""
+        cached = self._cache.get(uri)
+        return cached[1] if cached is not None and cached[0] == self.generation else None
+
     def _analyse(self, b: _Buffer) -> Analysis:
         out = Analysis(b.uri, b.path, b.version, b.text)
         text = b.text.removeprefix("\ufeff")
         try:
-            out.module = parse(text, b.path)
+            out.module = parse(text, b.path, self._chunks.setdefault(b.uri, {}))
             out.policy = check_module(out.module, {b.path: text}, self.overlay())
         except LeadError as err:
             out.diagnostics = list(err.diagnostics)
@@ -132,10 +140,14 @@ class Documents:
             from leadlang.span import Span
 
             out.diagnostics = [D("E308", "error", f"cannot read the policy's files: {err.strerror or err}", Span(b.path, 1, 1, 1, 1))]
-            return out
-        if self._lint is not None:
-            out.diagnostics = list(self._lint(out.policy))
         return out
+
+    @staticmethod
+    def lint(analysis: Analysis, run) -> list[Diagnostic]:
+        """The lint findings of an analysis that checked, run once (`run(policy)`)."""
+        if analysis.findings is None:
+            analysis.findings = list(run(analysis.policy)) if analysis.policy is not None else []
+        return analysis.findings
 
     def opener(self, uri: str) -> str | None:
         """The open document that `use`s the file of `uri`, if one does: a used file is read through it, not alone."""

@@ -10,6 +10,7 @@ holds. Each feature module has a `register(server)` that adds its handlers: `nav
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from lsprotocol import types as T
@@ -21,6 +22,11 @@ from leadlang.diagnostics import DataError, Diagnostic
 from leadlang.lsp.documents import Analysis, Documents, uri_to_path
 from leadlang.lsp.positions import Lines
 
+LINT_INLINE = 0.05
+"""A document whose last lint took less than this (seconds) is linted with each edit, before its diagnostics go out."""
+LINT_PAUSE = 0.25
+"""Else it is linted in a worker once the edits pause this long; until then its previous findings stand."""
+
 SEVERITY = {"error": T.DiagnosticSeverity.Error, "warning": T.DiagnosticSeverity.Warning, "hint": T.DiagnosticSeverity.Hint}
 
 
@@ -29,24 +35,55 @@ class LeadServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("leadlang", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Incremental)
-        self.documents = Documents(lint=self._lint)
-        self._settings: dict[Path, object] = {}
+        self.documents = Documents()
+        self._lint_seconds: dict[str, float] = {}  # how long the last lint of each document took
+        self._lint_timers: dict[str, asyncio.TimerHandle] = {}
+        self._findings: dict[str, list[Diagnostic]] = {}  # each document's last lint findings
         self._published: dict[str, dict[str, list[T.Diagnostic]]] = {}  # source document -> target URI -> its diagnostics
         self._pending: dict[str, asyncio.Handle] = {}
 
     # ------------------------------------------------------------------- lint --
-    def _lint(self, policy) -> list[Diagnostic]:
-        """The lint findings of a checked policy with its project's `[tool.leadlang.lint]` settings."""
-        from leadlang.lint import all_rules, lint
+    def _settings(self, policy):
+        """The project's `[tool.leadlang.lint]` settings for a policy (the defaults, said once in the log, if they are broken)."""
+        from leadlang.lint import all_rules
         from leadlang.lint.config import Settings, load_settings
 
-        path = Path(policy.path)
         try:
-            settings = load_settings(path, list(all_rules()))
-        except DataError as err:  # a broken pyproject.toml: say so once, lint with the defaults
+            return load_settings(Path(policy.path), list(all_rules()))
+        except DataError as err:
             self.window_log_message(T.LogMessageParams(type=T.MessageType.Warning, message=f"lint settings: {err}"))
-            settings = Settings()
-        return lint(policy, settings)
+            return Settings()
+
+    def _lint(self, uri: str, analysis: Analysis, settings) -> None:
+        """Lint a checked analysis (in the server's thread or a worker), and remember how long it took."""
+        from leadlang.lint import lint
+
+        start = time.perf_counter()
+        Documents.lint(analysis, lambda policy: lint(policy, settings))
+        self._lint_seconds[uri] = time.perf_counter() - start
+
+    def _lint_later(self, uri: str, analysis: Analysis) -> None:
+        """Lint in a worker thread once the edits pause; publish again if the text is still the one linted."""
+        timer = self._lint_timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+
+        def start() -> None:
+            self._lint_timers.pop(uri, None)
+            if self.documents.cached(uri) is not analysis:
+                return  # edited meanwhile: that edit scheduled its own
+            settings = self._settings(analysis.policy)
+            done = loop.run_in_executor(None, self._lint, uri, analysis, settings)
+            done.add_done_callback(lambda f: finished(f))
+
+        def finished(f) -> None:
+            if f.exception() is not None:
+                self.window_log_message(T.LogMessageParams(type=T.MessageType.Error, message=f"lint failed: {f.exception()}"))
+            elif self.documents.cached(uri) is analysis:
+                self.publish(uri)
+
+        self._lint_timers[uri] = loop.call_later(LINT_PAUSE, start)
 
     # ------------------------------------------------------------ positions --
     @property
@@ -85,21 +122,19 @@ class LeadServer(LanguageServer):
 
         A `use`d file open in the editor says nothing of its own: the open policy that uses it
         says what is wrong in it (a used file is not checked alone)."""
-        opener = self.documents.opener(uri)
-        if opener is not None:
-            self._published[uri] = {}
-            self._publish_one(opener)
-            self._push(uri)
-            return
-        self._publish_one(uri)
+        root = self.documents.opener(uri) or uri
+        used = [u for u in self.documents.buffers if u != root and self.documents.opener(u) == root]
+        for u in used:
+            self._published[u] = {}
+        self._publish_one(root, used)
 
-    def _publish_one(self, uri: str) -> None:
+    def _publish_one(self, uri: str, used: list[str] = ()) -> None:
         analysis = self.documents.analysis(uri)
         if analysis is None:
             return
-        by_uri: dict[str, list[T.Diagnostic]] = {uri: []}
+        by_uri: dict[str, list[T.Diagnostic]] = {uri: [], **{u: [] for u in used}}
         elsewhere: dict[str, list[Diagnostic]] = {}
-        for d in analysis.diagnostics:
+        for d in [*analysis.diagnostics, *self._lint_findings(uri, analysis)]:
             if d.span.file in (analysis.path, "<unknown>"):
                 by_uri[uri].append(self.to_lsp(d, self.lines(analysis.path, analysis)))
             else:
@@ -109,8 +144,28 @@ class LeadServer(LanguageServer):
         by_uri[uri].extend(self._on_use_lines(analysis, elsewhere))
         previous = self._published.get(uri, {})
         self._published[uri] = by_uri
-        for target in set(previous) | set(by_uri):
+        for target in dict.fromkeys([*by_uri, *previous]):
             self._push(target)
+
+    def _lint_findings(self, uri: str, analysis: Analysis) -> list[Diagnostic]:
+        """The lint findings to show with a policy that checks: linted now when that was quick last time,
+        else the previous findings until a worker has linted this text (`_lint_later`)."""
+        if analysis.policy is None:
+            self._findings.pop(uri, None)
+            return []
+        if analysis.findings is None:
+            try:
+                asyncio.get_running_loop()
+                quick = self._lint_seconds.get(uri, 0.0) < LINT_INLINE
+            except RuntimeError:
+                quick = True
+            if quick:
+                self._lint(uri, analysis, self._settings(analysis.policy))
+            else:
+                self._lint_later(uri, analysis)
+                return self._findings.get(uri, [])
+        self._findings[uri] = analysis.findings
+        return analysis.findings
 
     def _on_use_lines(self, analysis: Analysis, elsewhere: dict[str, list[Diagnostic]]) -> list[T.Diagnostic]:
         """For the errors in `use`d files: one diagnostic on the opener's `use` line that leads to them."""
@@ -152,8 +207,11 @@ class LeadServer(LanguageServer):
         self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=target, diagnostics=merged))
 
     def schedule(self, uri: str) -> None:
-        """Publish `uri`'s diagnostics (and those of open documents that `use` it) once the queued edits are read."""
-        for target in [uri, *self.documents.users_of(uri)]:
+        """Publish `uri`'s diagnostics, and those of the open documents that `use` it, once the queued edits are read.
+
+        Each policy is published once per edit: a `use`d file through the policy that opens it."""
+        roots = dict.fromkeys(self.documents.opener(u) or u for u in [uri, *self.documents.users_of(uri)])
+        for target in roots:
             pending = self._pending.pop(target, None)
             if pending is not None:
                 pending.cancel()
@@ -172,6 +230,10 @@ class LeadServer(LanguageServer):
         """A document closed: drop what it said, everywhere."""
         said = self._published.pop(uri, {})
         self.documents.close(uri)
+        self._findings.pop(uri, None)
+        timer = self._lint_timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
         for target in said:
             self._push(target)
 
