@@ -218,7 +218,9 @@ def code_actions(server, params) -> list:
     wanted = params.range
     sent = {(_key(d.range), str(d.code)): d for d in params.context.diagnostics or ()}
     out = []
-    for d in analysis.diagnostics:
+    # the check's errors, and lint's findings once it has run on this very text (a long lint runs in a
+    # worker when the edits pause: until then only the check's fixes are offered, never a stale finding's)
+    for d in [*analysis.diagnostics, *(analysis.findings or ())]:
         if d.span.file != analysis.path:
             continue
         r = lines.range(d.span)
