@@ -153,6 +153,21 @@ def test_items_from_the_policy(plg, snippet, first):
     assert got[:len(first)] == first, got
 
 
+def test_repaired_drops_the_line_then_the_declaration_being_written(plg):
+    from leadlang.lsp.completion import repaired
+
+    policy, text = plg
+    at = text.index("pql when engagement is high") + len("pql when engagement is ")
+    line = text[:at] + text[at + len("high"):]  # `pql when engagement is ` does not parse
+    assert repaired(line, at, "p.lead").labels["engagement"] == ("high", "low")
+    anchor = text.index("signal active_days_30")
+    extra = "signal extra = count(product\n  in last 3 days whe"  # two broken lines: the whole signal goes
+    broken = text[:anchor] + extra + "\n" + text[anchor:]
+    got = repaired(broken, anchor + len(extra), "p.lead")
+    assert "extra" not in got.signals and "active_days_30" in got.signals
+    assert repaired("score {", 7, "p.lead") is None
+
+
 def test_expression_items_carry_kind_detail_and_documentation(plg):
     policy, text = plg
     offset = text.index("target_industry: +30 when ") + len("target_industry: +30 when ")
@@ -213,6 +228,21 @@ async def test_completion_while_typing(client, tmp_path):
     assert [i.label for i in found] == ["seats"]
     new, found = await typed("  hot when ucc.")
     assert [i.label for i in found] == ["urgency", "criticality", "complexity"]
+    close(client, path)
+
+
+@LOOP
+async def test_completion_in_a_buffer_opened_broken(client, tmp_path):
+    """No version of the buffer has checked: the names come from the text without the line being written."""
+    text = PLG.read_text(encoding="utf-8")
+    anchor = text.index("classify stage {\n") + len("classify stage {\n")
+    line = "  hot when segment is "
+    broken = text[:anchor] + line + "\n" + text[anchor:]
+    path = tmp_path / "broken.lead"
+    diagnostics = await open_doc(client, path, broken)
+    assert [d.code for d in diagnostics if d.severity == T.DiagnosticSeverity.Error]
+    found = await _complete(client, path, broken, anchor + len(line))
+    assert [i.label for i in found[:5]] == ["opportunity", "sales_ready", "ignore", "heartbreaker", "disqualified"]
     close(client, path)
 
 

@@ -845,11 +845,13 @@ def complete(server, params) -> list:
     analysis = server.documents.context(uri)
     if text is None or analysis is None:
         return []
-    policy = analysis.policy or analysis.last_good
     lines = Lines(text, server.encoding)
     line, column = lines.column(params.position)
     offset = offset_of(text, line - 1, column - 1)
     ctx = context_at_offset(text, offset)
+    policy = analysis.policy or analysis.last_good
+    if policy is None and analysis.uri == uri:  # opened already broken: no version of it has checked yet
+        policy = repaired(text, offset, analysis.path, server.documents.overlay())
     start_line = text.count("\n", 0, ctx.start) + 1
     start_column = ctx.start - (text.rfind("\n", 0, ctx.start) + 1) + 1
     end_column = column + (1 if ctx.in_string and text[offset:offset + 1] == '"' else 0)  # the quote the editor closed
@@ -857,6 +859,50 @@ def complete(server, params) -> list:
 
     replace = T.Range(start=lines.position(start_line, start_column), end=lines.position(line, end_column))
     return items(ctx, policy, replace)
+
+
+def repaired(text: str, offset: int, path: str, files=None):
+    """The policy of `text` without what is being written at `offset` (its line, else its declaration), if that checks."""
+    from leadlang.check import check_module
+    from leadlang.diagnostics import LeadError
+    from leadlang.fs import WORK_TREE
+    from leadlang.syntax.parser import parse
+
+    files = WORK_TREE if files is None else files
+    key = (path, text, offset)
+    if _REPAIRED[0] == key:
+        return _REPAIRED[1]
+    begin = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    found = list(_DECLARATION_START.finditer(text))
+    starts = [m.start() for m in found] + [len(text)]
+    decl_begin = max((s for s in starts if s <= offset), default=0)
+    decl_end = min((s for s in starts if s > offset), default=len(text))
+    tests = [(m.start(), starts[i + 1]) for i, m in enumerate(found) if m.group() == "test"]  # their `expect`s may name what goes
+
+    def cut(text: str, spans) -> str:
+        for b, e in sorted(spans, reverse=True):
+            text = text[:b] + "\n" * text.count("\n", b, e) + text[e:]
+        return text
+
+    policy = None
+    for spans in ([(begin, end)], [(begin, end), *_outside(tests, begin, end)], [(decl_begin, decl_end), *_outside(tests, decl_begin, decl_end)]):
+        candidate = cut(text, spans)
+        try:
+            policy = check_module(parse(candidate.removeprefix("\ufeff"), path), {path: candidate.removeprefix("\ufeff")}, files)
+            break
+        except (LeadError, OSError, RecursionError):
+            continue
+    _REPAIRED[:] = [key, policy]
+    return policy
+
+
+def _outside(spans, begin: int, end: int) -> list[tuple[int, int]]:
+    return [(b, e) for b, e in spans if e <= begin or b >= end]
+
+
+_REPAIRED: list = [None, None]  # the last repair: a completion request per keystroke asks for the same text again
 
 
 def register(server) -> None:
