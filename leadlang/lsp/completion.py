@@ -485,10 +485,9 @@ class _Builder:
             sort_text=f"{rank}_{len(self.out):04d}", filter_text=filter_text,
             insert_text_format=T.InsertTextFormat.Snippet if snippet else None,
         )
+        item.insert_text = text  # for a client that ignores `textEdit` (which the protocol prefers)
         if self.replace is not None:
             item.text_edit = T.TextEdit(range=self.replace, new_text=text)
-        else:
-            item.insert_text = text
         self.out[label] = item
 
     def name(self, kind: str, name: str, detail: str | None = None, rank: int = 2, label: str | None = None,
