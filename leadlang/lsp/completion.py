@@ -252,6 +252,10 @@ def _decide(frames: list[_Frame], item: list[Token]) -> Context:
             return _aggregate(opener.value, inner, kind, owner)
         if bracket.kind == "[":
             before = bracket.head
+            outer = frames[-2] if len(frames) >= 2 else None
+            if outer is not None and outer.kind == "(" and outer.head and outer.head[-1].type == "AGGREGATE" \
+                    and len(item) - len(inner) - outer.at == 2 and (not inner or inner[-1].value == ","):
+                return Context("event_name", source=_name(item[outer.at]), block=kind)  # `count(product ["login", `
             if before and (before[-1].type == "NOT_IN" or before[-1].value == "in"):
                 if not inner or inner[-1].value == ",":
                     return Context("value", subject=_subject(before[:-1]), scope=scope, block=kind, owner="list")
@@ -756,8 +760,7 @@ def items(ctx: Context, policy, replace=None) -> list:
                     continue
                 b.keyword(insert.split(" $")[0], rank=i, insert=insert)
     elif k == "event_name":
-        if ctx.in_string:
-            b.event_names(ctx.source)
+        b.event_names(ctx.source)
     elif k == "test":
         b.keyword("as of", insert="as of ${1:2024-06-01T00:00:00Z}", rank=1, detail="the time the test scores at")
         b.keyword("lead", insert=f"lead {{ {written(p.key)}: \"${{1:L1}}\" }}", rank=1, detail="the lead's fields")
