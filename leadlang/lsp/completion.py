@@ -89,8 +89,9 @@ class Context:
     type (a declared field's type), event_roles (`lead`, `at`, `name`), test (a test's items),
     expect (after `expect`), component (`expect fired X`), rule (`expect fired X.`), gate
     (`because`), pair_key (a test object's field), score (`bands`/`matrix`), classification
-    (`actions`), band (a band's `>=` / `otherwise`), rule_tail (`when` / `per`), action_label,
-    setting, matrix_label, otherwise, none.
+    (`actions`), band (a band's `>=` / `otherwise`), rule_tail (`when` / `per`), cap (`max`),
+    event_name (a test's event line, an aggregate's list of names), action_label, setting,
+    matrix_label, otherwise, none (nothing to offer: a new name, a comment, a number).
     """
 
     kind: str
@@ -101,7 +102,7 @@ class Context:
     function: str | None = None  # the aggregate being written
     scope: str = "expr"  # expr, event (an aggregate's where), let, test
     block: str | None = None  # the innermost block
-    owner: str | None = None  # the block's declaration: `actions TARGET`, `matrix`'s scores "rows cols"
+    owner: str | None = None  # `actions TARGET`, `matrix`'s scores "ROWS COLS", a test object's source; "list": in `[...]`
     in_string: bool = False  # the cursor is inside a string being typed
     header: bool = False  # the matrix's header line
     negated: bool = False  # after `is not`, `expect not`
