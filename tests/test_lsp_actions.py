@@ -208,3 +208,29 @@ async def test_show_compiled_sql_of_a_broken_policy_says_why(client, tmp_path: P
         await client.workspace_execute_command_async(T.ExecuteCommandParams(
             command="leadlang.showCompiledSql", arguments=[path.resolve().as_uri(), "oracle"]))
     close(client, path)
+
+
+@LOOP
+async def test_fix_all_is_lint_fix(client, tmp_path: Path):
+    """`source.fixAll.leadlang` leaves the buffer as `leadlang lint --fix` leaves the file (a removed signal
+    leaves its `let` unused: a second round removes it too)."""
+    from leadlang.cli import main
+
+    path = tmp_path / "demo.lead"
+    text = POLICY.replace("signal logins", "let limit = 3\nsignal unused = limit + 1\nsignal logins")
+    path.write_text(text, encoding="utf-8")
+    found = await open_doc(client, path, text)
+    assert [d.code for d in found] == ["L202"]
+    params = T.CodeActionParams(text_document=T.TextDocumentIdentifier(uri=path.resolve().as_uri()),
+                                range=T.Range(start=T.Position(line=0, character=0), end=T.Position(line=0, character=0)),
+                                context=T.CodeActionContext(diagnostics=[], only=[T.CodeActionKind.SourceFixAll]))
+    [action] = await client.text_document_code_action_async(params)
+    assert action.kind == "source.fixAll.leadlang"
+    after = apply(text, action.edit.changes[path.resolve().as_uri()])
+    result = CliRunner().invoke(main, ["lint", "--fix", str(path)])
+    assert result.exit_code == 0, result.output
+    assert after == path.read_text(encoding="utf-8") == POLICY
+    # a plain request (the light bulb) does not run the rounds of lint
+    params.context.only = None
+    assert all(a.kind == T.CodeActionKind.QuickFix for a in await client.text_document_code_action_async(params) or [])
+    close(client, path)

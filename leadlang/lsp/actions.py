@@ -1,5 +1,5 @@
-"""Code actions: the "did you mean" fixes of check errors, `# leadlang: ignore[CODE]` for a lint finding, and
-the lint rules' own fixes.
+"""Code actions: the "did you mean" fixes of check errors, `# leadlang: ignore[CODE]` for a lint finding,
+the lint rules' own fixes, and all of `leadlang lint --fix` as one `source.fixAll.leadlang` action.
 
 `fixes(text, path, diagnostic)` is the whole logic, on the document's text and one of the server's own
 diagnostics (with its hints and span, not the client's copy): each `Fix` a title and text edits as
@@ -201,6 +201,43 @@ def _rule_fixes(text: str, path: str, d: Diagnostic) -> list[Fix]:
     return [Fix(d.fix.title, tuple((e.start, e.end, e.new) for e in d.fix.edits), d.fix.safe)]
 
 
+# --------------------------------------------------------------- fix all --
+FIX_ALL = "source.fixAll.leadlang"
+
+
+def fix_all(text: str, path: str, files, settings) -> str:
+    """The text as `leadlang lint --fix` leaves it: every safe fix, round after round (`lint.fixes.fix_text`),
+    each round checked with the file read through `files` (the open buffers over the disk)."""
+    from leadlang.check import load
+    from leadlang.fs import Overlay
+    from leadlang.lint import lint
+    from leadlang.lint.fixes import fix_text
+
+    def lint_text(current: str):
+        return lint(load(path, files=Overlay(files, {path: current})), settings)
+
+    return fix_text(path, text, lint_text).after
+
+
+def _settings(path: str):
+    """The project's `[tool.leadlang.lint]` settings (the defaults if they cannot be read: the server says why)."""
+    from pathlib import Path
+
+    from leadlang.diagnostics import DataError
+    from leadlang.lint import all_rules
+    from leadlang.lint.config import Settings, load_settings
+
+    try:
+        return load_settings(Path(path), list(all_rules()))
+    except DataError:
+        return Settings()
+
+
+def _wanted(only, kind: str) -> bool:
+    """Whether a request that asks `only` for some kinds wants `kind` (no `only`: every kind)."""
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
 # -------------------------------------------------------------- protocol --
 def code_actions(server, params) -> list:
     from lsprotocol import types as T
@@ -226,13 +263,21 @@ def code_actions(server, params) -> list:
         r = lines.range(d.span)
         if not _overlaps(r, wanted):
             continue
+        if not _wanted(params.context.only, T.CodeActionKind.QuickFix):
+            break
         lsp = sent.get((_key(r), d.code)) or server.to_lsp(d, lines)
         for f in fixes(text, analysis.path, d):
-            if params.context.only and not any(T.CodeActionKind.QuickFix.value.startswith(k) for k in params.context.only):
-                continue
             edits = [T.TextEdit(range=_range(text, lines, s, e, bom), new_text=new) for s, e, new in f.edits]
             out.append(T.CodeAction(title=f.title, kind=T.CodeActionKind.QuickFix, diagnostics=[lsp],
                                     is_preferred=f.preferred or None, edit=T.WorkspaceEdit(changes={uri: edits})))
+    # the whole of `lint --fix`, asked for by name only (an editor's fix-all on save): it lints round after round
+    if params.context.only and _wanted(params.context.only, FIX_ALL) and analysis.policy is not None:
+        if any(d.fix is not None and d.fix.safe for d in analysis.findings or ()):
+            after = fix_all(text, analysis.path, server.documents.overlay(), _settings(analysis.path))
+            if after != text:
+                whole = T.Range(start=T.Position(line=0, character=0), end=lines.end())
+                out.append(T.CodeAction(title="Fix all: leadlang lint --fix", kind=FIX_ALL, edit=T.WorkspaceEdit(
+                    changes={uri: [T.TextEdit(range=whole, new_text="\ufeff" * bom + after)]})))
     return out
 
 
@@ -259,5 +304,5 @@ def _range(text: str, lines, start: int, end: int, bom: int = 0):
 def register(server) -> None:
     from lsprotocol import types as T
 
-    server.feature(T.TEXT_DOCUMENT_CODE_ACTION, T.CodeActionOptions(code_action_kinds=[T.CodeActionKind.QuickFix]))(
+    server.feature(T.TEXT_DOCUMENT_CODE_ACTION, T.CodeActionOptions(code_action_kinds=[T.CodeActionKind.QuickFix, FIX_ALL]))(
         lambda params: code_actions(server, params))
