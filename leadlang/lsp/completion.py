@@ -65,6 +65,7 @@ _CONTINUE = frozenset(["{", ",", "(", "[", "and", "or", "=", "!=", "<", "<=", ">
 _BLOCKS = frozenset(["leads", "accounts", "events", "score", "bands", "criteria", "disqualify", "matrix",
                      "classify", "actions", "test"])
 _PAIR_BLOCKS = frozenset(["test_lead", "test_account", "event_pairs", "bands"])  # items also end at `,`
+_BRACKETS = ("(", "[")
 _OPERAND_END = frozenset(["NAME", "QUOTED_NAME", "STRING", "INT", "DECIMAL", "DATE", "TIMESTAMP", "DURATION"])
 _EXPR_KEYWORDS = frozenset(["and", "or", "not", "when", "per", "where", "between", "contains", "matches", "in", "is"])
 
@@ -163,7 +164,7 @@ def _walk(tokens: list[Token]) -> tuple[list[_Frame], list[Token]]:
     item: list[Token] = []
 
     def block() -> _Frame | None:
-        return next((f for f in reversed(frames) if f.kind not in "(["), None)
+        return next((f for f in reversed(frames) if f.kind not in _BRACKETS), None)
 
     def end_item() -> None:
         if item:
@@ -177,7 +178,7 @@ def _walk(tokens: list[Token]) -> tuple[list[_Frame], list[Token]]:
         if tok.type == "COMMENT":
             continue
         if tok.type == "NL":
-            if frames and frames[-1].kind in "([":
+            if frames and frames[-1].kind in _BRACKETS:
                 continue
             if i + 1 < len(tokens) and tokens[i + 1].value in ("and", "or"):  # the next line goes on with `and` / `or`
                 continue
@@ -192,14 +193,14 @@ def _walk(tokens: list[Token]) -> tuple[list[_Frame], list[Token]]:
             item.clear()
             continue
         if tok.type == "OP" and v == "}":
-            while frames and frames[-1].kind in "([":
+            while frames and frames[-1].kind in _BRACKETS:
                 frames.pop()
             if frames:
                 frames.pop()
-            item.clear()
+            item[:] = [tok]  # the block closed ends the item that opened it
             end_item()
             continue
-        if tok.type == "OP" and v in "([":
+        if tok.type == "OP" and v in _BRACKETS:
             frames.append(_Frame(v, head=list(item), at=len(item) + 1))
             item.append(tok)
             continue
@@ -210,7 +211,7 @@ def _walk(tokens: list[Token]) -> tuple[list[_Frame], list[Token]]:
             continue
         if tok.type == "OP" and v == ",":
             b = block()
-            if b is not None and b.kind in _PAIR_BLOCKS and not (frames and frames[-1].kind in "(["):
+            if b is not None and b.kind in _PAIR_BLOCKS and not (frames and frames[-1].kind in _BRACKETS):
                 end_item()
                 continue
         item.append(tok)
@@ -240,11 +241,11 @@ def _name(tok: Token | None) -> str | None:
 
 
 def _decide(frames: list[_Frame], item: list[Token]) -> Context:
-    block = next((f for f in reversed(frames) if f.kind not in "(["), None)
+    block = next((f for f in reversed(frames) if f.kind not in _BRACKETS), None)
     kind = block.kind if block is not None else None
     owner = _owner(block)
     # the innermost bracket of the item decides first
-    bracket = frames[-1] if frames and frames[-1].kind in "([" else None
+    bracket = frames[-1] if frames and frames[-1].kind in _BRACKETS else None
     if bracket is not None:
         inner = item[bracket.at:]
         opener = bracket.head[-1] if bracket.head else None
