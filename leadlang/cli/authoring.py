@@ -252,7 +252,9 @@ def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: t
         click.echo(render_json(found))
     elif fmt == "sarif":
         rules = {r.code: {"name": r.name, "summary": r.summary, "severity": r.severity, "help": r.section("What it does")} for r in all_rules().values()}
-        click.echo(render_sarif(found, rules, __version__))
+        from leadlang.codes import help_url
+
+        click.echo(render_sarif(found, rules, __version__, help_uri=help_url))
     elif fmt == "github":
         if found:
             click.echo(render_github(found))
