@@ -53,13 +53,14 @@ def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path
 @click.option("--dialect", default="duckdb", show_default=True, type=click.Choice(["duckdb", "postgres", "snowflake", "bigquery", "spark"]))
 @click.option("--table", "tables", multiple=True, type=TableMap(), help="Read a declared relation from another: NAME=x is ref('x'), NAME=a.b is source('a', 'b') (repeatable).")
 @click.option("--sources", is_flag=True, help="Write OUT/sources.yml declaring the source() tables the dbt project does not declare (never overwrites).")
-def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bool) -> None:
+@click.option("--history", is_flag=True, help="Also write <policy>_history (the labels over time, SCD2, incremental) and <policy>_changes.")
+def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bool, history: bool) -> None:
     """Write dbt models, properties YAML, data tests and unit tests for POLICIES into OUT."""
     from leadlang.dbt import FailingTests, generate
 
     checked = [load_policy(p) for p in policies]
     try:
-        result = generate(checked, out, dialect, dict(tables), sources)
+        result = generate(checked, out, dialect, dict(tables), sources, history)
     except FailingTests as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
