@@ -35,7 +35,9 @@ from test_invalid_enum import spoiled
 from leadlang.check import load
 from leadlang.data.stream import load_dataset
 from leadlang.data.writers import write_rows
-from leadlang.dbt import init_project, seed_properties, write_policy
+from leadlang.dbt import init_project, label_columns, relation_columns, seed_properties, write_policy
+from leadlang.dbt.history import CHANGES_SUFFIX, HISTORY_SUFFIX
+from leadlang.dbt.models import EXPLAIN_SUFFIX, relation_name
 from leadlang.dbt.properties import dump, sources_stub
 from leadlang.interpret import evaluate
 
@@ -240,6 +242,101 @@ def test_built_tables_equal_the_interpreter(build, index):
         got, why = _rows(con, case.model), _rows(con, case.model + "_explain")
     assert len(got) == len(case.leads)
     assert_same_result(case.policy, oracle, got, why, f"dbt {case.model}", ordered=False)
+
+
+# ---------------------------------------------- the history models (`--history`), run at three as-ofs --
+
+# three runs: windows close and decay goes on between them, so labels change
+HISTORY_AS_OFS = [AS_OF - dt.timedelta(days=14), AS_OF, AS_OF + dt.timedelta(days=30)]
+
+
+def expected_history(policy, labels_at: list[tuple[dt.datetime, dict]]) -> tuple[set, set]:
+    """The SCD2 rows and the changes that the labels of each lead at each run imply (runs in time
+    order): a lead's row opens at the first run that sees its labels and closes at the first run
+    that sees others; a change per label column that differs between a lead's consecutive rows."""
+    columns = label_columns(policy)
+    rows, open_rows = [], {}
+    for at, labels in labels_at:
+        for key, values in labels.items():
+            row = open_rows.get(key)
+            if row is not None and row["labels"] == values:
+                continue
+            if row is not None:
+                row["valid_to"] = at
+            open_rows[key] = {"key": key, "labels": values, "valid_from": at, "valid_to": None}
+            rows.append(open_rows[key])
+    text = lambda v: None if v is None else ("true" if v else "false") if isinstance(v, bool) else str(v)  # noqa: E731
+    changes, previous = set(), {}
+    for row in rows:  # in run order: a lead's rows come in valid_from order
+        before = previous.get(row["key"])
+        previous[row["key"]] = row
+        if before is not None:
+            changes |= {(row["key"], c, before["valid_from"], row["valid_from"], text(old), text(new))
+                        for c, old, new in zip(columns, before["labels"], row["labels"]) if old != new}
+    return {(r["key"], *r["labels"], r["valid_from"], r["valid_to"]) for r in rows}, changes
+
+
+def _history_runs(project: Path, dialect: str, schema: str, profile: dict, read) -> None:
+    """`leadlang dbt --history` of the PLG example in a project of its own (a small project: dbt
+    parses it quickly), reading its sample data from tables already loaded (`schema` holds the
+    ref() ones), run at each of HISTORY_AS_OFS; after each run the history and changes models
+    (`read(table)` gives their rows) equal what the interpreter's labels at every as-of so far
+    imply. Then a run at an earlier as-of is refused by the model's guard and changes nothing."""
+    runner = _dbt_runner()
+    policy = load(ROOT / "policies" / "plg" / "plg.lead")
+    ds = load_dataset(policy, ROOT / "policies" / "plg" / "data")
+    mapping = {relation_name(rel): f"{schema}.{rel.parts[0]}" for rel in relation_columns(policy) if rel.kind == "ref"}
+    write_policy(policy, project / "models", dialect, mapping, with_unit_tests=False, history=True)
+    (project / "models" / "sources.yml").write_text(dump([], sources_stub([policy], dialect, mapping, set())), encoding="utf-8")
+    (project / "dbt_project.yml").write_text(dump([], {
+        "name": "leadlang_history", "version": "1.0.0", "config-version": 2, "profile": "leadlang_history",
+        "flags": {"send_anonymous_usage_stats": False}, "models": {"leadlang_history": {"+materialized": "table"}},
+    }), encoding="utf-8")
+    (project / "profiles.yml").write_text(dump([], {"leadlang_history": {"target": "dev", "outputs": {"dev": profile}}}), encoding="utf-8")
+    columns, key = label_columns(policy), policy.key
+
+    def run(at: dt.datetime):
+        with _in(project):
+            return runner().invoke(["build", "--exclude", policy.name + EXPLAIN_SUFFIX, "--vars", f"{{leadlang_as_of: '{at.isoformat()}'}}",
+                                     "--quiet", "--no-write-json"])
+
+    def history() -> set:
+        return {(r[key], *(r[c] for c in columns), r["valid_from"], r["valid_to"]) for r in read(policy.name + HISTORY_SUFFIX)}
+
+    labels_at = []
+    for i, at in enumerate(HISTORY_AS_OFS):
+        result = run(at)
+        assert result.exception is None and result.success, [f"{r.node.unique_id}: {r.message}" for r in result.result or []
+                                                              if str(r.status) not in ("success", "pass")] or result.exception
+        oracle = evaluate(policy, ds.leads, ds.accounts, ds.events, at)
+        labels_at.append((at, {r[key]: tuple(r[c] for c in columns) for r in oracle.rows}))
+        want_rows, want_changes = expected_history(policy, labels_at)
+        got_rows, got_changes = history(), {tuple(r.values()) for r in read(policy.name + CHANGES_SUFFIX)}
+        assert got_rows == want_rows, f"run {i + 1} at {at}: {len(got_rows ^ want_rows)} rows differ, e.g. {sorted(got_rows ^ want_rows, key=repr)[:4]}"
+        assert got_changes == want_changes, f"run {i + 1} at {at}: changes differ, e.g. {sorted(got_changes ^ want_changes, key=repr)[:4]}"
+    assert len(want_changes) > 10 and len({c[1] for c in want_changes}) > 1, "the runs should change labels"
+    assert len(want_rows) > len(ds.leads)
+    result = run(HISTORY_AS_OFS[1])  # out of order
+    refused = [r for r in result.result if r.node.name == policy.name + HISTORY_SUFFIX]
+    assert not result.success and refused and str(refused[0].status) == "error"
+    assert f"earlier than {HISTORY_AS_OFS[-1]:%Y-%m-%d %H:%M:%S}" in refused[0].message and "runs go forward in time" in refused[0].message
+    assert history() == want_rows
+
+
+def test_history_models_on_duckdb_equal_the_interpreters_labels_at_each_run(tmp_path):
+    import duckdb
+
+    policy = load(ROOT / "policies" / "plg" / "plg.lead")
+    ds = load_dataset(policy, ROOT / "policies" / "plg" / "data")
+    database = tmp_path / "history.duckdb"
+    _load(database, tables_for(policy, ds.leads, ds.accounts, ds.events))
+
+    def read(table: str) -> list[dict]:
+        with duckdb.connect(str(database)) as con:
+            return _rows(con, table)
+
+    _history_runs(tmp_path / "project", "duckdb", "main", {"type": "duckdb", "path": str(database), "threads": 1,
+                                                           "settings": {"TimeZone": "UTC"}}, read)
 
 
 # ------------------------------------------------------------------ PostgreSQL, on the pgserver --
