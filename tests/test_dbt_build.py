@@ -342,16 +342,57 @@ def test_history_models_on_duckdb_equal_the_interpreters_labels_at_each_run(tmp_
 # ------------------------------------------------------------------ PostgreSQL, on the pgserver --
 
 
-def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine):
-    """A smaller project on dbt-postgres against the real server the differential tests use: the
-    PLG example (its unit tests and the demo's sample rows) and the quoting and logic edge cases."""
-    runner = _dbt_runner()
+def _dbt_postgres() -> None:
     try:
         import dbt.adapters.postgres  # noqa: F401
     except ImportError as err:
         if _in_ci():
             pytest.fail(f"dbt-postgres unavailable in CI: {err}", pytrace=False)
         pytest.skip(f"needs `pip install dbt-postgres` ({err})")
+
+
+def _postgres_profile(postgres_engine, schema: str) -> dict:
+    socket_dir = postgres_engine._server.get_uri(postgres_engine.DATABASE).split("host=", 1)[1]
+    return {"type": "postgres", "host": socket_dir, "port": 5432, "user": "postgres", "password": "",
+            "dbname": postgres_engine.DATABASE, "schema": schema, "threads": 4}
+
+
+def _postgres_rows(con, schema: str, table: str) -> list[dict]:
+    cur = con.execute(f'SELECT * FROM "{schema}"."{table}"')
+    names = [d.name for d in cur.description]
+    return [{n: v.astimezone(dt.timezone.utc) if isinstance(v, dt.datetime) else v for n, v in zip(names, r)} for r in cur.fetchall()]
+
+
+def test_history_models_on_postgres_equal_the_interpreters_labels_at_each_run(tmp_path, postgres_engine):
+    import engines
+
+    _dbt_runner()
+    _dbt_postgres()
+    policy = load(ROOT / "policies" / "plg" / "plg.lead")
+    ds = load_dataset(policy, ROOT / "policies" / "plg" / "data")
+    inputs, schema, con = "leadlang_history_in", "leadlang_history", postgres_engine.con
+    tables = [dataclasses.replace(t, name=t.name if "." in t.name else f"{inputs}.{t.name}")
+              for t in tables_for(policy, ds.leads, ds.accounts, ds.events)]
+    try:
+        with con.cursor() as cur:
+            for t in tables:
+                for statement in postgres_engine.table_ddl(t):
+                    cur.execute(statement)
+                with cur.copy(f"COPY {postgres_engine.relation(t.name)} FROM STDIN") as copy:
+                    for r in engines._checked(t):
+                        copy.write_row(r)
+        _history_runs(tmp_path / "project", "postgres", inputs, _postgres_profile(postgres_engine, schema),
+                      lambda table: _postgres_rows(con, schema, table))
+    finally:
+        for s in {inputs, schema, *(t.name.split(".")[0] for t in tables)}:
+            con.execute(f'DROP SCHEMA IF EXISTS "{s}" CASCADE')
+
+
+def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine):
+    """A smaller project on dbt-postgres against the real server the differential tests use: the
+    PLG example (its unit tests and the demo's sample rows) and the quoting and logic edge cases."""
+    runner = _dbt_runner()
+    _dbt_postgres()
     demo = tmp_path / "demo"
     init_project(demo)  # only for its sample rows
     project = tmp_path / "pg"
@@ -374,16 +415,13 @@ def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine)
         seed_entries += entries
         write_policy(case.policy, project / "models", "postgres", mapping, case.model, case.unit_tests)
     schema = "dbt_leadlang"
-    uri = postgres_engine._server.get_uri(postgres_engine.DATABASE)
-    socket_dir = uri.split("host=", 1)[1]
     (project / "seeds" / "seeds.yml").write_text(dump([], {"version": 2, "seeds": seed_entries}), encoding="utf-8")
     (project / "dbt_project.yml").write_text(dump([], {
         "name": "leadlang_pg", "version": "1.0.0", "config-version": 2, "profile": "leadlang_pg",
         "flags": {"send_anonymous_usage_stats": False},
     }), encoding="utf-8")
-    (project / "profiles.yml").write_text(dump([], {"leadlang_pg": {"target": "dev", "outputs": {"dev": {
-        "type": "postgres", "host": socket_dir, "port": 5432, "user": "postgres", "password": "",
-        "dbname": postgres_engine.DATABASE, "schema": schema, "threads": 4}}}}), encoding="utf-8")
+    (project / "profiles.yml").write_text(dump([], {"leadlang_pg": {"target": "dev", "outputs": {"dev": _postgres_profile(postgres_engine, schema)}}}),
+                                          encoding="utf-8")
     with _in(project):
         t0 = time.perf_counter()
         result = runner().invoke(["build", "--vars", f"{{leadlang_as_of: '{AS_OF_TEXT}'}}", "--quiet", "--no-write-json", "--no-partial-parse"])
@@ -400,8 +438,6 @@ def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine)
         oracle = evaluate(case.policy, case.leads, case.accounts, case.events, case.as_of)
         tables = []
         for table in (case.model, case.model + "_explain"):
-            cur = con.execute(f'SELECT * FROM "{schema}"."{table}"')
-            names = [d.name for d in cur.description]
-            tables.append([{n: v.astimezone(dt.timezone.utc) if isinstance(v, dt.datetime) else v for n, v in zip(names, r)} for r in cur.fetchall()])
+            tables.append(_postgres_rows(con, schema, table))
         assert len(tables[0]) == len(case.leads)
         assert_same_result(case.policy, oracle, *tables, f"dbt-postgres {case.model}", ordered=False)
