@@ -77,12 +77,13 @@ def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bo
 
 @main.command()
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option("--history", is_flag=True, help="Include the history models (plg_history, plg_changes), as `leadlang dbt --history`.")
+def init(directory: Path, history: bool) -> None:
     """Create a ready project in DIRECTORY: example policy, sample data, dbt on DuckDB, pre-commit."""
     from leadlang.dbt import init_project
 
     try:
-        written = init_project(directory)
+        written = init_project(directory, history)
     except DataError as err:
         fail(err)
     click.echo(f"created {len(written)} files in {directory}; next: cd {directory} && dbt build")

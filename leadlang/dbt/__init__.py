@@ -141,9 +141,10 @@ def _declared_sources(out: Path) -> set[tuple[str, str]]:
     return declared
 
 
-def init_project(directory: Path) -> list[Path]:
-    """`leadlang init`: a ready dbt project on DuckDB with the example policy and its sample data."""
+def init_project(directory: Path, history: bool = False) -> list[Path]:
+    """`leadlang init`: a ready dbt project on DuckDB with the example policy and its sample data
+    (with `history`, the history models too)."""
     from leadlang.dbt.project import init
 
-    return init(directory)
+    return init(directory, history)
 
