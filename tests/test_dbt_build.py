@@ -253,10 +253,13 @@ HISTORY_AS_OFS = [AS_OF - dt.timedelta(days=14), AS_OF, AS_OF + dt.timedelta(day
 def expected_history(policy, labels_at: list[tuple[dt.datetime, dict]]) -> tuple[set, set]:
     """The SCD2 rows and the changes that the labels of each lead at each run imply (runs in time
     order): a lead's row opens at the first run that sees its labels and closes at the first run
-    that sees others; a change per label column that differs between a lead's consecutive rows."""
+    that sees others, or no such lead; a change per label column that differs between a lead's
+    consecutive rows."""
     columns = label_columns(policy)
     rows, open_rows = [], {}
     for at, labels in labels_at:
+        for key in [k for k in open_rows if k not in labels]:
+            open_rows.pop(key)["valid_to"] = at
         for key, values in labels.items():
             row = open_rows.get(key)
             if row is not None and row["labels"] == values:
