@@ -386,6 +386,26 @@ def test_history_writes_the_history_and_changes_models_with_contracts_and_scd2_t
     # without --history: no history models
     assert run("dbt", PLG, "--out", tmp_path / "b").exit_code == 0
     assert "plg_history" not in (tmp_path / "b" / "plg.yml").read_text()
+    # `leadlang init --history`: the demo project with them, regenerated so by its pre-commit hook
+    assert run("init", tmp_path / "demo", "--history").exit_code == 0
+    assert (tmp_path / "demo" / "models/leadlang/plg_history.sql").is_file() and (tmp_path / "demo" / "models/leadlang/plg_changes.sql").is_file()
+    hooks = props(tmp_path / "demo" / ".pre-commit-config.yaml")["repos"][0]["hooks"]
+    assert hooks[-1]["entry"] == "leadlang dbt --out models/leadlang --history"
+
+
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery", "spark"])
+def test_history_models_parse_in_the_warehouses_we_do_not_run(dialect):
+    """The history and changes models of every dialect dbt does not build here, rendered (first and
+    later runs) and parsed by sqlglot in that dialect."""
+    import sqlglot
+
+    policy, d = load(PLG), DIALECTS[dialect]
+    for incremental in (False, True):
+        for sql in (history_sql(policy, dialect), changes_sql(policy, dialect)):
+            rendered = render_like_dbt(sql, {"leadlang_as_of": "2024-06-01"}, config=lambda **kw: "", is_incremental=lambda: incremental,
+                                       execute=False, this=d.relation(("analytics", "plg_history")), ref=lambda name: d.ident(name))
+            tree = sqlglot.parse_one(rendered, read=dialect)
+            assert tree.find(sqlglot.exp.Select) is not None
 
 
 class Refused(Exception):
