@@ -417,24 +417,49 @@ def _run_like_dbt(con, policy, as_of: str) -> None:
     scored model as a table, the history's first run as a table and later ones as delete+insert
     on (key, valid_from) of the model's rows, `run_query`, `is_incremental` and `this` as dbt gives them."""
     d = DIALECTS["duckdb"]
-    incremental = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'plg_history'").fetchone()[0] > 0
+    name, key = policy.name, d.ident(policy.key)
+    history, incremental = d.ident(name + "_history"), con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name + "_history"]).fetchone()[0] > 0
 
     def render(sql: str) -> str:
         def refuse(message):
             raise Refused(message)
         return render_like_dbt(sql, {"leadlang_as_of": as_of}, config=lambda **kw: "", is_incremental=lambda: incremental, execute=True,
-                               this=d.ident("plg_history"), exceptions=types.SimpleNamespace(raise_compiler_error=refuse),
+                               this=history, exceptions=types.SimpleNamespace(raise_compiler_error=refuse),
                                run_query=lambda q: types.SimpleNamespace(columns=[types.SimpleNamespace(values=lambda: [con.execute(q).fetchone()[0]])]))
 
-    con.execute(f'CREATE OR REPLACE TABLE "plg" AS {render(model_sql(policy, "duckdb", {}))}')
+    con.execute(f"CREATE OR REPLACE TABLE {d.ident(name)} AS {render(model_sql(policy, 'duckdb', {}))}")
     rows = render(history_sql(policy, "duckdb"))
     if not incremental:
-        con.execute(f'CREATE TABLE "plg_history" AS {rows}')
+        con.execute(f"CREATE TABLE {history} AS {rows}")
     else:
         con.execute(f'CREATE OR REPLACE TEMP TABLE "__new" AS {rows}')
-        con.execute('DELETE FROM "plg_history" h USING "__new" n WHERE h."lead_id" = n."lead_id" AND h."valid_from" = n."valid_from"')
-        con.execute('INSERT INTO "plg_history" SELECT * FROM "__new"')
-    con.execute(f'CREATE OR REPLACE VIEW "plg_changes" AS {render(changes_sql(policy, "duckdb"))}')
+        con.execute(f'DELETE FROM {history} h USING "__new" n WHERE h.{key} = n.{key} AND h."valid_from" = n."valid_from"')
+        con.execute(f'INSERT INTO {history} SELECT * FROM "__new"')
+    con.execute(f"CREATE OR REPLACE VIEW {d.ident(name + '_changes')} AS {render(changes_sql(policy, 'duckdb'))}")
+
+
+def test_history_sql_quotes_every_name(tmp_path):
+    """Key, label and relation names that need quoting (`Lead ID`, `group`, `raw data`): two runs
+    whose history and changes equal the interpreter's labels."""
+    import duckdb
+    from test_dbt_build import _load, _rows, expected_history
+    from test_differential import EDGES
+
+    policy = load(next(p for p in EDGES if p.stem == "edge_names"))
+    leads, accounts, events = make_rows(policy, 1)
+    database, columns, labels_at = tmp_path / "h.duckdb", label_columns(policy), []
+    _load(database, tables_for(policy, leads, accounts, events))
+    for at in (dt.datetime(2024, 5, 1, tzinfo=UTC), dt.datetime(2024, 6, 1, 12, tzinfo=UTC)):
+        with duckdb.connect(str(database)) as con:
+            _run_like_dbt(con, policy, at.isoformat())
+            got, changes = _rows(con, "edge_names_history"), _rows(con, "edge_names_changes")
+        oracle = evaluate(policy, leads, accounts, events, at)
+        labels_at.append((at, {r[policy.key]: tuple(r[c] for c in columns) for r in oracle.rows}))
+        want_rows, want_changes = expected_history(policy, labels_at)
+        assert {(r[policy.key], *(r[c] for c in columns), r["valid_from"], r["valid_to"]) for r in got} == want_rows
+        assert {tuple(r.values()) for r in changes} == want_changes
+    assert want_changes
 
 
 def test_history_sql_keeps_scd2_rows_through_runs_leads_leaving_and_coming_back(tmp_path):
