@@ -495,3 +495,14 @@ def test_history_sql_keeps_scd2_rows_through_runs_leads_leaving_and_coming_back(
     assert len(want_changes) > 10
     with duckdb.connect(str(database)) as con, pytest.raises(Refused, match=r"plg_history: the as-of time of this run is earlier than 2024-06-01 00:00:00"):
         _run_like_dbt(con, policy, "2024-05-25")
+
+
+def test_history_refuses_a_policy_column_named_as_a_history_column(tmp_path):
+    path = tmp_path / "clash.lead"
+    path.write_text('policy clash "Clash"\n  version "1"\n\nleads from ref("stg_leads") key lead_id {\n  title string\n}\n\n'
+                    'score fit {\n  vp: +10 when title = "VP"\n}\n\nclassify Valid_To {\n  yes when fit >= 10\n  otherwise no\n}\n', encoding="utf-8")
+    assert run("dbt", path, "--out", tmp_path / "plain").exit_code == 0  # without --history the name is fine
+    r = run("dbt", path, "--out", tmp_path / "out", "--history")
+    assert r.exit_code == 2 and not (tmp_path / "out").exists()
+    assert r.output.strip() == (f"error: {path}: `Valid_To` of policy `clash` is also a column `leadlang dbt --history` adds to "
+                                "`clash_history` (valid_from, valid_to); rename it in the policy")

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from leadlang.check.policy import Policy
-from leadlang.dbt.history import CHANGES_SUFFIX, HISTORY_SUFFIX, changes_model, changes_sql, history_model, history_sql, label_columns
+from leadlang.dbt.history import CHANGES_SUFFIX, HISTORY_SUFFIX, changes_model, check_names, changes_sql, history_model, history_sql, label_columns
 from leadlang.dbt.models import AS_OF_VAR, EXPLAIN_SUFFIX, model_sql
 from leadlang.dbt.properties import dump, explain_model, header, relation_columns, score_model, seed_properties, sources_stub
 from leadlang.dbt.unit_tests import FailingTests, unit_tests
@@ -69,6 +69,8 @@ def write_policy(policy: Policy, out: Path, dialect: str = "duckdb", tables: dic
     """
     tables = tables or {}
     name = name or policy.name
+    if history:
+        check_names(policy, name)
     d = DIALECTS[dialect]
     tests = unit_tests(policy, tables, name) if with_unit_tests else []
     _mkdir(out)
@@ -98,6 +100,8 @@ def generate(policies: list[Policy], out: Path, dialect: str = "duckdb", tables:
         if p.name in names:
             raise DataError(f"{p.path}: policy `{p.name}` is also the name of {names[p.name]}; dbt needs one model per name")
         names[p.name] = p.path
+        if history:  # before anything is written
+            check_names(p, p.name)
     result = Generated()
     for p in policies:
         result.files[p.name], result.unit_tests[p.name] = write_policy(p, out, dialect, tables, history=history)

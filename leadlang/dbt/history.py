@@ -22,6 +22,7 @@ from __future__ import annotations
 from leadlang.check.policy import Policy
 from leadlang.dbt.models import AS_OF_VAR, PRELUDE, as_of_jinja, escape, jinja_call
 from leadlang.dbt.properties import _column, header
+from leadlang.diagnostics import DataError
 from leadlang.sql import DIALECTS, Dialect
 
 HISTORY_SUFFIX = "_history"
@@ -33,6 +34,18 @@ STRATEGY = {"duckdb": "delete+insert", "postgres": "delete+insert", "snowflake":
 def label_columns(policy: Policy) -> list[str]:
     """The output columns whose changes the history records, in output order."""
     return [o.name for o in policy.outputs if o.role in LABEL_ROLES]
+
+
+def check_names(policy: Policy, name: str) -> None:
+    """A lead key or label column named as a column the history models add would make two columns
+    of one name (compared without case: DuckDB and Snowflake fold it): one clear error instead."""
+    added = {HISTORY_SUFFIX: ("valid_from", "valid_to"), CHANGES_SUFFIX: ("column", "previous_valid_from", "valid_from", "old", "new")}
+    for suffix, columns in added.items():
+        mine = [policy.key, *label_columns(policy)] if suffix == HISTORY_SUFFIX else [policy.key]
+        clash = next((c for c in mine if c.lower() in columns), None)
+        if clash is not None:
+            raise DataError(f"{policy.path}: `{clash}` of policy `{policy.name}` is also a column `leadlang dbt --history` adds to "
+                            f"`{name}{suffix}` ({', '.join(columns)}); rename it in the policy")
 
 
 def _jinja_string(text: str) -> str:
