@@ -279,6 +279,15 @@ def expected_history(policy, labels_at: list[tuple[dt.datetime, dict]]) -> tuple
     return {(r["key"], *r["labels"], r["valid_from"], r["valid_to"]) for r in rows}, changes
 
 
+def _history_data():
+    """The PLG example and its first 500 sample leads with their events."""
+    policy = load(ROOT / "policies" / "plg" / "plg.lead")
+    ds = load_dataset(policy, ROOT / "policies" / "plg" / "data")
+    leads = ds.leads[:500]
+    keys = {r[policy.key] for r in leads}
+    return policy, leads, ds.accounts, {name: [e for e in rows if e["lead"] in keys] for name, rows in ds.events.items()}
+
+
 def _history_runs(project: Path, dialect: str, schema: str, profile: dict, read, refusal: bool = True) -> None:
     """`leadlang dbt --history` of the PLG example in a project of its own (a small project: dbt
     parses it quickly), reading its sample data from tables already loaded (`schema` holds the
@@ -287,8 +296,7 @@ def _history_runs(project: Path, dialect: str, schema: str, profile: dict, read,
     imply. Then (with `refusal`) a run at an earlier as-of is refused by the model's guard and
     changes nothing."""
     runner = _dbt_runner()
-    policy = load(ROOT / "policies" / "plg" / "plg.lead")
-    ds = load_dataset(policy, ROOT / "policies" / "plg" / "data")
+    policy, leads, accounts, events = _history_data()
     mapping = {relation_name(rel): f"{schema}.{rel.parts[0]}" for rel in relation_columns(policy) if rel.kind == "ref"}
     write_policy(policy, project / "models", dialect, mapping, with_unit_tests=False, history=True)
     (project / "models" / "sources.yml").write_text(dump([], sources_stub([policy], dialect, mapping, set())), encoding="utf-8")
@@ -312,14 +320,14 @@ def _history_runs(project: Path, dialect: str, schema: str, profile: dict, read,
         result = run(at)
         assert result.exception is None and result.success, [f"{r.node.unique_id}: {r.message}" for r in result.result or []
                                                               if str(r.status) not in ("success", "pass")] or result.exception
-        oracle = evaluate(policy, ds.leads, ds.accounts, ds.events, at)
+        oracle = evaluate(policy, leads, accounts, events, at)
         labels_at.append((at, {r[key]: tuple(r[c] for c in columns) for r in oracle.rows}))
         want_rows, want_changes = expected_history(policy, labels_at)
         got_rows, got_changes = history(), {tuple(r.values()) for r in read(policy.name + CHANGES_SUFFIX)}
         assert got_rows == want_rows, f"run {i + 1} at {at}: {len(got_rows ^ want_rows)} rows differ, e.g. {sorted(got_rows ^ want_rows, key=repr)[:4]}"
         assert got_changes == want_changes, f"run {i + 1} at {at}: changes differ, e.g. {sorted(got_changes ^ want_changes, key=repr)[:4]}"
     assert len(want_changes) > 10 and len({c[1] for c in want_changes}) > 1, "the runs should change labels"
-    assert len(want_rows) > len(ds.leads)
+    assert len(want_rows) > len(leads)
     if not refusal:
         return
     result = run(HISTORY_AS_OFS[1])  # out of order
@@ -332,10 +340,8 @@ def _history_runs(project: Path, dialect: str, schema: str, profile: dict, read,
 def test_history_models_on_duckdb_equal_the_interpreters_labels_at_each_run(tmp_path):
     import duckdb
 
-    policy = load(ROOT / "policies" / "plg" / "plg.lead")
-    ds = load_dataset(policy, ROOT / "policies" / "plg" / "data")
     database = tmp_path / "history.duckdb"
-    _load(database, tables_for(policy, ds.leads, ds.accounts, ds.events))
+    _load(database, tables_for(*_history_data()))
 
     def read(table: str) -> list[dict]:
         with duckdb.connect(str(database)) as con:
@@ -374,11 +380,8 @@ def test_history_models_on_postgres_equal_the_interpreters_labels_at_each_run(tm
 
     _dbt_runner()
     _dbt_postgres()
-    policy = load(ROOT / "policies" / "plg" / "plg.lead")
-    ds = load_dataset(policy, ROOT / "policies" / "plg" / "data")
     inputs, schema, con = "leadlang_history_in", "leadlang_history", postgres_engine.con
-    tables = [dataclasses.replace(t, name=t.name if "." in t.name else f"{inputs}.{t.name}")
-              for t in tables_for(policy, ds.leads, ds.accounts, ds.events)]
+    tables = [dataclasses.replace(t, name=t.name if "." in t.name else f"{inputs}.{t.name}") for t in tables_for(*_history_data())]
     try:
         with con.cursor() as cur:
             for t in tables:
