@@ -20,8 +20,9 @@ from test_differential import tables_for
 from leadlang import __version__
 from leadlang.check import load
 from leadlang.cli import main
-from leadlang.dbt import generate, init_project, label_columns
+from leadlang.dbt import generate, init_project
 from leadlang.dbt.history import changes_sql, history_sql
+from leadlang.history import label_columns
 from leadlang.dbt.models import model_sql
 from leadlang.interpret import evaluate
 from leadlang.sql import DIALECTS, to_sql

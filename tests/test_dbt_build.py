@@ -35,9 +35,10 @@ from test_invalid_enum import spoiled
 from leadlang.check import load
 from leadlang.data.stream import load_dataset
 from leadlang.data.writers import write_rows
-from leadlang.dbt import init_project, label_columns, relation_columns, seed_properties, write_policy
+from leadlang.dbt import init_project, relation_columns, seed_properties, write_policy
 from leadlang.dbt.history import CHANGES_SUFFIX, HISTORY_SUFFIX
 from leadlang.dbt.models import EXPLAIN_SUFFIX, relation_name
+from leadlang.history import label_columns
 from leadlang.dbt.properties import dump, sources_stub
 from leadlang.interpret import evaluate
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from leadlang.check.policy import Policy
-from leadlang.dbt.history import CHANGES_SUFFIX, HISTORY_SUFFIX, changes_model, check_names, changes_sql, history_model, history_sql, label_columns
+from leadlang.dbt.history import CHANGES_SUFFIX, HISTORY_SUFFIX, changes_model, changes_sql, check_names, history_model, history_sql
 from leadlang.dbt.models import AS_OF_VAR, EXPLAIN_SUFFIX, model_sql
 from leadlang.dbt.properties import dump, explain_model, header, relation_columns, score_model, seed_properties, sources_stub
 from leadlang.dbt.unit_tests import FailingTests, unit_tests
@@ -26,8 +26,7 @@ from leadlang import outputs
 from leadlang.diagnostics import DataError
 from leadlang.sql import DIALECTS, check_tables, relation_names
 
-__all__ = ["AS_OF_VAR", "Generated", "FailingTests", "generate", "init_project", "label_columns", "relation_columns", "seed_properties",
-           "write_policy"]
+__all__ = ["AS_OF_VAR", "Generated", "FailingTests", "generate", "init_project", "relation_columns", "seed_properties", "write_policy"]
 
 SOURCES_FILE = "sources.yml"
 

@@ -12,8 +12,8 @@ Two more models per policy, beside the scored one (`<name>`), which they read:
   `valid_from`, `old`, `new` (as text) — one row per label column that differs between a lead's
   consecutive history rows.
 
-Label columns are those of `label_columns`: bands, criteria verdicts, `disqualified` and
-classifications (matrices included), in output order. Merging needs a unique key, (key,
+Label columns are those of `leadlang.history.label_columns` (as `leadlang history --changes`):
+bands, criteria verdicts, `disqualified` and classifications (matrices included), in output order. Merging needs a unique key, (key,
 valid_from): `delete+insert` on DuckDB and PostgreSQL, `merge` on Snowflake, BigQuery and Spark.
 """
 
@@ -23,17 +23,12 @@ from leadlang.check.policy import Policy
 from leadlang.dbt.models import AS_OF_VAR, PRELUDE, as_of_jinja, escape, jinja_call
 from leadlang.dbt.properties import _column, header
 from leadlang.diagnostics import DataError
+from leadlang.history import label_columns
 from leadlang.sql import DIALECTS, Dialect
 
 HISTORY_SUFFIX = "_history"
 CHANGES_SUFFIX = "_changes"
-LABEL_ROLES = ("band", "criteria", "disqualified", "classification")
 STRATEGY = {"duckdb": "delete+insert", "postgres": "delete+insert", "snowflake": "merge", "bigquery": "merge", "spark": "merge"}
-
-
-def label_columns(policy: Policy) -> list[str]:
-    """The output columns whose changes the history records, in output order."""
-    return [o.name for o in policy.outputs if o.role in LABEL_ROLES]
 
 
 def check_names(policy: Policy, name: str) -> None:
@@ -133,8 +128,9 @@ def history_model(policy: Policy, d: Dialect, name: str) -> dict:
     ts, text = d.type_name("timestamp"), d.type_name("string")
     key, vf, vt = d.ident(policy.key), d.ident("valid_from"), d.ident("valid_to")
     columns = [_column(policy.key, text, "the lead's key", ["not_null"])]
+    labels = set(label_columns(policy))
     for o in policy.outputs:
-        if o.role in LABEL_ROLES:
+        if o.name in labels:
             tests = [{"accepted_values": {"arguments": {"values": list(o.labels)}}}] if o.labels else []
             columns.append(_column(o.name, d.type_name(o.kind), o.description, tests))
     columns += [
