@@ -13,14 +13,15 @@ Two more models per policy, beside the scored one (`<name>`), which they read:
   consecutive history rows.
 
 Label columns are those of `leadlang.history.label_columns` (as `leadlang history --changes`):
-bands, criteria verdicts, `disqualified` and classifications (matrices included), in output order. Merging needs a unique key, (key,
-valid_from): `delete+insert` on DuckDB and PostgreSQL, `merge` on Snowflake, BigQuery and Spark.
+bands, criteria verdicts, `disqualified` and classifications (matrices included), in output order.
+Merging needs a unique key, (key, valid_from): `delete+insert` on DuckDB and PostgreSQL, `merge` on
+Snowflake, BigQuery and Spark.
 """
 
 from __future__ import annotations
 
 from leadlang.check.policy import Policy
-from leadlang.dbt.models import AS_OF_VAR, PRELUDE, as_of_jinja, escape, jinja_call
+from leadlang.dbt.models import AS_OF_VAR, PRELUDE, as_of_jinja, escape, jinja_call, jinja_string
 from leadlang.dbt.properties import _column, header
 from leadlang.diagnostics import DataError
 from leadlang.history import label_columns
@@ -43,10 +44,6 @@ def check_names(policy: Policy, name: str) -> None:
                             f"`{name}{suffix}` ({', '.join(columns)}); rename it in the policy")
 
 
-def _jinja_string(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _head(policy: Policy, d: Dialect, model: str, about: str) -> str:
     return "\n".join(d.comment(line) for line in [*header(policy, f"dialect {d.name}"), f"dbt model `{model}`: {about}"]) + "\n"
 
@@ -62,14 +59,14 @@ def history_sql(policy: Policy, dialect: str, name: str | None = None) -> str:
     scored = "{{ " + jinja_call("ref", (name,)) + " }}"
     keep = ", ".join([key, *labels])
     same = " AND ".join([f"c.{key} = o.{key}", *(f"c.{c} IS NOT DISTINCT FROM o.{c}" for c in labels)])
-    unique_key = ", ".join(_jinja_string(d.ident(c)) for c in (policy.key, "valid_from"))
+    unique_key = ", ".join(jinja_string(d.ident(c)) for c in (policy.key, "valid_from"))
     config = (f"{{{{ config(materialized='incremental', incremental_strategy='{STRATEGY[dialect]}', unique_key=[{unique_key}], "
               "on_schema_change='append_new_columns', tags=['leadlang']) }}")
     fresh = (f"SELECT {', '.join(f'c.{x}' for x in [key, *labels])}, CAST({{{{ leadlang_run_as_of }}}} AS {ts}) AS {q('valid_from')}, "
              f"CAST(NULL AS {ts}) AS {q('valid_to')}\nFROM {q('__current')} c")
     later = (f"SELECT CAST(MAX(t) AS {d.type_name('string')}) FROM (SELECT {q('valid_from')} AS t FROM ' ~ this ~ ' "
              f"UNION ALL SELECT {q('valid_to')} AS t FROM ' ~ this ~ ') s WHERE t > ' ~ leadlang_run_as_of ~ '")
-    refusal = (f"{model.replace(chr(92), chr(92) * 2).replace(chr(39), chr(92) + chr(39))}: the as-of time of this run is earlier than ' ~ leadlang_later ~ ', a time the history already holds; "
+    refusal = (f"{jinja_string(model)} ~ ': the as-of time of this run is earlier than ' ~ leadlang_later ~ ', a time the history already holds; "
                f"runs go forward in time: run at a later `{AS_OF_VAR}`, or rebuild the history with --full-refresh")
     return "".join([
         _head(policy, d, model, "one row per lead and label set, valid_from to valid_to (NULL: current); appended at each run's "
@@ -79,7 +76,7 @@ def history_sql(policy: Policy, dialect: str, name: str | None = None) -> str:
         f"{{%- set leadlang_run_as_of -%}}COALESCE((SELECT MAX({q('as_of')}) FROM {scored}), {as_of_jinja(d)}){{%- endset -%}}\n",
         "{%- if is_incremental() and execute -%}\n",
         f"{{%-   set leadlang_later = run_query('{later}').columns[0].values()[0] -%}}\n",
-        f"{{%-   if leadlang_later is not none -%}}{{{{ exceptions.raise_compiler_error('{refusal}') }}}}{{%- endif -%}}\n",
+        f"{{%-   if leadlang_later is not none -%}}{{{{ exceptions.raise_compiler_error({refusal}') }}}}{{%- endif -%}}\n",
         "{%- endif %}\n",
         f"WITH {q('__current')} AS (\n  SELECT {keep}\n  FROM {scored}\n)\n",
         "{% if is_incremental() %}",

@@ -58,10 +58,14 @@ def target(rel: A.Relation, tables: dict[str, str]) -> tuple[str, tuple[str, ...
     return ("ref", parts) if len(parts) == 1 else ("source", parts)
 
 
+def jinja_string(text: str) -> str:
+    """A single-quoted Jinja string literal holding `text`."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def jinja_call(kind: str, parts: tuple[str, ...]) -> str:
     """`ref('x')` or `source('a', 'b')`, with Jinja string literals."""
-    args = ", ".join("'" + p.replace("\\", "\\\\").replace("'", "\\'") + "'" for p in parts)
-    return f"{kind}({args})"
+    return f"{kind}({', '.join(jinja_string(p) for p in parts)})"
 
 
 def column_type(d: Dialect, o: Output) -> str:
