@@ -151,7 +151,6 @@ class LeadServer(LanguageServer):
         """The lint findings to show with a policy that checks: linted now when that was quick last time,
         else the previous findings until a worker has linted this text (`_lint_later`)."""
         if analysis.policy is None:
-            self._findings.pop(uri, None)
             return []
         if analysis.findings is None:
             try:
