@@ -84,6 +84,13 @@ def _arrow_column(values: list, t: str) -> pa.Array:
     return _decimal_array(texts, _number_scale(*_digits(texts)))
 
 
+def arrow_table(rows: list[dict], columns: list[tuple[str, str]]) -> pa.Table:
+    """Rows as an Arrow table of the typed `columns`, as the Parquet writer types them."""
+    import pyarrow as pa
+
+    return pa.Table.from_arrays([_arrow_column([r[n] for r in rows], t) for n, t in columns], names=[n for n, _ in columns])
+
+
 def _digits(texts: list[str | None]) -> tuple[int, int]:
     """The most digits before and after the point among plain decimal texts."""
     whole = max((len(s.split(".")[0].lstrip("-0")) for s in texts if s), default=0)
