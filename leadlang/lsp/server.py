@@ -19,7 +19,7 @@ from pygls.lsp.server import LanguageServer
 from leadlang import __version__
 from leadlang.codes import help_url
 from leadlang.diagnostics import DataError, Diagnostic
-from leadlang.lsp.documents import Analysis, Documents, uri_to_path
+from leadlang.lsp.documents import Analysis, Documents, resolved, uri_to_path
 from leadlang.lsp.positions import Lines
 
 LINT_INLINE = 0.05
@@ -176,8 +176,8 @@ class LeadServer(LanguageServer):
         out = []
         uses = [d for d in analysis.module.decls if isinstance(d, A.Use)]
         for file, found in elsewhere.items():
-            target = _resolved(file)
-            use = next((u for u in uses if _resolved(str(Path(analysis.path).parent / u.path)) == target), uses[0] if uses else None)
+            target = resolved(file)
+            use = next((u for u in uses if resolved(str(Path(analysis.path).parent / u.path)) == target), uses[0] if uses else None)
             if use is None:
                 continue
             first = found[0]
@@ -236,12 +236,6 @@ class LeadServer(LanguageServer):
         for target in said:
             self._push(target)
 
-
-def _resolved(path: str) -> str:
-    try:
-        return str(Path(path).resolve())
-    except (OSError, RuntimeError):
-        return path
 
 
 def create() -> LeadServer:
