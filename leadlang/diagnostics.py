@@ -191,8 +191,10 @@ def _uri(file: str) -> str:
     return path.as_uri() if path.is_absolute() else quote(path.as_posix())
 
 
-def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[str, str]], tool_version: str) -> str:
-    """A SARIF 2.1.0 log with one run; `rules` maps code -> {name, summary, severity, help}."""
+def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[str, str]], tool_version: str,
+                 help_uri: Callable[[str], str] | None = None) -> str:
+    """A SARIF 2.1.0 log with one run; `rules` maps code -> {name, summary, severity, help};
+    `help_uri(code)` is each rule's documentation page (`helpUri`: GitHub links it from the alert)."""
     codes = list(dict.fromkeys([*rules, *(d.code for d in diagnostics)]))
     index = {code: i for i, code in enumerate(codes)}
     descriptors = []
@@ -205,6 +207,8 @@ def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[
             descriptor["shortDescription"] = {"text": meta["summary"]}
         if meta.get("help"):
             descriptor["help"] = {"text": meta["help"]}
+        if help_uri is not None:
+            descriptor["helpUri"] = help_uri(code)
         descriptor["defaultConfiguration"] = {"level": _SARIF_LEVEL.get(meta.get("severity", "error"), "warning")}
         descriptors.append(descriptor)
     results = []

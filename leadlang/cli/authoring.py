@@ -10,17 +10,26 @@ import click
 
 from leadlang import __version__, term
 from leadlang.cli.app import main
-from leadlang.cli.common import EXIT_FINDINGS, EXIT_INPUT, AsOf, fail, refuse, render_diagnostics, write_output
+from leadlang.cli.common import EXIT_FINDINGS, EXIT_INPUT, POLICIES, AsOf, fail, policy_files, refuse, render_diagnostics, watchable, write_output
 from leadlang.diagnostics import DataError, LeadError, Sources, render_json
 
 
 @main.command()
-@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@POLICIES
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@watchable
 def check(policies: tuple[Path, ...], fmt: str) -> None:
-    """Parse and type-check policies; exit 1 on errors."""
+    """Parse and type-check policies (files or folders; default: the configured `policies`, else `.`); exit 1 on errors.
+
+    \b
+    Examples:
+      leadlang check                       # the project's policies (docs/config.md)
+      leadlang check policies/ --format json
+    Docs: docs/cli.md#leadlang-check
+    """
     from leadlang.check import load
 
+    policies = policy_files(policies)
     diagnostics = []
     for path in policies:
         try:
@@ -43,13 +52,14 @@ def check(policies: tuple[Path, ...], fmt: str) -> None:
 
 
 @main.command()
-@click.argument("targets", nargs=-1, required=True, metavar='POLICY[::"TEST NAME"]...')
+@click.argument("targets", nargs=-1, metavar='[POLICY[::"TEST NAME"]]...')
 @click.option("-k", "keyword", metavar="EXPR", help="Run only the tests whose names match: words (substrings, any case) with and, or, not, parentheses.")
 @click.option("--format", "fmt", type=click.Choice(["text", "junit", "json"]), default="text", show_default=True)
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @click.option("--coverage", "with_coverage", is_flag=True, help="Report the rules, gates, members, branches and cells the tests exercised.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), help="With coverage: exit 1 when total coverage is below this percentage.")
 @click.option("-x", "--fail-fast", is_flag=True, help="Stop at the first failing test.")
+@watchable
 def test(targets: tuple[str, ...], keyword: str | None, fmt: str, out: Path | None, with_coverage: bool, fail_under: float | None, fail_fast: bool) -> None:
     """Run the `test` blocks of each policy.
 
@@ -58,6 +68,7 @@ def test(targets: tuple[str, ...], keyword: str | None, fmt: str, out: Path | No
       leadlang test policies/plg/plg.lead
       leadlang test policies/plg/plg.lead -k "free and not student" --format json
       leadlang test 'policies/plg/plg.lead::"a student is disqualified"'
+    Docs: docs/cli.md#leadlang-test
     """
     from leadlang.testing import run_test
     from leadlang.testing.coverage import below, coverage
@@ -138,17 +149,21 @@ def _test_selection(targets: tuple[str, ...]) -> dict[Path, set[str] | None]:
     from leadlang.testing.select import split_target
 
     chosen: dict[Path, set[str] | None] = {}
+    plain = []
     for target in targets:
         spec, name = split_target(target)
         path = Path(spec)
         if not path.exists():
             raise DataError(f"{spec}: no such policy file")
-        if path.is_dir():
-            raise DataError(f"{spec}: is a directory, not a policy file")
-        if name is None or chosen.get(path, set()) is None:
-            chosen[path] = None
-        else:
+        if name is None:
+            plain.append(path)
+        elif path.is_dir():
+            raise DataError(f"{spec}: is a directory; name a policy file before '::'")
+        elif chosen.get(path, set()) is not None:
             chosen.setdefault(path, set()).add(name)
+    if plain or not targets:
+        for path in policy_files(plain):
+            chosen[path] = None
     return chosen
 
 
@@ -187,7 +202,7 @@ def explain_code(code: str) -> None:
 
 
 @main.command()
-@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@POLICIES
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
 @click.option("--fail-level", type=click.Choice(["error", "warning"]), default=None, help="Exit 1 on findings of this severity or worse.  [default: error, or the config's]")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (L101,L2).")
@@ -206,6 +221,7 @@ def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: t
       leadlang lint policies/plg/plg.lead
       leadlang lint --fix policies/plg/plg.lead          # remove unused lets and signals
       leadlang lint --diff --unsafe-fixes policies/plg/plg.lead
+    Docs: docs/lint.md
     """
     from leadlang.diagnostics import render_github, render_sarif
     from leadlang.lint import all_rules, lint_files
@@ -216,6 +232,7 @@ def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: t
         how = ("unsafe" if unsafe_fixes else "safe") + ("-diff" if show_diff else "")
     elif unsafe_fixes:
         fail(DataError("--unsafe-fixes goes with --fix or --diff"))
+    policies = policy_files(policies)
     try:
         report = lint_files(policies, split_codes(select), split_codes(ignore), fail_level, data, as_of, fix=how)
     except DataError as err:
@@ -237,7 +254,9 @@ def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: t
         click.echo(render_json(found))
     elif fmt == "sarif":
         rules = {r.code: {"name": r.name, "summary": r.summary, "severity": r.severity, "help": r.section("What it does")} for r in all_rules().values()}
-        click.echo(render_sarif(found, rules, __version__))
+        from leadlang.codes import help_url
+
+        click.echo(render_sarif(found, rules, __version__, help_uri=help_url))
     elif fmt == "github":
         if found:
             click.echo(render_github(found))
@@ -252,19 +271,17 @@ def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: t
 
 
 @main.command("fmt")
-@click.argument("policies", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@POLICIES
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file would be reformatted.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
 def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
     """Format policies in place (a directory means its `.lead` files; `-` is stdin to stdout)."""
     from leadlang.fmt import FormatterBug
-    from leadlang.fmt.files import STDIN, expand, format_file, format_text, unified_diff
+    from leadlang.fmt.files import STDIN, format_file, format_text, unified_diff
 
     changed = unchanged = broken = 0
     bug = False
-    paths = expand(policies)
-    if not paths:
-        click.echo("no .lead files to format", err=True)
+    paths = [str(p) for p in policy_files(policies)]
     for path in paths:
         try:
             if path == STDIN:
@@ -310,3 +327,30 @@ def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
     if bug:
         sys.exit(EXIT_INPUT)
     sys.exit(EXIT_FINDINGS if broken or (check and changed) else 0)
+
+
+@main.command("config")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def config_(fmt: str) -> None:
+    """Print the effective settings and where each came from (docs/config.md).
+
+    \b
+    Examples:
+      leadlang config
+      leadlang config --format json
+    """
+    import json
+
+    from leadlang import config
+
+    settings = click.get_current_context().find_object(config.Config) or config.Config()
+    rows = config.effective(settings)
+    if fmt == "json":
+        click.echo(json.dumps({"file": None if settings.file is None else str(settings.file),
+                               "settings": [{"key": k, "value": v, "from": w} for k, v, w in rows]}, indent=2))
+        return
+    click.echo(f"# settings: {settings.where if settings.file else 'none found (leadlang.toml or [tool.leadlang] in pyproject.toml)'}")
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, where in rows:
+        shown = "(unset)" if value is None else json.dumps(value)
+        click.echo(f"{key.ljust(width)} = {shown}    # {where}")

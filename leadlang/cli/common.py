@@ -50,6 +50,21 @@ class PolicyFile(click.ParamType):
 
 
 POLICY = click.argument("policy", type=PolicyFile())
+POLICIES = click.argument("policies", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
+
+
+def policy_files(paths) -> list[Path]:
+    """The policy files of a command that takes several: files as named, folders as every `*.lead`
+    under them (minus what git ignores and the settings' `exclude`); none named: the settings'
+    `policies`, else the working directory. Finding none is said on standard error, as ruff does."""
+    from leadlang import config
+
+    settings = click.get_current_context().find_object(config.Config) or config.Config()
+    named = [str(p) for p in paths] or settings.get("policies") or ["."]
+    found = config.expand(named, settings.get("exclude", ()))
+    if not found:
+        click.echo(f"warning: no .lead files in {', '.join(named)}", err=True)
+    return [Path(p) for p in found]
 
 
 def _on_invalid_enum(ctx, param, value: str) -> str:
@@ -152,3 +167,52 @@ def write_output(out: Path, text: str) -> None:
         outputs.write_text(out, text)
     except DataError as err:
         fail(err)
+
+
+def watchable(command):
+    """Give a command `--watch`: run it, then again each time a policy or settings file under the
+    folders it reads changes, until Ctrl-C (exit 130). Its exit codes become a line on standard error."""
+    import functools
+
+    @click.option("--watch", is_flag=True, help="Run again whenever a .lead or settings file changes (Ctrl-C stops).")
+    @functools.wraps(command)
+    def wrapper(*args, watch: bool, **kwargs):
+        if not watch:
+            return command(*args, **kwargs)
+        try:
+            import watchfiles
+        except ImportError:
+            fail(DataError("--watch needs the watchfiles package: pip install 'leadlang[watch]'"))
+        named = [str(v) for value in kwargs.values() if isinstance(value, tuple) for v in value]
+        roots = _watch_roots(named)
+        while True:
+            try:
+                command(*args, **kwargs)
+                code = 0
+            except SystemExit as done:
+                code = done.code or 0
+            sys.stdout.flush()
+            click.echo(f"[exit {code}] watching {', '.join(roots)} for changes to .lead and settings files; Ctrl-C stops", err=True)
+            for _ in watchfiles.watch(*roots, watch_filter=_policy_or_settings, debounce=400, step=50):
+                break
+            click.echo("", err=True)
+
+    return wrapper
+
+
+def _watch_roots(named: list[str]) -> list[str]:
+    """The folders to watch: the working directory, and those of the paths named (a `POLICY::test` too)."""
+    import os
+
+    roots = {os.getcwd()}
+    for spec in named:
+        path = Path(spec.split("::", 1)[0])
+        if path.exists():
+            roots.add(str((path if path.is_dir() else path.parent).resolve()))
+    # a folder inside another is watched through it (watching is recursive)
+    return sorted(r for r in roots if not any(r != o and r.startswith(o.rstrip(os.sep) + os.sep) for o in roots))
+
+
+def _policy_or_settings(change, path: str) -> bool:
+    name = Path(path).name
+    return name.endswith(".lead") or name in ("leadlang.toml", "pyproject.toml")

@@ -262,17 +262,9 @@ def create() -> LeadServer:
     def did_close(ls: LeadServer, params: T.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
 
-    from leadlang.lsp import navigation, outline
+    from leadlang.lsp import actions, commands, completion, navigation, outline, semantic
 
-    for module in (navigation, outline):
-        module.register(server)
-    for name in ("completion", "semantic", "actions", "commands"):  # e-comp's modules, until they land
-        try:
-            module = __import__(f"leadlang.lsp.{name}", fromlist=["register"])
-        except ModuleNotFoundError as err:
-            if err.name != f"leadlang.lsp.{name}":
-                raise
-            continue
+    for module in (navigation, outline, completion, semantic, actions, commands):
         module.register(server)
     return server
 
