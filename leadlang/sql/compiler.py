@@ -49,6 +49,9 @@ class Plan:
     longest: dict[str, int | None] = field(default_factory=dict)
     # a series restricted to these lead keys (string literals; `history --lead`): every lead is still read, for `by account`
     only: list[str] = field(default_factory=list)
+    # in a series, the value layers that read no aggregate and no as-of time, computed once per lead before the
+    # leads meet the points (`layers` is then the rest, per lead and point)
+    static_layers: list[list[tuple[str, str]]] = field(default_factory=list)
 
 
 def balanced(op: str, terms: list[str], empty: str, chunk: int = 8) -> str:
@@ -95,6 +98,7 @@ class Compiler:
         self.names: dict[str, str] = {}
         self.taken: set[str] = {n.lower() for n in (KEY, ACCOUNT, AS_OF, "__account_key")}
         self.rule_values: list[tuple[str, str, str, str]] = []  # Plan.rules
+        self.placed: list[tuple[str, str, list[str]]] = []  # every `put`, in order: a series' `split_layers`
         self.declared_rules = {(sc.name, r.id): i for i, (sc, r) in enumerate(
             (sc, r) for sc in policy.scores.values() if isinstance(sc, A.PointsScore) for r in sc.rules)}
 
@@ -133,6 +137,7 @@ class Compiler:
         level = 1 + max((self.depth.get(r, 0) for r in reads), default=0)
         self.depth[column] = level
         self.columns.setdefault(level, []).append((self.col(column), sql))
+        self.placed.append((column, sql, reads))
 
     # ----------------------------------------------------------------- plan --
     def plan(self) -> Plan:
@@ -164,6 +169,9 @@ class Compiler:
         if self.as_of_sql is not None:
             params = [(AS_OF, self.as_of_sql)]
         layers = [self.columns[level] for level in sorted(self.columns)]
+        static: list[list[tuple[str, str]]] = []
+        if self.series:
+            static, layers = self.split_layers()
         outputs = self.outputs()
         return Plan(
             policy=p, dialect=d, params=params, leads_relation=self.relation(p.leads.relation),
@@ -173,8 +181,27 @@ class Compiler:
             order_key=self.q(p.leads.key) + d.key_collation,
             rules=sorted(self.rule_values, key=lambda r: self.declared_rules[r[0], r[1]]),
             series=[d.timestamp_literal(t) for t in self.series], longest=self.longest() if self.series else {},
-            only=[d.literal(k) for k in self.only],
+            only=[d.literal(k) for k in self.only], static_layers=static,
         )
+
+    def split_layers(self) -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]]]:
+        """A series' value layers in two chains: the columns that read no aggregate, no as-of time and no such
+        column (once per lead), and the others (per lead and point), each layered by depth within its chain.
+        A column is told by its SQL (an aggregate column `__aggN`, `__as_of`): a false match only costs time."""
+        import re
+
+        moving = re.compile(rf"__agg\d|{AS_OF}")
+        dynamic: set[str] = set()
+        depth: dict[str, int] = {}
+        chains: tuple[dict[int, list], dict[int, list]] = ({}, {})
+        for column, sql, reads in self.placed:
+            is_dynamic = bool(moving.search(sql)) or any(r in dynamic for r in reads)
+            if is_dynamic:
+                dynamic.add(column)
+            level = 1 + max((depth.get(r, 0) for r in reads if (r in dynamic) == is_dynamic), default=0)
+            depth[column] = level
+            chains[is_dynamic].setdefault(level, []).append((self.col(column), sql))
+        return [chains[0][k] for k in sorted(chains[0])], [chains[1][k] for k in sorted(chains[1])]
 
     def longest(self) -> dict[str, int | None]:
         """Per event source, the longest window of its aggregates (None: one has no window, it reads every past event)."""
