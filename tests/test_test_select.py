@@ -115,7 +115,7 @@ def test_an_unknown_test_name_or_a_k_matching_nothing_is_bad_input():
     assert r.exit_code == 2 and "no test name matches" in r.output
     r = run("test", PLG, "-k", "a and")
     assert r.exit_code == 2 and r.output.startswith("error: -k")
-    r = run("test", ROOT / "policies")
+    r = run("test", f"{ROOT / 'policies'}::{NAMES[0]}")
     assert r.exit_code == 2 and "is a directory" in r.output
 
 
