@@ -177,3 +177,15 @@ def test_completion_scripts_complete_commands_and_options(shell):
 
     assert "score" in ask("leadlang sc") and "check" not in ask("leadlang sc")
     assert "--engine" in ask("leadlang score --eng")
+
+
+def test_every_command_says_how_to_use_it_and_where_its_docs_are():
+    """`--help` of each command: one or two examples and its docs page (which exists)."""
+    for name, command in sorted(main.commands.items()):
+        text = run(name, "--help").stdout
+        lines = text.splitlines()
+        assert "  Examples:" in lines and "leadlang " in lines[lines.index("  Examples:") + 1], name
+        docs = [line.strip()[len("Docs: "):] for line in text.splitlines() if line.strip().startswith("Docs: ")]
+        assert docs, name
+        for page in docs[0].split(", "):
+            assert (ROOT / page.split("#")[0]).exists(), (name, page)

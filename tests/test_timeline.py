@@ -116,7 +116,7 @@ def test_bad_input(tmp_path):
     cases = [
         ([*series], "--history needs --from, --to and --every"),
         (["--from", "2024-05-01", "--to", "2024-06-01", "--every", "1 week"], "go with --history"),
-        (["--format", "json"], "go with --history"),
+        ([*series, "--every", "1 week", "--format", "markdown"], "the --history timeline is text or json"),
         ([*series, "--every", "1 week", "--as-of", "2024-06-01"], "--as-of and --history exclude each other"),
         ([*series, "--every", "0 days"], "--every"),
         ([*series, "--every", "1 month"], "--every"),

@@ -183,7 +183,14 @@ def _chosen_tests(policy, path: Path, names: set[str] | None) -> list:
 @main.command("explain-code")
 @click.argument("code")
 def explain_code(code: str) -> None:
-    """Print the documentation of a diagnostic or lint code, e.g. E205 or L101."""
+    """Print the documentation of a diagnostic or lint code, e.g. E205 or L101.
+
+    \b
+    Examples:
+      leadlang explain-code E201
+      leadlang explain-code L102
+    Docs: docs/errors.md, docs/lint/
+    """
     from leadlang.codes import explain_code as page_of
 
     try:
@@ -275,7 +282,15 @@ def lint(policies: tuple[Path, ...], fmt: str, fail_level: str | None, select: t
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file would be reformatted.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
 def fmt_(policies: tuple[str, ...], check: bool, show_diff: bool) -> None:
-    """Format policies in place (a directory means its `.lead` files; `-` is stdin to stdout)."""
+    """Format policies in place (a directory means its `.lead` files; `-` is stdin to stdout).
+
+    \b
+    Examples:
+      leadlang fmt                      # the project's policies
+      leadlang fmt --check policies/
+      cat p.lead | leadlang fmt -
+    Docs: docs/fmt.md
+    """
     from leadlang.fmt import FormatterBug
     from leadlang.fmt.files import STDIN, format_file, format_text, unified_diff
 
@@ -338,6 +353,7 @@ def config_(fmt: str) -> None:
     Examples:
       leadlang config
       leadlang config --format json
+    Docs: docs/config.md
     """
     import json
 

@@ -38,7 +38,14 @@ def _scores(ctx, param, value: str | None) -> list[str] | None:
 @ON_INVALID_ENUM
 def calibrate(policy: Path, data: Path, outcomes: Path, as_of: dt.datetime, out: Path | None, scores, derived: bool, capacity,
               holdout: float, seed: int, fmt: str, report: Path | None) -> None:
-    """Learn POLICY's points and thresholds from closed deals; write the calibrated policy (-o) or print its diff, and a report."""
+    """Learn POLICY's points and thresholds from closed deals; write the calibrated policy (-o) or print its diff, and a report.
+
+    \b
+    Examples:
+      leadlang calibrate plg.lead --data data --outcomes data/outcomes.csv --as-of 2024-06-01 -o plg.calibrated.lead
+      leadlang calibrate plg.lead --data data --outcomes data/outcomes.csv --as-of 2024-06-01 --report calibration.html
+    Docs: docs/calibrate.md
+    """
     from leadlang import outputs
     from leadlang.calibrate import calibrate as run_calibrate
     from leadlang.calibrate.report import render_json, render_text

@@ -24,7 +24,14 @@ from leadlang.diagnostics import DataError
 @ON_INVALID_ENUM
 def changes(policy: str, data: Path, since: dt.datetime, as_of: dt.datetime, fmt: str, out: Path | None) -> None:
     """The leads of DATA whose labels under POLICY differ between --since and --as-of: old and new labels,
-    the actions of the new ones, and the rules whose firing changed."""
+    the actions of the new ones, and the rules whose firing changed.
+
+    \b
+    Examples:
+      leadlang changes plg.lead --data data --since 2024-05-31 --as-of 2024-06-01
+      leadlang changes plg.lead --data data --since "$(date -u -d yesterday +%F)" --format json -o feed.json
+    Docs: docs/history.md#changes
+    """
     import json
 
     from leadlang.history.feed import changes as compute, feed_columns, feed_rows, render_markdown

@@ -24,7 +24,14 @@ from leadlang.diagnostics import DataError
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the diff here.")
 @ON_INVALID_ENUM
 def diff_(old: str, new: str, data: Path, as_of: dt.datetime, fmt: str, limit: int | None, exit_code: bool, out: Path | None) -> None:
-    """What changing OLD into NEW does to the leads of DATA: files or GIT_REV:path."""
+    """What changing OLD into NEW does to the leads of DATA: files or GIT_REV:path.
+
+    \b
+    Examples:
+      leadlang diff HEAD:policies/plg.lead policies/plg.lead --data data --as-of 2024-06-01
+      leadlang diff old.lead new.lead --data data --format markdown --limit 25 > diff.md
+    Docs: docs/cli.md#leadlang-diff
+    """
     import json
 
     from leadlang.diff import Side, diff, render_markdown
@@ -76,7 +83,14 @@ class Capacity(click.ParamType):
 @ON_INVALID_ENUM
 def backtest(policy: Path, challenger: Path | None, data: Path, outcomes: Path, as_of: dt.datetime, fmt: str,
              report: Path | None, capacity, history_from: dt.datetime | None, every: str | None) -> None:
-    """Back-test POLICY (and a CHALLENGER) against closed deals: win rate, lift and revenue per label, band and decile."""
+    """Back-test POLICY (and a CHALLENGER) against closed deals: win rate, lift and revenue per label, band and decile.
+
+    \b
+    Examples:
+      leadlang backtest plg.lead --data data --outcomes data/outcomes.csv --as-of 2024-06-01 --report backtest.html
+      leadlang backtest plg.lead new.lead --data data --outcomes data/outcomes.csv --as-of 2024-06-01 --capacity sales_ready=200
+    Docs: docs/backtest.md
+    """
     from leadlang.backtest import backtest as run_backtest
     from leadlang.backtest.report import render_html, render_json, render_text
 

@@ -12,7 +12,13 @@ from leadlang.diagnostics import DataError
 @main.command("lsp")
 @click.option("--stdio", is_flag=True, help="Talk over standard input and output (the default and only transport; accepted for clients that pass it).")
 def lsp(stdio: bool) -> None:
-    """Run the language server (diagnostics, hover, definition, rename, formatting ...) for an editor."""
+    """Run the language server (diagnostics, hover, definition, rename, formatting ...) for an editor.
+
+    \b
+    Examples:
+      leadlang lsp                     # what an editor starts: LSP over stdin/stdout
+    Docs: docs/editors.md
+    """
     try:
         from leadlang.lsp.server import serve
     except ModuleNotFoundError as err:

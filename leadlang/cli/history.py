@@ -26,7 +26,14 @@ from leadlang.diagnostics import DataError
 @ON_INVALID_ENUM
 def history(policy: Path, data: Path, from_: dt.datetime, to: dt.datetime, every: str, leads: tuple[str, ...], changes: bool,
             engine: str, out: Path | None) -> None:
-    """Score every lead of DATA at each as-of point from FROM to TO, every DURATION: `score`'s rows, by key then as-of."""
+    """Score every lead of DATA at each as-of point from FROM to TO, every DURATION: `score`'s rows, by key then as-of.
+
+    \b
+    Examples:
+      leadlang history plg.lead --data data --from 2024-04-01 --to 2024-06-01 --every "1 week" -o history.parquet
+      leadlang history plg.lead --data data --from 2024-04-01 --to 2024-06-01 --every "1 week" --changes
+    Docs: docs/history.md
+    """
     from leadlang.history import points, write_history
 
     checked = load_policy(policy)

@@ -32,7 +32,14 @@ class TableMap(click.ParamType):
 @click.option("--explain", "explain", is_flag=True, help="Compile the explanation rows instead of the scored rows.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the SQL here.")
 def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path | None) -> None:
-    """Compile POLICY into one SQL statement for a warehouse."""
+    """Compile POLICY into one SQL statement for a warehouse.
+
+    \b
+    Examples:
+      leadlang compile policies/plg/plg.lead --dialect snowflake --table stg_leads=analytics.leads
+      leadlang compile plg.lead --dialect bigquery --as-of 2024-06-01 -o plg.sql
+    Docs: docs/sql.md
+    """
     from leadlang.sql import to_sql
 
     checked = load_policy(policy)
@@ -134,7 +141,14 @@ def _tables_of_all(paths, policies, given: dict[str, str]) -> dict[str, str]:
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--history", is_flag=True, help="Include the history models (plg_history, plg_changes), as `leadlang dbt --history`.")
 def init(directory: Path, history: bool) -> None:
-    """Create a ready project in DIRECTORY: example policy, sample data, dbt on DuckDB, pre-commit."""
+    """Create a ready project in DIRECTORY: example policy, sample data, dbt on DuckDB, pre-commit.
+
+    \b
+    Examples:
+      leadlang init demo && cd demo && dbt build
+      leadlang init demo --history
+    Docs: docs/dbt.md
+    """
     from leadlang.dbt import init_project
 
     try:

@@ -226,13 +226,19 @@ def references(server, params: T.ReferenceParams) -> list[T.Location] | None:
 
 
 # --------------------------------------------------------------------- rename --
-def prepare_rename(server, params: T.PrepareRenameParams) -> T.PrepareRenamePlaceholder | None:
+def _renamed(server, params):
+    """The place and the occurrence a rename starts from; a policy with errors or no name there is refused."""
     p = place(server, params.text_document.uri, params.position)
     if p is not None and p.policy is None:
         raise JsonRpcInvalidParams("the policy has errors: fix them before renaming")
     o = occurrence(p) if p is not None else None
     if o is None:
         raise JsonRpcInvalidParams("nothing to rename here: put the cursor on a declared name")
+    return p, o
+
+
+def prepare_rename(server, params: T.PrepareRenameParams) -> T.PrepareRenamePlaceholder | None:
+    p, o = _renamed(server, params)
     return T.PrepareRenamePlaceholder(range=server.lines(p.path, p.analysis).range(o.span), placeholder=_item(o))
 
 
@@ -262,12 +268,7 @@ def refusal(policy: Policy, o: Occurrence, new: str) -> str | None:
 
 
 def rename(server, params: T.RenameParams) -> T.WorkspaceEdit | None:
-    p = place(server, params.text_document.uri, params.position)
-    if p is not None and p.policy is None:
-        raise JsonRpcInvalidParams("the policy has errors: fix them before renaming")
-    o = occurrence(p) if p is not None else None
-    if o is None:
-        raise JsonRpcInvalidParams("nothing to rename here: put the cursor on a declared name")
+    p, o = _renamed(server, params)
     problem = refusal(p.policy, o, params.new_name)
     if problem is not None:
         raise JsonRpcInvalidParams(f"cannot rename `{_item(o)}` to `{params.new_name}`: {problem}")

@@ -49,6 +49,13 @@ class Plan:
     longest: dict[str, int | None] = field(default_factory=dict)
     # a series restricted to these lead keys (string literals; `history --lead`): every lead is still read, for `by account`
     only: list[str] = field(default_factory=list)
+    # in a series, the value layers that read no aggregate and no as-of time, computed once per lead before the
+    # leads meet the points (`layers` is then the rest, per lead and point)
+    static_layers: list[list[tuple[str, str]]] = field(default_factory=list)
+    # in a series, the scans: each source's aggregates grouped by window (one join of the events to the points each,
+    # `longest` its window by the group's name), with the event names every aggregate of the group reads (`names`, SQL)
+    series_scans: list[EventScan] = field(default_factory=list)
+    names: dict[str, str | None] = field(default_factory=dict)
 
 
 def balanced(op: str, terms: list[str], empty: str, chunk: int = 8) -> str:
@@ -95,6 +102,7 @@ class Compiler:
         self.names: dict[str, str] = {}
         self.taken: set[str] = {n.lower() for n in (KEY, ACCOUNT, AS_OF, "__account_key")}
         self.rule_values: list[tuple[str, str, str, str]] = []  # Plan.rules
+        self.placed: list[tuple[str, str, list[str]]] = []  # every `put`, in order: a series' `split_layers`
         self.declared_rules = {(sc.name, r.id): i for i, (sc, r) in enumerate(
             (sc, r) for sc in policy.scores.values() if isinstance(sc, A.PointsScore) for r in sc.rules)}
 
@@ -133,6 +141,7 @@ class Compiler:
         level = 1 + max((self.depth.get(r, 0) for r in reads), default=0)
         self.depth[column] = level
         self.columns.setdefault(level, []).append((self.col(column), sql))
+        self.placed.append((column, sql, reads))
 
     # ----------------------------------------------------------------- plan --
     def plan(self) -> Plan:
@@ -156,14 +165,18 @@ class Compiler:
         base = []
         for agg, column in self.aggregates.items():
             empty = AGGREGATES[agg.func].empty
-            alias = "ag" if not agg.by_account else "aa" if any(c == column for c, _ in self.scans[agg.source].rolled) else "ae"
+            alias = self.alias(agg, column)
             ref = f"{self.q(alias + '_' + agg.source)}.{self.q(column)}"
             base.append((self.col(column), f"COALESCE({ref}, {empty})" if empty is not None else ref))
+        series_scans, longest, names = self.series_scans(base) if self.series else ([], {}, {})
         as_of = d.timestamp_literal(self.as_of) if self.as_of is not None else d.current_timestamp()
         params = [(AS_OF, as_of if self.as_of is not None else d.cast(as_of, "timestamp"))]
         if self.as_of_sql is not None:
             params = [(AS_OF, self.as_of_sql)]
         layers = [self.columns[level] for level in sorted(self.columns)]
+        static: list[list[tuple[str, str]]] = []
+        if self.series:
+            static, layers = self.split_layers()
         outputs = self.outputs()
         return Plan(
             policy=p, dialect=d, params=params, leads_relation=self.relation(p.leads.relation),
@@ -172,20 +185,74 @@ class Compiler:
             base_columns=base, layers=layers, outputs=outputs, explain=self.explain_rows(), key=KEY,
             order_key=self.q(p.leads.key) + d.key_collation,
             rules=sorted(self.rule_values, key=lambda r: self.declared_rules[r[0], r[1]]),
-            series=[d.timestamp_literal(t) for t in self.series], longest=self.longest() if self.series else {},
-            only=[d.literal(k) for k in self.only],
+            series=[d.timestamp_literal(t) for t in self.series], longest=longest,
+            only=[d.literal(k) for k in self.only], static_layers=static, series_scans=series_scans, names=names,
         )
 
-    def longest(self) -> dict[str, int | None]:
-        """Per event source, the longest window of its aggregates (None: one has no window, it reads every past event)."""
-        out: dict[str, int | None] = {}
-        for agg in self.aggregates:
-            seconds = None if agg.window is None else agg.window.seconds
-            if agg.source not in out:
-                out[agg.source] = seconds
-            elif out[agg.source] is not None:
-                out[agg.source] = None if seconds is None else max(out[agg.source], seconds)
-        return out
+    def split_layers(self) -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]]]:
+        """A series' value layers in two chains: the columns that read no aggregate, no as-of time and no such
+        column (once per lead), and the others (per lead and point), each layered by depth within its chain.
+        A column is told by its SQL (an aggregate column `__aggN`, `__as_of`): a false match only costs time."""
+        import re
+
+        moving = re.compile(rf"__agg\d|{AS_OF}")
+        dynamic: set[str] = set()
+        depth: dict[str, int] = {}
+        chains: tuple[dict[int, list], dict[int, list]] = ({}, {})
+        for column, sql, reads in self.placed:
+            is_dynamic = bool(moving.search(sql)) or any(r in dynamic for r in reads)
+            if is_dynamic:
+                dynamic.add(column)
+            level = 1 + max((depth.get(r, 0) for r in reads if (r in dynamic) == is_dynamic), default=0)
+            depth[column] = level
+            chains[is_dynamic].setdefault(level, []).append((self.col(column), sql))
+        return [chains[0][k] for k in sorted(chains[0])], [chains[1][k] for k in sorted(chains[1])]
+
+    def alias(self, agg: A.Aggregate, column: str) -> str:
+        """Where aggregate `agg`'s column is: per lead (`ag`), `by account` from partials (`aa`) or from the events (`ae`)."""
+        if not agg.by_account:
+            return "ag"
+        return "aa" if any(c == column for c, _ in self.scans[agg.source].rolled) else "ae"
+
+    def series_scans(self, base: list[tuple[str, str]]) -> tuple[list[EventScan], dict[str, int | None], dict[str, str | None]]:
+        """A series' event scans: each source's aggregates grouped by their window (None: every past event), so each
+        group joins its events only to the points within that window, and only the events of the names every
+        aggregate of the group reads. `base`'s references are pointed at the groups (in place)."""
+        groups: dict[tuple[str, int | None], EventScan] = {}
+        names: dict[str, set[str] | None] = {}
+        owner: dict[str, str] = {}
+        for agg, column in self.aggregates.items():
+            scan = self.scans[agg.source]
+            window = None if agg.window is None else agg.window.seconds
+            if (agg.source, window) not in groups:
+                n = sum(1 for s, _ in groups if s == agg.source) + 1
+                groups[agg.source, window] = EventScan(f"{agg.source}__{n}", scan.relation, scan.columns)
+                names[f"{agg.source}__{n}"] = set()
+            group = groups[agg.source, window]
+            rolled = dict(scan.rolled).get(column)
+            if rolled is not None:  # `by account` from per-lead partials: the partials it reads go with it
+                for part, sql in scan.by_lead + scan.partials:
+                    ref = f"{self.q('ag_' + scan.name)}.{self.q(part)}"
+                    if ref in rolled:
+                        if all(c != part for c, _ in group.by_lead + group.partials):
+                            group.partials.append((part, sql))
+                        rolled = rolled.replace(ref, f"{self.q('ag_' + group.name)}.{self.q(part)}")
+                group.rolled.append((column, rolled))
+            else:
+                part = "by_account" if agg.by_account else "by_lead"
+                if part == "by_lead" and any(c == column for c, _ in group.partials):  # a partial that is also the lead's own
+                    group.partials = [(c, sql) for c, sql in group.partials if c != column]
+                getattr(group, part).append((column, dict(getattr(scan, part))[column]))
+            owner[column] = group.name
+            if names[group.name] is not None:
+                names[group.name] = None if agg.names is None else names[group.name] | set(agg.names)
+        for i, (agg, column) in enumerate(self.aggregates.items()):
+            alias = self.alias(agg, column) + "_"
+            old = f"{self.q(alias + agg.source)}.{self.q(column)}"
+            base[i] = (base[i][0], base[i][1].replace(old, f"{self.q(alias + owner[column])}.{self.q(column)}"))
+        longest = {g.name: window for (_, window), g in groups.items()}
+        spelled = {g: None if n is None else ", ".join(self.d.literal(x) for x in sorted(n)) for g, n in names.items()}
+        return list(groups.values()), longest, spelled
 
     def source_column(self, f: A.Field) -> str:
         """A declared column as the policy reads it. A value outside an `enum(...)` is missing, so
