@@ -96,19 +96,18 @@ def round_decayed(value) -> Decimal:
         raise OutOfRange("number") from None
 
 
-_MICROSECOND = dt.timedelta(microseconds=1)
 TWO_60 = 2.0 ** 60
 TEN_10 = 10 ** 10
 
 
-def decay_weight(age: dt.timedelta, half_life_seconds: int) -> int:
-    """An event's decay weight in ten-billionths (0 .. 10^10), the rule of language.md §10.
+def decay_weight(age_us: int, half_life_us: float) -> int:
+    """An event's decay weight in ten-billionths (0 .. 10^10), the rule of language.md §10, for an age in
+    whole microseconds and the half-life in microseconds (as a double: `float(seconds * 1_000_000)`).
 
     `x = age_us / half_life_us` and `f = 0.5 ^ x` are binary64 doubles; `K = floor(f * 2^60)` is
     exact (a power of two scales a double exactly); the weight is `K / 2^60` to 10 places, half
     up: an integer computed the same way by every engine."""
-    x = float(age // _MICROSECOND) / float(half_life_seconds * 1_000_000)
-    k = math.floor(0.5 ** x * TWO_60)
+    k = math.floor(0.5 ** (age_us / half_life_us) * TWO_60)
     return (k * 9765625 + 2 ** 49) >> 50  # round(K * 10^10 / 2^60) = round(K * 5^10 / 2^50)
 
 
