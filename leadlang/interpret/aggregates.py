@@ -24,6 +24,7 @@ _US = dt.timedelta(microseconds=1)
 US_PER_SECOND = 1_000_000
 US_PER_DAY = 86_400 * US_PER_SECOND
 LEAD_AT, TIME_AT, NAME_AT = 0, 1, 2  # an event tuple's first three positions
+_UNSET = object()
 
 
 def micros(at: dt.datetime) -> int:
@@ -63,18 +64,25 @@ class Aggregates:
     """`Interpreter`'s part compiling aggregate expressions (`_c_Aggregate`)."""
 
     def _c_Aggregate(self, e: A.Aggregate, event: str | bool):
-        source, match, value = e.source, self._matcher(e), self._aggregate(e)
+        source, match, compute, eid = e.source, self._matcher(e), self._aggregate(e), id(e)
         if not e.by_account:
-            return lambda s: value(match(s.events.get(source, ())), s)
-        pooled = self._pooled
+            def aggregate(s):
+                try:
+                    return compute(match(s.events.get(source, ())))
+                except V.OutOfRange as err:
+                    raise self._out_of_range(e, self._key(s), err) from None
+            return aggregate
 
         def by_account(s):
-            # the same for every lead of the account (a `where` sees only the event): computed once per pool
-            pool = s.account_events  # a lead without an account has none
-            key = (id(e), id(pool))
-            if key not in pooled:
-                pooled[key] = value(match(pool.get(source, ())), s)
-            return pooled[key]
+            # the same for every lead of the account (a `where` sees only the event): computed once per account
+            pool = s.pool  # shared by the account's leads (a lead without an account: its own pool, no events)
+            value = pool.get(eid, _UNSET)
+            if value is _UNSET:
+                try:
+                    value = pool[eid] = compute(match(s.account_events.get(source, ())))
+                except V.OutOfRange as err:
+                    raise self._out_of_range(e, self._key(s), err) from None
+            return value
         return by_account
 
     def _matcher(self, e: A.Aggregate) -> Callable[[list], list]:
@@ -91,9 +99,9 @@ class Aggregates:
             return lambda evs: [ev for ev in evs if ev[2] in names and ev[1] > start]
         return lambda evs: [ev for ev in evs if (names is None or ev[2] in names) and (start is None or ev[1] > start) and where(ev) is True]
 
-    def _aggregate(self, e: A.Aggregate) -> Callable[[list, LeadState], object]:
+    def _aggregate(self, e: A.Aggregate) -> Callable[[list], object]:
         """The closure computing an aggregate's value from its matching events: its entry's Python
-        implementation (`leadlang/aggregates.py`) on what it reads of them."""
+        implementation (`leadlang/aggregates.py`) on what it reads of them (`OutOfRange` when it does not fit)."""
         spec, positions = AGGREGATES[e.func], self._positions[e.source]
         python, inputs = spec.python, _reader(spec.reads, e.column, positions)  # inputs None: the events themselves
         if spec.reads == AT:  # the implementation picks among the times in microseconds: its result as a timestamp
@@ -101,13 +109,7 @@ class Aggregates:
         if e.half_life is not None:  # language.md §10: integer weights, one definition on every engine
             python = spec.decayed.python
             inputs = _weighted(_value_of(spec.reads, e.column, positions), self.as_of_us, e.half_life.seconds)
-
-        def value(m, s):
-            try:
-                return python(m if inputs is None else inputs(m))
-            except V.OutOfRange as err:
-                raise self._out_of_range(e, self._key(s), err) from None
-        return value
+        return python if inputs is None else lambda m: python(inputs(m))
 
 
 def _value_of(reads: str, column: str | None, positions: dict[str, int]) -> Callable[[tuple], object]:

@@ -55,9 +55,12 @@ class Interpreter(Steps, Expressions, Aggregates):
         self._regex: dict[str, re.Pattern] = {}
         self._valid = enum_guard(policy, self._positions)  # a value outside its enum is missing, as in SQL
         self._lead_fns: dict[int, Callable] = {}  # id(expression) -> closure over a LeadState
-        self._pooled: dict[tuple[int, int], object] = {}  # (id(by-account aggregate), id(account pool)) -> value, for one `run`
-        self._steps = [self._step(step) for step in policy.steps] + [self._actions(t, a) for t, a in policy.actions.items()]
         self._outputs = [(o.name, o.role == "key") for o in policy.outputs]
+        self._computed = {"policy", "as_of", "disqualified", "disqualify_reason", *policy.signals, *policy.scores, *policy.classifications,
+                          *policy.criteria, *map(policy.met_column, policy.criteria), *map(policy.band_column, policy.bands),
+                          *(st.key for acts in policy.actions.values() for a in acts.actions for st in a.settings),
+                          *(o.name for o in policy.outputs if o.role != "key")}  # every name `LeadState.values` may hold
+        self._steps = [self._step(step) for step in policy.steps] + [self._actions(t, a) for t, a in policy.actions.items()]
         self._texts = [o.name for o in policy.outputs if o.role != "key" and o.kind == "string"]
         self._by_account = uses_account_events(policy)
 
@@ -80,7 +83,6 @@ class Interpreter(Steps, Expressions, Aggregates):
         per_lead: dict[str, dict[str, list]] = defaultdict(dict)
         per_account: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         pooled = self._by_account
-        self._pooled.clear()  # the pools of the previous rows are gone
         for source, rows in events.items():
             for lead, run in groupby(rows, _LEAD):
                 if lead not in lead_account:
@@ -96,16 +98,15 @@ class Interpreter(Steps, Expressions, Aggregates):
                 if pooled and (acct := lead_account[lead]) is not None:
                     per_account[acct][source].extend(mine)
         out_rows, explain, states = [], [], {}
-        steps, no_events = self._steps, {}
+        steps, no_events, no_pool = self._steps, {}, {}
+        pools: dict[str, dict] = defaultdict(dict)  # account -> its `by account` aggregates' values (`LeadState.pool`)
         for lead in sorted(leads, key=lambda r: r[key]):
             k = lead[key]
             acct = lead_account[k]
-            state = LeadState(
-                row=lead,
-                account=accounts_by_key.get(acct) if acct is not None else None,
-                events=per_lead.get(k, no_events),
-                account_events=per_account.get(acct, no_events) if acct is not None else no_events,
-            )
+            if acct is None:
+                state = LeadState(lead, None, per_lead.get(k, no_events), no_events, pool=no_pool)
+            else:
+                state = LeadState(lead, accounts_by_key.get(acct), per_lead.get(k, no_events), per_account.get(acct, no_events), pool=pools[acct])
             state.values["policy"] = p.label
             state.values["as_of"] = as_of
             for step in steps:

@@ -43,6 +43,11 @@ class Expressions:
         if n in lets:
             value = lets[n]
             return lambda s: value
+        kind = self.policy.refs[id(e)].kind if id(e) in self.policy.refs else None
+        if kind in ("signal", "score"):  # computed by an earlier step
+            return lambda s: s.values.get(n)
+        if kind == "lead_field" and n not in self._computed:  # no step computes a value of that name
+            return lambda s: s.row.get(n)
 
         def name(s):
             values = s.values

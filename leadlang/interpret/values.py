@@ -32,8 +32,8 @@ def number(value) -> Decimal:
     when the exact value reaches 10^18 (before rounding, as a SQL engine's overflow does).
 
     Values with 10 places or fewer keep their form (`3.5` stays `3.5`)."""
-    d = to_decimal(value)
-    if not d.is_finite() or abs(d) >= NUMBER_LIMIT:
+    d = value if type(value) is Decimal else to_decimal(value)
+    if not d.is_finite() or not -NUMBER_LIMIT < d < NUMBER_LIMIT:
         raise OutOfRange("number")
     if d.as_tuple().exponent < -10:
         try:
@@ -183,15 +183,15 @@ def arith(op: str, a, b):
         if b == 0:
             return None
         return number(_WIDE.divide(to_decimal(a), to_decimal(b)))
-    if isinstance(a, int) and isinstance(b, int):
+    if type(a) is int and type(b) is int or isinstance(a, int) and isinstance(b, int):
         return whole(a + b if op == "+" else a - b if op == "-" else a * b)
-    a, b = to_decimal(a), to_decimal(b)
+    a = a if type(a) is Decimal else to_decimal(a)
+    b = b if type(b) is Decimal else to_decimal(b)
     if op == "+":
         return number(_WIDE.add(a, b))
     if op == "-":
         return number(_WIDE.subtract(a, b))
     return number(_WIDE.multiply(a, b))
-
 
 
 def show(value) -> str:
