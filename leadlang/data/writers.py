@@ -219,6 +219,7 @@ class RowWriter:
         self.columns, self.out, self.stream, self.ordered, self.key = columns, out, stream, ordered, key
         self.count, self._stack, self._spill, self._digits = 0, ExitStack(), None, {}
         self._fields = [(n, _csv_field(t)) for n, t in columns]
+        self._plains: dict = {}  # a Parquet number column's `_plain`, remembered (`_remembered`)
         self._target = None  # the open text file (or stream) lines go to, from the first `write` on
         self._direct = self.fmt != "parquet" and ordered
         if not self._direct:
@@ -265,7 +266,8 @@ class RowWriter:
             for n, t in self.columns:
                 values = [r.get(n) for r in rows]
                 if t == "number":
-                    texts = [None if v is None else _plain(v) for v in values]
+                    plain = self._plains.setdefault(n, _remembered(_plain))
+                    texts = [None if v is None else plain(v) for v in values]
                     whole, places = _digits(texts)
                     had = self._digits.get(n, (0, 0))
                     self._digits[n] = (max(had[0], whole), max(had[1], places))
