@@ -8,6 +8,7 @@ rule pages docs/lint/L101.md. The wheel ships both under `leadlang/docs/`
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from leadlang.diagnostics import DataError, did_you_mean
@@ -63,3 +64,46 @@ def explain_code(code: str) -> str:
     hints = did_you_mean(wanted, known) if _CODE.match(wanted) or known else ()
     shape = "" if _CODE.match(wanted) else " (codes look like E205 or L101)"
     raise DataError(f"unknown code `{code}`{shape}" + (f"; {hints[0]}" if hints else ""))
+
+
+DOCS_URL = "https://github.com/leadlang/leadlang/blob/main/docs"
+"""Where the docs are read online when the installed package names no `Documentation` URL."""
+
+
+@lru_cache(maxsize=1)
+def docs_url() -> str:
+    """The `Documentation` URL of pyproject's [project.urls] (the installed package's metadata), else `DOCS_URL`."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("leadlang").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "documentation" and url.strip():
+            return url.strip().rstrip("/")
+    return DOCS_URL
+
+
+def _anchor(title: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+@lru_cache(maxsize=None)
+def help_url(code: str) -> str:
+    """The page documenting a diagnostic code: `errors.md#e205--...` for an E code, `lint/L101.md` for a rule.
+
+    The one place the URL is made (the editor's `codeDescription.href`, SARIF's `helpUri`)."""
+    if code.startswith("L"):
+        return f"{docs_url()}/lint/{code}.md"
+    return f"{docs_url()}/errors.md#{_anchor(_error_titles().get(code, code))}"
+
+
+@lru_cache(maxsize=1)
+def _error_titles() -> dict[str, str]:
+    """`E205` -> `E205 — not a value of the enum`: the headings of docs/errors.md."""
+    path = docs_dir() / "errors.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return {m.group(1): m.group(0)[3:] for m in re.finditer(r"^## ([EL]\d{3}) — .*$", text, re.M)}

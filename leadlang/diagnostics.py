@@ -14,14 +14,35 @@ from leadlang.span import Span
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace `text[start:end]` of `file` (a span's file, offsets in its text) by `new`."""
+
+    file: str
+    start: int
+    end: int
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A finding's fix as text edits. `safe`: certain to keep what the policy means (`lint --fix`
+    applies it); otherwise it needs a person's eye (`--unsafe-fixes`)."""
+
+    title: str
+    edits: tuple[Edit, ...]
+    safe: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One finding: a stable code, a severity, a one-line message and where."""
+    """One finding: a stable code, a severity, a one-line message and where; a lint finding may carry its `fix`."""
 
     code: str
     severity: str  # "error", "warning" or "hint"
     message: str
     span: Span
     hints: tuple[str, ...] = ()
+    fix: Fix | None = None
 
     @property
     def is_error(self) -> bool:
@@ -145,6 +166,8 @@ def to_dict(d: Diagnostic) -> dict:
         "end_line": s.end_line,
         "end_column": s.end_column,
         "hints": list(d.hints),
+        **({"fix": {"title": d.fix.title, "safe": d.fix.safe,
+                    "edits": [{"file": e.file, "start": e.start, "end": e.end, "new": e.new} for e in d.fix.edits]}} if d.fix else {}),
     }
 
 
@@ -168,8 +191,10 @@ def _uri(file: str) -> str:
     return path.as_uri() if path.is_absolute() else quote(path.as_posix())
 
 
-def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[str, str]], tool_version: str) -> str:
-    """A SARIF 2.1.0 log with one run; `rules` maps code -> {name, summary, severity, help}."""
+def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[str, str]], tool_version: str,
+                 help_uri: Callable[[str], str] | None = None) -> str:
+    """A SARIF 2.1.0 log with one run; `rules` maps code -> {name, summary, severity, help};
+    `help_uri(code)` is each rule's documentation page (`helpUri`: GitHub links it from the alert)."""
     codes = list(dict.fromkeys([*rules, *(d.code for d in diagnostics)]))
     index = {code: i for i, code in enumerate(codes)}
     descriptors = []
@@ -182,6 +207,8 @@ def render_sarif(diagnostics: Sequence[Diagnostic], rules: Mapping[str, Mapping[
             descriptor["shortDescription"] = {"text": meta["summary"]}
         if meta.get("help"):
             descriptor["help"] = {"text": meta["help"]}
+        if help_uri is not None:
+            descriptor["helpUri"] = help_uri(code)
         descriptor["defaultConfiguration"] = {"level": _SARIF_LEVEL.get(meta.get("severity", "error"), "warning")}
         descriptors.append(descriptor)
     results = []

@@ -210,12 +210,14 @@ class GitRevision:
         raise RuntimeError(f"symlink loop at {self.path(rel)}")
 
     def project_root(self, path: str) -> str:
-        """The folder of the closest `pyproject.toml` with a `[tool.leadlang]` table at the revision, else the policy's."""
+        """The folder of the closest `leadlang.toml`, or `pyproject.toml` with a `[tool.leadlang]` table, at the revision, else the policy's."""
         from leadlang.project import configures_leadlang
 
         start = posixpath.dirname(posixpath.normpath(self._rel(path)))  # the folder holding it, even when it is a symlink
         folder = start
         while True:
+            if self.is_file(posixpath.join(folder, "leadlang.toml")):
+                return self.path(folder)
             candidate = posixpath.join(folder, "pyproject.toml")
             if self.is_file(candidate):
                 try:

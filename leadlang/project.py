@@ -1,6 +1,6 @@
 """The project a policy belongs to: the folder its `use`d files must lie in, and where settings live.
 
-The project root is the folder of the closest `pyproject.toml` with a
+The project root is the folder of the closest `leadlang.toml`, or `pyproject.toml` with a
 `[tool.leadlang]` table, walking up from the policy's folder; without one it is
 the policy's own folder (the one holding the file named, even if that is a
 symlink). Paths are resolved (symlinks followed) before they are compared.
@@ -20,11 +20,14 @@ def configures_leadlang(text: str) -> bool:
     return "leadlang" in tomllib.loads(text).get("tool", {})
 
 
-def find_pyproject(start: Path) -> Path | None:
-    """The closest `pyproject.toml` with a `[tool.leadlang]` table, walking up from `start`."""
+def find_settings(start: Path) -> Path | None:
+    """The closest `leadlang.toml`, or `pyproject.toml` with a `[tool.leadlang]` table, walking up from
+    `start`; in one folder `leadlang.toml` wins (docs/config.md)."""
     import tomllib
 
     for folder in [start, *start.parents]:
+        if (folder / "leadlang.toml").is_file():
+            return folder / "leadlang.toml"
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
@@ -43,7 +46,7 @@ def project_root(policy: str | Path) -> Path:
     """
     folder = Path(policy).absolute().parent.resolve()  # the folder holding the policy (even when it is a symlink)
     try:
-        found = find_pyproject(folder)
+        found = find_settings(folder)
     except DataError:
         found = None
     return found.parent if found is not None else folder

@@ -59,6 +59,18 @@ def checked_signals(header: str, lines, path: str):
     return load(lines), {name: what for what, name, _ in lines}
 
 
+def assert_one_statement_per_what(policy, dialect: str, as_of) -> None:
+    """Snowflake and BigQuery cannot run here: the score and explain statements must at least parse
+    (sqlglot, in the dialect's own grammar), each as exactly one statement."""
+    import sqlglot
+
+    from leadlang.sql import to_sql
+
+    for what in ("score", "explain"):
+        statements = [s for s in sqlglot.parse(to_sql(policy, dialect, as_of, what=what), read=dialect) if s is not None]
+        assert len(statements) == 1, (dialect, what)
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 

@@ -814,3 +814,101 @@ score fit {
     doc = backtest(load(tmp_path / "p.lead"), data, tmp_path / "o.csv", AS_OF).to_json()
     fires = {r["rule"]: (r["fires"], r["fired"]["won"]) for r in doc["rules"]["fit"]}
     assert fires == {"A": (1, 1), "a": (2, 2), "b": (2, 2)}
+
+
+# ------------------------------------------------------- time to qualify --
+
+
+def _quartiles(xs: list[int]) -> tuple:
+    """Linear interpolation between closest ranks (DuckDB's quantile_cont)."""
+    xs = sorted(xs)
+
+    def q(p):
+        h = (len(xs) - 1) * p
+        lo = int(h)
+        return xs[lo] if lo + 1 >= len(xs) else xs[lo] + (h - lo) * (xs[lo + 1] - xs[lo])
+
+    return tuple(q(p) for p in (0.25, 0.5, 0.75)) if xs else (None, None, None)
+
+
+def history_reference(policy_path: Path, data: Path, outcomes: Path, when: list[dt.datetime]) -> dict:
+    """Time to qualify and entry cohorts computed directly: the interpreter at each point, first entries, days, weeks."""
+    policy = load(policy_path)
+    ds = load_dataset(policy, data)
+    labels = [o.name for o in policy.outputs if o.role in ("band", "criteria", "disqualified", "classification")]
+    with outcomes.open(encoding="utf-8") as f:
+        out = {r[policy.key]: r for r in csv.DictReader(f)}
+    won = lambda k: k in out and out[k]["outcome"].strip().lower() in ("won", "true", "yes", "1")  # noqa: E731
+    closed = lambda k: dt.datetime.fromisoformat(out[k]["closed_at"].replace("Z", "+00:00")) if k in out and out[k]["closed_at"] else None  # noqa: E731
+    entered: dict[tuple, dt.datetime] = {}
+    for t in when:
+        for r in evaluate(policy, ds.leads, ds.accounts, ds.events, t).rows:
+            for c in labels:
+                if r[c] is not None:
+                    entered.setdefault((c, str(r[c]).lower() if isinstance(r[c], bool) else r[c], r[policy.key]), t)
+    ref: dict = {c: {} for c in labels}
+    for (c, label, key), t in entered.items():
+        g = ref[c].setdefault(label, {"entered": 0, "won": 0, "days": [], "cohorts": {}})
+        g["entered"] += 1
+        week = (t - dt.timedelta(days=t.weekday())).date().isoformat()
+        cohort = g["cohorts"].setdefault(week, [0, 0])
+        cohort[0] += 1
+        if won(key):
+            g["won"] += 1
+            cohort[1] += 1
+            if closed(key) is not None:
+                g["days"].append(math.floor((closed(key) - t).total_seconds() / 86400))
+    return ref
+
+
+def test_time_to_qualify_matches_a_direct_computation(world, tmp_path):
+    start = dt.datetime(2024, 4, 13, tzinfo=UTC)
+    when = [start + i * dt.timedelta(weeks=1) for i in range(8)]  # ..., 2024-06-01
+    with (world / "outcomes.csv").open(encoding="utf-8") as f:  # a few won leads closed mid-series: labels entered after closing
+        rows = [[r["lead_id"], r["outcome"], r["amount"], "2024-04-20T12:00:00Z" if r["lead_id"].endswith("3") else r["closed_at"]]
+                for r in csv.DictReader(f)]
+    outcomes = write_csv(tmp_path / "outcomes.csv", ["lead_id", "outcome", "amount", "closed_at"], rows)
+    got, _ = bt_json(world, "--history-from", "2024-04-13", "--every", "1 week", outcomes=outcomes)
+    h = got["history"]
+    assert (h["from"], h["every"], h["points"]) == ("2024-04-13T00:00:00Z", "1 week", 8)
+    ref = history_reference(world / "champion.lead", world / "data", outcomes, when)
+    assert list(h["labels"]) == list(ref)
+    for c, rows in h["labels"].items():
+        assert {r["label"] for r in rows} == set(ref[c]), c
+        for r in rows:
+            want = ref[c][r["label"]]
+            timed = [d for d in want["days"] if d >= 0]
+            assert (r["entered"], r["won"], r["won_with_close"], r["won_entered_after_close"]) == \
+                   (want["entered"], want["won"], len(timed), len(want["days"]) - len(timed)), (c, r)
+            assert all(close(a, b) for a, b in zip((r["days_to_close"][k] for k in ("q1", "median", "q3")), _quartiles(timed))), (c, r)
+            assert [(x["week"], x["leads"], x["won"]) for x in r["cohorts"]] == \
+                   [(w, n, k) for w, (n, k) in sorted(want["cohorts"].items())], (c, r)
+            assert all(close(x["win_rate"], x["won"] / x["leads"]) and (x["ci_low"], x["ci_high"]) == wilson(x["won"], x["leads"])
+                       for x in r["cohorts"])
+    assert any(r["won_entered_after_close"] for rows in h["labels"].values() for r in rows), "the fixture must close some leads early"
+    assert bt_json(world)[0]["history"] is None  # only with --history-from
+
+    r = run("backtest", world / "champion.lead", "--data", world / "data", "--outcomes", world / "outcomes.csv", "--as-of", "2024-06-01",
+            "--history-from", "2024-04-13", "--every", "7 days", "--report", tmp_path / "r.html")
+    assert r.exit_code == 0, r.output
+    assert "time to qualify: 8 as-of points from 2024-04-13T00:00:00Z every 7 days" in r.stdout
+    assert "segment: days from entering a label to close (won leads)" in r.stdout and "segment: win rate by week of entry" in r.stdout
+    html = (tmp_path / "r.html").read_text()
+    assert "Time to qualify" in html and 'id="p1-history-segment"' in html and "week of entry" in html
+
+
+def test_time_to_qualify_bad_input_and_no_close_dates(world, tmp_path):
+    base = ["backtest", world / "champion.lead", "--data", world / "data", "--outcomes", world / "outcomes.csv", "--as-of", "2024-06-01"]
+    for extra, message in [(["--history-from", "2024-04-13"], "--history-from and --every go together"),
+                           (["--every", "1 week"], "--history-from and --every go together"),
+                           (["--history-from", "2024-04-13", "--every", "0 days"], "--every"),
+                           (["--history-from", "2024-06-13", "--every", "1 day"], "is after --to")]:
+        r = run(*base, *extra)
+        assert r.exit_code == 2 and message in r.stderr and "Traceback" not in r.output, (extra, r.output)
+    with (world / "outcomes.csv").open(encoding="utf-8") as f:
+        rows = [[r["lead_id"], r["outcome"]] for r in csv.DictReader(f)]
+    got, stderr = bt_json(world, "--history-from", "2024-05-18", "--every", "1 week", outcomes=write_csv(tmp_path / "o.csv", ["lead_id", "outcome"], rows))
+    assert "no closed_at column: days to close from each label are not computed" in stderr
+    seg = {r["label"]: r for r in got["history"]["labels"]["segment"]}
+    assert all(r["days_to_close"] is None and r["won_entered_after_close"] is None for r in seg.values())
+    assert sum(c["leads"] for r in seg.values() for c in r["cohorts"]) >= got["leads"]

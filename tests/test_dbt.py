@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
+import tomllib
 import types
 from decimal import Decimal
 from pathlib import Path
@@ -205,7 +207,9 @@ def test_bad_input_exits_2_and_policy_errors_exit_1(tmp_path):
     assert run("dbt", tmp_path / "missing.lead", "--out", tmp_path).exit_code == 2
     (tmp_path / "file").write_text("")
     assert run("dbt", PLG, "--out", tmp_path / "file" / "x").exit_code == 2
-    assert run("dbt", PLG, PLG, "--out", tmp_path / "twice").exit_code == 2
+    (tmp_path / "copy").mkdir()
+    shutil.copy(PLG, tmp_path / "copy" / "plg.lead")  # another file, the same policy name: one model name twice
+    assert run("dbt", PLG, tmp_path / "copy" / "plg.lead", "--out", tmp_path / "twice").exit_code == 2
     r = run("dbt", ROOT / "tests/cases/names_unknown_field.lead", "--out", tmp_path / "bad")
     assert r.exit_code == 1 and "E2" in r.output
 
@@ -323,7 +327,9 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path):
     project = props(demo / "dbt_project.yml")
     assert project["profile"] == "demo" and project["vars"]["leadlang_as_of"] == "2024-06-01T00:00:00Z"
     hooks = props(demo / ".pre-commit-config.yaml")["repos"][0]["hooks"]
-    assert [h["entry"] for h in hooks] == ["leadlang fmt", "leadlang lint", "leadlang check", "leadlang test", "leadlang dbt --out models/leadlang"]
+    assert [h["entry"] for h in hooks] == ["leadlang fmt", "leadlang lint", "leadlang check", "leadlang test", "leadlang dbt --fail-on-change"]
+    settings = tomllib.loads((demo / "leadlang.toml").read_text(encoding="utf-8"))  # the hooks' options live here
+    assert settings["policies"] == ["policies"] and settings["dbt"]["out"] == "models/leadlang"
     # the hooks pass on the project as made: the policy is formatted and lints clean at error level
     assert run("fmt", "--check", demo / "policies/plg.lead").exit_code == 0
     assert run("lint", demo / "policies/plg.lead").exit_code == 0

@@ -27,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import _in_ci
 from datagen import AS_OF, make_rows
 from test_differential import EDGES, EXAMPLES, ROOT, assert_same_result, tables_for
@@ -166,6 +167,7 @@ def build(tmp_path_factory):
     project = tmp_path_factory.mktemp("dbt") / "leadlang_it"
     init_project(project)
     cases = _cases(project)
+    _map_demo_leads(project)
     seed_entries = []
     database = project / f"{project.name}.duckdb"
     for case in cases:
@@ -308,3 +310,26 @@ def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine)
             tables.append([{n: v.astimezone(dt.timezone.utc) if isinstance(v, dt.datetime) else v for n, v in zip(names, r)} for r in cur.fetchall()])
         assert len(tables[0]) == len(case.leads)
         assert_same_result(case.policy, oracle, *tables, f"dbt-postgres {case.model}", ordered=False)
+
+
+def _map_demo_leads(project: Path) -> None:
+    """The `init` project with its leads in a seed of another name, mapped only in its leadlang.toml:
+    the pre-commit hooks' commands, with no option, must regenerate the models from the settings
+    (the dbt hook fails once, as the models changed, then passes) and `dbt build` must pass."""
+    from click.testing import CliRunner
+
+    from leadlang.cli import main
+
+    (project / "seeds" / "stg_leads.csv").rename(project / "seeds" / "crm_leads.csv")
+    seeds = project / "seeds" / "seeds.yml"
+    seeds.write_text(seeds.read_text(encoding="utf-8").replace("stg_leads", "crm_leads"), encoding="utf-8")
+    settings = project / "leadlang.toml"
+    text = settings.read_text(encoding="utf-8")
+    assert '# stg_leads = "my_leads"' in text
+    settings.write_text(text.replace('# stg_leads = "my_leads"', 'stg_leads = "crm_leads"'), encoding="utf-8")
+    hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"][0]["hooks"]
+    with _in(project):
+        codes = {h["id"]: CliRunner().invoke(main, h["entry"].split()[1:]).exit_code for h in hooks}
+        assert codes == {"leadlang-fmt": 0, "leadlang-lint": 0, "leadlang-check": 0, "leadlang-test": 0, "leadlang-dbt": 1}
+        assert CliRunner().invoke(main, ["dbt", "--fail-on-change"]).exit_code == 0  # nothing left to change
+    assert "ref('crm_leads')" in (project / "models" / "leadlang" / "plg.sql").read_text(encoding="utf-8")

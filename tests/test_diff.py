@@ -464,7 +464,7 @@ def test_git_uses_are_confined_to_the_project(repo, tmp_path, monkeypatch):
 
 # ------------------------------------------------------------- one pass --
 # `diff` checks each data file once for both policies and computes both policies'
-# event aggregates in one pass over each events source (`share_aggregates`).
+# event aggregates in one pass over each events source (`leadlang/diff/merge.py`).
 
 EV_OLD = '''policy ev "events edge"
   version "1"

@@ -231,3 +231,68 @@ def test_streamed_edge_data_scores_as_loaded(tmp_path, path):
     whole = evaluate(policy, ds.leads, ds.accounts, ds.events, EDGE_AS_OF)
     streamed = evaluate_chunks(policy, stream_dataset(*sources, size=4), EDGE_AS_OF)
     assert streamed.rows == whole.rows and streamed.explain == whole.explain and whole.rows
+
+
+# ------------------------------------------------------------------ --format json / markdown --
+
+def _scored(policy_path: Path, tmp_path: Path):
+    """`score` (DuckDB) of the policy's data: rows by key, and the explanation rows by key."""
+    import csv
+
+    out, why = tmp_path / "scored.csv", tmp_path / "why.csv"
+    r = run("score", policy_path, "--data", policy_path.parent / "data", "--as-of", AS_OF, "-o", out, "--explain", why)
+    assert r.exit_code == 0, r.output
+    rows = {row[policy_path.stem and next(iter(row))]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    fired: dict[str, list[tuple[str, str, str]]] = {}
+    for e in csv.DictReader(why.open(encoding="utf-8")):
+        key = e[next(iter(e))]
+        fired.setdefault(key, []).append((e["component"], e["kind"], e["rule"]))
+    return rows, fired
+
+
+@pytest.mark.parametrize("policy_path", POLICIES, ids=lambda p: p.stem)
+def test_json_says_what_score_says(policy_path, tmp_path):
+    """Every label, score and fired rule of `explain --format json` is the compiled SQL's (an
+    independent path: DuckDB, not the interpreter) for a spread of leads."""
+    import json
+
+    policy = load(policy_path)
+    rows, fired = _scored(policy_path, tmp_path)
+    keys = sorted(rows)
+    for key in keys[:: max(1, len(keys) // 6)]:
+        r = run("explain", policy_path, "--data", policy_path.parent / "data", "--lead", key, "--as-of", AS_OF, "--format", "json")
+        assert r.exit_code == 0, r.output
+        doc = json.loads(r.stdout)
+        row = rows[key]
+        assert doc["schema"] == "leadlang.explain/1" and doc["lead"] == key and doc["as_of"] == "2024-06-01T00:00:00Z"
+        for sc in doc["scores"]:
+            assert sc["value"] == row[sc["name"]] or float(sc["value"]) == float(row[sc["name"]]), (key, sc["name"])
+            if sc["banded"]:
+                assert sc["band"] == row[policy.band_column(sc["name"])]
+            got = [("rule", r_["id"]) for r_ in sc["rules"] if r_["fired"]]
+            assert got == [(k, r_) for c, k, r_ in fired.get(key, []) if c == sc["name"] and k == "rule"], (key, sc["name"])
+        for c in doc["classifications"]:
+            assert c["label"] == row[c["name"]]
+        for cr in doc["criteria"]:
+            assert str(cr["met"]).lower() == row[cr["name"]] and str(cr["true"]) == row[policy.met_column(cr["name"])]
+        if doc["disqualify"] is not None:
+            assert str(doc["disqualify"]["disqualified"]).lower() == row["disqualified"]
+            assert (doc["disqualify"]["reason"] or "") == row["disqualify_reason"]
+        for name, value in doc["signals"].items():
+            assert ("" if value is None else str(value).lower() if isinstance(value, bool) else str(value)) == row[name], (key, name)
+
+
+def test_markdown_is_a_note_to_paste(tmp_path):
+    import json
+
+    args = ["explain", ROOT / "policies/plg/plg.lead", "--data", ROOT / "policies/plg/data", "--lead", "L00001", "--as-of", AS_OF]
+    doc = json.loads(run(*args, "--format", "json").stdout)
+    md = run(*args, "--format", "markdown")
+    assert md.exit_code == 0 and md.stdout.startswith("### Lead `L00001`")
+    for c in doc["classifications"]:
+        assert f"- **{c['name']}**: {c['label']}" in md.stdout
+    for sc in doc["scores"]:
+        for r in sc["rules"]:
+            assert (f"| {r['id']} | " in md.stdout) == r["fired"], r["id"]
+    bad = run(*args, "--format", "markdown", "--history")
+    assert bad.exit_code == 2

@@ -466,6 +466,7 @@ def test_sarif_format_validates_against_the_schema(tmp_path):
     rules = run_["tool"]["driver"]["rules"]
     assert [x["id"] for x in rules] == list(RULES)
     assert all(x["shortDescription"]["text"] and x["name"] for x in rules)
+    _assert_help_pages(rules)
     levels = {x["ruleId"]: x["level"] for x in run_["results"]}
     assert levels == {"L201": "warning", "L101": "error", "L102": "warning", "L108": "note", "L203": "warning"}
     for x in run_["results"]:
@@ -477,6 +478,32 @@ def test_sarif_format_validates_against_the_schema(tmp_path):
     empty = json.loads(run("lint", "--format", "sarif", clean).stdout)
     jsonschema.validate(empty, SCHEMA)
     assert empty["runs"][0]["results"] == []
+
+
+def _assert_help_pages(rules):
+    """Each rule's `helpUri` is `codes.help_url`: the repository's docs page of the code (and for an
+    E code, the anchor of its section of errors.md)."""
+    import re
+
+    from leadlang.codes import docs_url, help_url
+
+    for x in rules:
+        uri = x["helpUri"]
+        assert uri == help_url(x["id"]) and uri.startswith(docs_url() + "/")
+        page, _, anchor = uri[len(docs_url()) + 1:].partition("#")
+        text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+        if anchor:
+            slugs = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.*)$", text, re.M)}
+            assert anchor in slugs, uri
+
+
+def test_sarif_of_a_policy_that_does_not_check_links_its_error_codes(tmp_path):
+    p = write(tmp_path / "p.lead", example_policy("score s { a: +1 when employes > 10 }"))
+    log = json.loads(run("lint", "--format", "sarif", p).stdout)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    errors = [x for x in rules if x["id"].startswith("E")]
+    assert errors and all("errors.md#e" in x["helpUri"] for x in errors)
+    _assert_help_pages(rules)
 
 
 def test_schema_rejects_a_broken_log():

@@ -73,6 +73,7 @@ class Figures:
     charts: dict[str, dict] = field(repr=False)  # per score: roc points, histogram
     warnings: list[str] = field(default_factory=list)
     rules: dict[str, list[dict]] = field(default_factory=dict)  # per points score: each rule's figures (`rules.rule_figures`)
+    history: dict | None = None  # with --history-from: time to qualify and entry cohorts (`timing.time_to_qualify`)
 
     @property
     def base_rate(self) -> float | None:
@@ -83,7 +84,8 @@ class Figures:
             "policy": self.policy, "as_of": self.as_of.isoformat().replace("+00:00", "Z"),
             "leads": self.leads, "won": self.won, "lost": self.lost, "open": self.open,
             "base_rate": self.base_rate, "revenue": self.revenue, "outcomes": self.outcomes,
-            "groups": self.groups, "scores": self.scores, "matrices": self.matrices, "rules": self.rules, "warnings": self.warnings,
+            "groups": self.groups, "scores": self.scores, "matrices": self.matrices, "rules": self.rules, "history": self.history,
+            "warnings": self.warnings,
         }
 
 
@@ -125,12 +127,14 @@ def _sql(con, sql: str, params=()) -> list[tuple]:
         raise DataError(f"the back-test could not be computed: {str(err).splitlines()[0]}") from None
 
 
-def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, leads=None, scored=None) -> Figures:
+def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, leads=None, scored=None, history=None) -> Figures:
     """Score `data_dir` with `policy` as of `as_of` on DuckDB and compute every figure against `outcomes`.
 
     `leads`, if given, are the keys of the leads to measure (e.g. a hold-out set): every figure is then
     over those leads only, while outcome rows are still matched against all leads of `data_dir`.
     `scored`, if given, is this policy's `rules.contributions` on `data_dir` as of `as_of`, already computed.
+    `history`, if given, is (the as-of points of a series ending at `as_of`, the step as written): the time to
+    qualify and entry cohort figures (`timing.time_to_qualify`) are computed over those points too.
     """
     import duckdb
     import pyarrow as pa
@@ -183,6 +187,10 @@ def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, 
                 if isinstance(c, Matrix):
                     out.matrices[c.name] = _matrix(con, c, q, totals)
             out.rules = rule_figures(con, register_contributions(con, contrib), contrib.rules, totals)
+        if history is not None:
+            from leadlang.backtest.timing import time_to_qualify
+
+            out.history = time_to_qualify(con, policy, Path(data_dir), *history, TABLE, "bt", has["closed_at"])
     finally:
         con.close()
     if unmatched:
@@ -190,6 +198,8 @@ def figures(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, 
         out.warnings.append(f"{unmatched} of {rows} outcome rows have a {policy.key} that matches no lead in {data_dir} ({shown}); they are not counted")
     if early:
         out.warnings.append(f"{early} won leads closed before the as-of date {out.to_json()['as_of']} (negative days to close): was their outcome already known then?")
+    if history is not None and not has["closed_at"]:
+        out.warnings.append("the outcomes file has no closed_at column: days to close from each label are not computed")
     if n and not won:
         out.warnings.append("no lead is won: lift, win and revenue shares and AUC are undefined")
     return out
@@ -299,13 +309,13 @@ def capacity_check(figs: list[Figures], wanted: list[tuple[str, int]]) -> list[d
 
 
 def backtest(policy: Policy, data_dir: Path, outcomes: Path, as_of: dt.datetime, challenger: Policy | None = None,
-             capacity: list[tuple[str, int]] = (), leads=None, scored: tuple = (None, None)) -> Backtest:
+             capacity: list[tuple[str, int]] = (), leads=None, scored: tuple = (None, None), history=None) -> Backtest:
     """Back-test `policy` (and a challenger) on `data_dir` as of `as_of` against the `outcomes` file.
 
     `leads` and `scored` (the champion's and the challenger's contributions, or None) as for `figures`:
-    `calibrate` measures the old and the new policy on the hold-out leads this way.
+    `calibrate` measures the old and the new policy on the hold-out leads this way. `history` as for `figures`.
     """
-    champ = figures(policy, data_dir, outcomes, as_of, leads, scored[0])
-    chall = figures(challenger, data_dir, outcomes, as_of, leads, scored[1]) if challenger is not None else None
+    champ = figures(policy, data_dir, outcomes, as_of, leads, scored[0], history)
+    chall = figures(challenger, data_dir, outcomes, as_of, leads, scored[1], history) if challenger is not None else None
     figs = [champ] + ([chall] if chall else [])
     return Backtest(champ, chall, differences(champ, chall) if chall else None, capacity_check(figs, list(capacity)))

@@ -87,6 +87,23 @@ def figures_text(f: Figures) -> list[str]:
                         "–" if d["lift"] is None else f"{d['lift']:.2f}", num(d["cum_leads"]), pct(d["cum_win_share"])] for d in s["deciles"]])
         if f.rules.get(name):
             out += ["", *rules_text(name, f.rules[name])]
+    if f.history is not None:
+        out += ["", *history_text(f.history)]
+    return out
+
+
+def history_text(h: dict) -> list[str]:
+    """Time to qualify (days from entering each label to close, won leads) and the win rate of each weekly entry cohort."""
+    out = [f"time to qualify: {h['points']} as-of points from {h['from']} every {h['every']}"]
+    for name, rows in h["labels"].items():
+        out += ["", f"{name}: days from entering a label to close (won leads)", *_table(
+            ["label", "entered", "won", "timed", "q1", "median", "q3", "entered after close"],
+            [[r["label"], num(r["entered"]), num(r["won"]), num(r["won_with_close"]),
+              *(num(None if r["days_to_close"] is None else r["days_to_close"][k], 1) for k in ("q1", "median", "q3")),
+              num(r["won_entered_after_close"])] for r in rows])]
+        out += [f"{name}: win rate by week of entry", *_table(
+            ["label", "week", "leads", "won", "win rate"],
+            [[r["label"], c["week"], num(c["leads"]), num(c["won"]), pct(c["win_rate"])] for r in rows for c in r["cohorts"]])]
     return out
 
 

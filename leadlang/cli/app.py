@@ -91,6 +91,21 @@ def main(ctx: click.Context, color: str) -> None:
     term.set_mode(color)
     if term.forced():
         ctx.color = True  # click would strip the codes from a stream that is not a terminal
+    if ctx.invoked_subcommand in _NO_SETTINGS:
+        return
+    from leadlang import config
+    from leadlang.diagnostics import DataError
+
+    try:
+        settings = config.load()
+    except DataError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_INPUT)
+    ctx.obj = settings
+    ctx.default_map = {name: config.default_map(settings, name) for name in ctx.command.commands}
+
+
+_NO_SETTINGS = ("lsp", "explain-code", "completion")  # commands the project's settings do not concern
 
 
 def run() -> None:

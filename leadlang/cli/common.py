@@ -50,6 +50,21 @@ class PolicyFile(click.ParamType):
 
 
 POLICY = click.argument("policy", type=PolicyFile())
+POLICIES = click.argument("policies", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
+
+
+def policy_files(paths) -> list[Path]:
+    """The policy files of a command that takes several: files as named, folders as every `*.lead`
+    under them (minus what git ignores and the settings' `exclude`); none named: the settings'
+    `policies`, else the working directory. Finding none is said on standard error, as ruff does."""
+    from leadlang import config
+
+    settings = click.get_current_context().find_object(config.Config) or config.Config()
+    named = [str(p) for p in paths] or settings.get("policies") or ["."]
+    found = config.expand(named, settings.get("exclude", ()))
+    if not found:
+        click.echo(f"warning: no .lead files in {', '.join(named)}", err=True)
+    return [Path(p) for p in found]
 
 
 def _on_invalid_enum(ctx, param, value: str) -> str:

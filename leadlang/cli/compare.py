@@ -71,21 +71,30 @@ class Capacity(click.ParamType):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Also write the HTML report here.")
 @click.option("--capacity", "capacity", multiple=True, type=Capacity(), help="Does a label's volume fit N leads? (repeatable)")
+@click.option("--history-from", "history_from", type=AsOf(), help="Also score at each point from here to --as-of, --every DURATION: time to qualify and win rate by entry week.")
+@click.option("--every", "every", metavar="DURATION", help="With --history-from: the step between points, `7 days`, `1 week` ...")
 @ON_INVALID_ENUM
 def backtest(policy: Path, challenger: Path | None, data: Path, outcomes: Path, as_of: dt.datetime, fmt: str,
-             report: Path | None, capacity) -> None:
+             report: Path | None, capacity, history_from: dt.datetime | None, every: str | None) -> None:
     """Back-test POLICY (and a CHALLENGER) against closed deals: win rate, lift and revenue per label, band and decile."""
     from leadlang.backtest import backtest as run_backtest
     from leadlang.backtest.report import render_html, render_json, render_text
 
     from leadlang import outputs
 
+    if (history_from is None) != (every is None):
+        raise click.UsageError("--history-from and --every go together", click.get_current_context())
     champion, other = load_policy(policy), load_policy(challenger) if challenger is not None else None
     protect_data(champion, data)
     outputs.protect([outcomes])
     refuse(report)
     try:
-        result = run_backtest(champion, data, outcomes, as_of, other, list(capacity))
+        history = None
+        if history_from is not None:
+            from leadlang.history import points
+
+            history = (points(history_from, as_of, every), every)
+        result = run_backtest(champion, data, outcomes, as_of, other, list(capacity), history=history)
         if report is not None:
             outputs.write_text(report, render_html(result))
     except DataError as err:

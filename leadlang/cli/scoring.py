@@ -10,7 +10,7 @@ import click
 
 from leadlang import term
 from leadlang.cli.app import main
-from leadlang.cli.common import AS_OF, EXIT_FINDINGS, ON_INVALID_ENUM, POLICY, check_inputs, fail, load_policy, protect_data, refuse
+from leadlang.cli.common import AS_OF, EXIT_FINDINGS, ON_INVALID_ENUM, POLICY, AsOf, check_inputs, fail, load_policy, protect_data, refuse
 from leadlang.diagnostics import DataError, Sources, render_text
 
 
@@ -108,24 +108,68 @@ class _DataWarnings:
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path))
 @click.option("--lead", "lead", required=True, help="The key of the lead to explain.")
 @AS_OF
+@click.option("--history", is_flag=True, help="The lead's timeline instead: at each as-of point --from .. --to, --every DURATION, where a label changed, what moved it.")
+@click.option("--from", "from_", type=AsOf(), help="With --history: the first as-of point (UTC).")
+@click.option("--to", "to", type=AsOf(), help="With --history: the last as-of point (UTC).")
+@click.option("--every", "every", metavar="DURATION", help="With --history: the step between points, `7 days`, `1 week`, `12 hours` ...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="json: a stable schema (leadlang.explain/1, with --history leadlang.timeline/1); markdown: for a CRM note or ticket.")
 @ON_INVALID_ENUM
-def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime) -> None:
-    """Why a lead scored as it did: rules, bands, gates, criteria, cell and action."""
-    from leadlang.explain import render_explanation
+def explain(policy: Path, data: Path, lead: str, as_of: dt.datetime, history: bool, from_: dt.datetime | None, to: dt.datetime | None,
+            every: str | None, fmt: str) -> None:
+    """Why a lead scored as it did: rules, bands, gates, criteria, cell and action (--history: how that changed over time).
+
+    \b
+    Examples:
+      leadlang explain policies/plg/plg.lead --data policies/plg/data --lead L00042 --as-of 2024-06-01
+      leadlang explain plg.lead --data data --lead L00042 --format markdown      # paste into the CRM
+      leadlang explain plg.lead --data data --lead L00042 --history --from 2024-03-01 --to 2024-06-01 --every "1 week"
+    Docs: docs/cli.md#leadlang-explain
+    """
+    from leadlang.explain import explanation, render_markdown, render_text, to_json
     from leadlang.interpret import evaluate, uses_account_events
     from leadlang.data.one_lead import close_keys, load_lead
 
+    ctx = click.get_current_context()
+    if history and (from_ is None or to is None or every is None):
+        raise click.UsageError("--history needs --from, --to and --every", ctx)
+    if not history and (from_ is not None or to is not None or every is not None):
+        raise click.UsageError("--from, --to and --every go with --history", ctx)
+    if history and fmt == "markdown":
+        raise click.UsageError("--format markdown explains one as-of; the --history timeline is text or json", ctx)
+    if history and ctx.get_parameter_source("as_of") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--as-of and --history exclude each other: the timeline's points are --from .. --to", ctx)
     checked = load_policy(policy)
     by_account = uses_account_events(checked)
     try:
-        check_inputs(checked, data, as_of)
+        if history:
+            from leadlang.history import points
+
+            when = points(from_, to, every)
+        for t in (when[0], when[-1]) if history else (as_of,):
+            check_inputs(checked, data, t)
         rows = load_lead(checked, data, lead, by_account)
         if rows is None:
             from leadlang.diagnostics import did_you_mean
 
             hints = did_you_mean(lead, close_keys(checked, data, lead))
             raise DataError(f"no lead with {checked.key} {lead!r} in {data}" + (f"; {hints[0]}" if hints else ""))
+        if history:
+            from leadlang.history.timeline import render_text as render_timeline, timeline
+
+            found = timeline(checked, rows, lead, when)
     except DataError as err:
         fail(err)
+    if history:
+        import json
+
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False) if fmt == "json" else render_timeline(found, paint=term.painter(sys.stdout)))
+        return
     state = evaluate(checked, rows.leads, rows.accounts, rows.events, as_of).states[lead]
-    click.echo(render_explanation(checked, state, as_of, paint=term.painter(sys.stdout)))
+    doc = explanation(checked, state, as_of)
+    if fmt == "json":
+        click.echo(to_json(doc))
+    elif fmt == "markdown":
+        click.echo(render_markdown(doc), nl=False)
+    else:
+        click.echo(render_text(doc, paint=term.painter(sys.stdout)))

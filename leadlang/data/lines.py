@@ -20,7 +20,7 @@ def _lit(text: str) -> str:
 
 
 def _text_sql(v: str, duck_type: str, kind: str) -> str | None:
-    """SQL for `data.writers._cell`'s text of column `v` (NULL when missing); None for a type not handled here."""
+    """SQL for `data.writers.cell_text`'s text of column `v` (NULL when missing); None for a type not handled here."""
     t = duck_type.upper()
     if t == "VARCHAR":
         return v

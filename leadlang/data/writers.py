@@ -43,7 +43,7 @@ def _plain(d: Decimal | float | int) -> str | None:
     return "0" if text == "-0" else text
 
 
-def _cell(v: object, t: str) -> str | None:
+def cell_text(v: object, t: str) -> str | None:
     """The text of one value: a CSV cell, or the body of a JSON string; None when missing."""
     if v is None:
         return None
@@ -65,7 +65,7 @@ def csv_line(cells: list[str]) -> str:
 
 
 def _json_value(v: object, t: str) -> str:
-    text = _cell(v, t)
+    text = cell_text(v, t)
     if text is None:
         return "null"
     if (t in ("int", "number") and not isinstance(v, (str, bool))) or (t == "bool" and isinstance(v, bool)):
@@ -79,9 +79,16 @@ def _arrow_column(values: list, t: str) -> pa.Array:
     if t != "number":
         parse = {"string": str, "int": int, "bool": "true".__eq__, "date": dt.date.fromisoformat, "timestamp": dt.datetime.fromisoformat}[t]
         kind = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}[t]
-        return pa.array([None if (c := _cell(v, t)) is None else parse(c) for v in values], kind)
+        return pa.array([None if (c := cell_text(v, t)) is None else parse(c) for v in values], kind)
     texts = [None if v is None else _plain(v) for v in values]
     return _decimal_array(texts, _number_scale(*_digits(texts)))
+
+
+def arrow_table(rows: list[dict], columns: list[tuple[str, str]]) -> pa.Table:
+    """Rows as an Arrow table of the typed `columns`, as the Parquet writer types them."""
+    import pyarrow as pa
+
+    return pa.Table.from_arrays([_arrow_column([r[n] for r in rows], t) for n, t in columns], names=[n for n, _ in columns])
 
 
 def _digits(texts: list[str | None]) -> tuple[int, int]:
@@ -165,9 +172,9 @@ def _quoted(c: str | None) -> str:
 
 
 def _csv_field(t: str):
-    """`_quoted(_cell(v, t))` for one column, with the common value type of `t` first: the text of
+    """`_quoted(cell_text(v, t))` for one column, with the common value type of `t` first: the text of
     an int, a finite decimal or a bool never needs quotes."""
-    other = lambda v: "" if v is None else _quoted(_cell(v, t))  # noqa: E731
+    other = lambda v: "" if v is None else _quoted(cell_text(v, t))  # noqa: E731
     if t == "string":
         return lambda v: (_quoted(v) if _QUOTE.search(v) else v) if type(v) is str else other(v)
     if t == "int":

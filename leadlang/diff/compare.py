@@ -106,16 +106,8 @@ def diff(old: Side, new: Side, data: Path, as_of: dt.datetime, limit: int | None
                 with step(f"explaining the {moved_count} moved leads with {side.spec}"):
                     scoring.explain_moved(con, side, name, tables[name], data, as_of)
             with step("finding the rules that moved each lead"):
-                firing = ("SELECT w.{k} AS key, w.component, w.kind, w.rule, w.points FROM {t} w SEMI JOIN moved m ON w.{k} = m.key")
-                rows = con.execute(f"""
-                    WITH a AS ({firing.format(k=q(o.key), t='old_why')}), b AS ({firing.format(k=q(n.key), t='new_why')}),
-                    changed AS (
-                        SELECT coalesce(a.key, b.key) AS key, coalesce(a.component, b.component) || '.' || coalesce(a.rule, b.rule) AS what
-                        FROM a FULL JOIN b ON a.key = b.key AND a.component = b.component AND a.kind = b.kind AND a.rule = b.rule
-                        WHERE a.key IS NULL OR b.key IS NULL OR a.points IS DISTINCT FROM b.points),
-                    rules AS (SELECT key, list_sort(list_distinct(list(what))) AS rules FROM changed GROUP BY key)
-                    SELECT m.*, coalesce(r.rules, []) AS rules FROM moved m LEFT JOIN rules r USING (key)
-                    {order}""").fetchall()
+                rows = con.execute(f"WITH rules AS ({scoring.rules_changed(o.key, n.key)}) "
+                                   f"SELECT m.*, coalesce(r.rules, []) AS rules FROM moved m LEFT JOIN rules r USING (key) {order}").fetchall()
                 names = [d[0] for d in con.description]
     finally:
         con.close()

@@ -146,3 +146,21 @@ def explain_moved(con, side: Side, name: str, tables: dict[str, str], data: Path
             tables[source] = view
         whole = plan_side(side, tables, as_of)
     run_side(con, side, "explain", whole, data, as_of, f"{name}_why")
+
+
+def rules_changed(old_key: str, new_key: str, old: str = "old_why", new: str = "new_why") -> str:
+    """SQL of `(key, rules)`: for each lead of the table `moved` (its column `key`), the sorted names
+    (`score.rule`, `disqualify.gate`, `criteria.member`) of what fired on one side only, or with other
+    points, between the explanation tables `old` and `new` (`explain_moved`'s, keyed by `old_key` / `new_key`).
+    A moved lead whose firing is alike on both sides has no row."""
+    from leadlang.sql import DIALECTS
+
+    q = DIALECTS["duckdb"].ident
+    firing = "SELECT w.{k} AS key, w.component, w.kind, w.rule, w.points FROM {t} w SEMI JOIN moved m ON w.{k} = m.key"
+    return f"""
+        WITH a AS ({firing.format(k=q(old_key), t=q(old))}), b AS ({firing.format(k=q(new_key), t=q(new))}),
+        changed AS (
+            SELECT coalesce(a.key, b.key) AS key, coalesce(a.component, b.component) || '.' || coalesce(a.rule, b.rule) AS what
+            FROM a FULL JOIN b ON a.key = b.key AND a.component = b.component AND a.kind = b.kind AND a.rule = b.rule
+            WHERE a.key IS NULL OR b.key IS NULL OR a.points IS DISTINCT FROM b.points)
+        SELECT key, list_sort(list_distinct(list(what))) AS rules FROM changed GROUP BY key"""

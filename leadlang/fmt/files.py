@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from pathlib import Path
 
 from leadlang.fmt import format_source
 from leadlang.syntax.parser import parse_file
@@ -21,18 +20,6 @@ class Formatted:
     @property
     def changed(self) -> bool:
         return self.before != self.after
-
-
-def expand(paths) -> list[str]:
-    """Files as given; a directory stands for every `.lead` file under it, sorted."""
-    out: list[str] = []
-    for p in paths:
-        p = str(p)
-        if p != STDIN and Path(p).is_dir():
-            out += sorted(str(f) for f in Path(p).rglob("*.lead") if f.is_file())
-        else:
-            out.append(p)
-    return list(dict.fromkeys(out))
 
 
 def format_text(text: str, path: str) -> Formatted:

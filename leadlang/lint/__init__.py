@@ -49,6 +49,7 @@ class LintReport:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
     failing: int = 0  # findings at or above their file's fail level, plus check errors
+    fixed: list = field(default_factory=list)  # with `fix`: a `fixes.Fixed` per file that `--fix` changed (or would)
 
     @property
     def failed(self) -> bool:
@@ -62,9 +63,12 @@ def lint_files(
     fail_level: str | None = None,
     data: Path | None = None,
     as_of=None,
+    fix: str | None = None,
 ) -> LintReport:
     """Lint each file with its settings; command-line `select`/`ignore`/`fail_level` override the file's.
     With `data` (a `--data` directory) each policy's sources there are profiled for the `L4xx` rules.
+    With `fix` ("safe" or "unsafe": which fixes; "safe-diff"/"unsafe-diff" to only compute them), the
+    findings' fixes are applied to each file (`fixes.fix_text`) and the findings left are reported.
 
     Raises `DataError` for unusable input: an unreadable file, a bad
     `pyproject.toml`, an unknown rule code.
@@ -98,7 +102,31 @@ def lint_files(
 
             profile = profile_files(policy, Path(data))
         found = lint(policy, settings, profile, as_of)
+        if fix is not None:
+            policy, found = _fixed(path, policy, settings, profile, as_of, fix, report)
         threshold = SEVERITIES.index(settings.fail_level)
         report.failing += sum(SEVERITIES.index(d.severity) >= threshold for d in found)
         report.diagnostics.extend(found)
     return report
+
+
+def _fixed(path, policy, settings, profile, as_of, how: str, report: LintReport):
+    """Apply (or with a `-diff` mode, compute) the fixes of one file; its policy and findings after."""
+    from leadlang import outputs
+    from leadlang.check import load
+    from leadlang.fs import WORK_TREE, Overlay
+    from leadlang.lint.fixes import fix_text
+
+    key = policy.path
+
+    def lint_text(text: str):
+        return lint(load(path, files=Overlay(WORK_TREE, {key: text})), settings, profile, as_of)
+
+    fixed = fix_text(key, policy.texts[key], lint_text, unsafe=how.startswith("unsafe"))
+    if fixed.after == fixed.before:
+        return policy, lint(policy, settings, profile, as_of)
+    report.fixed.append(fixed)
+    after = load(path, files=Overlay(WORK_TREE, {key: fixed.after}))
+    if not how.endswith("diff"):
+        outputs.write_text(path, fixed.after)
+    return after, lint(after, settings, profile, as_of)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from leadlang.diagnostics import DataError, Diagnostic
-from leadlang.project import find_pyproject
+from leadlang.project import find_settings
 
 FAIL_LEVELS = ("error", "warning")
 _KEYS = {"select", "ignore", "fail-level", "per-file-ignores"}
@@ -62,14 +61,15 @@ def validate_codes(codes: Iterable[str], known: Iterable[str], where: str) -> No
 
 def load_settings(policy: Path, known: Iterable[str]) -> Settings:
     """The settings for one policy file: its closest configured pyproject.toml, else the cwd's."""
-    found = find_pyproject(policy.resolve().parent) or find_pyproject(Path.cwd().resolve())
+    from leadlang.config import table_of
+
+    found = find_settings(policy.resolve().parent) or find_settings(Path.cwd().resolve())
     if found is None:
         return Settings()
-    table = tomllib.loads(found.read_text(encoding="utf-8"))["tool"]["leadlang"]
-    lint = table.get("lint", {})
-    where = f"{found}: [tool.leadlang.lint]"
+    lint = table_of(found).get("lint", {})
+    where = f"{found}: [tool.leadlang.lint]" if found.name == "pyproject.toml" else f"{found}: [lint]"
     if not isinstance(lint, dict):
-        raise DataError(f"{found}: `tool.leadlang.lint` must be a table")
+        raise DataError(f"{where}: must be a table")
     unknown = set(lint) - _KEYS
     if unknown:
         raise DataError(f"{where}: unknown key `{sorted(unknown)[0]}` (keys: {', '.join(sorted(_KEYS))})")

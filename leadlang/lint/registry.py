@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from leadlang.check.policy import Policy
-from leadlang.diagnostics import Diagnostic
+from leadlang.diagnostics import Diagnostic, Fix
 from leadlang.span import Span
 
 # What each severity means (docs/lint.md says the same):
@@ -83,8 +83,23 @@ class Context:
         self.data = data  # a `leadlang.profile.Profile` of the `--data` files, or None: the L4xx rules need it
         self.as_of = as_of  # the as-of time the data is read at (`--as-of`), with `data`
 
-    def finding(self, span: Span, message: str, *hints: str) -> Diagnostic:
-        return Diagnostic(self.rule.code, self.rule.severity, message, span, tuple(h for h in hints if h))
+    def finding(self, span: Span, message: str, *hints: str, fix: Fix | None = None) -> Diagnostic:
+        return Diagnostic(self.rule.code, self.rule.severity, message, span, tuple(h for h in hints if h), fix)
+
+    def removal(self, span: Span, title: str) -> Fix | None:
+        """The fix that deletes the declaration at `span` (its whole lines), if it stands on lines of its own."""
+        from leadlang.lint.fixes import remove_lines
+
+        return remove_lines(self.policy.texts.get(span.file, ""), span, title)
+
+    def header_line(self, line: str, title: str) -> Fix:
+        """An unsafe fix that adds `line` to the policy's header, after its last header line."""
+        from leadlang.lint.fixes import insert_line
+        from leadlang.syntax import ast as A
+
+        decls = self.policy.modules[0].decls
+        last = [d for d in decls[:3] if isinstance(d, (A.PolicyHeader, A.Version, A.Owner))][-1]
+        return insert_line(self.policy.texts.get(self.policy.path, ""), self.policy.path, last.span, line, title, safe=False)
 
     def in_main(self, span: Span) -> bool:
         """Whether `span` is in the linted file itself (not in a file it `use`s)."""

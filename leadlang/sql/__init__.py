@@ -91,6 +91,9 @@ def check_tables(tables: dict[str, str], known: list[str], max_parts: int = 3,
 def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, **hooks) -> Plan:
     """The pieces of SQL a policy compiles to (see `compiler.py`).
 
+    `series` (a list of as-of times, `leadlang.history`) makes it the series' plan: one row per lead per point;
+    `only` (lead keys) keeps those leads' rows of it.
+
     `hooks` are for generators that wrap the SQL (dbt): `relation_sql(Relation) -> text` writes
     each declared relation, `as_of_sql` is the as-of expression, both used verbatim.
     """
@@ -101,12 +104,19 @@ def plan(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables:
     return Compiler(policy, DIALECTS[dialect], as_of, tables or {}, **hooks).plan()
 
 
-def to_sql(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, what: str = "score") -> str:
+def to_sql(policy: Policy, dialect: str, as_of: dt.datetime | None = None, tables: dict[str, str] | None = None, what: str = "score",
+           series: list[dt.datetime] | None = None, only: list[str] | None = None) -> str:
     """One statement: `what` is `score` (one row per lead), `explain` (the fired rules) or `contributions`
     (the scored rows with, after their columns, for the Nth rule of `Plan.rules` (every rule of every points
     score, in declaration order) a column `points:N`, the rule's unrounded contribution to the lead's score
-    (0 when it did not fire), then for each a column `value:N`, what the rule reads; doubles)."""
-    return render(plan(policy, dialect, as_of, tables), what)
+    (0 when it did not fire), then for each a column `value:N`, what the rule reads; doubles).
+
+    With `series` (as-of times, ascending; `what="score"` only), the rows of `score` at each of them in one
+    statement, ordered by key then as-of (`leadlang history`); `only` keeps the rows of those lead keys."""
+    if series is not None and what != "score":
+        raise ValueError("to_sql: a series gives the scored rows only")
+    hooks = {} if series is None else {"series": list(series), "only": list(only or [])}
+    return render(plan(policy, dialect, as_of, tables, **hooks), what)
 
 
 def render(p: Plan, what: str = "score") -> str:

@@ -42,6 +42,13 @@ class Plan:
     # per rule of every points score, in declaration order: score, rule id, and over the last layer its contribution and its value as doubles
     # (`when`: 1 or 0; `per`: the contribution ÷ points, so `max` caps it; with 0 points the uncapped value, missing 0)
     rules: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # a series (`leadlang history`): the as-of points as literals, one `__params` row each, the scans grouped by (lead, as-of)
+    series: list[str] = field(default_factory=list)
+    # per event source, in a series: the longest window of its aggregates in seconds (an event older than that
+    # before a point counts for no aggregate at that point), or None when one of them reads every past event
+    longest: dict[str, int | None] = field(default_factory=dict)
+    # a series restricted to these lead keys (string literals; `history --lead`): every lead is still read, for `by account`
+    only: list[str] = field(default_factory=list)
 
 
 def balanced(op: str, terms: list[str], empty: str, chunk: int = 8) -> str:
@@ -71,8 +78,11 @@ def _chain_terms(e: A.Binary) -> list[A.Expr]:
 
 class Compiler:
     def __init__(self, policy: Policy, dialect: Dialect, as_of: dt.datetime | None, tables: dict[str, str],
-                 relation_sql: Callable[[A.Relation], str] | None = None, as_of_sql: str | None = None):
+                 relation_sql: Callable[[A.Relation], str] | None = None, as_of_sql: str | None = None,
+                 series: list[dt.datetime] | None = None, only: list[str] | None = None):
         self.p = policy
+        self.series = series or []
+        self.only = only or []
         self.d = dialect
         self.as_of = as_of
         self.tables = tables
@@ -162,7 +172,20 @@ class Compiler:
             base_columns=base, layers=layers, outputs=outputs, explain=self.explain_rows(), key=KEY,
             order_key=self.q(p.leads.key) + d.key_collation,
             rules=sorted(self.rule_values, key=lambda r: self.declared_rules[r[0], r[1]]),
+            series=[d.timestamp_literal(t) for t in self.series], longest=self.longest() if self.series else {},
+            only=[d.literal(k) for k in self.only],
         )
+
+    def longest(self) -> dict[str, int | None]:
+        """Per event source, the longest window of its aggregates (None: one has no window, it reads every past event)."""
+        out: dict[str, int | None] = {}
+        for agg in self.aggregates:
+            seconds = None if agg.window is None else agg.window.seconds
+            if agg.source not in out:
+                out[agg.source] = seconds
+            elif out[agg.source] is not None:
+                out[agg.source] = None if seconds is None else max(out[agg.source], seconds)
+        return out
 
     def source_column(self, f: A.Field) -> str:
         """A declared column as the policy reads it. A value outside an `enum(...)` is missing, so

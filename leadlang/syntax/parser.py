@@ -29,8 +29,11 @@ def _depth_check(path: str, decls) -> None:
         stack.extend((child, depth + 1) for child in A.children(node))
 
 
-def parse(text: str, path: str = "<string>") -> A.Module:
-    """Parse one policy's text. Raises `LeadError` with one diagnostic on failure."""
+def parse(text: str, path: str = "<string>", reuse: dict | None = None) -> A.Module:
+    """Parse one policy's text. Raises `LeadError` with one diagnostic on failure.
+
+    `reuse` (the language server's, one per open file) keeps the chunks of the last parse of
+    this file: a chunk whose text is unchanged is not parsed again, only moved (`chunks`)."""
     if "\x00" in text:
         pos = text.index("\x00")
         line = text.count("\n", 0, pos) + 1
@@ -43,7 +46,7 @@ def parse(text: str, path: str = "<string>") -> A.Module:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        decls = _parse_chunks(text, path)
+        decls = _parse_chunks(text, path, reuse)
         if decls is None:
             decls = _parse_decls(text, path)
             _depth_check(path, decls)
@@ -53,7 +56,7 @@ def parse(text: str, path: str = "<string>") -> A.Module:
     return A.Module(path, tuple(decls), Span(path, 1, 1, 1, 1))
 
 
-def _parse_chunks(text: str, path: str):
+def _parse_chunks(text: str, path: str, reuse: dict | None = None):
     """The declarations parsed chunk by chunk (see `chunks`), or None to parse the whole file.
 
     Each distinct chunk text is parsed once; a repeat reuses its declarations
@@ -68,10 +71,11 @@ def _parse_chunks(text: str, path: str):
     ends = [start for start, _ in cuts[1:]] + [len(text)]
     for (start, lines), end in zip(cuts, ends):
         piece = text[start:end]
-        known = seen.get(piece)
+        known = seen.get(piece) or (reuse.get(piece) if reuse is not None else None)
         if known is not None:
             decls, first_lines, first_start = known
             out.extend(chunks.relocate(decls, lines - first_lines, start - first_start))
+            seen.setdefault(piece, known)
             continue
         try:
             decls = _parse_decls(piece, path, lines, start)
@@ -80,6 +84,9 @@ def _parse_chunks(text: str, path: str):
             return None
         seen[piece] = (decls, lines, start)
         out.extend(decls)
+    if reuse is not None:  # what the next parse of this file may reuse: this one's chunks
+        reuse.clear()
+        reuse.update(seen)
     return out
 
 

@@ -16,23 +16,34 @@ ACCOUNT = "test-account"
 
 
 @dataclass
-class Failure:
+class Expectation:
+    """One `expect` line: its text, whether it held, and what was found (the values it read)."""
+
     span: A.Span
     expected: str
     actual: str
+    passed: bool = False
 
 
 @dataclass
 class TestResult:
     name: str
     span: A.Span
-    failures: list[Failure] = field(default_factory=list)
-    fired: list[str] = field(default_factory=list)  # "fit.free_email (+-40.00)" lines, for failure reports
+    expectations: list[Expectation] = field(default_factory=list)
+    fired: list[tuple[str, object]] = field(default_factory=list)  # ("fit.free_email", Decimal("-40.00") or None), in firing order
     state: LeadState | None = None
+
+    @property
+    def failures(self) -> list[Expectation]:
+        return [e for e in self.expectations if not e.passed]
 
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    def fired_text(self) -> list[str]:
+        """The fired rules as the reports print them: `fit.free_email (-40.00)`."""
+        return [name + (f" ({_signed(points)})" if points is not None else "") for name, points in self.fired]
 
 
 def _row(pairs: tuple[A.Pair, ...], columns) -> dict:
@@ -81,33 +92,30 @@ def run_test(policy: Policy, test: A.Test, now: dt.datetime | None = None) -> Te
     try:
         result = interp.run(leads, accounts, events)
     except DataError as err:  # a value out of range (language.md §21): the test fails, saying where
-        return TestResult(test.name, test.span, failures=[Failure(test.span, _source(policy, test.span), str(err))])
+        return TestResult(test.name, test.span, expectations=[Expectation(test.span, _source(policy, test.span), str(err))])
     state = result.states[leads[0][policy.leads.key]]
     out = TestResult(test.name, test.span, state=state)
-    out.fired = [
-        f"{e['component']}.{e['rule']}" + (f" ({_signed(e['points'])})" if e["points"] is not None else "")
-        for e in state.explain
-    ]
+    out.fired = [(f"{e['component']}.{e['rule']}", e["points"]) for e in state.explain]
     for item in test.items:
-        if isinstance(item, A.Expect):
-            try:
-                got = interp.eval(item.expr, state)
-            except DataError as err:
-                out.failures.append(Failure(item.span, _source(policy, item.span), str(err)))
-                continue
-            if got is not True:
-                out.failures.append(Failure(item.span, _source(policy, item.span), f"{'unknown (a value is missing)' if got is None else 'false'}; {_context(interp, item.expr, state)}"))
-        elif isinstance(item, A.ExpectFired):
-            fired = (item.component, item.rule) in state.fired
-            if fired == item.negated:
-                word = "did not fire" if not fired else "fired"
-                out.failures.append(Failure(item.span, _source(policy, item.span), f"`{item.component}.{item.rule}` {word}"))
-        elif isinstance(item, A.ExpectBecause):
-            reason = state.values.get("disqualify_reason")
-            if reason != item.gate:
-                actual = "not disqualified" if reason is None else f"disqualified because `{reason}`"
-                out.failures.append(Failure(item.span, _source(policy, item.span), actual))
+        if isinstance(item, (A.Expect, A.ExpectFired, A.ExpectBecause)):
+            out.expectations.append(Expectation(item.span, _source(policy, item.span), *_verdict(interp, item, state)))
     return out
+
+
+def _verdict(interp: Interpreter, item, state: LeadState) -> tuple[str, bool]:
+    """What an expectation found, and whether it held."""
+    if isinstance(item, A.Expect):
+        try:
+            got = interp.eval(item.expr, state)
+        except DataError as err:
+            return str(err), False
+        word = "true" if got is True else "unknown (a value is missing)" if got is None else "false"
+        return f"{word}; {_context(interp, item.expr, state)}", got is True
+    if isinstance(item, A.ExpectFired):
+        fired = (item.component, item.rule) in state.fired
+        return f"`{item.component}.{item.rule}` {'fired' if fired else 'did not fire'}", fired != item.negated
+    reason = state.values.get("disqualify_reason")
+    return ("not disqualified" if reason is None else f"disqualified because `{reason}`"), reason == item.gate
 
 
 def _signed(points) -> str:

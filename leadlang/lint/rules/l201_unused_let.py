@@ -33,4 +33,5 @@ def check(ctx):
     """
     for name, let in ctx.policy.lets.items():
         if not ctx.policy.uses("let", name):
-            yield ctx.finding(let.span, f"`let {name}` is never used", "remove it, or use it where its value is spelled out by hand")
+            yield ctx.finding(let.span, f"`let {name}` is never used", "remove it, or use it where its value is spelled out by hand",
+                              fix=ctx.removal(let.span, f"Remove `let {name}`"))

@@ -36,4 +36,5 @@ def check(ctx):
     """
     for name, signal in ctx.policy.signals.items():
         if not ctx.policy.uses("signal", name):
-            yield ctx.finding(signal.span, f"signal `{name}` is never used", "it is still written as an output column; remove it if nothing downstream reads it")
+            yield ctx.finding(signal.span, f"signal `{name}` is never used", "it is still written as an output column; remove it if nothing downstream reads it",
+                              fix=ctx.removal(signal.span, f"Remove signal `{name}` (and its output column)"))

@@ -1,5 +1,7 @@
 """L302: a policy without `version`."""
 
+import datetime as dt
+
 from leadlang.lint.registry import rule
 from leadlang.syntax import ast as A
 
@@ -32,4 +34,6 @@ def check(ctx):
     """
     if ctx.policy.version is None:
         header = next(d for d in ctx.policy.modules[0].decls if isinstance(d, A.PolicyHeader))
-        yield ctx.finding(header.span, f"policy `{ctx.policy.name}` has no `version`", 'add e.g. `version "2024.06"` after the `policy` line')
+        version = dt.date.today().strftime("%Y.%m")
+        yield ctx.finding(header.span, f"policy `{ctx.policy.name}` has no `version`", 'add e.g. `version "2024.06"` after the `policy` line',
+                          fix=ctx.header_line(f'version "{version}"', f'Add `version "{version}"` (this month)'))
