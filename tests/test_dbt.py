@@ -23,6 +23,8 @@ from leadlang import __version__
 from leadlang.check import load
 from leadlang.cli import main
 from leadlang.dbt import generate, init_project
+from leadlang.dbt.history import changes_sql, history_sql
+from leadlang.history import label_columns
 from leadlang.dbt.models import model_sql
 from leadlang.interpret import evaluate
 from leadlang.sql import DIALECTS, to_sql
@@ -265,14 +267,15 @@ score fit {
 '''
 
 
-def render_like_dbt(sql: str, variables: dict) -> str:
-    """What dbt does to a model: render it with `var`, `ref`, `source` and `modules`."""
+def render_like_dbt(sql: str, variables: dict, **more) -> str:
+    """What dbt does to a model: render it with `var`, `ref`, `source` and `modules` (and `more`)."""
     d = DIALECTS["duckdb"]
     context = {
         "var": lambda name, default=None: variables.get(name, default),
         "ref": lambda name: d.ident(name),
         "source": lambda schema, table: f"{d.ident(schema)}.{d.ident(table)}",
         "modules": types.SimpleNamespace(datetime=types.SimpleNamespace(datetime=dt.datetime), pytz=types.SimpleNamespace(utc=UTC)),
+        **more,
     }
     return jinja2.Environment().from_string(sql).render(**context)
 
@@ -352,3 +355,164 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path):
     assert (demo / "models/leadlang/plg.yml").read_bytes() == before
     r = run("init", demo)
     assert r.exit_code == 2 and "never overwrites" in r.output
+
+
+# ------------------------------------------------------------------------ --history --
+
+
+def test_history_writes_the_history_and_changes_models_with_contracts_and_scd2_tests(tmp_path):
+    r = run("dbt", PLG, "--out", tmp_path / "a", "--history")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["plg.sql", "plg.yml", "plg_changes.sql", "plg_explain.sql", "plg_history.sql"]
+    before = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    assert run("dbt", PLG, "--out", tmp_path / "a", "--history").exit_code == 0
+    assert {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()} == before
+    models = {m["name"]: m for m in props(tmp_path / "a" / "plg.yml")["models"]}
+    history, changes = models["plg_history"], models["plg_changes"]
+    labels = ["fit_band", "engagement_band", "ucc", "disqualified", "segment", "stage"]
+    assert label_columns(load(PLG)) == labels
+    for m in (history, changes):
+        assert m["config"] == {"contract": {"enforced": True}, "tags": ["leadlang"]}
+        assert all(c["quote"] is True and c["description"] for c in m["columns"])
+    types = {c["name"]: c["data_type"] for c in history["columns"]}
+    assert types == {"lead_id": "VARCHAR", "fit_band": "VARCHAR", "engagement_band": "VARCHAR", "ucc": "BOOLEAN", "disqualified": "BOOLEAN",
+                     "segment": "VARCHAR", "stage": "VARCHAR", "valid_from": "TIMESTAMP WITH TIME ZONE", "valid_to": "TIMESTAMP WITH TIME ZONE"}
+    tests = {next(iter(t.values()))["name"]: t for t in history["data_tests"]}
+    assert set(tests) == {"plg_history_unique_key_and_valid_from", "plg_history_one_open_row_per_lead", "plg_history_valid_from_before_valid_to"}
+    assert tests["plg_history_one_open_row_per_lead"]["unique"]["config"] == {"where": '"valid_to" IS NULL'}
+    column = next(c for c in changes["columns"] if c["name"] == "column")
+    assert {"accepted_values": {"arguments": {"values": labels}}} in column["data_tests"]
+    assert [c["name"] for c in changes["columns"]] == ["lead_id", "column", "previous_valid_from", "valid_from", "old", "new"]
+    assert "ref('plg_history')" in (tmp_path / "a" / "plg_changes.sql").read_text()
+    # the merge strategy per adapter, the unique key quoted as the dialect quotes it
+    for dialect, strategy, key in [("postgres", "delete+insert", '"lead_id"'), ("snowflake", "merge", '"lead_id"'),
+                                   ("bigquery", "merge", "`lead_id`"), ("spark", "merge", "`lead_id`")]:
+        assert run("dbt", PLG, "--out", tmp_path / dialect, "--dialect", dialect, "--history").exit_code == 0
+        sql = (tmp_path / dialect / "plg_history.sql").read_text()
+        assert f"materialized='incremental', incremental_strategy='{strategy}', unique_key=['{key}'," in sql
+    # without --history: no history models
+    assert run("dbt", PLG, "--out", tmp_path / "b").exit_code == 0
+    assert "plg_history" not in (tmp_path / "b" / "plg.yml").read_text()
+    # `leadlang init --history`: the demo project with them, regenerated so by its pre-commit hook
+    assert run("init", tmp_path / "demo", "--history").exit_code == 0
+    assert (tmp_path / "demo" / "models/leadlang/plg_history.sql").is_file() and (tmp_path / "demo" / "models/leadlang/plg_changes.sql").is_file()
+    import tomllib
+
+    settings = tomllib.loads((tmp_path / "demo" / "leadlang.toml").read_text(encoding="utf-8"))
+    assert settings["dbt"] == {"out": "models/leadlang", "history": True}  # `leadlang dbt` (the pre-commit hook) writes them again
+
+
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery", "spark"])
+def test_history_models_parse_in_the_warehouses_we_do_not_run(dialect):
+    """The history and changes models of every dialect dbt does not build here, rendered (first and
+    later runs) and parsed by sqlglot in that dialect."""
+    import sqlglot
+
+    policy, d = load(PLG), DIALECTS[dialect]
+    for incremental in (False, True):
+        for sql in (history_sql(policy, dialect), changes_sql(policy, dialect)):
+            rendered = render_like_dbt(sql, {"leadlang_as_of": "2024-06-01"}, config=lambda **kw: "", is_incremental=lambda: incremental,
+                                       execute=False, this=d.relation(("analytics", "plg_history")), ref=lambda name: d.ident(name))
+            tree = sqlglot.parse_one(rendered, read=dialect)
+            assert tree.find(sqlglot.exp.Select) is not None
+
+
+class Refused(Exception):
+    pass
+
+
+def _run_like_dbt(con, policy, as_of: str) -> None:
+    """One `dbt build` of the scored, history and changes models, as dbt-duckdb runs them: the
+    scored model as a table, the history's first run as a table and later ones as delete+insert
+    on (key, valid_from) of the model's rows, `run_query`, `is_incremental` and `this` as dbt gives them."""
+    d = DIALECTS["duckdb"]
+    name, key = policy.name, d.ident(policy.key)
+    history, incremental = d.ident(name + "_history"), con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name + "_history"]).fetchone()[0] > 0
+
+    def render(sql: str) -> str:
+        def refuse(message):
+            raise Refused(message)
+        return render_like_dbt(sql, {"leadlang_as_of": as_of}, config=lambda **kw: "", is_incremental=lambda: incremental, execute=True,
+                               this=history, exceptions=types.SimpleNamespace(raise_compiler_error=refuse),
+                               run_query=lambda q: types.SimpleNamespace(columns=[types.SimpleNamespace(values=lambda: [con.execute(q).fetchone()[0]])]))
+
+    con.execute(f"CREATE OR REPLACE TABLE {d.ident(name)} AS {render(model_sql(policy, 'duckdb', {}))}")
+    rows = render(history_sql(policy, "duckdb"))
+    if not incremental:
+        con.execute(f"CREATE TABLE {history} AS {rows}")
+    else:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "__new" AS {rows}')
+        con.execute(f'DELETE FROM {history} h USING "__new" n WHERE h.{key} = n.{key} AND h."valid_from" = n."valid_from"')
+        con.execute(f'INSERT INTO {history} SELECT * FROM "__new"')
+    con.execute(f"CREATE OR REPLACE VIEW {d.ident(name + '_changes')} AS {render(changes_sql(policy, 'duckdb'))}")
+
+
+def test_history_sql_quotes_every_name(tmp_path):
+    """Key, label and relation names that need quoting (`Lead ID`, `group`, `raw data`): two runs
+    whose history and changes equal the interpreter's labels."""
+    import duckdb
+    from test_dbt_build import _load, _rows, expected_history
+    from test_differential import EDGES
+
+    policy = load(next(p for p in EDGES if p.stem == "edge_names"))
+    leads, accounts, events = make_rows(policy, 1)
+    database, columns, labels_at = tmp_path / "h.duckdb", label_columns(policy), []
+    _load(database, tables_for(policy, leads, accounts, events))
+    for at in (dt.datetime(2024, 5, 1, tzinfo=UTC), dt.datetime(2024, 6, 1, 12, tzinfo=UTC)):
+        with duckdb.connect(str(database)) as con:
+            _run_like_dbt(con, policy, at.isoformat())
+            got, changes = _rows(con, "edge_names_history"), _rows(con, "edge_names_changes")
+        oracle = evaluate(policy, leads, accounts, events, at)
+        labels_at.append((at, {r[policy.key]: tuple(r[c] for c in columns) for r in oracle.rows}))
+        want_rows, want_changes = expected_history(policy, labels_at)
+        assert {(r[policy.key], *(r[c] for c in columns), r["valid_from"], r["valid_to"]) for r in got} == want_rows
+        assert {tuple(r.values()) for r in changes} == want_changes
+    assert want_changes
+
+
+def test_history_sql_keeps_scd2_rows_through_runs_leads_leaving_and_coming_back(tmp_path):
+    """The history model's SQL, rendered as dbt renders it and merged as dbt-duckdb merges, over
+    four runs: labels that change, a lead that leaves the leads (its row is closed) and comes back
+    (a new row), a rerun at the same as-of (nothing changes), and an earlier run (refused)."""
+    import duckdb
+    from test_dbt_build import _load, _rows, expected_history
+
+    from leadlang.data.stream import load_dataset
+
+    policy = load(PLG)
+    ds = load_dataset(policy, PLG.parent / "data")
+    leads = ds.leads[:300]
+    keys, gone = {r["lead_id"] for r in leads}, leads[7]["lead_id"]
+    events = {name: [e for e in rows if e["lead"] in keys] for name, rows in ds.events.items()}
+    database = tmp_path / "h.duckdb"
+    columns, labels_at = label_columns(policy), []
+    runs = [(dt.datetime(2024, 5, 1, tzinfo=UTC), leads), (dt.datetime(2024, 5, 20, tzinfo=UTC), [r for r in leads if r["lead_id"] != gone]),
+            (dt.datetime(2024, 6, 1, tzinfo=UTC), leads), (dt.datetime(2024, 6, 1, tzinfo=UTC), leads)]
+    for i, (at, rows) in enumerate(runs):
+        _load(database, [t for t in tables_for(policy, rows, ds.accounts, events) if t.name == "stg_leads" or i == 0])
+        with duckdb.connect(str(database)) as con:
+            _run_like_dbt(con, policy, at.isoformat())
+            got, changes = _rows(con, "plg_history"), _rows(con, "plg_changes")
+        if i < 3:
+            oracle = evaluate(policy, rows, ds.accounts, events, at)
+            labels_at.append((at, {r["lead_id"]: tuple(r[c] for c in columns) for r in oracle.rows}))
+        want_rows, want_changes = expected_history(policy, labels_at)
+        assert {(r["lead_id"], *(r[c] for c in columns), r["valid_from"], r["valid_to"]) for r in got} == want_rows, f"run {i + 1}"
+        assert {tuple(r.values()) for r in changes} == want_changes, f"run {i + 1}"
+    assert [(r["valid_from"].date(), r["valid_to"] and r["valid_to"].date()) for r in sorted(got, key=lambda r: r["valid_from"]) if r["lead_id"] == gone] \
+        == [(dt.date(2024, 5, 1), dt.date(2024, 5, 20)), (dt.date(2024, 6, 1), None)]
+    assert len(want_changes) > 10
+    with duckdb.connect(str(database)) as con, pytest.raises(Refused, match=r"plg_history: the as-of time of this run is earlier than 2024-06-01 00:00:00"):
+        _run_like_dbt(con, policy, "2024-05-25")
+
+
+def test_history_refuses_a_policy_column_named_as_a_history_column(tmp_path):
+    path = tmp_path / "clash.lead"
+    path.write_text('policy clash "Clash"\n  version "1"\n\nleads from ref("stg_leads") key lead_id {\n  title string\n}\n\n'
+                    'score fit {\n  vp: +10 when title = "VP"\n}\n\nclassify Valid_To {\n  yes when fit >= 10\n  otherwise no\n}\n', encoding="utf-8")
+    assert run("dbt", path, "--out", tmp_path / "plain").exit_code == 0  # without --history the name is fine
+    r = run("dbt", path, "--out", tmp_path / "out", "--history")
+    assert r.exit_code == 2 and not (tmp_path / "out").exists()
+    assert r.output.strip() == (f"error: {path}: `Valid_To` of policy `clash` is also a column `leadlang dbt --history` adds to "
+                                "`clash_history` (valid_from, valid_to); rename it in the policy")

@@ -36,7 +36,10 @@ from test_invalid_enum import spoiled
 from leadlang.check import load
 from leadlang.data.stream import load_dataset
 from leadlang.data.writers import write_rows
-from leadlang.dbt import init_project, seed_properties, write_policy
+from leadlang.dbt import init_project, relation_columns, seed_properties, write_policy
+from leadlang.dbt.history import CHANGES_SUFFIX, HISTORY_SUFFIX
+from leadlang.dbt.models import EXPLAIN_SUFFIX, relation_name
+from leadlang.history import label_columns
 from leadlang.dbt.properties import dump, sources_stub
 from leadlang.interpret import evaluate
 
@@ -244,19 +247,164 @@ def test_built_tables_equal_the_interpreter(build, index):
     assert_same_result(case.policy, oracle, got, why, f"dbt {case.model}", ordered=False)
 
 
+# ---------------------------------------------- the history models (`--history`), run at three as-ofs --
+
+# three runs: windows close and decay goes on between them, so labels change
+HISTORY_AS_OFS = [AS_OF - dt.timedelta(days=14), AS_OF, AS_OF + dt.timedelta(days=30)]
+
+
+def expected_history(policy, labels_at: list[tuple[dt.datetime, dict]]) -> tuple[set, set]:
+    """The SCD2 rows and the changes that the labels of each lead at each run imply (runs in time
+    order): a lead's row opens at the first run that sees its labels and closes at the first run
+    that sees others, or no such lead; a change per label column that differs between a lead's
+    consecutive rows."""
+    columns = label_columns(policy)
+    rows, open_rows = [], {}
+    for at, labels in labels_at:
+        for key in [k for k in open_rows if k not in labels]:
+            open_rows.pop(key)["valid_to"] = at
+        for key, values in labels.items():
+            row = open_rows.get(key)
+            if row is not None and row["labels"] == values:
+                continue
+            if row is not None:
+                row["valid_to"] = at
+            open_rows[key] = {"key": key, "labels": values, "valid_from": at, "valid_to": None}
+            rows.append(open_rows[key])
+    text = lambda v: None if v is None else ("true" if v else "false") if isinstance(v, bool) else str(v)  # noqa: E731
+    changes, previous = set(), {}
+    for row in rows:  # in run order: a lead's rows come in valid_from order
+        before = previous.get(row["key"])
+        previous[row["key"]] = row
+        if before is not None:
+            changes |= {(row["key"], c, before["valid_from"], row["valid_from"], text(old), text(new))
+                        for c, old, new in zip(columns, before["labels"], row["labels"]) if old != new}
+    return {(r["key"], *r["labels"], r["valid_from"], r["valid_to"]) for r in rows}, changes
+
+
+def _history_data():
+    """The PLG example and its first 500 sample leads with their events."""
+    policy = load(ROOT / "policies" / "plg" / "plg.lead")
+    ds = load_dataset(policy, ROOT / "policies" / "plg" / "data")
+    leads = ds.leads[:500]
+    keys = {r[policy.key] for r in leads}
+    return policy, leads, ds.accounts, {name: [e for e in rows if e["lead"] in keys] for name, rows in ds.events.items()}
+
+
+def _history_runs(project: Path, dialect: str, schema: str, profile: dict, read, refusal: bool = True) -> None:
+    """`leadlang dbt --history` of the PLG example in a project of its own (a small project: dbt
+    parses it quickly), reading its sample data from tables already loaded (`schema` holds the
+    ref() ones), run at each of HISTORY_AS_OFS; after each run the history and changes models
+    (`read(table)` gives their rows) equal what the interpreter's labels at every as-of so far
+    imply. Then (with `refusal`) a run at an earlier as-of is refused by the model's guard and
+    changes nothing."""
+    runner = _dbt_runner()
+    policy, leads, accounts, events = _history_data()
+    mapping = {relation_name(rel): f"{schema}.{rel.parts[0]}" for rel in relation_columns(policy) if rel.kind == "ref"}
+    write_policy(policy, project / "models", dialect, mapping, with_unit_tests=False, history=True)
+    (project / "models" / "sources.yml").write_text(dump([], sources_stub([policy], dialect, mapping, set())), encoding="utf-8")
+    (project / "dbt_project.yml").write_text(dump([], {
+        "name": "leadlang_history", "version": "1.0.0", "config-version": 2, "profile": "leadlang_history",
+        "flags": {"send_anonymous_usage_stats": False}, "models": {"leadlang_history": {"+materialized": "table"}},
+    }), encoding="utf-8")
+    (project / "profiles.yml").write_text(dump([], {"leadlang_history": {"target": "dev", "outputs": {"dev": profile}}}), encoding="utf-8")
+    columns, key = label_columns(policy), policy.key
+
+    def run(at: dt.datetime):
+        with _in(project):
+            return runner().invoke(["build", "--exclude", policy.name + EXPLAIN_SUFFIX, "--vars", f"{{leadlang_as_of: '{at.isoformat()}'}}",
+                                     "--quiet", "--no-write-json"])
+
+    def history() -> set:
+        return {(r[key], *(r[c] for c in columns), r["valid_from"], r["valid_to"]) for r in read(policy.name + HISTORY_SUFFIX)}
+
+    labels_at = []
+    for i, at in enumerate(HISTORY_AS_OFS):
+        result = run(at)
+        assert result.exception is None and result.success, [f"{r.node.unique_id}: {r.message}" for r in result.result or []
+                                                              if str(r.status) not in ("success", "pass")] or result.exception
+        oracle = evaluate(policy, leads, accounts, events, at)
+        labels_at.append((at, {r[key]: tuple(r[c] for c in columns) for r in oracle.rows}))
+        want_rows, want_changes = expected_history(policy, labels_at)
+        got_rows, got_changes = history(), {tuple(r.values()) for r in read(policy.name + CHANGES_SUFFIX)}
+        assert got_rows == want_rows, f"run {i + 1} at {at}: {len(got_rows ^ want_rows)} rows differ, e.g. {sorted(got_rows ^ want_rows, key=repr)[:4]}"
+        assert got_changes == want_changes, f"run {i + 1} at {at}: changes differ, e.g. {sorted(got_changes ^ want_changes, key=repr)[:4]}"
+    assert len(want_changes) > 10 and len({c[1] for c in want_changes}) > 1, "the runs should change labels"
+    assert len(want_rows) > len(leads)
+    if not refusal:
+        return
+    result = run(HISTORY_AS_OFS[1])  # out of order
+    refused = [r for r in result.result if r.node.name == policy.name + HISTORY_SUFFIX]
+    assert not result.success and refused and str(refused[0].status) == "error"
+    assert f"earlier than {HISTORY_AS_OFS[-1]:%Y-%m-%d %H:%M:%S}" in refused[0].message and "runs go forward in time" in refused[0].message
+    assert history() == want_rows
+
+
+def test_history_models_on_duckdb_equal_the_interpreters_labels_at_each_run(tmp_path):
+    import duckdb
+
+    database = tmp_path / "history.duckdb"
+    _load(database, tables_for(*_history_data()))
+
+    def read(table: str) -> list[dict]:
+        with duckdb.connect(str(database)) as con:
+            return _rows(con, table)
+
+    _history_runs(tmp_path / "project", "duckdb", "main", {"type": "duckdb", "path": str(database), "threads": 1,
+                                                           "settings": {"TimeZone": "UTC"}}, read)
+
+
 # ------------------------------------------------------------------ PostgreSQL, on the pgserver --
 
 
-def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine):
-    """A smaller project on dbt-postgres against the real server the differential tests use: the
-    PLG example (its unit tests and the demo's sample rows) and the quoting and logic edge cases."""
-    runner = _dbt_runner()
+def _dbt_postgres() -> None:
     try:
         import dbt.adapters.postgres  # noqa: F401
     except ImportError as err:
         if _in_ci():
             pytest.fail(f"dbt-postgres unavailable in CI: {err}", pytrace=False)
         pytest.skip(f"needs `pip install dbt-postgres` ({err})")
+
+
+def _postgres_profile(postgres_engine, schema: str) -> dict:
+    socket_dir = postgres_engine._server.get_uri(postgres_engine.DATABASE).split("host=", 1)[1]
+    return {"type": "postgres", "host": socket_dir, "port": 5432, "user": "postgres", "password": "",
+            "dbname": postgres_engine.DATABASE, "schema": schema, "threads": 4}
+
+
+def _postgres_rows(con, schema: str, table: str) -> list[dict]:
+    cur = con.execute(f'SELECT * FROM "{schema}"."{table}"')
+    names = [d.name for d in cur.description]
+    return [{n: v.astimezone(dt.timezone.utc) if isinstance(v, dt.datetime) else v for n, v in zip(names, r)} for r in cur.fetchall()]
+
+
+def test_history_models_on_postgres_equal_the_interpreters_labels_at_each_run(tmp_path, postgres_engine):
+    import engines
+
+    _dbt_runner()
+    _dbt_postgres()
+    inputs, schema, con = "leadlang_history_in", "leadlang_history", postgres_engine.con
+    tables = [dataclasses.replace(t, name=t.name if "." in t.name else f"{inputs}.{t.name}") for t in tables_for(*_history_data())]
+    try:
+        with con.cursor() as cur:
+            for t in tables:
+                for statement in postgres_engine.table_ddl(t):
+                    cur.execute(statement)
+                with cur.copy(f"COPY {postgres_engine.relation(t.name)} FROM STDIN") as copy:
+                    for r in engines._checked(t):
+                        copy.write_row(r)
+        _history_runs(tmp_path / "project", "postgres", inputs, _postgres_profile(postgres_engine, schema),
+                      lambda table: _postgres_rows(con, schema, table), refusal=False)  # the same guard as on DuckDB: one dbt run less
+    finally:
+        for s in {inputs, schema, *(t.name.split(".")[0] for t in tables)}:
+            con.execute(f'DROP SCHEMA IF EXISTS "{s}" CASCADE')
+
+
+def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine):
+    """A smaller project on dbt-postgres against the real server the differential tests use: the
+    PLG example (its unit tests and the demo's sample rows) and the quoting and logic edge cases."""
+    runner = _dbt_runner()
+    _dbt_postgres()
     demo = tmp_path / "demo"
     init_project(demo)  # only for its sample rows
     project = tmp_path / "pg"
@@ -279,16 +427,13 @@ def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine)
         seed_entries += entries
         write_policy(case.policy, project / "models", "postgres", mapping, case.model, case.unit_tests)
     schema = "dbt_leadlang"
-    uri = postgres_engine._server.get_uri(postgres_engine.DATABASE)
-    socket_dir = uri.split("host=", 1)[1]
     (project / "seeds" / "seeds.yml").write_text(dump([], {"version": 2, "seeds": seed_entries}), encoding="utf-8")
     (project / "dbt_project.yml").write_text(dump([], {
         "name": "leadlang_pg", "version": "1.0.0", "config-version": 2, "profile": "leadlang_pg",
         "flags": {"send_anonymous_usage_stats": False},
     }), encoding="utf-8")
-    (project / "profiles.yml").write_text(dump([], {"leadlang_pg": {"target": "dev", "outputs": {"dev": {
-        "type": "postgres", "host": socket_dir, "port": 5432, "user": "postgres", "password": "",
-        "dbname": postgres_engine.DATABASE, "schema": schema, "threads": 4}}}}), encoding="utf-8")
+    (project / "profiles.yml").write_text(dump([], {"leadlang_pg": {"target": "dev", "outputs": {"dev": _postgres_profile(postgres_engine, schema)}}}),
+                                          encoding="utf-8")
     with _in(project):
         t0 = time.perf_counter()
         result = runner().invoke(["build", "--vars", f"{{leadlang_as_of: '{AS_OF_TEXT}'}}", "--quiet", "--no-write-json", "--no-partial-parse"])
@@ -305,9 +450,7 @@ def test_dbt_build_on_postgres_equals_the_interpreter(tmp_path, postgres_engine)
         oracle = evaluate(case.policy, case.leads, case.accounts, case.events, case.as_of)
         tables = []
         for table in (case.model, case.model + "_explain"):
-            cur = con.execute(f'SELECT * FROM "{schema}"."{table}"')
-            names = [d.name for d in cur.description]
-            tables.append([{n: v.astimezone(dt.timezone.utc) if isinstance(v, dt.datetime) else v for n, v in zip(names, r)} for r in cur.fetchall()])
+            tables.append(_postgres_rows(con, schema, table))
         assert len(tables[0]) == len(case.leads)
         assert_same_result(case.policy, oracle, *tables, f"dbt-postgres {case.model}", ordered=False)
 

@@ -365,3 +365,23 @@ def test_without_pygls_the_command_says_how_to_install_it():
     code = "import sys; sys.modules['pygls'] = None; sys.argv = ['leadlang', 'lsp']; from leadlang.cli import run; run()"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and done.stderr.strip().splitlines() == ["error: the language server needs pygls: pip install 'leadlang[lsp]'"]
+
+
+def test_a_reparse_that_reuses_the_last_parses_chunks_is_a_fresh_parse():
+    """Each edit reparses only the changed declarations (`parser.parse(reuse=)`): nodes and spans as a whole parse gives them."""
+    from leadlang.syntax.ast import walk
+    from leadlang.syntax.parser import parse
+
+    def nodes(module):
+        return [(n, getattr(n, "span", None)) for n in walk(module)]
+
+    text = (ROOT / "policies" / "plg" / "plg.lead").read_text(encoding="utf-8")
+    reuse: dict = {}
+    parse(text, "p.lead", reuse)
+    edits = [text.replace("+30 when industry", "+31 when industry"),  # inside one declaration
+             "# a new first line\n" + text,  # every declaration moves down
+             text.replace("bands fit        { high >= 60, low otherwise }\n", ""),  # one removed
+             text]
+    for edited in edits:
+        assert nodes(parse(edited, "p.lead", reuse)) == nodes(parse(edited, "p.lead"))
+    assert reuse  # it holds the last parse's chunks

@@ -10,13 +10,14 @@ import click
 
 from leadlang import __version__, term
 from leadlang.cli.app import main
-from leadlang.cli.common import EXIT_FINDINGS, EXIT_INPUT, POLICIES, AsOf, fail, policy_files, refuse, render_diagnostics, write_output
+from leadlang.cli.common import EXIT_FINDINGS, EXIT_INPUT, POLICIES, AsOf, fail, policy_files, refuse, render_diagnostics, watchable, write_output
 from leadlang.diagnostics import DataError, LeadError, Sources, render_json
 
 
 @main.command()
 @POLICIES
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@watchable
 def check(policies: tuple[Path, ...], fmt: str) -> None:
     """Parse and type-check policies (files or folders; default: the configured `policies`, else `.`); exit 1 on errors.
 
@@ -58,6 +59,7 @@ def check(policies: tuple[Path, ...], fmt: str) -> None:
 @click.option("--coverage", "with_coverage", is_flag=True, help="Report the rules, gates, members, branches and cells the tests exercised.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), help="With coverage: exit 1 when total coverage is below this percentage.")
 @click.option("-x", "--fail-fast", is_flag=True, help="Stop at the first failing test.")
+@watchable
 def test(targets: tuple[str, ...], keyword: str | None, fmt: str, out: Path | None, with_coverage: bool, fail_under: float | None, fail_fast: bool) -> None:
     """Run the `test` blocks of each policy.
 

@@ -167,3 +167,52 @@ def write_output(out: Path, text: str) -> None:
         outputs.write_text(out, text)
     except DataError as err:
         fail(err)
+
+
+def watchable(command):
+    """Give a command `--watch`: run it, then again each time a policy or settings file under the
+    folders it reads changes, until Ctrl-C (exit 130). Its exit codes become a line on standard error."""
+    import functools
+
+    @click.option("--watch", is_flag=True, help="Run again whenever a .lead or settings file changes (Ctrl-C stops).")
+    @functools.wraps(command)
+    def wrapper(*args, watch: bool, **kwargs):
+        if not watch:
+            return command(*args, **kwargs)
+        try:
+            import watchfiles
+        except ImportError:
+            fail(DataError("--watch needs the watchfiles package: pip install 'leadlang[watch]'"))
+        named = [str(v) for value in kwargs.values() if isinstance(value, tuple) for v in value]
+        roots = _watch_roots(named)
+        while True:
+            try:
+                command(*args, **kwargs)
+                code = 0
+            except SystemExit as done:
+                code = done.code or 0
+            sys.stdout.flush()
+            click.echo(f"[exit {code}] watching {', '.join(roots)} for changes to .lead and settings files; Ctrl-C stops", err=True)
+            for _ in watchfiles.watch(*roots, watch_filter=_policy_or_settings, debounce=400, step=50):
+                break
+            click.echo("", err=True)
+
+    return wrapper
+
+
+def _watch_roots(named: list[str]) -> list[str]:
+    """The folders to watch: the working directory, and those of the paths named (a `POLICY::test` too)."""
+    import os
+
+    roots = {os.getcwd()}
+    for spec in named:
+        path = Path(spec.split("::", 1)[0])
+        if path.exists():
+            roots.add(str((path if path.is_dir() else path.parent).resolve()))
+    # a folder inside another is watched through it (watching is recursive)
+    return sorted(r for r in roots if not any(r != o and r.startswith(o.rstrip(os.sep) + os.sep) for o in roots))
+
+
+def _policy_or_settings(change, path: str) -> bool:
+    name = Path(path).name
+    return name.endswith(".lead") or name in ("leadlang.toml", "pyproject.toml")

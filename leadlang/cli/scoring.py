@@ -34,8 +34,19 @@ def _score(policy, data: Path, as_of: dt.datetime, engine: str, explain: bool = 
 @click.option("--explain", "explain_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the explanation rows here.")
 @ON_INVALID_ENUM
 @click.option("--strict", is_flag=True, help="Exit 1 without scoring when the data gets a warning (lint rules L4xx).")
-def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None, strict: bool) -> None:
-    """Score every lead of DATA with POLICY: one row per lead, ordered by key."""
+@click.option("--summary", "summary", is_flag=False, flag_value="text", type=click.Choice(["text", "json"]), default=None,
+              help="Print a summary instead of the rows (rows still go to -o): per score its distribution and band cut-offs, per label its count and share. `--summary json` for JSON.")
+def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path | None, explain_out: Path | None, strict: bool,
+          summary: str | None) -> None:
+    """Score every lead of DATA with POLICY: one row per lead, ordered by key.
+
+    \b
+    Examples:
+      leadlang score policies/plg/plg.lead --data policies/plg/data --as-of 2024-06-01 -o scored.csv
+      leadlang score                         # the project's policy, data and as-of (docs/config.md)
+      leadlang score --summary               # how the leads spread over scores and labels
+    Docs: docs/cli.md#leadlang-score
+    """
     from leadlang import outputs
     from leadlang.interpret import EXPLAIN_COLUMNS
     from leadlang.data.writers import write_table
@@ -46,7 +57,13 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     warn = _DataWarnings(checked, as_of, strict)
     try:
         with outputs.together():  # -o and --explain: both files replaced, or neither
-            if engine == "python":  # the interpreter streams: each chunk's rows are written as it is scored
+            if summary is not None:  # the rows as a table, summarized; written to -o too
+                result = _score(checked, data, as_of, engine, explain=explain_out is not None, warn=warn)
+                if out is not None:
+                    write_table(result.table, [(o.name, o.kind) for o in checked.outputs], out)
+                if explain_out is not None:
+                    write_table(result.explain_table, [(checked.key, "string"), *EXPLAIN_COLUMNS], explain_out)
+            elif engine == "python":  # the interpreter streams: each chunk's rows are written as it is scored
                 from leadlang.engine import score_python
 
                 check_inputs(checked, data, as_of)
@@ -65,10 +82,24 @@ def score(policy: Path, data: Path, as_of: dt.datetime, engine: str, out: Path |
     except DataError as err:
         fail(err)
     warn.show()
+    if summary is not None:
+        _show_summary(checked, result.table, summary)
     if out is not None:
         if result is not None:
             count = result.written if result.table is None else result.table.num_rows
         click.echo(f"scored {count} leads -> {out}", err=True)
+
+
+def _show_summary(policy, table, fmt: str) -> None:
+    from leadlang.summary import render_text, summarize
+
+    found = summarize(policy, table)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(found), nl=False)
 
 
 class _DataWarnings:

@@ -53,8 +53,9 @@ def compile_(policy: Path, dialect: str, as_of, tables, explain: bool, out: Path
 @click.option("--dialect", default="duckdb", show_default=True, type=click.Choice(["duckdb", "postgres", "snowflake", "bigquery", "spark"]))
 @click.option("--table", "tables", multiple=True, type=TableMap(), help="Read a declared relation from another: NAME=x is ref('x'), NAME=a.b is source('a', 'b') (repeatable).")
 @click.option("--sources", is_flag=True, help="Write OUT/sources.yml declaring the source() tables the dbt project does not declare (never overwrites).")
+@click.option("--history", is_flag=True, help="Also write <policy>_history (the labels over time, SCD2, incremental) and <policy>_changes.")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 if a model file was created or changed, or is untracked by git (a pre-commit hook: add them and commit again).")
-def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bool, fail_on_change: bool) -> None:
+def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bool, history: bool, fail_on_change: bool) -> None:
     """Write dbt models, properties YAML, data tests and unit tests for POLICIES into OUT.
 
     \b
@@ -69,7 +70,7 @@ def dbt(policies: tuple[Path, ...], out: Path, dialect: str, tables, sources: bo
     checked = [load_policy(p) for p in policies]
     before = _files_under(out) if fail_on_change else {}
     try:
-        result = generate(checked, out, dialect, _tables_of_all(policies, checked, dict(tables)), sources)
+        result = generate(checked, out, dialect, _tables_of_all(policies, checked, dict(tables)), sources, history)
     except FailingTests as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -131,12 +132,13 @@ def _tables_of_all(paths, policies, given: dict[str, str]) -> dict[str, str]:
 
 @main.command()
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option("--history", is_flag=True, help="Include the history models (plg_history, plg_changes), as `leadlang dbt --history`.")
+def init(directory: Path, history: bool) -> None:
     """Create a ready project in DIRECTORY: example policy, sample data, dbt on DuckDB, pre-commit."""
     from leadlang.dbt import init_project
 
     try:
-        written = init_project(directory)
+        written = init_project(directory, history)
     except DataError as err:
         fail(err)
     click.echo(f"created {len(written)} files in {directory}; next: cd {directory} && dbt build")

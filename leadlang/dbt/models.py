@@ -28,7 +28,7 @@ _MARK = "\x00leadlang:{}\x00"  # placeholders that no policy text produces, swap
 
 # Turns the var into "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (an ISO 8601 date or timestamp; UTC
 # unless it names an offset), or none for `now` and unset.
-_PRELUDE = """\
+PRELUDE = """\
 {#- the as-of time: dbt var `leadlang_as_of` (ISO 8601, UTC unless it names an offset); unset or `now`: when the model runs -#}
 {%- set leadlang_as_of = var('leadlang_as_of', none) -%}
 {%- if leadlang_as_of is not none and (leadlang_as_of | string | trim | lower) != 'now' -%}
@@ -58,10 +58,14 @@ def target(rel: A.Relation, tables: dict[str, str]) -> tuple[str, tuple[str, ...
     return ("ref", parts) if len(parts) == 1 else ("source", parts)
 
 
+def jinja_string(text: str) -> str:
+    """A single-quoted Jinja string literal holding `text`."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def jinja_call(kind: str, parts: tuple[str, ...]) -> str:
     """`ref('x')` or `source('a', 'b')`, with Jinja string literals."""
-    args = ", ".join("'" + p.replace("\\", "\\\\").replace("'", "\\'") + "'" for p in parts)
-    return f"{kind}({args})"
+    return f"{kind}({', '.join(jinja_string(p) for p in parts)})"
 
 
 def column_type(d: Dialect, o: Output) -> str:
@@ -69,7 +73,17 @@ def column_type(d: Dialect, o: Output) -> str:
     return d.score if o.role == "score" else d.type_name(o.kind)
 
 
-def _escape(sql: str) -> str:
+def as_of_jinja(d: Dialect) -> str:
+    """The as-of time in a model (after `PRELUDE`): the var's timestamp literal, or the run's current timestamp."""
+    fixed = d.timestamp_literal(_SENTINEL)
+    assert _SENTINEL_TEXT in fixed, f"{d.name}: timestamp literal {fixed!r} does not spell the time as expected"
+    return (
+        "{% if leadlang_as_of is none %}" + d.cast(d.current_timestamp(), "timestamp")
+        + "{% else %}" + fixed.replace(_SENTINEL_TEXT, "{{ leadlang_as_of }}") + "{% endif %}"
+    )
+
+
+def escape(sql: str) -> str:
     """Text dbt's Jinja renders back to itself: `{{`, `{%` and `{#` become `{{ '{' }}{`, ..."""
     return re.sub(r"\{(?=[{%#])", "{{ '{' }}", sql)
 
@@ -87,15 +101,9 @@ def model_sql(policy: Policy, dialect: str, tables: dict[str, str], what: str = 
     as_of_mark = _MARK.format("as_of")
     p = plan(policy, dialect, relation_sql=relation_sql, as_of_sql=as_of_mark)
     p = dataclasses.replace(p, outputs=[(name, f"CAST({sql} AS {column_type(d, policy.output(name))})") for name, sql in p.outputs])
-    sql = _escape(render(p, what))
+    sql = escape(render(p, what))
 
-    fixed = d.timestamp_literal(_SENTINEL)
-    assert _SENTINEL_TEXT in fixed, f"{d.name}: timestamp literal {fixed!r} does not spell the time as expected"
-    as_of = (
-        "{% if leadlang_as_of is none %}" + d.cast(d.current_timestamp(), "timestamp")
-        + "{% else %}" + fixed.replace(_SENTINEL_TEXT, "{{ leadlang_as_of }}") + "{% endif %}"
-    )
-    for mark, text in {**relations, as_of_mark: as_of}.items():
+    for mark, text in {**relations, as_of_mark: as_of_jinja(d)}.items():
         sql = sql.replace(mark, text)
 
     lines = sql.split("\n")
@@ -105,4 +113,4 @@ def model_sql(policy: Policy, dialect: str, tables: dict[str, str], what: str = 
     model = (name or policy.name) + (EXPLAIN_SUFFIX if what == "explain" else "")
     about = "one row per lead" if what == "score" else "one row per fired rule, true criteria member and true gate of each lead"
     note = d.comment(f"dbt model `{model}`: {about}; as of the var `{AS_OF_VAR}`, default the run's current timestamp")
-    return "\n".join([*lines[:head], note, _PRELUDE + "\n".join(lines[head:]).lstrip("\n")])
+    return "\n".join([*lines[:head], note, PRELUDE + "\n".join(lines[head:]).lstrip("\n")])

@@ -30,7 +30,7 @@ def _name(directory: Path) -> str:
     return name if re.match(r"[a-z_]", name or "0") else f"leadlang_{name or 'project'}"
 
 
-def init(directory: Path) -> list[Path]:
+def init(directory: Path, history: bool = False) -> list[Path]:
     from leadlang.check import check_module
     from leadlang.dbt import generate
     from leadlang.syntax import parse
@@ -68,10 +68,11 @@ def init(directory: Path) -> list[Path]:
         ),
         "seeds/seeds.yml": dump(["Column types from the policy's declarations: no value is left to type inference."],
                                 {"version": 2, "seeds": seed_properties(policy, "duckdb", seeds)}),
-        "leadlang.toml": _SETTINGS.format(models=MODELS, as_of=AS_OF),
+        "leadlang.toml": _SETTINGS.format(models=MODELS, as_of=AS_OF) + ("history = true\n" if history else ""),
         ".pre-commit-config.yaml": _PRE_COMMIT,
         ".gitignore": "target/\nlogs/\ndbt_packages/\n*.duckdb\n*.duckdb.wal\n",
-        "README.md": _README.format(name=name, models=MODELS, policy=POLICY, as_of=AS_OF),
+        "README.md": _README.format(name=name, models=MODELS, policy=POLICY, as_of=AS_OF,
+                                    history_rows=_HISTORY_ROWS if history else "", history_text=_HISTORY_TEXT if history else ""),
     }
     copies = [POLICY, *(f"seeds/{s}.csv" for s in seeds.values())]
     copies += ["data/" + "/".join(rel.parts) + ".csv" for rel in relation_columns(policy) if rel.kind == "source"]
@@ -87,7 +88,7 @@ def init(directory: Path) -> list[Path]:
     except OSError as err:
         raise DataError(f"{directory}: cannot write the project: {err.strerror}") from None
     policy = dataclasses.replace(policy, path=POLICY)
-    result = generate([policy], directory / MODELS, "duckdb", sources=True)
+    result = generate([policy], directory / MODELS, "duckdb", sources=True, history=history)
     written += result.files[policy.name] + ([result.sources] if result.sources else [])
     return written
 
@@ -166,7 +167,7 @@ dbt build              # seeds, models, data tests and unit tests, offline
 | --- | --- |
 | `plg` | one row per lead: scores, bands, criteria, the segment, the stage and the routing |
 | `plg_explain` | why: every fired rule with its points, every true criteria member and gate |
-
+{history_rows}
 and runs the contract, the data tests and one unit test per `test` block of
 the policy (see `{models}/plg.yml`).
 
@@ -199,4 +200,26 @@ each run's current time, or pass another one:
 ```sh
 dbt build --vars '{{leadlang_as_of: "2024-05-01T00:00:00Z"}}'
 ```
+{history_text}"""
+
+_HISTORY_ROWS = """\
+| `plg_history` | the labels of each lead over time: one row per lead and label set, `valid_from` to `valid_to` (incremental: each run appends) |
+| `plg_changes` | the label changes: one row per lead, change and label column, with the old and new value |
+"""
+
+_HISTORY_TEXT = """
+## History
+
+`plg_history` keeps, across runs, when each lead's labels (bands, criteria,
+`disqualified`, segment, stage) changed: each `dbt build` records them as of
+its `leadlang_as_of`. Runs must go forward in time, so set a later as-of for
+each run (or remove the var from `dbt_project.yml`: each run is then as of its
+own time):
+
+```sh
+dbt build --vars '{leadlang_as_of: "2024-06-08T00:00:00Z"}'
+dbt build --vars '{leadlang_as_of: "2024-06-15T00:00:00Z"}'
+```
+
+`dbt build --full-refresh` starts the history again from the run's as-of.
 """

@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote, urlparse
 from leadlang.check import Policy, check_module
 from leadlang.diagnostics import Diagnostic, LeadError
 from leadlang.fs import WORK_TREE, Overlay
+from leadlang.span import Span
 from leadlang.syntax import ast as A
 from leadlang.syntax.parser import parse
 
@@ -96,12 +97,9 @@ class Documents:
         for b in self.buffers.values():
             if b.path == path:
                 return b.uri
-        try:
-            resolved = str(Path(path).resolve())
-        except (OSError, RuntimeError):
-            resolved = path
+        target = resolved(path)
         for b in self.buffers.values():
-            if b.uri.startswith("file:") and str(Path(b.path).resolve()) == resolved:
+            if b.uri.startswith("file:") and resolved(b.path) == target:
                 return b.uri
         return path_to_uri(path)
 
@@ -136,10 +134,7 @@ class Documents:
             out.diagnostics = list(err.diagnostics)
             return out
         except OSError as err:  # a `use`d file that cannot be read is E308; this is the folder itself
-            from leadlang.diagnostics import Diagnostic as D
-            from leadlang.span import Span
-
-            out.diagnostics = [D("E308", "error", f"cannot read the policy's files: {err.strerror or err}", Span(b.path, 1, 1, 1, 1))]
+            out.diagnostics = [Diagnostic("E308", "error", f"cannot read the policy's files: {err.strerror or err}", Span(b.path, 1, 1, 1, 1))]
         return out
 
     @staticmethod
@@ -154,7 +149,7 @@ class Documents:
         b = self.buffers.get(uri)
         if b is None or not uri.startswith("file:"):
             return None
-        target = _resolved(b.path)
+        target = resolved(b.path)
         for other in list(self.buffers):
             if other != uri and target in self._used_files(other):
                 return other
@@ -164,9 +159,9 @@ class Documents:
         """The resolved paths of the files the document at `uri` uses (directly, if it does not check)."""
         a = self.analysis(uri)
         policy = a.policy or a.last_good
-        found = {_resolved(m.path) for m in policy.modules[1:]} if policy is not None else set()
+        found = {resolved(m.path) for m in policy.modules[1:]} if policy is not None else set()
         if a.module is not None:
-            found |= {_resolved(str(Path(a.path).parent / d.path)) for d in a.module.decls if isinstance(d, A.Use)}
+            found |= {resolved(str(Path(a.path).parent / d.path)) for d in a.module.decls if isinstance(d, A.Use)}
         return found
 
     def context(self, uri: str) -> Analysis | None:
@@ -179,11 +174,12 @@ class Documents:
         b = self.buffers.get(uri)
         if b is None:
             return []
-        target = _resolved(b.path)
+        target = resolved(b.path)
         return [other for other in list(self.buffers) if other != uri and target in self._used_files(other)]
 
 
-def _resolved(path: str) -> str:
+def resolved(path: str) -> str:
+    """The path with symlinks followed, absolute (as given when that fails): what two names of one file share."""
     try:
         return str(Path(path).resolve())
     except (OSError, RuntimeError):

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from lsprotocol import types as T
 from pygls.exceptions import JsonRpcInvalidParams
 
 from leadlang.check.policy import Occurrence, Policy
-from leadlang.lsp.documents import Analysis
+from leadlang.lsp.documents import Analysis, resolved
 from leadlang.syntax import ast as A
 from leadlang.syntax.grammar import KEYWORDS
 
@@ -54,15 +53,9 @@ def _module_path(policy: Policy, path: str) -> str:
     """The name the policy gives the file at `path` (a `use`d file is named relative to its user)."""
     if any(m.path == path for m in policy.modules):
         return path
-    target = _resolved(path)
-    return next((m.path for m in policy.modules if _resolved(m.path) == target), path)
+    target = resolved(path)
+    return next((m.path for m in policy.modules if resolved(m.path) == target), path)
 
-
-def _resolved(path: str) -> str:
-    try:
-        return str(Path(path).resolve())
-    except (OSError, RuntimeError):
-        return path
 
 
 def occurrence(p: Place) -> Occurrence | None:

@@ -19,7 +19,7 @@ from pygls.lsp.server import LanguageServer
 from leadlang import __version__
 from leadlang.codes import help_url
 from leadlang.diagnostics import DataError, Diagnostic
-from leadlang.lsp.documents import Analysis, Documents, uri_to_path
+from leadlang.lsp.documents import Analysis, Documents, resolved, uri_to_path
 from leadlang.lsp.positions import Lines
 
 LINT_INLINE = 0.05
@@ -151,7 +151,6 @@ class LeadServer(LanguageServer):
         """The lint findings to show with a policy that checks: linted now when that was quick last time,
         else the previous findings until a worker has linted this text (`_lint_later`)."""
         if analysis.policy is None:
-            self._findings.pop(uri, None)
             return []
         if analysis.findings is None:
             try:
@@ -177,8 +176,8 @@ class LeadServer(LanguageServer):
         out = []
         uses = [d for d in analysis.module.decls if isinstance(d, A.Use)]
         for file, found in elsewhere.items():
-            target = _resolved(file)
-            use = next((u for u in uses if _resolved(str(Path(analysis.path).parent / u.path)) == target), uses[0] if uses else None)
+            target = resolved(file)
+            use = next((u for u in uses if resolved(str(Path(analysis.path).parent / u.path)) == target), uses[0] if uses else None)
             if use is None:
                 continue
             first = found[0]
@@ -238,12 +237,6 @@ class LeadServer(LanguageServer):
             self._push(target)
 
 
-def _resolved(path: str) -> str:
-    try:
-        return str(Path(path).resolve())
-    except (OSError, RuntimeError):
-        return path
-
 
 def create() -> LeadServer:
     """The server with every feature registered."""
@@ -269,17 +262,9 @@ def create() -> LeadServer:
     def did_close(ls: LeadServer, params: T.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
 
-    from leadlang.lsp import navigation, outline
+    from leadlang.lsp import actions, commands, completion, navigation, outline, semantic
 
-    for module in (navigation, outline):
-        module.register(server)
-    for name in ("completion", "semantic", "actions", "commands"):  # e-comp's modules, until they land
-        try:
-            module = __import__(f"leadlang.lsp.{name}", fromlist=["register"])
-        except ModuleNotFoundError as err:
-            if err.name != f"leadlang.lsp.{name}":
-                raise
-            continue
+    for module in (navigation, outline, completion, semantic, actions, commands):
         module.register(server)
     return server
 

@@ -74,7 +74,8 @@ def _parse_chunks(text: str, path: str, reuse: dict | None = None):
         known = seen.get(piece) or (reuse.get(piece) if reuse is not None else None)
         if known is not None:
             decls, first_lines, first_start = known
-            out.extend(chunks.relocate(decls, lines - first_lines, start - first_start))
+            moved = (lines - first_lines, start - first_start)
+            out.extend(decls if moved == (0, 0) else chunks.relocate(decls, *moved))  # unmoved: the last parse's own nodes
             seen.setdefault(piece, known)
             continue
         try:
