@@ -10,14 +10,11 @@ integer comparison and a decay weight's age an integer difference, exactly as th
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-from leadlang.aggregates import AGGREGATES, AT, COLUMN, DAY, EVENT, LEAD
+from leadlang.aggregates import AGGREGATES, AT, DAY, EVENT, LEAD
 from leadlang.interpret import values as V
 from leadlang.syntax import ast as A
-
-if TYPE_CHECKING:
-    from leadlang.interpret.state import LeadState
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _US = dt.timedelta(microseconds=1)
