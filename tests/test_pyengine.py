@@ -98,3 +98,18 @@ def test_events_in_other_zones_around_the_as_of_time_score_as_on_duckdb(tmp_path
     assert [rows["L1"][c] for c in picked] == ["2", "1", "2024-05-31T00:00:00Z", "2024-06-01T00:00:00Z", "1", "10"]
     assert [rows['Ł2 "quoted", ☃'][c] for c in picked] == ["1", "0", "2024-05-20T00:00:00Z", "2024-05-20T00:00:00Z", "1", "0"]
     assert [rows["L3"][c] for c in picked] == ["0", "0", "", "", "0", "0"] and len(rows) == 3
+
+
+def test_dict_rows_in_other_zones_score_as_the_streamed_tuples(tmp_path):
+    # `Interpreter.run` lays out dict rows (a test block's, `load_dataset`'s) as the stream's tuples, times in
+    # microseconds: zoned datetimes give the streamed path's windows, as-of cut and `first`/`last` instants
+    path = tmp_path / "offsets.lead"
+    path.write_text(POLICY, encoding="utf-8")
+    policy = load(path)
+    leads = [{"lead_id": k, "title": None} for k in ("L1", 'Ł2 "quoted", ☃', "L3")]
+    events = {"product": [{"lead": k, "at": dt.datetime.fromisoformat(at.replace("Z", "+00:00")), "name": n} for k, at, n in EVENTS]}
+    got = {r["lead_id"]: r for r in evaluate(policy, leads, [], events, AS_OF).rows}
+    picked = ("n_all", "n_day", "first_at", "last_at", "loud", "s")
+    utc = dt.timezone.utc
+    assert [got["L1"][c] for c in picked] == [2, 1, dt.datetime(2024, 5, 31, tzinfo=utc), dt.datetime(2024, 6, 1, tzinfo=utc), 1, 10]
+    assert got["L1"]["last_at"].tzinfo is utc and got["L3"]["first_at"] is None and got["L3"]["n_all"] == 0

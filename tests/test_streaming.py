@@ -112,7 +112,7 @@ def test_by_account_chunks_hold_every_lead_of_an_account_and_their_events(size):
                 assert home.setdefault(acct, i) == i, f"account {acct} split over chunks {home[acct]} and {i}"
         assert {a["account_id"] for a in chunk.accounts} <= {lead["account_id"] for lead in chunk.leads}
         for rows in chunk.events.values():
-            assert {ev["lead"] for ev in rows} <= mine
+            assert {ev[0] for ev in rows} <= mine
             n_events += len(rows)
     known = {lead["lead_id"] for lead in ds.leads}
     assert sorted(keys) == sorted(known)

@@ -3,7 +3,8 @@ leads with their events (`stream_dataset`, `score --engine python`); one lead's 
 
 Every path reads the typed tables `staging.register_file` made, so the rows and the errors are those
 of the DuckDB engine. Rows are dicts keyed by `Column.key`: numbers are exact `Decimal`s, timestamps
-aware UTC datetimes, missing is None.
+aware UTC datetimes, missing is None; a streamed event is a tuple as the interpreter reads it
+(`interpret.event_layout`: lead, time in microseconds since 1970-01-01 UTC, name, the columns it reads).
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ class Dataset:
 
 @dataclass
 class Chunk:
-    """Some leads, in key order, with every event of theirs (in file order) and their accounts' rows."""
+    """Some leads, in key order, with every event of theirs (in file order, tuples laid out by
+    `interpret.event_layout`) and their accounts' rows."""
 
     leads: list[dict]
     accounts: list[dict]
-    events: dict[str, list[dict]]
+    events: dict[str, list[tuple]]
 
 
 def _connect():
@@ -83,8 +85,8 @@ def _fetch(con, s: Source) -> list[dict]:
 def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool = False, as_of: dt.datetime | None = None,
                    inspect=None):
     """Check every source as the DuckDB engine does (`register_dataset`), then yield `Chunk`s of about
-    `size` leads with every event of theirs (in file order) and their accounts' rows. An event row holds
-    only the columns the interpreter reads (`interpret.event_columns_read`).
+    `size` leads with every event of theirs (in file order) and their accounts' rows. An event is a tuple
+    of the columns the interpreter reads, laid out by `interpret.event_layout`, its time in microseconds.
 
     DuckDB keeps the sources (spilling to disk beyond its memory limit), numbers the leads in
     key order and hands the leads (each joined to its account) and each source's events back
@@ -118,7 +120,7 @@ def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool 
 
 def _chunks(con, tables: dict[str, str], policy, data_dir: Path, size: int, by_account: bool, as_of: dt.datetime | None):
     """`stream_dataset`'s chunks, from the sources `register_dataset` checked into `tables`."""
-    from leadlang.interpret import event_columns_read
+    from leadlang.interpret import event_layout
 
     leads, accounts = policy.leads, policy.accounts
     cols_of = {s.name: s.columns for s in sources(policy, data_dir)}
@@ -134,17 +136,20 @@ def _chunks(con, tables: dict[str, str], policy, data_dir: Path, size: int, by_a
     # real tables, not TEMP: each sorted read below runs on its own cursor, which sees only the database's tables
     con.execute(f"CREATE TABLE __leads AS SELECT {', '.join(columns)}, row_number() OVER (ORDER BY {order}) AS __pos "
                 f"FROM {q(tables['leads'])} l{join}")
-    streams, reads = {}, event_columns_read(policy)
-    for name in policy.events:  # an event row holds the columns the interpreter reads (lead, at, name first)
-        cols = cols_of[name][:3] + [c for c in cols_of[name][3:] if c.key in reads[name]]
+    streams, layout = {}, event_layout(policy)
+    for name in policy.events:  # an event holds the columns the interpreter reads, as it lays them out
+        by_key = {c.key: c for c in cols_of[name]}
+        cols = [by_key[key] for key in layout[name]]
         at = f"e.{q(cols[1].name)}"
         future = "" if as_of is None else f" AND {at} <= CAST({lit(as_of.isoformat())} AS TIMESTAMPTZ)"
         # `__src_<name>` is `register_dataset`'s relation with `__row`, the file's row
         table = q(f"__events_{len(streams)}")
-        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(_read('e.' + q(c.name), c) + f' AS v{i}' for i, c in enumerate(cols))}, "
+        reads = [f"epoch_us({at})" if i == 1 else _read("e." + q(c.name), c) for i, c in enumerate(cols)]  # the time as an int
+        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(f'{r} AS v{i}' for i, r in enumerate(reads))}, "
                     f"p.__pos, e.__row FROM {q(f'__src_{name}')} e JOIN __leads p ON e.{q(cols[0].name)} = p.v0{future}")
         names = ", ".join(f"v{i}" for i in range(len(cols)))
-        streams[name] = _Peek(_positioned(con.cursor().sql(f"SELECT {names}, __pos FROM {table} ORDER BY __pos, __row"), [cols], size))
+        rel = con.cursor().sql(f"SELECT {names}, __pos FROM {table} ORDER BY __pos, __row")
+        streams[name] = _Peek(_positioned(rel, [[c if i != 1 else _MICROS for i, c in enumerate(cols)]], size, tuples=True))
     batches = _positioned(con.cursor().sql("SELECT * FROM __leads ORDER BY __pos"), groups, size)
     account_key = accounts.key if accounts is not None else None
     for positions, lead_rows, *joined in _account_chunks(batches, size, leads.account if by_account else None):
@@ -161,11 +166,16 @@ def _read(expr: str, col: Column) -> str:
     return expr
 
 
-def _positioned(rel, groups: list[list[Column]], size: int):
-    """(positions, rows of each group of columns) per record batch of `rel`, whose last column is `__pos`."""
+_MICROS = Column("at", "at", "micros", "")  # an event's time, read as microseconds since 1970-01-01 UTC
+
+
+def _positioned(rel, groups: list[list[Column]], size: int, tuples: bool = False):
+    """(positions, rows of each group of columns) per record batch of `rel`, whose last column is `__pos`;
+    rows are dicts keyed by `Column.key`, or with `tuples`, tuples of the columns in order."""
     plans, at = [], 0
     for cols in groups:
-        plans.append((at, tuple(c.key for c in cols), [c.kind for c in cols], _build_rows(len(cols))))
+        build = (lambda keys, columns: list(zip(*columns))) if tuples else _build_rows(len(cols))
+        plans.append((at, tuple(c.key for c in cols), [c.kind for c in cols], build))
         at += len(cols)
     for batch in rel.to_arrow_reader(size):
         if batch.num_rows:

@@ -179,23 +179,29 @@ def _csv_field(t: str):
         return lambda v: (_quoted(v) if _QUOTE.search(v) else v) if type(v) is str else other(v)
     if t == "int":
         return lambda v: str(v) if type(v) is int else other(v)
-    if t == "number":
-        return lambda v: _plain(v) or "" if type(v) is Decimal else other(v)
+    if t == "number":  # equal decimals have one plain text (`60.5` and `60.50`): scores repeat a few values
+        plain = _remembered(lambda v: _plain(v) or "")
+        return lambda v: plain(v) if type(v) is Decimal else other(v)
     if t == "bool":
         return lambda v: "true" if v is True else "false" if v is False else other(v)
     if t == "timestamp":  # one instant, one text: most timestamp columns (`as_of`) repeat one value
-        seen: dict = {}
-
-        def field(v) -> str:
-            text = seen.get(v)
-            if text is None:
-                if len(seen) > 4096:
-                    seen.clear()
-                text = seen[v] = other(v)
-            return text
-
-        return field
+        return _remembered(other)
     return other
+
+
+def _remembered(text_of):
+    """`text_of`, remembering the texts of the last few thousand values (equal values have equal texts)."""
+    seen: dict = {}
+
+    def field(v) -> str:
+        text = seen.get(v)
+        if text is None:
+            if len(seen) > 4096:
+                seen.clear()
+            text = seen[v] = text_of(v)
+        return text
+
+    return field
 
 
 class RowWriter:
@@ -220,6 +226,7 @@ class RowWriter:
         self.columns, self.out, self.stream, self.ordered, self.key = columns, out, stream, ordered, key
         self.count, self._stack, self._spill, self._digits = 0, ExitStack(), None, {}
         self._fields = [(n, _csv_field(t)) for n, t in columns]
+        self._plains: dict = {}  # a Parquet number column's `_plain`, remembered (`_remembered`)
         self._target = None  # the open text file (or stream) lines go to, from the first `write` on
         self._direct = self.fmt != "parquet" and ordered
         if not self._direct:
@@ -266,7 +273,8 @@ class RowWriter:
             for n, t in self.columns:
                 values = [r.get(n) for r in rows]
                 if t == "number":
-                    texts = [None if v is None else _plain(v) for v in values]
+                    plain = self._plains.setdefault(n, _remembered(_plain))
+                    texts = [None if v is None else plain(v) for v in values]
                     whole, places = _digits(texts)
                     had = self._digits.get(n, (0, 0))
                     self._digits[n] = (max(had[0], whole), max(had[1], places))

@@ -8,7 +8,8 @@ exact decimals, windows, decay, by-account pools); `values.py` holds the value
 rules they share. The compilers are split by job: `steps.py` (signals, scores,
 bands, criteria, gates, classifications, actions), `expressions.py`,
 `aggregates.py`; this module runs them. Aggregates read a lead's events grouped
-per source once (`run`), and each aggregate filters that list with its own closure.
+per source once (`run_rows`), and each aggregate filters that list with its own closure. An event is a
+tuple laid out by `event_layout`, its time in microseconds (`aggregates.micros`).
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ from typing import Callable, Iterable, Iterator
 from leadlang.check.policy import Policy
 from leadlang.diagnostics import DataError
 from leadlang.interpret import values as V
-from leadlang.interpret.aggregates import Aggregates
+from leadlang.interpret.aggregates import Aggregates, event_tuples, micros
 from leadlang.interpret.enums import enum_guard
 from leadlang.interpret.expressions import Expressions
 from leadlang.interpret.state import EXPLAIN_COLUMNS, LeadState, Result
 from leadlang.interpret.steps import Steps
 from leadlang.syntax import ast as A
 
-__all__ = ["EXPLAIN_COLUMNS", "Interpreter", "LeadState", "Result", "evaluate", "evaluate_chunks", "event_columns_read", "uses_account_events"]
+__all__ = ["EXPLAIN_COLUMNS", "Interpreter", "LeadState", "Result", "evaluate", "evaluate_chunks", "event_layout", "uses_account_events"]
 
-_LEAD = operator.itemgetter("lead")
+_LEAD = operator.itemgetter(0)  # an event tuple's lead
 
 
 class Interpreter(Steps, Expressions, Aggregates):
@@ -47,21 +48,34 @@ class Interpreter(Steps, Expressions, Aggregates):
         self.policy = policy
         self.as_of = as_of
         self.explain = explain  # without it, `LeadState.explain` stays empty (`fired` is kept either way)
+        self.as_of_us = micros(as_of)
+        self._layout = event_layout(policy)
+        self._positions = {name: {key: i for i, key in enumerate(keys)} for name, keys in self._layout.items()}
+        self._tuples = {name: event_tuples(keys, self.as_of_us) for name, keys in self._layout.items()}
         self._regex: dict[str, re.Pattern] = {}
-        self._valid = enum_guard(policy)  # a value outside its enum is missing, as in SQL
+        self._valid = enum_guard(policy, self._positions)  # a value outside its enum is missing, as in SQL
         self._lead_fns: dict[int, Callable] = {}  # id(expression) -> closure over a LeadState
-        self._pooled: dict[tuple[int, int], object] = {}  # (id(by-account aggregate), id(account pool)) -> value, for one `run`
-        self._steps = [self._step(step) for step in policy.steps] + [self._actions(t, a) for t, a in policy.actions.items()]
         self._outputs = [(o.name, o.role == "key") for o in policy.outputs]
+        self._computed = {"policy", "as_of", "disqualified", "disqualify_reason", *policy.signals, *policy.scores, *policy.classifications,
+                          *policy.criteria, *map(policy.met_column, policy.criteria), *map(policy.band_column, policy.bands),
+                          *(st.key for acts in policy.actions.values() for a in acts.actions for st in a.settings),
+                          *(o.name for o in policy.outputs if o.role != "key")}  # every name `LeadState.values` may hold
+        self._steps = [self._step(step) for step in policy.steps] + [self._actions(t, a) for t, a in policy.actions.items()]
         self._texts = [o.name for o in policy.outputs if o.role != "key" and o.kind == "string"]
         self._by_account = uses_account_events(policy)
 
     # ------------------------------------------------------------------ run --
-    def run(self, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]], keep_states: bool = True,
-            seen: bool = False) -> Result:
-        """Score `leads`; `events` are grouped by lead (`data.stream.stream_dataset`'s order; any order works, in runs).
-        With `seen`, the caller has already dropped the events after the as-of time."""
-        p, as_of = self.policy, self.as_of
+    def run(self, leads: list[dict], accounts: list[dict], events: dict[str, list[dict]], keep_states: bool = True) -> Result:
+        """Score `leads`; every row is a dict keyed by `Column.key` (`data.stream.load_dataset`'s rows, a test
+        block's), in any order; the events after the as-of time are dropped."""
+        tuples = self._tuples
+        return self.run_rows(leads, accounts, {n: tuples[n](rows) for n, rows in events.items() if n in tuples}, keep_states, seen=True)
+
+    def run_rows(self, leads: list[dict], accounts: list[dict], events: dict[str, list[tuple]], keep_states: bool = True,
+                 seen: bool = False) -> Result:
+        """Score `leads`; `events` are tuples laid out by `event_layout`, grouped by lead (`data.stream.stream_dataset`'s
+        order; any order works, in runs). With `seen`, the caller has already dropped the events after the as-of time."""
+        p, as_of, as_of_us = self.policy, self.as_of, self.as_of_us
         leads, accounts, events = self._valid(leads, accounts, events)
         key, account_col = p.leads.key, p.leads.account
         accounts_by_key = {a[p.accounts.key]: a for a in accounts} if p.accounts else {}
@@ -69,12 +83,11 @@ class Interpreter(Steps, Expressions, Aggregates):
         per_lead: dict[str, dict[str, list]] = defaultdict(dict)
         per_account: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         pooled = self._by_account
-        self._pooled.clear()  # the pools of the previous rows are gone
         for source, rows in events.items():
             for lead, run in groupby(rows, _LEAD):
                 if lead not in lead_account:
                     continue  # unknown leads are invisible
-                mine = list(run) if seen else [ev for ev in run if ev["at"] <= as_of]  # and so is the future
+                mine = list(run) if seen else [ev for ev in run if ev[1] <= as_of_us]  # and so is the future
                 if not mine:
                     continue
                 have = per_lead[lead]
@@ -85,16 +98,15 @@ class Interpreter(Steps, Expressions, Aggregates):
                 if pooled and (acct := lead_account[lead]) is not None:
                     per_account[acct][source].extend(mine)
         out_rows, explain, states = [], [], {}
-        steps, no_events = self._steps, {}
+        steps, no_events, no_pool = self._steps, {}, {}
+        pools: dict[str, dict] = defaultdict(dict)  # account -> its `by account` aggregates' values (`LeadState.pool`)
         for lead in sorted(leads, key=lambda r: r[key]):
             k = lead[key]
             acct = lead_account[k]
-            state = LeadState(
-                row=lead,
-                account=accounts_by_key.get(acct) if acct is not None else None,
-                events=per_lead.get(k, no_events),
-                account_events=per_account.get(acct, no_events) if acct is not None else no_events,
-            )
+            if acct is None:
+                state = LeadState(lead, None, per_lead.get(k, no_events), no_events, pool=no_pool)
+            else:
+                state = LeadState(lead, accounts_by_key.get(acct), per_lead.get(k, no_events), per_account.get(acct, no_events), pool=pools[acct])
             state.values["policy"] = p.label
             state.values["as_of"] = as_of
             for step in steps:
@@ -147,15 +159,17 @@ def uses_account_events(policy: Policy) -> bool:
     return any(n.by_account for n in aggregates(policy))
 
 
-def event_columns_read(policy: Policy) -> dict[str, set[str]]:
-    """Each events source's further columns (besides `lead`, `at`, `name`) the interpreter reads: the column
-    an aggregate over the source computes on, and every name in its `where`."""
-    out: dict[str, set[str]] = {name: set() for name in policy.events}
+def event_layout(policy: Policy) -> dict[str, tuple[str, ...]]:
+    """Each events source's tuple layout: `lead`, `at`, `name`, then the further columns the interpreter
+    reads (the column an aggregate over the source computes on, every name in its `where`), in declaration
+    order. `data.stream` hands out events laid out so; `Interpreter.run` lays out dict rows so."""
+    reads: dict[str, set[str]] = {name: set() for name in policy.events}
     for agg in aggregates(policy):
-        out[agg.source] |= {agg.column} - {None}
+        reads[agg.source] |= {agg.column} - {None}
         if agg.where is not None:
-            out[agg.source] |= {n.name for n in A.walk(agg.where) if isinstance(n, A.Name)}
-    return out
+            reads[agg.source] |= {n.name for n in A.walk(agg.where) if isinstance(n, A.Name)}
+    return {name: ("lead", "at", "name", *(f.name for f in ev.fields if f.name in reads[name] and f.name not in ("lead", "at", "name")))
+            for name, ev in policy.events.items()}
 
 
 def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explain: bool = True, sink: Callable | None = None,
@@ -168,7 +182,7 @@ def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explai
     interpreter, rows, why = Interpreter(policy, as_of, explain=explain), [], []
     with fewer_collections():
         for chunk in chunks:
-            result = interpreter.run(chunk.leads, chunk.accounts, chunk.events, keep_states=False, seen=seen)
+            result = interpreter.run_rows(chunk.leads, chunk.accounts, chunk.events, keep_states=False, seen=seen)
             if sink is not None:
                 sink(result)
                 continue

@@ -1,5 +1,5 @@
 """The interpreter's expressions, each compiled into a closure: over a `LeadState`, or over one
-event row inside a `where` (`_compile(e, event=True)`). One `_c_<Node>` per expression node."""
+event tuple inside a `where` (`_compile(e, event=source)`). One `_c_<Node>` per expression node."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Callable
 
 from leadlang.builtins import BUILTINS, FIRST_PRESENT, as_timestamp
 from leadlang.interpret import values as V
+from leadlang.interpret.aggregates import event_getter
 from leadlang.syntax import ast as A
 
 _PLAIN = ("string", "int", "number", "bool", "label")  # kinds compared as Python compares them (no date/timestamp mix)
@@ -18,36 +19,42 @@ _OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le
 class Expressions:
     """`Interpreter`'s part compiling expressions (`_compile`); aggregates are `Aggregates`'."""
 
-    def _compile(self, e: A.Expr, event: bool) -> Callable:
-        """A closure computing `e`: over a `LeadState`, or with `event`, over one event row
-        (a `where` condition, where the event's own columns are in scope)."""
+    def _compile(self, e: A.Expr, event: str | bool) -> Callable:
+        """A closure computing `e`: over a `LeadState`, or with `event` (the name of an events source), over
+        one of its event tuples (a `where` condition, where the event's own columns are in scope)."""
         return getattr(self, "_c_" + type(e).__name__)(e, event)
 
-    def _c_Literal(self, e: A.Literal, event: bool):
+    def _c_Literal(self, e: A.Literal, event: str | bool):
         value = e.value
         return lambda s: value
 
-    def _c_ListLit(self, e: A.ListLit, event: bool):
+    def _c_ListLit(self, e: A.ListLit, event: str | bool):
         value = tuple(i.value for i in e.items)
         return lambda s: value
 
-    def _c_Name(self, e: A.Name, event: bool):
+    def _c_Name(self, e: A.Name, event: str | bool):
         n, lets = e.name, self.policy.let_values
         if event:  # the event's own column wins, as the checker resolves it; then a `let`
-            if n in lets:
-                value = lets[n]
-                return lambda ev: ev.get(n, value)
-            return lambda ev: ev.get(n)
+            positions = self._positions[event]
+            if n in positions:
+                return event_getter(positions, n)
+            value = lets.get(n)
+            return lambda ev: value
         if n in lets:
             value = lets[n]
             return lambda s: value
+        kind = self.policy.refs[id(e)].kind if id(e) in self.policy.refs else None
+        if kind in ("signal", "score"):  # computed by an earlier step
+            return lambda s: s.values.get(n)
+        if kind == "lead_field" and n not in self._computed:  # no step computes a value of that name
+            return lambda s: s.row.get(n)
 
         def name(s):
             values = s.values
             return values[n] if n in values else s.row.get(n)
         return name
 
-    def _c_Attr(self, e: A.Attr, event: bool):
+    def _c_Attr(self, e: A.Attr, event: str | bool):
         if event:
             return lambda ev: None  # no criteria and no account inside `where`
         key, attr = (e.base, e.attr), e.attr
@@ -59,16 +66,16 @@ class Expressions:
             return None if account is None else account.get(attr)
         return attr_
 
-    def _c_Disqualified(self, e: A.Disqualified, event: bool):
+    def _c_Disqualified(self, e: A.Disqualified, event: str | bool):
         return lambda s: s.values["disqualified"]
 
-    def _c_Unary(self, e: A.Unary, event: bool):
+    def _c_Unary(self, e: A.Unary, event: str | bool):
         f = self._compile(e.operand, event)
         if e.op == "not":
             return lambda s: None if (v := f(s)) is None else not v
         return lambda s: None if (v := f(s)) is None else -v
 
-    def _c_Binary(self, e: A.Binary, event: bool):
+    def _c_Binary(self, e: A.Binary, event: str | bool):
         op, left, right = e.op, self._compile(e.left, event), self._compile(e.right, event)
         if op == "and":
             def and_(s):
@@ -106,7 +113,7 @@ class Expressions:
         t = self.policy.types.get(id(e))
         return t is not None and t.kind in _PLAIN
 
-    def _c_InList(self, e: A.InList, event: bool):
+    def _c_InList(self, e: A.InList, event: str | bool):
         f, items, negated = self._compile(e.operand, event), self._compile(e.items, event), e.negated
         fixed = isinstance(e.items, A.ListLit) or (isinstance(e.items, A.Name) and e.items.name in self.policy.let_values and not event)
         if fixed:
@@ -123,7 +130,7 @@ class Expressions:
             return any(compare("=", v, i) for i in found_in) != negated
         return in_list
 
-    def _c_Between(self, e: A.Between, event: bool):
+    def _c_Between(self, e: A.Between, event: str | bool):
         f, low, high = self._compile(e.operand, event), self._compile(e.low, event), self._compile(e.high, event)
         compare, both = V.compare, V.logic_and
 
@@ -132,7 +139,7 @@ class Expressions:
             return both(compare(">=", v, low(s)), compare("<=", v, high(s)))
         return between
 
-    def _c_TextTest(self, e: A.TextTest, event: bool):
+    def _c_TextTest(self, e: A.TextTest, event: str | bool):
         f, arg, op = self._compile(e.operand, event), self._compile(e.arg, event), e.op
         if op == "contains":
             test = lambda text, a: a in text  # noqa: E731
@@ -156,15 +163,15 @@ class Expressions:
             return None if text is None or a is None else test(text, a)
         return text_test
 
-    def _c_IsMissing(self, e: A.IsMissing, event: bool):
+    def _c_IsMissing(self, e: A.IsMissing, event: str | bool):
         f, negated = self._compile(e.operand, event), e.negated
         return lambda s: (f(s) is None) != negated
 
-    def _c_IsLabel(self, e: A.IsLabel, event: bool):
+    def _c_IsLabel(self, e: A.IsLabel, event: str | bool):
         which, label, negated = self.policy.ref(e).column, e.label, e.negated
         return lambda s: (s.values.get(which) == label) != negated
 
-    def _c_Call(self, e: A.Call, event: bool):
+    def _c_Call(self, e: A.Call, event: str | bool):
         """A built-in function (leadlang/builtins.py) with its null behaviour."""
         fn, args = BUILTINS[e.func], [self._compile(a, event) for a in e.args]
         if fn.takes is None:  # one common type: a date among timestamps is its midnight UTC, as in SQL

@@ -11,8 +11,9 @@ class LeadState:
 
     row: dict
     account: dict | None
-    events: dict[str, list[dict]]  # this lead's events per source, as-of filtered
-    account_events: dict[str, list[dict]]  # its account's events (every lead's), as-of filtered
+    events: dict[str, list[tuple]]  # this lead's events per source (`interpret.event_layout`'s tuples), as-of filtered
+    account_events: dict[str, list[tuple]]  # its account's events (every lead's), as-of filtered
+    pool: dict[int, object] = field(default_factory=dict)  # id(`by account` aggregate) -> its value, shared by the account's leads
     values: dict[str, object] = field(default_factory=dict)
     members: dict[tuple[str, str], object] = field(default_factory=dict)
     explain: list[dict] = field(default_factory=list)

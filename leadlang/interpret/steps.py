@@ -65,7 +65,9 @@ class Steps:
                     total = min(max(total, low), high)
                 s.values[name] = V.round2(total)
             return derived
-        rules = [(r, r.id, self._rule_points(r)) for r in sc.rules]
+        # a `when` rule: (its condition, its points); a `per` rule: (None, the closure computing its points)
+        rules = [(r, r.id, *((self._compile(r.expr, event=False), r.points) if r.kind == "when" else (None, self._rule_points(r))))
+                 for r in sc.rules]
         round2, why = V.round2, self.explain
         # every rule's points (a literal, a product `number` made, or a cap) fit: the partial sums need only a range check
         fits = all(V.fits(r.points) and (r.cap is None or V.fits(r.cap)) for r in sc.rules)
@@ -73,8 +75,13 @@ class Steps:
 
         def points_score(s):
             total = _ZERO
-            for r, rid, points_of in rules:
-                points = points_of(s)
+            for r, rid, when, got in rules:
+                if when is None:
+                    points = got(s)
+                elif when(s) is True:
+                    points = got
+                else:
+                    continue
                 if points:
                     try:
                         total = add(total, points)
@@ -89,9 +96,8 @@ class Steps:
         return points_score
 
     def _rule_points(self, r: A.Rule) -> Callable[[LeadState], Decimal]:
+        """A `per` rule's points: its value times its points, capped at its `max`; 0 when the value is missing."""
         f, points, cap = self._compile(r.expr, event=False), r.points, r.cap
-        if r.kind == "when":
-            return lambda s: points if f(s) is True else _ZERO
         arith, to_decimal, scale = V.arith, V.to_decimal, V.scale if V.fits(points) else None
 
         def per(s):

@@ -32,8 +32,8 @@ def number(value) -> Decimal:
     when the exact value reaches 10^18 (before rounding, as a SQL engine's overflow does).
 
     Values with 10 places or fewer keep their form (`3.5` stays `3.5`)."""
-    d = to_decimal(value)
-    if not d.is_finite() or abs(d) >= NUMBER_LIMIT:
+    d = value if type(value) is Decimal else to_decimal(value)
+    if not d.is_finite() or not -NUMBER_LIMIT < d < NUMBER_LIMIT:
         raise OutOfRange("number")
     if d.as_tuple().exponent < -10:
         try:
@@ -96,19 +96,18 @@ def round_decayed(value) -> Decimal:
         raise OutOfRange("number") from None
 
 
-_MICROSECOND = dt.timedelta(microseconds=1)
 TWO_60 = 2.0 ** 60
 TEN_10 = 10 ** 10
 
 
-def decay_weight(age: dt.timedelta, half_life_seconds: int) -> int:
-    """An event's decay weight in ten-billionths (0 .. 10^10), the rule of language.md §10.
+def decay_weight(age_us: int, half_life_us: float) -> int:
+    """An event's decay weight in ten-billionths (0 .. 10^10), the rule of language.md §10, for an age in
+    whole microseconds and the half-life in microseconds (as a double: `float(seconds * 1_000_000)`).
 
     `x = age_us / half_life_us` and `f = 0.5 ^ x` are binary64 doubles; `K = floor(f * 2^60)` is
     exact (a power of two scales a double exactly); the weight is `K / 2^60` to 10 places, half
     up: an integer computed the same way by every engine."""
-    x = float(age // _MICROSECOND) / float(half_life_seconds * 1_000_000)
-    k = math.floor(0.5 ** x * TWO_60)
+    k = math.floor(0.5 ** (age_us / half_life_us) * TWO_60)
     return (k * 9765625 + 2 ** 49) >> 50  # round(K * 10^10 / 2^60) = round(K * 5^10 / 2^50)
 
 
@@ -184,15 +183,15 @@ def arith(op: str, a, b):
         if b == 0:
             return None
         return number(_WIDE.divide(to_decimal(a), to_decimal(b)))
-    if isinstance(a, int) and isinstance(b, int):
+    if type(a) is int and type(b) is int or isinstance(a, int) and isinstance(b, int):
         return whole(a + b if op == "+" else a - b if op == "-" else a * b)
-    a, b = to_decimal(a), to_decimal(b)
+    a = a if type(a) is Decimal else to_decimal(a)
+    b = b if type(b) is Decimal else to_decimal(b)
     if op == "+":
         return number(_WIDE.add(a, b))
     if op == "-":
         return number(_WIDE.subtract(a, b))
     return number(_WIDE.multiply(a, b))
-
 
 
 def show(value) -> str:
