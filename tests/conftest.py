@@ -126,9 +126,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium driven by playwright, for tests that open a page; skips without them, fails in CI."""
+    """Debian's Chromium driven by playwright, for tests that open a page; skips without them, fails in CI.
+
+    Per module, not per session: playwright's sync API keeps an asyncio loop running in the main
+    thread while it is open, and the language server's tests (pytest-asyncio) cannot start theirs then."""
     reason = None
     try:
         from playwright.sync_api import sync_playwright
