@@ -432,10 +432,13 @@ class SparkEngine(Engine):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
         self._dir = scratch_dir("leadlang-spark-")
         (self._dir / "log4j2.properties").write_text(_LOG4J)
-        # C1-only JIT and the serial GC: tiny queries, 2 cores; halves start-up and per-query time here
+        # C1-only JIT and the serial GC: tiny queries, 2 cores; halves start-up and per-query time here.
+        # One unsegmented 512 MB code cache: the suite compiles thousands of generated query classes and
+        # method handles into one JVM, and the default segments ran out once ("Out of space in CodeCache
+        # for method handle intrinsic"), killing the JVM for every Spark test after it.
         java_opts = (
             f"-Dlog4j2.configurationFile=file:{self._dir / 'log4j2.properties'} -Dderby.system.home={self._dir} "
-            "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+            "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-SegmentedCodeCache -XX:ReservedCodeCacheSize=512m"
         )
         self.spark = None
         self._created: list[tuple[str, str]] = []  # ("view" | "table", quoted name) of the last run
