@@ -102,7 +102,8 @@ def main(ctx: click.Context, color: str) -> None:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_INPUT)
     ctx.obj = settings
-    ctx.default_map = {name: config.default_map(settings, name) for name in ctx.command.commands}
+    name = ctx.invoked_subcommand  # only the command that runs: a one-policy default expands the policy folders
+    ctx.default_map = {name: config.default_map(settings, name)} if name else {}
 
 
 _NO_SETTINGS = ("lsp", "explain-code", "completion")  # commands the project's settings do not concern
