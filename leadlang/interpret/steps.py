@@ -71,7 +71,7 @@ class Steps:
         round2, why = V.round2, self.explain
         # every rule's points (a literal, a product `number` made, or a cap) fit: the partial sums need only a range check
         fits = all(V.fits(r.points) and (r.cap is None or V.fits(r.cap)) for r in sc.rules)
-        add = V.add_numbers if fits else (lambda a, b: V.arith("+", a, b))
+        add = V.add_numbers if fits else V.ARITHMETIC["+"]
 
         def points_score(s):
             total = _ZERO
@@ -98,14 +98,14 @@ class Steps:
     def _rule_points(self, r: A.Rule) -> Callable[[LeadState], Decimal]:
         """A `per` rule's points: its value times its points, capped at its `max`; 0 when the value is missing."""
         f, points, cap = self._compile(r.expr, event=False), r.points, r.cap
-        arith, to_decimal, scale = V.arith, V.to_decimal, V.scale if V.fits(points) else None
+        times, to_decimal, scale = V.ARITHMETIC["*"], V.to_decimal, V.scale if V.fits(points) else None
 
         def per(s):
             value = f(s)
             if value is None:
                 return _ZERO
             try:  # a count times points that fit needs no rounding
-                got = scale(points, value) if scale and type(value) is int else arith("*", points, to_decimal(value))
+                got = scale(points, value) if scale and type(value) is int else times(points, to_decimal(value))
             except V.OutOfRange as err:
                 raise self._out_of_range(r, self._key(s), err) from None
             if cap is not None and abs(got) > cap:
