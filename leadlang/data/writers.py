@@ -110,9 +110,16 @@ def _number_scale(whole: int, places: int) -> int:
     return max(0, min(max(4, places), 38 - whole))  # beyond 38 digits, round half-even
 
 
-def _decimal_array(texts: list[str | None], scale: int) -> pa.Array:
+def _decimal_array(texts: list[str | None] | pa.Array, scale: int) -> pa.Array:
+    """Plain decimal texts (`_plain`'s) as `decimal128(38, scale)`: Arrow reads them exactly when every
+    value has at most `scale` places; beyond 38 digits they are rounded half-even."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    try:
+        return pc.cast(texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string()), pa.decimal128(38, scale))
+    except pa.ArrowInvalid:  # some value has more places than the scale: Decimal rounds it
+        texts = texts.to_pylist() if isinstance(texts, pa.Array) else texts
     quantum, context = Decimal(1).scaleb(-scale), Context(prec=38)
     decimals = [None if s is None else Decimal(s).quantize(quantum, ROUND_HALF_EVEN, context) for s in texts]
     return pa.array(decimals, pa.decimal128(38, scale))
@@ -347,7 +354,7 @@ class RowWriter:
             try:
                 with pq.ParquetWriter(str(tmp), schema) as writer:
                     for batch in self._spilled():
-                        arrays = [_decimal_array(batch.column(n).to_pylist(), scales[n]) if t == "number" else batch.column(n) for n, t in self.columns]
+                        arrays = [_decimal_array(batch.column(n), scales[n]) if t == "number" else batch.column(n) for n, t in self.columns]
                         writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             except pa.ArrowException as e:
                 raise DataError(f"{self.out}: cannot write: {e}") from None

@@ -180,14 +180,19 @@ def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explai
     and is then dropped (the returned `Result` is empty); `states` stays empty either way. `seen`:
     the chunks hold no event after `as_of` (`stream_dataset(..., as_of=as_of)` dropped them)."""
     interpreter, rows, why = Interpreter(policy, as_of, explain=explain), [], []
-    with fewer_collections():
-        for chunk in chunks:
-            result = interpreter.run_rows(chunk.leads, chunk.accounts, chunk.events, keep_states=False, seen=seen)
-            if sink is not None:
-                sink(result)
-                continue
-            rows.extend(result.rows)
-            why.extend(result.explain)
+    each = iter(chunks)
+    try:
+        with fewer_collections():
+            for chunk in each:
+                result = interpreter.run_rows(chunk.leads, chunk.accounts, chunk.events, keep_states=False, seen=seen)
+                if sink is not None:
+                    sink(result)
+                    continue
+                rows.extend(result.rows)
+                why.extend(result.explain)
+    finally:  # a failure stops the reading at once (`stream_dataset`'s reading thread), not when the traceback goes
+        if hasattr(each, "close"):
+            each.close()
     return Result(rows, why, {})
 
 
