@@ -71,10 +71,13 @@ def fits(d: Decimal) -> bool:
     return d.is_finite() and abs(d) < NUMBER_LIMIT and not _over_10_places(d)
 
 
+exact_add = _WIDE.add  # the exact sum of two numbers (80 digits hold any two), unchecked
+
+
 def add_numbers(a: Decimal, b: Decimal) -> Decimal:
     """`arith("+", a, b)` for two values that `fit`: their exact sum fits too unless it reaches 10^18."""
     result = _WIDE.add(a, b)
-    if not -NUMBER_LIMIT < result < NUMBER_LIMIT:
+    if result and result.adjusted() >= 18:  # its leading digit at 10^18 or above
         raise OutOfRange("number")
     return result
 
@@ -83,7 +86,7 @@ def scale(points: Decimal, n: int) -> Decimal:
     """`arith("*", points, n)` for `points` that `fit` and an int `n`: the exact product keeps the points'
     places, so only its range is left to check."""
     result = _WIDE.multiply(points, n)
-    if not -NUMBER_LIMIT < result < NUMBER_LIMIT:
+    if result and result.adjusted() >= 18:
         raise OutOfRange("number")
     return result
 
