@@ -273,11 +273,16 @@ class RowWriter:
             self._stack.__exit__(kind, err, tb)
 
     def _lines(self, rows: list[dict]) -> list[str]:
-        if self.fmt == "csv":  # column by column: each column's field text, then the lines
-            cells = [list(map(field, values)) for (_, field), values in zip(self._fields, _columns(rows, [n for n, _ in self.columns]))]
-            return [line + "\n" for line in map(",".join, zip(*cells))] if rows else []
-        keys = [json.dumps(n, ensure_ascii=False) for n, _ in self.columns]
-        return ["{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, self.columns)) + "}\n" for r in rows]
+        """The rows' CSV or JSONL lines, made column by column: each column's cells, then the lines."""
+        if not rows:
+            return []
+        columns = _columns(rows, [n for n, _ in self.columns])
+        if self.fmt == "csv":
+            cells = [list(map(field, values)) for (_, field), values in zip(self._fields, columns)]
+            return [line + "\n" for line in map(",".join, zip(*cells))]
+        keys = [json.dumps(n, ensure_ascii=False) + ": " for n, _ in self.columns]
+        cells = [[key + _json_value(v, t) for v in values] for key, (_, t), values in zip(keys, self.columns, columns)]
+        return ["{" + ", ".join(line) + "}\n" for line in zip(*cells)]
 
     def write(self, rows: list[dict]) -> None:
         """Write (or spill) one chunk of rows."""
