@@ -16,7 +16,7 @@ from leadlang.aggregates import AGGREGATES
 from leadlang.builtins import BUILTINS, TEMPORAL
 from leadlang.check.policy import Policy
 from leadlang.sql.dialects import Dialect
-from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, aggregate
+from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, Piece, aggregate, intervals
 from leadlang.syntax import ast as A
 
 KEY = "__key"
@@ -96,6 +96,7 @@ class Compiler:
         self.relation_sql = relation_sql  # hooks for generators that wrap the SQL (dbt's ref(), var())
         self.as_of_sql = as_of_sql
         self.aggregates: dict[A.Aggregate, str] = {}  # structurally equal aggregates share a column
+        self.pieces: dict[str, Piece] = {}  # aggregate column -> how a series computes it from partials, if it can
         self.depth: dict[str, int] = {}  # column -> layer
         self.columns: dict[int, list[tuple[str, str]]] = {}
         self.scans: dict[str, EventScan] = {}
@@ -215,34 +216,35 @@ class Compiler:
         return "aa" if any(c == column for c, _ in self.scans[agg.source].rolled) else "ae"
 
     def series_scans(self, base: list[tuple[str, str]]) -> tuple[list[EventScan], dict[str, int | None], dict[str, str | None]]:
-        """A series' event scans: each source's aggregates grouped by their window (None: every past event), so each
-        group joins its events only to the points within that window, and only the events of the names every
-        aggregate of the group reads. `base`'s references are pointed at the groups (in place)."""
-        groups: dict[tuple[str, int | None], EventScan] = {}
+        """A series' event scans: each source's aggregates grouped by their window (None: every past event).
+        A group of aggregates with a `Piece` aggregates each lead's events once per interval of the series'
+        time (`scan.Intervals`) and merges the intervals each point's window holds; any other group joins its
+        events to the points whose window holds them. A group reads only the events of the names every aggregate
+        of it reads. `base`'s references are pointed at the groups (in place)."""
+        groups: dict[tuple[str, int | None, bool], EventScan] = {}
         names: dict[str, set[str] | None] = {}
         owner: dict[str, str] = {}
         for agg, column in self.aggregates.items():
             scan = self.scans[agg.source]
             window = None if agg.window is None else agg.window.seconds
-            if (agg.source, window) not in groups:
-                n = sum(1 for s, _ in groups if s == agg.source) + 1
-                groups[agg.source, window] = EventScan(f"{agg.source}__{n}", scan.relation, scan.columns)
-                names[f"{agg.source}__{n}"] = set()
-            group = groups[agg.source, window]
-            rolled = dict(scan.rolled).get(column)
-            if rolled is not None:  # `by account` from per-lead partials: the partials it reads go with it
-                for part, sql in scan.by_lead + scan.partials:
-                    ref = f"{self.q('ag_' + scan.name)}.{self.q(part)}"
-                    if ref in rolled:
-                        if all(c != part for c, _ in group.by_lead + group.partials):
-                            group.partials.append((part, sql))
-                        rolled = rolled.replace(ref, f"{self.q('ag_' + group.name)}.{self.q(part)}")
-                group.rolled.append((column, rolled))
+            piece = self.pieces.get(column)
+            if (agg.source, window, piece is not None) not in groups:
+                n = sum(1 for s, _, _ in groups if s == agg.source) + 1
+                group = EventScan(f"{agg.source}__{n}", scan.relation, scan.columns)
+                if piece is not None:
+                    group.intervals = intervals(self.d, f"e.{self.q(AT)}", self.series, window)
+                groups[agg.source, window, piece is not None] = group
+                names[group.name] = set()
+            group = groups[agg.source, window, piece is not None]
+            if piece is not None:
+                parts = [group.piece(sql, self.q) for sql in piece.partials]
+                if agg.by_account:
+                    merged = [group.partial(f"{merge}({part})", self.q) for merge, part in zip(piece.rollup.merges, parts)]
+                    group.rolled.append((column, piece.rollup.total(self.d, merged, piece.kind)))
+                else:
+                    group.by_lead.append((column, piece.rollup.total(self.d, parts, piece.kind)))
             else:
-                part = "by_account" if agg.by_account else "by_lead"
-                if part == "by_lead" and any(c == column for c, _ in group.partials):  # a partial that is also the lead's own
-                    group.partials = [(c, sql) for c, sql in group.partials if c != column]
-                getattr(group, part).append((column, dict(getattr(scan, part))[column]))
+                self.joined(scan, group, column, agg.by_account)
             owner[column] = group.name
             if names[group.name] is not None:
                 names[group.name] = None if agg.names is None else names[group.name] | set(agg.names)
@@ -250,9 +252,26 @@ class Compiler:
             alias = self.alias(agg, column) + "_"
             old = f"{self.q(alias + agg.source)}.{self.q(column)}"
             base[i] = (base[i][0], base[i][1].replace(old, f"{self.q(alias + owner[column])}.{self.q(column)}"))
-        longest = {g.name: window for (_, window), g in groups.items()}
+        longest = {g.name: window for (_, window, _), g in groups.items()}
         spelled = {g: None if n is None else ", ".join(self.d.literal(x) for x in sorted(n)) for g, n in names.items()}
         return list(groups.values()), longest, spelled
+
+    def joined(self, scan: EventScan, group: EventScan, column: str, by_account: bool) -> None:
+        """Aggregate `column` of `scan` in `group`, a series' scan of the events joined to the points."""
+        rolled = dict(scan.rolled).get(column)
+        if rolled is not None:  # `by account` from per-lead partials: the partials it reads go with it
+            for part, sql in scan.by_lead + scan.partials:
+                ref = f"{self.q('ag_' + scan.name)}.{self.q(part)}"
+                if ref in rolled:
+                    if all(c != part for c, _ in group.by_lead + group.partials):
+                        group.partials.append((part, sql))
+                    rolled = rolled.replace(ref, f"{self.q('ag_' + group.name)}.{self.q(part)}")
+            group.rolled.append((column, rolled))
+        else:
+            part = "by_account" if by_account else "by_lead"
+            if part == "by_lead" and any(c == column for c, _ in group.partials):  # a partial that is also the lead's own
+                group.partials = [(c, sql) for c, sql in group.partials if c != column]
+            getattr(group, part).append((column, dict(getattr(scan, part))[column]))
 
     def source_column(self, f: A.Field) -> str:
         """A declared column as the policy reads it. A value outside an `enum(...)` is missing, so
