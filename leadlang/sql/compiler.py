@@ -104,6 +104,8 @@ class Compiler:
         self.taken: set[str] = {n.lower() for n in (KEY, ACCOUNT, AS_OF, "__account_key")}
         self.rule_values: list[tuple[str, str, str, str]] = []  # Plan.rules
         self.placed: list[tuple[str, str, list[str]]] = []  # every `put`, in order: a series' `split_layers`
+        self.moving: set[str] = set()  # the columns whose values can differ between a series' points
+        self.once: list[str] = []  # in a series, the text tests computed once per lead (`once_per_lead`)
         self.declared_rules = {(sc.name, r.id): i for i, (sc, r) in enumerate(
             (sc, r) for sc in policy.scores.values() if isinstance(sc, A.PointsScore) for r in sc.rules)}
 
@@ -139,10 +141,32 @@ class Compiler:
         return self.d.relation(rel.parts)
 
     def put(self, column: str, sql: str, reads: list[str]) -> None:
+        reads = reads + [c for c in self.once if self.c(c) in sql]  # `once_per_lead`'s columns it reads
         level = 1 + max((self.depth.get(r, 0) for r in reads), default=0)
         self.depth[column] = level
         self.columns.setdefault(level, []).append((self.col(column), sql))
         self.placed.append((column, sql, reads))
+        if self.moves(sql, reads):
+            self.moving.add(column)
+
+    def moves(self, sql: str, reads: list[str]) -> bool:
+        """Whether a value can differ between the points of a series: its SQL reads an aggregate column (`__aggN`)
+        or the as-of time, or it reads such a column. Told by the SQL: a false match only costs time."""
+        import re
+
+        return bool(re.search(rf"__agg\d|{AS_OF}", sql)) or any(r in self.moving for r in reads)
+
+    def once_per_lead(self, e: A.Expr, sql: str) -> str:
+        """In a series, a text test (`matches`, `contains`, ...) that reads no value moving between points, inside
+        a value that does (a classification's `title matches ...`): its own column, computed once per lead
+        rather than at every point. A text test cannot fail, so computing it for every lead changes nothing."""
+        reads = self.reads(e)
+        if not self.series or self.moves(sql, reads):
+            return sql
+        column = f"__once{len(self.once) + 1}"
+        self.put(column, sql, reads)
+        self.once.append(column)
+        return self.c(column)
 
     # ----------------------------------------------------------------- plan --
     def plan(self) -> Plan:
@@ -192,19 +216,12 @@ class Compiler:
 
     def split_layers(self) -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]]]:
         """A series' value layers in two chains: the columns that read no aggregate, no as-of time and no such
-        column (once per lead), and the others (per lead and point), each layered by depth within its chain.
-        A column is told by its SQL (an aggregate column `__aggN`, `__as_of`): a false match only costs time."""
-        import re
-
-        moving = re.compile(rf"__agg\d|{AS_OF}")
-        dynamic: set[str] = set()
+        column (once per lead), and the others (per lead and point: `moving`), each layered by depth within its chain."""
         depth: dict[str, int] = {}
         chains: tuple[dict[int, list], dict[int, list]] = ({}, {})
         for column, sql, reads in self.placed:
-            is_dynamic = bool(moving.search(sql)) or any(r in dynamic for r in reads)
-            if is_dynamic:
-                dynamic.add(column)
-            level = 1 + max((depth.get(r, 0) for r in reads if (r in dynamic) == is_dynamic), default=0)
+            is_dynamic = column in self.moving
+            level = 1 + max((depth.get(r, 0) for r in reads if (r in self.moving) == is_dynamic), default=0)
             depth[column] = level
             chains[is_dynamic].setdefault(level, []).append((self.col(column), sql))
         return [chains[0][k] for k in sorted(chains[0])], [chains[1][k] for k in sorted(chains[1])]
@@ -478,7 +495,7 @@ class Compiler:
             if e.op == "contains_any":
                 values = self.p.let_values.get(e.arg.name) if isinstance(e.arg, A.Name) else tuple(i.value for i in e.arg.items)
                 return balanced("OR", [d.call("contains", [text, lit(v)]) for v in values], "FALSE")
-            return d.call(e.op, [text, arg])  # contains, starts_with, ends_with, matches
+            return self.once_per_lead(e, d.call(e.op, [text, arg])) if event is None else d.call(e.op, [text, arg])  # contains, ..., matches
         if isinstance(e, A.IsMissing):
             return f"({self.expr(e.operand, event)} IS {'NOT ' if e.negated else ''}NULL)"
         if isinstance(e, A.IsLabel):
