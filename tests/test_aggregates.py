@@ -165,7 +165,8 @@ def test_a_series_agrees_with_the_interpreter_at_every_point(engine):
 def test_a_series_merges_partials_exactly_where_the_table_allows():
     """In a series, an aggregate whose `Rollup` merges exactly (no `half-life`, a rollup that is a lead's own
     value or is taken `by account`) is computed per lead and interval (`__ip_`), never by joining each event
-    to the points its window holds; the others join. The engines' agreement above checks the values."""
+    to the points its window holds; the others join each event to the points holding its interval (an equi-join,
+    no range join of events). The engines' agreement above checks the values."""
     expressions = {name: expr for func, name, expr in _candidates()}
     for name, func in APPLIES.items():
         node = POLICY.signals[name].expr
@@ -173,4 +174,6 @@ def test_a_series_merges_partials_exactly_where_the_table_allows():
         merges = node.half_life is None and rollup is not None and (node.by_account or rollup.own)
         one, _ = checked_signals(HEADER, [(func, "s", expressions[name])], "one.lead")
         sql = to_sql(one, "duckdb", AS_OF, series=SERIES)
-        assert ('"__ip_ev__1"' in sql, 'JOIN "__params" p ON e."__at" <= p."__as_of"' in sql) == (merges, not merges), name
+        joined = 'JOIN "__cv_ev__1" cv ON cv."__iv" = e."__iv"' in sql
+        assert ('"__ip_ev__1"' in sql, joined) == (merges, not merges), name
+        assert 'JOIN "__params" p ON e.' not in sql, name

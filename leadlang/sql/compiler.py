@@ -44,16 +44,13 @@ class Plan:
     rules: list[tuple[str, str, str, str]] = field(default_factory=list)
     # a series (`leadlang history`): the as-of points as literals, one `__params` row each, the scans grouped by (lead, as-of)
     series: list[str] = field(default_factory=list)
-    # per event source, in a series: the longest window of its aggregates in seconds (an event older than that
-    # before a point counts for no aggregate at that point), or None when one of them reads every past event
-    longest: dict[str, int | None] = field(default_factory=dict)
     # a series restricted to these lead keys (string literals; `history --lead`): every lead is still read, for `by account`
     only: list[str] = field(default_factory=list)
     # in a series, the value layers that read no aggregate and no as-of time, computed once per lead before the
     # leads meet the points (`layers` is then the rest, per lead and point)
     static_layers: list[list[tuple[str, str]]] = field(default_factory=list)
-    # in a series, the scans: each source's aggregates grouped by window (one join of the events to the points each,
-    # `longest` its window by the group's name), with the event names every aggregate of the group reads (`names`, SQL)
+    # in a series, the scans: each source's aggregates grouped by window (`Compiler.series_scans`), with the event
+    # names every aggregate of the group reads (`names`, SQL, by the group's name)
     series_scans: list[EventScan] = field(default_factory=list)
     names: dict[str, str | None] = field(default_factory=dict)
 
@@ -193,7 +190,7 @@ class Compiler:
             alias = self.alias(agg, column)
             ref = f"{self.q(alias + '_' + agg.source)}.{self.q(column)}"
             base.append((self.col(column), f"COALESCE({ref}, {empty})" if empty is not None else ref))
-        series_scans, longest, names = self.series_scans(base) if self.series else ([], {}, {})
+        series_scans, names = self.series_scans(base) if self.series else ([], {})
         as_of = d.timestamp_literal(self.as_of) if self.as_of is not None else d.current_timestamp()
         params = [(AS_OF, as_of if self.as_of is not None else d.cast(as_of, "timestamp"))]
         if self.as_of_sql is not None:
@@ -210,7 +207,7 @@ class Compiler:
             base_columns=base, layers=layers, outputs=outputs, explain=self.explain_rows(), key=KEY,
             order_key=self.q(p.leads.key) + d.key_collation,
             rules=sorted(self.rule_values, key=lambda r: self.declared_rules[r[0], r[1]]),
-            series=[d.timestamp_literal(t) for t in self.series], longest=longest,
+            series=[d.timestamp_literal(t) for t in self.series],
             only=[d.literal(k) for k in self.only], static_layers=static, series_scans=series_scans, names=names,
         )
 
@@ -232,12 +229,13 @@ class Compiler:
             return "ag"
         return "aa" if any(c == column for c, _ in self.scans[agg.source].rolled) else "ae"
 
-    def series_scans(self, base: list[tuple[str, str]]) -> tuple[list[EventScan], dict[str, int | None], dict[str, str | None]]:
-        """A series' event scans: each source's aggregates grouped by their window (None: every past event).
-        A group of aggregates with a `Piece` aggregates each lead's events once per interval of the series'
-        time (`scan.Intervals`) and merges the intervals each point's window holds; any other group joins its
-        events to the points whose window holds them. A group reads only the events of the names every aggregate
-        of it reads. `base`'s references are pointed at the groups (in place)."""
+    def series_scans(self, base: list[tuple[str, str]]) -> tuple[list[EventScan], dict[str, str | None]]:
+        """A series' event scans: each source's aggregates grouped by their window (None: every past event), each
+        group's events given their interval of the series' time (`scan.Intervals`). A group of aggregates with a
+        `Piece` aggregates each lead's events once per interval and merges the intervals each point's window
+        holds; any other group joins each event to the points holding its interval. A group reads only the events
+        of the names every aggregate of it reads (the names by group, SQL). `base`'s references are pointed at
+        the groups (in place)."""
         groups: dict[tuple[str, int | None, bool], EventScan] = {}
         names: dict[str, set[str] | None] = {}
         owner: dict[str, str] = {}
@@ -248,8 +246,7 @@ class Compiler:
             if (agg.source, window, piece is not None) not in groups:
                 n = sum(1 for s, _, _ in groups if s == agg.source) + 1
                 group = EventScan(f"{agg.source}__{n}", scan.relation, scan.columns)
-                if piece is not None:
-                    group.intervals = intervals(self.d, f"e.{self.q(AT)}", self.series, window)
+                group.intervals = intervals(self.d, f"e.{self.q(AT)}", self.series, window)
                 groups[agg.source, window, piece is not None] = group
                 names[group.name] = set()
             group = groups[agg.source, window, piece is not None]
@@ -269,9 +266,8 @@ class Compiler:
             alias = self.alias(agg, column) + "_"
             old = f"{self.q(alias + agg.source)}.{self.q(column)}"
             base[i] = (base[i][0], base[i][1].replace(old, f"{self.q(alias + owner[column])}.{self.q(column)}"))
-        longest = {g.name: window for (_, window, _), g in groups.items()}
         spelled = {g: None if n is None else ", ".join(self.d.literal(x) for x in sorted(n)) for g, n in names.items()}
-        return list(groups.values()), longest, spelled
+        return list(groups.values()), spelled
 
     def joined(self, scan: EventScan, group: EventScan, column: str, by_account: bool) -> None:
         """Aggregate `column` of `scan` in `group`, a series' scan of the events joined to the points."""
