@@ -249,3 +249,50 @@ def test_a_failed_explanation_leaves_the_scores_file_as_it_was(tmp_path):
         r = run("score", policy, "--data", data, "--as-of", AS_OF, "-o", out, "--explain", why)
         assert r.exit_code == 0, r.output
         assert out.read_bytes() != b"old" and why.read_bytes().startswith(b"lead_id,")
+
+
+def test_outputs_whose_names_differ_only_in_case_keep_their_own_values(tmp_path):
+    """`Invites_14d` and `invites_14d` are two outputs (names are case-sensitive), but DuckDB matches names
+    ignoring case: every DuckDB writer reads the scored columns by position, and each format is the Python
+    engine's, values and names."""
+    plg = ROOT / "policies" / "plg" / "plg.lead"
+    policy = tmp_path / "p.lead"
+    policy.write_text(plg.read_text(encoding="utf-8").replace("signal invites_14d ", "signal Invites_14d = 1\nsignal invites_14d ", 1),
+                      encoding="utf-8")
+    data = plg.parent / "data"
+    for suffix in ("csv", "jsonl", "parquet"):
+        out = {}
+        for engine in ("duckdb", "python"):
+            out[engine] = tmp_path / f"{engine}.{suffix}"
+            r = run("score", policy, "--data", data, "--as-of", AS_OF, "--engine", engine, "-o", out[engine])
+            assert r.exit_code == 0, r.output
+        if suffix == "parquet":
+            got, want = pq.read_table(out["duckdb"]), pq.read_table(out["python"])
+            assert got.column_names == want.column_names and got.to_pylist() == want.to_pylist()
+            assert got.column("invites_14d").to_pylist() != got.column("Invites_14d").to_pylist()
+        else:
+            assert out["duckdb"].read_bytes() == out["python"].read_bytes(), suffix
+    assert run("score", policy, "--data", data, "--as-of", AS_OF).stdout_bytes == (tmp_path / "python.csv").read_bytes()
+
+
+def test_label_and_action_words_are_written_without_escaping_only_when_none_is_needed(tmp_path):
+    """`engine.words`: the string outputs whose values are the policy's own words, none needing CSV quotes or a
+    JSON escape, are formatted without looking at each value; an action value with a comma and quotes is not
+    one of them and is escaped: every format is the Python engine's."""
+    from leadlang.engine import words
+
+    plg = ROOT / "policies" / "plg" / "plg.lead"
+    policy = tmp_path / "p.lead"
+    policy.write_text(plg.read_text(encoding="utf-8").replace('owner "activation_team"', 'owner "activation, \\"west\\""'), encoding="utf-8")
+    loaded = _load(policy)
+    assert {"fit_band", "stage", "route", "policy", "disqualify_reason"} <= words(loaded)
+    assert "owner" not in words(loaded) and "lead_id" not in words(loaded)
+    data = plg.parent / "data"
+    for suffix in ("csv", "jsonl"):
+        out = {}
+        for engine in ("duckdb", "python"):
+            out[engine] = tmp_path / f"{engine}.{suffix}"
+            r = run("score", policy, "--data", data, "--as-of", AS_OF, "--engine", engine, "-o", out[engine])
+            assert r.exit_code == 0, r.output
+        assert out["duckdb"].read_bytes() == out["python"].read_bytes(), suffix
+        assert b'west' in out["duckdb"].read_bytes()
