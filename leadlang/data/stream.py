@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from leadlang.data.errors import read_failure, run
 from leadlang.data.specs import Column, Source, sources
@@ -109,8 +108,7 @@ def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool 
         tables = register_dataset(con, policy, data_dir, profiling)
         if profiling is not None:
             inspect(profiling.profile())
-        cursors: list = []
-        yield from _ahead(_chunks(con, cursors, tables, policy, data_dir, size, by_account, as_of), cursors)
+        yield from _chunks(con, tables, policy, data_dir, size, by_account, as_of)
     except duckdb.Error as err:  # a file DuckDB could not read as it scanned it again, out of disk for spilling, ...
         reraise(err)  # or Ctrl-C
         raise read_failure(err) or DataError(f"{data_dir}: cannot read the data: {str(err).splitlines()[0]}") from None
@@ -120,55 +118,8 @@ def stream_dataset(policy, data_dir: Path, size: int = 10_000, by_account: bool 
             shutil.rmtree(spill, ignore_errors=True)
 
 
-def _ahead(chunks: Iterator[Chunk], cursors: list, depth: int = 1) -> Iterator[Chunk]:
-    """`chunks`, made by a second thread up to `depth` chunks ahead of the consumer: DuckDB sorts and
-    hands out the next record batches (without Python's lock) while the interpreter scores this chunk.
-    An error of the thread is raised here. When the consumer stops early (an error, Ctrl-C), the thread's
-    queries (on `cursors`) are interrupted and the thread has ended before this returns."""
-    import queue
-    import threading
-
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop, end = threading.Event(), object()
-
-    def put(item) -> None:
-        while not stop.is_set():
-            try:
-                return box.put(item, timeout=0.05)
-            except queue.Full:
-                continue
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                put((chunk, None))
-                if stop.is_set():
-                    return
-            put((end, None))
-        except BaseException as err:  # noqa: BLE001 - handed to the consumer, which raises it
-            put((None, err))
-
-    thread = threading.Thread(target=produce, name="leadlang-chunks", daemon=True)
-    thread.start()
-    try:
-        while True:
-            chunk, err = box.get()
-            if err is not None:
-                raise err
-            if chunk is end:
-                return
-            yield chunk
-    finally:
-        stop.set()
-        while thread.is_alive():
-            for cursor in list(cursors):
-                cursor.interrupt()
-            thread.join(0.05)
-
-
-def _chunks(con, cursors: list, tables: dict[str, str], policy, data_dir: Path, size: int, by_account: bool, as_of: dt.datetime | None):
-    """`stream_dataset`'s chunks, from the sources `register_dataset` checked into `tables`; every cursor
-    it reads with goes to `cursors` (`_ahead` interrupts them)."""
+def _chunks(con, tables: dict[str, str], policy, data_dir: Path, size: int, by_account: bool, as_of: dt.datetime | None):
+    """`stream_dataset`'s chunks, from the sources `register_dataset` checked into `tables`."""
     from leadlang.interpret import event_layout
 
     leads, accounts = policy.leads, policy.accounts
@@ -197,19 +148,13 @@ def _chunks(con, cursors: list, tables: dict[str, str], policy, data_dir: Path, 
         con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(f'{r} AS v{i}' for i, r in enumerate(reads))}, "
                     f"p.__pos, e.__row FROM {q(f'__src_{name}')} e JOIN __leads p ON e.{q(cols[0].name)} = p.v0{future}")
         names = ", ".join(f"v{i}" for i in range(len(cols)))
-        rel = _cursor(con, cursors).sql(f"SELECT {names}, __pos FROM {table} ORDER BY __pos, __row")
+        rel = con.cursor().sql(f"SELECT {names}, __pos FROM {table} ORDER BY __pos, __row")
         streams[name] = _Peek(_positioned(rel, [[c if i != 1 else _MICROS for i, c in enumerate(cols)]], size, tuples=True))
-    batches = _positioned(_cursor(con, cursors).sql("SELECT * FROM __leads ORDER BY __pos"), groups, size)
+    batches = _positioned(con.cursor().sql("SELECT * FROM __leads ORDER BY __pos"), groups, size)
     account_key = accounts.key if accounts is not None else None
     for positions, lead_rows, *joined in _account_chunks(batches, size, leads.account if by_account else None):
         linked = {a[account_key]: a for a in (joined[0] if joined else ()) if a[account_key] is not None}
         yield Chunk(lead_rows, list(linked.values()), {name: s.until(positions[-1]) for name, s in streams.items()})
-
-
-def _cursor(con, cursors: list):
-    """A new cursor of `con`, remembered in `cursors`."""
-    cursors.append(con.cursor())
-    return cursors[-1]
 
 
 def _read(expr: str, col: Column) -> str:

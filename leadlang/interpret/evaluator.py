@@ -194,7 +194,7 @@ def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explai
                     continue
                 rows.extend(result.rows)
                 why.extend(result.explain)
-    finally:  # a failure stops the reading at once (`stream_dataset`'s reading thread), not when the traceback goes
+    finally:  # a failure releases the reading at once (`stream_dataset`'s DuckDB files), not when the traceback goes
         if hasattr(each, "close"):
             each.close()
     return Result(rows, why, {})
