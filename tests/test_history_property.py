@@ -28,10 +28,10 @@ from engines import interpreted
 from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 from test_differential import assert_same_result, catalog_safe, tables_for
+from test_history import _by_definition, _changes_by_hand
 
 from leadlang.history import label_columns, points, series
 from leadlang.history.series import history_rows, write_history
-from leadlang.interpret import evaluate
 from leadlang.sql import to_sql
 
 UTC = dt.timezone.utc
@@ -262,19 +262,9 @@ def write_data(policy, leads, events, folder: Path) -> Path:
 
 
 def changes_by_definition(policy, rows: list[dict]) -> list[dict]:
-    """The label changes the per-point rows imply, worked out here: for consecutive rows of a lead, each label
-    column that differs, its values as text (`true`/`false`, missing as None); by key, as-of, column."""
-    key, labels = policy.key, sorted(label_columns(policy))
-
-    def text(v):
-        return None if v is None else ("true" if v else "false") if isinstance(v, bool) else str(v)
-
-    out = []
-    for before, after in zip(rows, rows[1:]):
-        if before[key] == after[key]:
-            out += [{key: after[key], "column": c, "previous_as_of": before["as_of"], "as_of": after["as_of"],
-                     "old": text(before[c]), "new": text(after[c])} for c in labels if text(before[c]) != text(after[c])]
-    return out
+    """The label changes the per-point rows imply, worked out here (`true`/`false` for a verdict, as `--changes` writes it)."""
+    text = [{k: ("true" if v is True else "false" if v is False else v) for k, v in r.items()} for r in rows]
+    return _changes_by_hand(text, label_columns(policy), policy.key)
 
 
 def first_difference(want: list[dict], got: list[dict], key: str) -> str:
@@ -313,12 +303,6 @@ def test_history_is_the_interpreter_at_every_point(case, tmp_path_factory):
 # ------------------------------------------------------------- PostgreSQL and Spark, a few examples --
 
 
-def _by_definition(policy, leads, events, when):
-    """The interpreter at each point, rows by key then as-of."""
-    scored = [evaluate(policy, leads, [], events, t).rows for t in when]
-    return [row for rows in zip(*scored) for row in rows]
-
-
 @pytest.mark.parametrize("name, examples", [("postgres", 4), ("spark", 2)])
 def test_the_series_statement_on_other_engines(request, name, examples):
     """The same generated cases (a fixed seed: the same few on every run) through `to_sql(..., series=points)` on
@@ -332,7 +316,7 @@ def test_the_series_statement_on_other_engines(request, name, examples):
         policy_name, when, leads, events = case
         policy = POLICIES[policy_name][0]
         rows = [{k: v for k, v in r.items() if k in policy.lead_types or k in ("lead_id", policy.leads.account)} for r in leads]
-        oracle = _by_definition(policy, rows, events, when)
+        oracle = _by_definition(policy, rows, [], events, when)
         tables = tables_for(policy, rows, [], events)
         mapping = catalog_safe(engine, tables)
         with interpreted(engine):
