@@ -73,6 +73,11 @@ signal team_low    = min(ev.amount in last 10 days by account)
 signal team_last   = last(ev "buy" by account)
 signal team_days   = active_days(ev in last 36 hours by account)
 signal team_avg    = avg(ev.seats in last 10 days by account)
+signal team_buys   = count(ev "buy" where amount > 0 in last 36 hours by account)
+signal team_ever   = distinct_leads(ev by account)
+signal team_first  = first(ev in last 10 days by account)
+signal team_top    = max(ev.amount by account)
+signal team_warm   = count(ev "login" in last 36 hours half-life 1 day by account)
 signal warm        = count(ev "login" in last 10 days half-life 3 days)
 signal warm_amt    = sum(ev.amount half-life 2 days)
 signal idle        = days_since(last_any)
@@ -87,6 +92,9 @@ score engagement clamp 0 to 100 {
   big:    +20 when amt_high > 100
   cheap:  -10 when amt_low < 0
   fresh:  +5 when idle <= 1
+  buys:   +5 per team_buys, max 15
+  crowd:  +1 per team_ever, max 5
+  pooled: +2 per team_warm, max 8
 }
 
 bands engagement { high >= 50, mid >= 20, low otherwise }
@@ -97,6 +105,7 @@ criteria fit require 2 of {
   steady:  amt_avg between 0 and 50
   buyer:   seats_max >= 2 or team_last is present
   early:   first_login is present and first_any < first_login
+  shared:  team_first < first_any or team_top >= 40
 }
 
 disqualify {
