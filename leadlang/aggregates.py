@@ -41,6 +41,11 @@ class Rollup:
     partials: tuple[Callable, ...]
     # (dialect, the partials' columns over the account's leads, the result's kind) -> the account's value
     total: Callable
+    # the SQL aggregate merging each partial over disjoint sets of events into the partial of their union
+    # (a series' per-(lead, interval) partials into per-(lead, as-of) ones: `sql/scan.py` `Piece`)
+    merges: tuple[str, ...] = ()
+    # whether `total` over partial rows of one lead is that lead's own value (not for a count of leads)
+    own: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,18 +167,18 @@ def _sql_of(sql_name: str) -> Callable:
 
 def _same(sql_name: str) -> Rollup:
     """An aggregate that is its own rollup: the minimum of the leads' minima."""
-    return Rollup((_sql_of(sql_name),), lambda d, p, kind: f"{sql_name}({p[0]})")
+    return Rollup((_sql_of(sql_name),), lambda d, p, kind: f"{sql_name}({p[0]})", (sql_name,))
 
 
 def _summed(total: Callable) -> Rollup:
     """The leads' exact sums (the partial of a sum, a count or a decayed weight), summed again."""
-    return Rollup((_sql_of("SUM"),), lambda d, p, kind: total(d, f"SUM({p[0]})", kind))
+    return Rollup((_sql_of("SUM"),), lambda d, p, kind: total(d, f"SUM({p[0]})", kind), ("SUM",))
 
 
-_COUNTS = Rollup((_sql_of("COUNT"),), lambda d, p, kind: f"CAST(SUM({p[0]}) AS {d.type_name('int')})")
+_COUNTS = Rollup((_sql_of("COUNT"),), lambda d, p, kind: f"CAST(SUM({p[0]}) AS {d.type_name('int')})", ("SUM",))
 # a lead counts once if any of its events matches
-_LEADS = Rollup((_sql_of("COUNT"),), lambda d, p, kind: f"COUNT(CASE WHEN {p[0]} > 0 THEN 1 END)")
-_AVERAGES = Rollup((_sql_of("SUM"), _sql_of("COUNT")), lambda d, p, kind: d.divide(f"SUM({p[0]})", f"SUM({p[1]})"))
+_LEADS = Rollup((_sql_of("COUNT"),), lambda d, p, kind: f"COUNT(CASE WHEN {p[0]} > 0 THEN 1 END)", ("SUM",), own=False)
+_AVERAGES = Rollup((_sql_of("SUM"), _sql_of("COUNT")), lambda d, p, kind: d.divide(f"SUM({p[0]})", f"SUM({p[1]})"), ("SUM", "SUM"))
 
 
 # -------------------------------------------------------------------- ranges --

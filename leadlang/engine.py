@@ -38,9 +38,11 @@ _SCORE_PARQUET = "DECIMAL(38, 4)"  # the Parquet type `data.writers` gives a sco
 def _streamable(policy: Policy) -> bool:
     """Whether DuckDB can write the Parquet file itself with the Python writer's exact types.
 
-    A `number` signal's scale depends on its values, which only the Python writer measures.
+    A `number` signal's scale depends on its values, which only the Python writer measures; DuckDB would
+    rename one of two outputs whose names differ only in case (`Fit`, `fit`).
     """
-    return all(o.kind != "number" or o.role == "score" for o in policy.outputs)
+    return (all(o.kind != "number" or o.role == "score" for o in policy.outputs)
+            and len({o.name.lower() for o in policy.outputs}) == len(policy.outputs))
 
 
 def relations_for(policy: Policy, tables: dict[str, str]) -> dict[str, str]:
@@ -218,18 +220,19 @@ def _stream_lines(con, sql: str, f, header: bytes = b"") -> int:
     return count
 
 
-def _copy_lines(con, sql: str, target: str, header: bool) -> int:
-    """DuckDB's own CSV writer puts out `sql`'s one column (lines without their newline) as the query runs:
-    no quoting, no escaping, so each value is written as it is, then a newline; with `header`, the column's
-    name first (the CSV header line). The row count."""
+def _copy_lines(con, sql: str, target: str, header: bool, quoted: bool = False) -> int:
+    """DuckDB's own CSV writer puts out `sql`'s rows as the query runs, each line then a newline, with `header`
+    the column names first. `quoted`: the cells of `data.lines.cells_sql`, quoted by the writer as RFC 4180
+    says; else one column of finished lines (`lines_sql`), written as they are. The row count."""
     import duckdb
 
     from leadlang.sql import DIALECTS
 
+    quoting = ", COMMENT ''" if quoted else ", QUOTE '', ESCAPE ''"  # no comment character: DuckDB would quote a `#`
     try:
         con.execute("SET preserve_insertion_order = true")  # the compiled ORDER BY holds through the projection
         return con.execute(
-            f"COPY ({sql}) TO {DIALECTS['duckdb'].string_literal(target)} (FORMAT csv, HEADER {str(header).lower()}, QUOTE '', ESCAPE '', NEW_LINE '\n')"
+            f"COPY ({sql}) TO {DIALECTS['duckdb'].string_literal(target)} (FORMAT csv, HEADER {str(header).lower()}{quoting}, NEW_LINE '\n')"
         ).fetchall()[0][0]
     except (duckdb.Error, RuntimeError) as err:
         if isinstance(err, duckdb.IOException) and _about_output(err):
@@ -256,18 +259,18 @@ def _about_output(err: Exception) -> bool:
     return "Failed to read file" not in text and "interrupted" not in text.lower()
 
 
-def _stdout_copy(con, lines: str, fd: int) -> int:
-    """COPY the lines to the file descriptor `fd` (standard output): a pipe or terminal directly as they come;
+def _stdout_copy(con, cells: str, fd: int, quoted: bool) -> int:
+    """COPY the CSV (`_copy_lines`' `quoted`) to the file descriptor `fd` (standard output): a pipe or terminal directly as they come;
     a regular file through a temporary file appended at `fd`'s own position (reopening it would truncate it)."""
     import os
     import stat
     import tempfile
 
     if not stat.S_ISREG(os.fstat(fd).st_mode):
-        return _copy_lines(con, lines, f"/dev/fd/{fd}", True)
+        return _copy_lines(con, cells, f"/dev/fd/{fd}", True, quoted)
     with tempfile.TemporaryDirectory(prefix="leadlang-") as tmp:
         path = os.path.join(tmp, "out.csv")
-        count = _copy_lines(con, lines, path, True)
+        count = _copy_lines(con, cells, path, True, quoted)
         with open(path, "rb") as f:
             _send(f.fileno(), fd)
     return count
@@ -306,26 +309,29 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
     """
     import os
 
-    from leadlang.data.lines import lines_sql
+    from leadlang.data.lines import cells_sql, lines_sql
     from leadlang.data.writers import csv_line
 
     fmt = "csv" if out is None else Path(out).suffix.lower()[1:]
     if fmt not in ("csv", "jsonl"):
         return None
     header = csv_line([n for n, _ in columns])[:-1] if fmt == "csv" else "line"
-    lines = lines_sql(con, sql, columns, fmt, newline=False, name=header)
+    lines = cells_sql(con, sql, columns) if fmt == "csv" else None
+    quoted = lines is not None
+    if lines is None:
+        lines = lines_sql(con, sql, columns, fmt, newline=False, name=header)
     if lines is None:
         return None
     if out is not None:
         with atomic(out) as tmp:  # renamed onto `out` once complete
-            return _copy_lines(con, lines, str(tmp), fmt == "csv")
+            return _copy_lines(con, lines, str(tmp), fmt == "csv", quoted)
     try:
         fd = stream.fileno() if os.path.isdir("/dev/fd") else None
     except (AttributeError, OSError, ValueError):
         fd = None
     stream.flush()
     if fd is not None:
-        return _stdout_copy(con, lines, fd)
+        return _stdout_copy(con, lines, fd, quoted)
     binary = getattr(stream, "buffer", None)
     if binary is None:
         return None

@@ -42,9 +42,18 @@ def _handler(signum, frame) -> None:
 
 def install() -> None:
     """Route SIGINT and SIGTERM to `KeyboardInterrupt`, remembering the signal (deferred out of imports)."""
+    import atexit
+
     signal.signal(signal.SIGINT, _handler)
     signal.signal(signal.SIGTERM, _handler)
     signal.signal(signal.SIGALRM, _handler)
+    atexit.register(_no_retry)
+
+
+def _no_retry() -> None:
+    """At exit, no retry pending: Python restores SIGALRM's default action as it shuts down, so a retry timer
+    still running (a signal that came during an import just before the command finished) would kill the process."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def exit_code() -> int:

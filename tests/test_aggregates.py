@@ -11,15 +11,17 @@ explanation query per engine (the engines start once per session: Spark pays two
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from conftest import assert_one_statement_per_what, checked_signals
 from datagen import AS_OF, make_rows
 from engines import interpreted
-from test_differential import assert_agree
+from test_differential import assert_agree, assert_same_result, catalog_safe, tables_for
 
 from leadlang.aggregates import AGGREGATES
 from leadlang.interpret import evaluate
@@ -142,3 +144,36 @@ def test_by_account_reads_each_event_once_where_the_table_says_it_rolls_up():
         one, _ = checked_signals(HEADER, [(func, "s", expressions[name])], "one.lead")
         sql = to_sql(one, "duckdb", AS_OF)
         assert ('"__aa_ev"' in sql, '"__ae_ev"' in sql) == (rolls_up, not rolls_up), name
+
+
+# a series whose windows (7, 2 and 30 days, unbounded) cut the data's times at many places, one point the last one
+SERIES = [AS_OF - dt.timedelta(days=9), AS_OF - dt.timedelta(days=2, hours=12), AS_OF - dt.timedelta(days=1), AS_OF]
+
+
+def test_a_series_agrees_with_the_interpreter_at_every_point(engine):
+    """`history`'s one statement gives every aggregate in every form at each point what the interpreter gives
+    scoring at that point: the decomposable ones merged from per-(lead, interval) partials, the others from the
+    events joined to the points."""
+    leads, accounts, events = _rows(1)
+    oracle = [row for rows in zip(*(evaluate(POLICY, leads, accounts, events, t).rows for t in SERIES)) for row in rows]
+    tables = tables_for(POLICY, leads, accounts, events)
+    with interpreted(engine):
+        got = engine.run(to_sql(POLICY, engine.name, SERIES[0], catalog_safe(engine, tables), series=SERIES), tables)
+    assert_same_result(POLICY, SimpleNamespace(rows=oracle, explain=[]), got, [], engine.name)
+
+
+def test_a_series_merges_partials_exactly_where_the_table_allows():
+    """In a series, an aggregate whose `Rollup` merges exactly (no `half-life`, a rollup that is a lead's own
+    value or is taken `by account`) is computed per lead and interval (`__ip_`), never by joining each event
+    to the points its window holds; the others join each event to the points holding its interval (an equi-join,
+    no range join of events). The engines' agreement above checks the values."""
+    expressions = {name: expr for func, name, expr in _candidates()}
+    for name, func in APPLIES.items():
+        node = POLICY.signals[name].expr
+        rollup = AGGREGATES[func].rollup
+        merges = node.half_life is None and rollup is not None and (node.by_account or rollup.own)
+        one, _ = checked_signals(HEADER, [(func, "s", expressions[name])], "one.lead")
+        sql = to_sql(one, "duckdb", AS_OF, series=SERIES)
+        joined = 'JOIN "__cv_ev__1" cv ON cv."__iv" = e."__iv"' in sql
+        assert ('"__ip_ev__1"' in sql, joined) == (merges, not merges), name
+        assert 'JOIN "__params" p ON e.' not in sql, name

@@ -249,3 +249,27 @@ def test_a_failed_explanation_leaves_the_scores_file_as_it_was(tmp_path):
         r = run("score", policy, "--data", data, "--as-of", AS_OF, "-o", out, "--explain", why)
         assert r.exit_code == 0, r.output
         assert out.read_bytes() != b"old" and why.read_bytes().startswith(b"lead_id,")
+
+
+def test_outputs_whose_names_differ_only_in_case_keep_their_own_values(tmp_path):
+    """`Invites_14d` and `invites_14d` are two outputs (names are case-sensitive), but DuckDB matches names
+    ignoring case: every DuckDB writer reads the scored columns by position, and each format is the Python
+    engine's, values and names."""
+    plg = ROOT / "policies" / "plg" / "plg.lead"
+    policy = tmp_path / "p.lead"
+    policy.write_text(plg.read_text(encoding="utf-8").replace("signal invites_14d ", "signal Invites_14d = 1\nsignal invites_14d ", 1),
+                      encoding="utf-8")
+    data = plg.parent / "data"
+    for suffix in ("csv", "jsonl", "parquet"):
+        out = {}
+        for engine in ("duckdb", "python"):
+            out[engine] = tmp_path / f"{engine}.{suffix}"
+            r = run("score", policy, "--data", data, "--as-of", AS_OF, "--engine", engine, "-o", out[engine])
+            assert r.exit_code == 0, r.output
+        if suffix == "parquet":
+            got, want = pq.read_table(out["duckdb"]), pq.read_table(out["python"])
+            assert got.column_names == want.column_names and got.to_pylist() == want.to_pylist()
+            assert got.column("invites_14d").to_pylist() != got.column("Invites_14d").to_pylist()
+        else:
+            assert out["duckdb"].read_bytes() == out["python"].read_bytes(), suffix
+    assert run("score", policy, "--data", data, "--as-of", AS_OF).stdout_bytes == (tmp_path / "python.csv").read_bytes()

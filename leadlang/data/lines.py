@@ -1,5 +1,6 @@
-"""CSV and JSONL lines formatted in DuckDB SQL, one finished line per scored row, byte for byte what
-`data.writers.write_rows` writes (`engine.write_text` writes them with DuckDB's own CSV writer)."""
+"""CSV and JSONL formatted in DuckDB SQL, byte for byte what `data.writers.write_rows` writes
+(`engine.write_text` writes them with DuckDB's own CSV writer): CSV as cells DuckDB's writer quotes itself
+(`cells_sql`), JSONL as one finished line per scored row (`lines_sql`)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def _text_sql(v: str, duck_type: str, kind: str) -> str | None:
         return f"CASE WHEN {v} THEN 'true' WHEN NOT {v} THEN 'false' END"
     if t in _INTEGERS:
         return f"CAST({v} AS VARCHAR)"
-    if t.startswith("DECIMAL"):  # plain digits, no trailing fraction zeros (DuckDB has no -0)
+    if t.startswith("DECIMAL"):  # plain digits, no trailing fraction zeros (DuckDB has no -0; a scale > 0 always prints its point)
         text = f"CAST({v} AS VARCHAR)"
-        return text if t.endswith(",0)") else f"regexp_replace(regexp_replace({text}, '0+$', ''), '\\.$', '')"
+        return text if t.endswith(",0)") else f"rtrim(rtrim({text}, '0'), '.')"
     if t == "DATE":
         return f"CAST({v} AS VARCHAR)" + (" || 'T00:00:00Z'" if kind == "timestamp" else "")
     if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP"):
@@ -67,21 +68,57 @@ def _json_cell(text: str, duck_type: str, kind: str) -> str:
     return f"CASE WHEN {text} IS NULL THEN 'null' ELSE '\"' || CASE WHEN {special} THEN {esc} ELSE {text} END || '\"' END"
 
 
+def _typed(con, sql: str, columns: list[tuple[str, str]]) -> tuple[list[tuple[str, str, str, str]], str] | None:
+    """(per column of `sql`'s rows: its reference, name, kind and DuckDB type; the FROM clause naming them by
+    position): DuckDB matches names ignoring case, and `Fit` and `fit` may both be outputs. None when `columns`
+    are not the query's."""
+    rel = con.sql(sql)  # bound, not run: the result's column types
+    if len(rel.columns) != len(columns):
+        return None
+    refs = [DIALECTS["duckdb"].ident(f"__c{i}") for i in range(1, len(columns) + 1)]
+    typed = [(ref, col, kind, str(t).upper()) for ref, (col, kind), t in zip(refs, columns, rel.types)]
+    return typed, f"FROM (\n{sql}\n) AS scored({', '.join(refs)})"
+
+
+def cells_sql(con, sql: str, columns: list[tuple[str, str]]) -> str | None:
+    """A query of `columns` of `sql`'s rows that DuckDB's own CSV writer (default quoting, its header the column
+    names) writes exactly as `data.writers.csv_line`: it quotes a field holding `,` `"` CR or LF and doubles its
+    quotes, as leadlang does; integers, booleans and dates need no text of their own; decimals and times get
+    leadlang's. An empty string becomes missing: DuckDB would quote it, leadlang writes both as nothing. None when
+    a type is not handled or two names differ only in case (the writer would rename one)."""
+    q = DIALECTS["duckdb"].ident
+    found = _typed(con, sql, columns)
+    if found is None or len({c.lower() for c, _ in columns}) != len(columns):
+        return None
+    cells = []
+    for ref, col, kind, t in found[0]:
+        if t == "VARCHAR":
+            cell = f"NULLIF({ref}, '')"
+        elif t in _INTEGERS or t == "BOOLEAN" or (t == "DATE" and kind != "timestamp") or (t.startswith("DECIMAL") and t.endswith(",0)")):
+            cell = ref
+        else:
+            cell = _text_sql(ref, t, kind)
+            if cell is None:
+                return None
+        cells.append(f"{cell} AS {q(col)}")
+    return f"SELECT {', '.join(cells)} {found[1]}"
+
+
 def lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str, newline: bool = True, name: str = "line") -> str | None:
     """A query of one VARCHAR column `name`: each scored row as its finished CSV or JSONL line (with its
     newline unless `newline` is false); None when a type is not handled."""
-    q = DIALECTS["duckdb"].ident
-    rel = con.sql(sql)  # bound, not run: the result's column types
-    types = dict(zip(rel.columns, (str(t) for t in rel.types)))
+    found = _typed(con, sql, columns)
+    if found is None:
+        return None
     parts = []
-    for col, kind in columns:
-        text = _text_sql(q(col), types.get(col, "?"), kind)
+    for ref, col, kind, t in found[0]:
+        text = _text_sql(ref, t, kind)
         if text is None:
             return None
         if fmt == "csv":
-            parts.append(_csv_cell(text, types[col]))
+            parts.append(_csv_cell(text, t))
         else:
             parts.append(_lit(("{" if not parts else ", ") + json.dumps(col, ensure_ascii=False) + ": "))
-            parts.append(_json_cell(text, types[col], kind))
+            parts.append(_json_cell(text, t, kind))
     line = " || ',' || ".join(parts) if fmt == "csv" else " || ".join(parts) + " || '}'"
-    return f"SELECT {line}{' || chr(10)' if newline else ''} AS {q(name)} FROM (\n{sql}\n) AS scored"
+    return f"SELECT {line}{' || chr(10)' if newline else ''} AS {DIALECTS['duckdb'].ident(name)} {found[1]}"

@@ -16,7 +16,7 @@ from leadlang.aggregates import AGGREGATES
 from leadlang.builtins import BUILTINS, TEMPORAL
 from leadlang.check.policy import Policy
 from leadlang.sql.dialects import Dialect
-from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, aggregate
+from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, Piece, aggregate, intervals
 from leadlang.syntax import ast as A
 
 KEY = "__key"
@@ -44,16 +44,13 @@ class Plan:
     rules: list[tuple[str, str, str, str]] = field(default_factory=list)
     # a series (`leadlang history`): the as-of points as literals, one `__params` row each, the scans grouped by (lead, as-of)
     series: list[str] = field(default_factory=list)
-    # per event source, in a series: the longest window of its aggregates in seconds (an event older than that
-    # before a point counts for no aggregate at that point), or None when one of them reads every past event
-    longest: dict[str, int | None] = field(default_factory=dict)
     # a series restricted to these lead keys (string literals; `history --lead`): every lead is still read, for `by account`
     only: list[str] = field(default_factory=list)
     # in a series, the value layers that read no aggregate and no as-of time, computed once per lead before the
     # leads meet the points (`layers` is then the rest, per lead and point)
     static_layers: list[list[tuple[str, str]]] = field(default_factory=list)
-    # in a series, the scans: each source's aggregates grouped by window (one join of the events to the points each,
-    # `longest` its window by the group's name), with the event names every aggregate of the group reads (`names`, SQL)
+    # in a series, the scans: each source's aggregates grouped by window (`Compiler.series_scans`), with the event
+    # names every aggregate of the group reads (`names`, SQL, by the group's name)
     series_scans: list[EventScan] = field(default_factory=list)
     names: dict[str, str | None] = field(default_factory=dict)
 
@@ -96,6 +93,7 @@ class Compiler:
         self.relation_sql = relation_sql  # hooks for generators that wrap the SQL (dbt's ref(), var())
         self.as_of_sql = as_of_sql
         self.aggregates: dict[A.Aggregate, str] = {}  # structurally equal aggregates share a column
+        self.pieces: dict[str, Piece] = {}  # aggregate column -> how a series computes it from partials, if it can
         self.depth: dict[str, int] = {}  # column -> layer
         self.columns: dict[int, list[tuple[str, str]]] = {}
         self.scans: dict[str, EventScan] = {}
@@ -103,6 +101,8 @@ class Compiler:
         self.taken: set[str] = {n.lower() for n in (KEY, ACCOUNT, AS_OF, "__account_key")}
         self.rule_values: list[tuple[str, str, str, str]] = []  # Plan.rules
         self.placed: list[tuple[str, str, list[str]]] = []  # every `put`, in order: a series' `split_layers`
+        self.moving: set[str] = set()  # the columns whose values can differ between a series' points
+        self.once: list[str] = []  # in a series, the text tests computed once per lead (`once_per_lead`)
         self.declared_rules = {(sc.name, r.id): i for i, (sc, r) in enumerate(
             (sc, r) for sc in policy.scores.values() if isinstance(sc, A.PointsScore) for r in sc.rules)}
 
@@ -138,10 +138,32 @@ class Compiler:
         return self.d.relation(rel.parts)
 
     def put(self, column: str, sql: str, reads: list[str]) -> None:
+        reads = reads + [c for c in self.once if self.c(c) in sql]  # `once_per_lead`'s columns it reads
         level = 1 + max((self.depth.get(r, 0) for r in reads), default=0)
         self.depth[column] = level
         self.columns.setdefault(level, []).append((self.col(column), sql))
         self.placed.append((column, sql, reads))
+        if self.moves(sql, reads):
+            self.moving.add(column)
+
+    def moves(self, sql: str, reads: list[str]) -> bool:
+        """Whether a value can differ between the points of a series: its SQL reads an aggregate column (`__aggN`)
+        or the as-of time, or it reads such a column. Told by the SQL: a false match only costs time."""
+        import re
+
+        return bool(re.search(rf"__agg\d|{AS_OF}", sql)) or any(r in self.moving for r in reads)
+
+    def once_per_lead(self, e: A.Expr, sql: str) -> str:
+        """In a series, a text test (`matches`, `contains`, ...) that reads no value moving between points, inside
+        a value that does (a classification's `title matches ...`): its own column, computed once per lead
+        rather than at every point. A text test cannot fail, so computing it for every lead changes nothing."""
+        reads = self.reads(e)
+        if not self.series or self.moves(sql, reads):
+            return sql
+        column = f"__once{len(self.once) + 1}"
+        self.put(column, sql, reads)
+        self.once.append(column)
+        return self.c(column)
 
     # ----------------------------------------------------------------- plan --
     def plan(self) -> Plan:
@@ -168,7 +190,7 @@ class Compiler:
             alias = self.alias(agg, column)
             ref = f"{self.q(alias + '_' + agg.source)}.{self.q(column)}"
             base.append((self.col(column), f"COALESCE({ref}, {empty})" if empty is not None else ref))
-        series_scans, longest, names = self.series_scans(base) if self.series else ([], {}, {})
+        series_scans, names = self.series_scans(base) if self.series else ([], {})
         as_of = d.timestamp_literal(self.as_of) if self.as_of is not None else d.current_timestamp()
         params = [(AS_OF, as_of if self.as_of is not None else d.cast(as_of, "timestamp"))]
         if self.as_of_sql is not None:
@@ -185,25 +207,18 @@ class Compiler:
             base_columns=base, layers=layers, outputs=outputs, explain=self.explain_rows(), key=KEY,
             order_key=self.q(p.leads.key) + d.key_collation,
             rules=sorted(self.rule_values, key=lambda r: self.declared_rules[r[0], r[1]]),
-            series=[d.timestamp_literal(t) for t in self.series], longest=longest,
+            series=[d.timestamp_literal(t) for t in self.series],
             only=[d.literal(k) for k in self.only], static_layers=static, series_scans=series_scans, names=names,
         )
 
     def split_layers(self) -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]]]:
         """A series' value layers in two chains: the columns that read no aggregate, no as-of time and no such
-        column (once per lead), and the others (per lead and point), each layered by depth within its chain.
-        A column is told by its SQL (an aggregate column `__aggN`, `__as_of`): a false match only costs time."""
-        import re
-
-        moving = re.compile(rf"__agg\d|{AS_OF}")
-        dynamic: set[str] = set()
+        column (once per lead), and the others (per lead and point: `moving`), each layered by depth within its chain."""
         depth: dict[str, int] = {}
         chains: tuple[dict[int, list], dict[int, list]] = ({}, {})
         for column, sql, reads in self.placed:
-            is_dynamic = bool(moving.search(sql)) or any(r in dynamic for r in reads)
-            if is_dynamic:
-                dynamic.add(column)
-            level = 1 + max((depth.get(r, 0) for r in reads if (r in dynamic) == is_dynamic), default=0)
+            is_dynamic = column in self.moving
+            level = 1 + max((depth.get(r, 0) for r in reads if (r in self.moving) == is_dynamic), default=0)
             depth[column] = level
             chains[is_dynamic].setdefault(level, []).append((self.col(column), sql))
         return [chains[0][k] for k in sorted(chains[0])], [chains[1][k] for k in sorted(chains[1])]
@@ -214,35 +229,36 @@ class Compiler:
             return "ag"
         return "aa" if any(c == column for c, _ in self.scans[agg.source].rolled) else "ae"
 
-    def series_scans(self, base: list[tuple[str, str]]) -> tuple[list[EventScan], dict[str, int | None], dict[str, str | None]]:
-        """A series' event scans: each source's aggregates grouped by their window (None: every past event), so each
-        group joins its events only to the points within that window, and only the events of the names every
-        aggregate of the group reads. `base`'s references are pointed at the groups (in place)."""
-        groups: dict[tuple[str, int | None], EventScan] = {}
+    def series_scans(self, base: list[tuple[str, str]]) -> tuple[list[EventScan], dict[str, str | None]]:
+        """A series' event scans: each source's aggregates grouped by their window (None: every past event), each
+        group's events given their interval of the series' time (`scan.Intervals`). A group of aggregates with a
+        `Piece` aggregates each lead's events once per interval and merges the intervals each point's window
+        holds; any other group joins each event to the points holding its interval. A group reads only the events
+        of the names every aggregate of it reads (the names by group, SQL). `base`'s references are pointed at
+        the groups (in place)."""
+        groups: dict[tuple[str, int | None, bool], EventScan] = {}
         names: dict[str, set[str] | None] = {}
         owner: dict[str, str] = {}
         for agg, column in self.aggregates.items():
             scan = self.scans[agg.source]
             window = None if agg.window is None else agg.window.seconds
-            if (agg.source, window) not in groups:
-                n = sum(1 for s, _ in groups if s == agg.source) + 1
-                groups[agg.source, window] = EventScan(f"{agg.source}__{n}", scan.relation, scan.columns)
-                names[f"{agg.source}__{n}"] = set()
-            group = groups[agg.source, window]
-            rolled = dict(scan.rolled).get(column)
-            if rolled is not None:  # `by account` from per-lead partials: the partials it reads go with it
-                for part, sql in scan.by_lead + scan.partials:
-                    ref = f"{self.q('ag_' + scan.name)}.{self.q(part)}"
-                    if ref in rolled:
-                        if all(c != part for c, _ in group.by_lead + group.partials):
-                            group.partials.append((part, sql))
-                        rolled = rolled.replace(ref, f"{self.q('ag_' + group.name)}.{self.q(part)}")
-                group.rolled.append((column, rolled))
+            piece = self.pieces.get(column)
+            if (agg.source, window, piece is not None) not in groups:
+                n = sum(1 for s, _, _ in groups if s == agg.source) + 1
+                group = EventScan(f"{agg.source}__{n}", scan.relation, scan.columns)
+                group.intervals = intervals(self.d, f"e.{self.q(AT)}", self.series, window)
+                groups[agg.source, window, piece is not None] = group
+                names[group.name] = set()
+            group = groups[agg.source, window, piece is not None]
+            if piece is not None:
+                parts = [group.piece(sql, self.q) for sql in piece.partials]
+                if agg.by_account:
+                    merged = [group.partial(f"{merge}({part})", self.q) for merge, part in zip(piece.rollup.merges, parts)]
+                    group.rolled.append((column, piece.rollup.total(self.d, merged, piece.kind)))
+                else:
+                    group.by_lead.append((column, piece.rollup.total(self.d, parts, piece.kind)))
             else:
-                part = "by_account" if agg.by_account else "by_lead"
-                if part == "by_lead" and any(c == column for c, _ in group.partials):  # a partial that is also the lead's own
-                    group.partials = [(c, sql) for c, sql in group.partials if c != column]
-                getattr(group, part).append((column, dict(getattr(scan, part))[column]))
+                self.joined(scan, group, column, agg.by_account)
             owner[column] = group.name
             if names[group.name] is not None:
                 names[group.name] = None if agg.names is None else names[group.name] | set(agg.names)
@@ -250,9 +266,25 @@ class Compiler:
             alias = self.alias(agg, column) + "_"
             old = f"{self.q(alias + agg.source)}.{self.q(column)}"
             base[i] = (base[i][0], base[i][1].replace(old, f"{self.q(alias + owner[column])}.{self.q(column)}"))
-        longest = {g.name: window for (_, window), g in groups.items()}
         spelled = {g: None if n is None else ", ".join(self.d.literal(x) for x in sorted(n)) for g, n in names.items()}
-        return list(groups.values()), longest, spelled
+        return list(groups.values()), spelled
+
+    def joined(self, scan: EventScan, group: EventScan, column: str, by_account: bool) -> None:
+        """Aggregate `column` of `scan` in `group`, a series' scan of the events joined to the points."""
+        rolled = dict(scan.rolled).get(column)
+        if rolled is not None:  # `by account` from per-lead partials: the partials it reads go with it
+            for part, sql in scan.by_lead + scan.partials:
+                ref = f"{self.q('ag_' + scan.name)}.{self.q(part)}"
+                if ref in rolled:
+                    if all(c != part for c, _ in group.by_lead + group.partials):
+                        group.partials.append((part, sql))
+                    rolled = rolled.replace(ref, f"{self.q('ag_' + group.name)}.{self.q(part)}")
+            group.rolled.append((column, rolled))
+        else:
+            part = "by_account" if by_account else "by_lead"
+            if part == "by_lead" and any(c == column for c, _ in group.partials):  # a partial that is also the lead's own
+                group.partials = [(c, sql) for c, sql in group.partials if c != column]
+            getattr(group, part).append((column, dict(getattr(scan, part))[column]))
 
     def source_column(self, f: A.Field) -> str:
         """A declared column as the policy reads it. A value outside an `enum(...)` is missing, so
@@ -459,7 +491,7 @@ class Compiler:
             if e.op == "contains_any":
                 values = self.p.let_values.get(e.arg.name) if isinstance(e.arg, A.Name) else tuple(i.value for i in e.arg.items)
                 return balanced("OR", [d.call("contains", [text, lit(v)]) for v in values], "FALSE")
-            return d.call(e.op, [text, arg])  # contains, starts_with, ends_with, matches
+            return self.once_per_lead(e, d.call(e.op, [text, arg])) if event is None else d.call(e.op, [text, arg])  # contains, ..., matches
         if isinstance(e, A.IsMissing):
             return f"({self.expr(e.operand, event)} IS {'NOT ' if e.negated else ''}NULL)"
         if isinstance(e, A.IsLabel):

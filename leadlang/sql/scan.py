@@ -25,6 +25,57 @@ LEAD, AT, NAME = "__lead", "__at", "__name"
 AS_OF = "__as_of"
 
 
+@dataclass(frozen=True)
+class Piece:
+    """An aggregate a series computes from partials of disjoint stretches of time (`Intervals`): the SQL of
+    each partial over a lead's events of one interval (without the window: the intervals hold it), and the
+    aggregate's `Rollup`, which merges and totals them exactly."""
+
+    partials: tuple[str, ...]
+    rollup: G.Rollup
+    kind: str
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """A series' time cut at every as-of point p and every p - window: each point's window (p - window, p]
+    (or every past event) is a run of whole intervals, so a lead's events are aggregated once per interval and
+    each point merges the intervals it holds, instead of every event meeting every point whose window holds it."""
+
+    number: str  # SQL: the interval of an event's `__at` (NULL where no point's window reaches)
+    first: str | None  # SQL literals: the events the intervals hold are in (first, last]; None: every past event
+    last: str
+    rows: list[tuple[int, str, str]]  # (number, start, end) literals of each interval, (start, end]
+    window: int | None  # seconds; None: every past event
+
+
+def intervals(d: Dialect, at: str, points: list, window: int | None) -> Intervals:
+    """The intervals of `points` (ascending datetimes) for aggregates of `window` seconds (None: unbounded),
+    `at` the SQL of an event's time. Unbounded, interval 0 is (-inf, first point]."""
+    import bisect
+    import datetime as dt
+
+    cuts = sorted(set(points) | ({p - dt.timedelta(seconds=window) for p in points} if window is not None else set()))
+    # interval j is (cuts[j - 1], cuts[j]]; kept when some point's window holds it whole
+    if window is None:
+        kept = set(range(len(cuts)))
+    else:  # some point p with cuts[j] <= p <= cuts[j - 1] + window
+        reach = dt.timedelta(seconds=window)
+        kept = {j for j in range(1, len(cuts)) if (i := bisect.bisect_left(points, cuts[j])) < len(points) and points[i] <= cuts[j - 1] + reach}
+    lit = [d.timestamp_literal(t) for t in cuts]
+
+    def pick(lo: int, hi: int) -> str:  # the interval of an `at` known to be in (cuts[lo - 1], cuts[hi]]
+        if all(j not in kept for j in range(lo, hi + 1)):
+            return "NULL"
+        if lo == hi:
+            return str(lo)
+        mid = (lo + hi) // 2
+        return f"CASE WHEN {at} <= {lit[mid]} THEN {pick(lo, mid)} ELSE {pick(mid + 1, hi)} END"
+
+    rows = [(j, lit[j - 1] if j else lit[0], lit[j]) for j in sorted(kept)]
+    return Intervals(pick(0, len(cuts) - 1), None if window is None else lit[0], lit[-1], rows, window)
+
+
 @dataclass
 class EventScan:
     """One events source: its columns, and every aggregate read from it in one GROUP BY."""
@@ -39,6 +90,10 @@ class EventScan:
     partials: list[tuple[str, str]] = field(default_factory=list)
     # `by account`, from the account's leads' partials: (column, SQL over the partials as `"ag_<name>"."<column>"`)
     rolled: list[tuple[str, str]] = field(default_factory=list)
+    # in a series, a group of decomposable aggregates of one window: the intervals its events fall in, and the
+    # per-(lead, interval) partials (`__ip_<name>`) `by_lead` and `partials` are then merged from: (column, SQL)
+    intervals: Intervals | None = None
+    pieces: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def per_lead(self) -> bool:
@@ -49,6 +104,14 @@ class EventScan:
     def pools(self) -> bool:
         """Whether a lead's values read the events of the other leads of its account."""
         return bool(self.by_account or self.rolled)
+
+    def piece(self, sql: str, q) -> str:
+        """The per-(lead, interval) column computing `sql`, as `"ip"."<column>"`."""
+        column = next((c for c, s in self.pieces if s == sql), None)
+        if column is None:
+            column = f"__ip{len(self.pieces) + 1}"
+            self.pieces.append((column, sql))
+        return f"{q('ip')}.{q(column)}"
 
     def partial(self, sql: str, q) -> str:
         """The per-lead column computing `sql` (a lead's own aggregate if one computes it), as `"ag_<name>"."<column>"`."""
@@ -72,15 +135,19 @@ def aggregate(c: Compiler, e: A.Aggregate) -> str:
     conds = []
     if e.names is not None:
         conds.append(f"{c.q(NAME)} IN ({', '.join(d.literal(n) for n in e.names)})")
-    if e.window is not None:
-        conds.append(f"{c.q(AT)} > {d.minus_seconds(c.q(AS_OF), e.window.seconds)}")
     if e.where is not None:
         conds.append(c.expr(e.where, ev))
+    timeless = " AND ".join(conds) or "TRUE"  # without the window: a series' intervals hold it
+    if e.window is not None:
+        conds.insert(1 if e.names is not None else 0, f"{c.q(AT)} > {d.minus_seconds(c.q(AS_OF), e.window.seconds)}")
     cond = " AND ".join(conds) or "TRUE"
     spec = G.AGGREGATES[e.func]
     if e.half_life is None:
         value = f"CASE WHEN {cond} THEN {_reads(c, spec.reads, e.column)} END"
         sql, rollup = spec.sql(d, value, c.kind(e)), spec.rollup
+        whole = f"CASE WHEN {timeless} THEN {_reads(c, spec.reads, e.column)} END"
+        if rollup is not None and (e.by_account or rollup.own) and c.q(AS_OF) not in whole:
+            c.pieces[column] = Piece(tuple(partial(d, whole) for partial in rollup.partials), rollup, c.kind(e))
     else:
         weight = decay_weight(d, f"({d.epoch_us(c.q(AS_OF))} - {d.epoch_us(c.q(AT))})", e.half_life.seconds)
         if spec.reads == G.COLUMN:  # value x weight exactly (ints as DECIMAL(19, 0))
