@@ -95,7 +95,7 @@ def score_duckdb(
                 if parquet is not None and _streamable(policy):
                     written = _copy(con, policy, sql, parquet)
                 elif text is not None:
-                    written = write_text(con, sql, [(o.name, o.kind) for o in policy.outputs], text[0], text[1])
+                    written = write_text(con, sql, [(o.name, o.kind) for o in policy.outputs], text[0], text[1], words(policy))
                 if written is None:
                     table = _fetch(con, sql)
                 if contributions:
@@ -300,10 +300,33 @@ def _send(src: int, fd: int) -> None:
             view = view[os.write(fd, view):]
 
 
-def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, stream) -> int | None:
+def words(policy: Policy) -> frozenset[str]:
+    """The string outputs whose every value is a word of the policy needing no CSV quotes or JSON escapes
+    (`data.lines.plain`): band and classification labels, gate ids, the policy's `name@version`, an action's values."""
+    from leadlang.data.lines import plain
+
+    found = set()
+    for o in policy.outputs:
+        if o.kind != "string":
+            continue
+        if o.role == "policy":
+            values = [policy.label]
+        elif o.role == "action":
+            values = [s.value.value for a in policy.actions.values() for act in a.actions for s in act.settings if s.key == o.name]
+        elif o.labels:
+            values = list(o.labels)
+        else:
+            continue
+        if all(isinstance(v, str) and plain(v) for v in values):
+            found.add(o.name)
+    return frozenset(found)
+
+
+def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, stream, words: frozenset[str] = frozenset()) -> int | None:
     """Write `sql`'s rows as CSV or JSONL (by `out`'s extension; CSV to `stream` without it), formatted by DuckDB.
 
     The bytes are `data.writers.write_rows`'s; None, having written nothing, when this path cannot promise that.
+    `words`: string columns whose values need no escaping (`words(policy)`), formatted without looking.
     DuckDB's CSV writer writes a file or a pipe itself; Python moves Arrow buffers only for a stream without
     a file descriptor.
     """
@@ -319,7 +342,7 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
     lines = cells_sql(con, sql, columns) if fmt == "csv" else None
     quoted = lines is not None
     if lines is None:
-        lines = lines_sql(con, sql, columns, fmt, newline=False, name=header)
+        lines = lines_sql(con, sql, columns, fmt, newline=False, name=header, words=words)
     if lines is None:
         return None
     if out is not None:
@@ -335,7 +358,7 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
     binary = getattr(stream, "buffer", None)
     if binary is None:
         return None
-    count = _stream_lines(con, lines_sql(con, sql, columns, fmt), binary, (header + "\n").encode("utf-8"))
+    count = _stream_lines(con, lines_sql(con, sql, columns, fmt, words=words), binary, (header + "\n").encode("utf-8"))
     binary.flush()
     return count
 

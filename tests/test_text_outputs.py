@@ -273,3 +273,26 @@ def test_outputs_whose_names_differ_only_in_case_keep_their_own_values(tmp_path)
         else:
             assert out["duckdb"].read_bytes() == out["python"].read_bytes(), suffix
     assert run("score", policy, "--data", data, "--as-of", AS_OF).stdout_bytes == (tmp_path / "python.csv").read_bytes()
+
+
+def test_label_and_action_words_are_written_without_escaping_only_when_none_is_needed(tmp_path):
+    """`engine.words`: the string outputs whose values are the policy's own words, none needing CSV quotes or a
+    JSON escape, are formatted without looking at each value; an action value with a comma and quotes is not
+    one of them and is escaped: every format is the Python engine's."""
+    from leadlang.engine import words
+
+    plg = ROOT / "policies" / "plg" / "plg.lead"
+    policy = tmp_path / "p.lead"
+    policy.write_text(plg.read_text(encoding="utf-8").replace('owner "activation_team"', 'owner "activation, \\"west\\""'), encoding="utf-8")
+    loaded = _load(policy)
+    assert {"fit_band", "stage", "route", "policy", "disqualify_reason"} <= words(loaded)
+    assert "owner" not in words(loaded) and "lead_id" not in words(loaded)
+    data = plg.parent / "data"
+    for suffix in ("csv", "jsonl"):
+        out = {}
+        for engine in ("duckdb", "python"):
+            out[engine] = tmp_path / f"{engine}.{suffix}"
+            r = run("score", policy, "--data", data, "--as-of", AS_OF, "--engine", engine, "-o", out[engine])
+            assert r.exit_code == 0, r.output
+        assert out["duckdb"].read_bytes() == out["python"].read_bytes(), suffix
+        assert b'west' in out["duckdb"].read_bytes()

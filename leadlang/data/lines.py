@@ -104,9 +104,16 @@ def cells_sql(con, sql: str, columns: list[tuple[str, str]]) -> str | None:
     return f"SELECT {', '.join(cells)} {found[1]}"
 
 
-def lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str, newline: bool = True, name: str = "line") -> str | None:
+def plain(value: str) -> bool:
+    """Whether a string is written as it is: no CSV quotes, no JSON escapes."""
+    return json.dumps(value, ensure_ascii=False) == f'"{value}"' and not any(c in value for c in ',"\r\n')
+
+
+def lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str, newline: bool = True, name: str = "line",
+              words: frozenset[str] = frozenset()) -> str | None:
     """A query of one VARCHAR column `name`: each scored row as its finished CSV or JSONL line (with its
-    newline unless `newline` is false); None when a type is not handled."""
+    newline unless `newline` is false); None when a type is not handled. `words`: string columns whose every
+    value is `plain` (a policy's labels), written without looking for characters to escape."""
     found = _typed(con, sql, columns)
     if found is None:
         return None
@@ -116,9 +123,10 @@ def lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str, newline: 
         if text is None:
             return None
         if fmt == "csv":
-            parts.append(_csv_cell(text, t))
+            parts.append(f"coalesce({text}, '')" if col in words and t == "VARCHAR" else _csv_cell(text, t))
         else:
             parts.append(_lit(("{" if not parts else ", ") + json.dumps(col, ensure_ascii=False) + ": "))
-            parts.append(_json_cell(text, t, kind))
+            word = col in words and t == "VARCHAR"
+            parts.append(f"CASE WHEN {text} IS NULL THEN 'null' ELSE '\"' || {text} || '\"' END" if word else _json_cell(text, t, kind))
     line = " || ',' || ".join(parts) if fmt == "csv" else " || ".join(parts) + " || '}'"
     return f"SELECT {line}{' || chr(10)' if newline else ''} AS {DIALECTS['duckdb'].ident(name)} {found[1]}"

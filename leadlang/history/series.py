@@ -207,7 +207,7 @@ def write_history(policy: Policy, data_dir: Path, when: list[dt.datetime], leads
         rows = changes_rows(policy, rows) if with_changes else rows
         write_rows(rows, columns, out, stream)
         return len(rows)
-    from leadlang.engine import _copy, _fetch, _streamable, write_text
+    from leadlang.engine import _copy, _fetch, _streamable, words, write_text
     from leadlang.progress import step
     from leadlang.sql import DIALECTS
 
@@ -220,7 +220,7 @@ def write_history(policy: Policy, data_dir: Path, when: list[dt.datetime], leads
                 if not with_changes and _streamable(policy):
                     return _copy(con, policy, sql, out)
             else:
-                written = write_text(con, sql, columns, out, stream)
+                written = write_text(con, sql, columns, out, stream, frozenset() if with_changes else words(policy))
                 if written is not None:
                     return written
             table = _fetch(con, sql)
