@@ -22,6 +22,7 @@ from leadlang.sql.scan import EventScan
 # a DuckDB string literal (quotes doubled, no backslash escapes) or a quoted identifier, maybe qualified
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"(?:\.\"(?:[^\"]|\"\")*\")?")
 _SCAN_FIELDS = {"name", "relation", "columns", "by_lead", "by_account", "partials", "rolled"}  # what `merge` knows how to merge
+_SERIES_ONLY = {"intervals", "pieces"}  # a `history` series' fields: empty in a scoring plan, which is all `merge` sees
 # each list of an `EventScan`, in an order where a list's SQL reads only the lists before it (`rolled`: the
 # per-lead columns), and the alias of its CTE
 _SCAN_LISTS = (("by_lead", "ag"), ("partials", "ag"), ("by_account", "ae"), ("rolled", "aa"))
@@ -78,7 +79,9 @@ def merge(plans: dict[str, Plan]) -> Merged | None:
     relations, key or account columns, or parameters (each side then runs whole)."""
     po, pn = plans["old"], plans["new"]
     same = lambda p: (p.dialect.name, p.params, p.leads_relation, p.accounts_relation, keys_of(p.lead_columns), keys_of(p.account_columns))
-    if same(po) != same(pn) or {f.name for f in fields(EventScan)} != _SCAN_FIELDS:
+    if same(po) != same(pn) or {f.name for f in fields(EventScan)} != _SCAN_FIELDS | _SERIES_ONLY:
+        return None
+    if any(getattr(scan, f) for p in plans.values() for scan in p.scans for f in _SERIES_ONLY):
         return None
     q = po.dialect.ident
     taken: set[str] = set()
