@@ -367,7 +367,7 @@ def write_text(con, sql: str, columns: list[tuple[str, str]], out: Path | None, 
 
 
 def score_python(policy: Policy, data_dir: Path, as_of: dt.datetime, out: Path | None, stream, explain_out: Path | None = None,
-                 size: int = 10_000, inspect=None) -> int:
+                 size: int = 5_000, inspect=None) -> int:
     """Score every lead of `data_dir` with the interpreter, streaming: DuckDB checks the files and hands
     out chunks of leads with their events (`data.stream.stream_dataset`, by account for a policy that reads
     `by account`), each chunk's rows (and explanation rows) go to the writers and are dropped.

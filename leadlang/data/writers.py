@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import re
 import sys
 import tempfile
@@ -73,12 +74,18 @@ def _json_value(v: object, t: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+# the Python type whose values Arrow takes as they are in a column of each type: `cell_text`'s text parsed back is the value itself
+_NATIVE = {"string": str, "int": int, "bool": bool, "date": dt.date, "timestamp": dt.datetime}
+
+
 def _arrow_column(values: list, t: str) -> pa.Array:
     import pyarrow as pa
 
     if t != "number":
+        native, kind = _NATIVE[t], _arrow_type(t)
+        if all(v is None or type(v) is native for v in values):  # the interpreter's usual values: no text in between
+            return pa.array(values, kind)  # Arrow takes a naive time as UTC, as `cell_text` does
         parse = {"string": str, "int": int, "bool": "true".__eq__, "date": dt.date.fromisoformat, "timestamp": dt.datetime.fromisoformat}[t]
-        kind = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}[t]
         return pa.array([None if (c := cell_text(v, t)) is None else parse(c) for v in values], kind)
     texts = [None if v is None else _plain(v) for v in values]
     return _decimal_array(texts, _number_scale(*_digits(texts)))
@@ -103,9 +110,16 @@ def _number_scale(whole: int, places: int) -> int:
     return max(0, min(max(4, places), 38 - whole))  # beyond 38 digits, round half-even
 
 
-def _decimal_array(texts: list[str | None], scale: int) -> pa.Array:
+def _decimal_array(texts: list[str | None] | pa.Array, scale: int) -> pa.Array:
+    """Plain decimal texts (`_plain`'s) as `decimal128(38, scale)`: Arrow reads them exactly when every
+    value has at most `scale` places; beyond 38 digits they are rounded half-even."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    try:
+        return pc.cast(texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string()), pa.decimal128(38, scale))
+    except pa.ArrowInvalid:  # some value has more places than the scale: Decimal rounds it
+        texts = texts.to_pylist() if isinstance(texts, pa.Array) else texts
     quantum, context = Decimal(1).scaleb(-scale), Context(prec=38)
     decimals = [None if s is None else Decimal(s).quantize(quantum, ROUND_HALF_EVEN, context) for s in texts]
     return pa.array(decimals, pa.decimal128(38, scale))
@@ -162,6 +176,15 @@ def write_rows(rows: list[dict], columns: list[tuple[str, str]], out: Path | Non
     """Write `rows` with the ordered, typed `columns`; `out`'s extension picks the format, CSV to `stream` without it."""
     with RowWriter(columns, out, stream) as writer:
         writer.write(rows)
+
+
+def _columns(rows: list[dict], names: list[str]) -> list[list]:
+    """The values of each named column over `rows`, as `[r.get(n) for r in rows]` per name, read row by row once."""
+    try:
+        values = list(map(operator.itemgetter(*names), rows))
+    except KeyError:  # a row without some column: it is missing there
+        return [[r.get(n) for r in rows] for n in names]
+    return [values] if len(names) == 1 else [list(c) for c in zip(*values)] if rows else [[] for _ in names]
 
 
 def _quoted(c: str | None) -> str:
@@ -250,11 +273,16 @@ class RowWriter:
             self._stack.__exit__(kind, err, tb)
 
     def _lines(self, rows: list[dict]) -> list[str]:
+        """The rows' CSV or JSONL lines, made column by column: each column's cells, then the lines."""
+        if not rows:
+            return []
+        columns = _columns(rows, [n for n, _ in self.columns])
         if self.fmt == "csv":
-            fields = self._fields
-            return [",".join([field(r.get(n)) for n, field in fields]) + "\n" for r in rows]
-        keys = [json.dumps(n, ensure_ascii=False) for n, _ in self.columns]
-        return ["{" + ", ".join(f"{k}: {_json_value(r.get(n), t)}" for k, (n, t) in zip(keys, self.columns)) + "}\n" for r in rows]
+            cells = [list(map(field, values)) for (_, field), values in zip(self._fields, columns)]
+            return [line + "\n" for line in map(",".join, zip(*cells))]
+        keys = [json.dumps(n, ensure_ascii=False) + ": " for n, _ in self.columns]
+        cells = [[key + _json_value(v, t) for v in values] for key, (_, t), values in zip(keys, self.columns, columns)]
+        return ["{" + ", ".join(line) + "}\n" for line in zip(*cells)]
 
     def write(self, rows: list[dict]) -> None:
         """Write (or spill) one chunk of rows."""
@@ -270,12 +298,11 @@ class RowWriter:
 
         arrays, names = [], []
         if self.fmt == "parquet":
-            for n, t in self.columns:
-                values = [r.get(n) for r in rows]
+            for (n, t), values in zip(self.columns, _columns(rows, [n for n, _ in self.columns])):
                 if t == "number":
                     plain = self._plains.setdefault(n, _remembered(_plain))
                     texts = [None if v is None else plain(v) for v in values]
-                    whole, places = _digits(texts)
+                    whole, places = _digits(set(texts))  # scores repeat a few values
                     had = self._digits.get(n, (0, 0))
                     self._digits[n] = (max(had[0], whole), max(had[1], places))
                     arrays.append(pa.array(texts, pa.string()))
@@ -332,7 +359,7 @@ class RowWriter:
             try:
                 with pq.ParquetWriter(str(tmp), schema) as writer:
                     for batch in self._spilled():
-                        arrays = [_decimal_array(batch.column(n).to_pylist(), scales[n]) if t == "number" else batch.column(n) for n, t in self.columns]
+                        arrays = [_decimal_array(batch.column(n), scales[n]) if t == "number" else batch.column(n) for n, t in self.columns]
                         writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             except pa.ArrowException as e:
                 raise DataError(f"{self.out}: cannot write: {e}") from None

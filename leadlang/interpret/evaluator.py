@@ -55,7 +55,8 @@ class Interpreter(Steps, Expressions, Aggregates):
         self._regex: dict[str, re.Pattern] = {}
         self._valid = enum_guard(policy, self._positions)  # a value outside its enum is missing, as in SQL
         self._lead_fns: dict[int, Callable] = {}  # id(expression) -> closure over a LeadState
-        self._outputs = [(o.name, o.role == "key") for o in policy.outputs]
+        self._output_names = [o.name for o in policy.outputs]
+        self._keys = [o.name for o in policy.outputs if o.role == "key"]
         self._computed = {"policy", "as_of", "disqualified", "disqualify_reason", *policy.signals, *policy.scores, *policy.classifications,
                           *policy.criteria, *map(policy.met_column, policy.criteria), *map(policy.band_column, policy.bands),
                           *(st.key for acts in policy.actions.values() for a in acts.actions for st in a.settings),
@@ -125,8 +126,11 @@ class Interpreter(Steps, Expressions, Aggregates):
             step(s)
 
     def output_row(self, s: LeadState) -> dict:
-        values, lead = s.values, s.row
-        row = {name: lead[name] if is_key else values.get(name) for name, is_key in self._outputs}
+        """The lead's output row: its key column(s) from the lead's row, every other column from its values (None if unset)."""
+        names, lead = self._output_names, s.row
+        row = dict(zip(names, map(s.values.get, names)))
+        for name in self._keys:
+            row[name] = lead[name]
         for name in self._texts:
             if type(row[name]) is A.QuotedName:
                 row[name] = str(row[name])  # a `label` is plain text
@@ -180,14 +184,19 @@ def evaluate_chunks(policy: Policy, chunks: Iterable, as_of: dt.datetime, explai
     and is then dropped (the returned `Result` is empty); `states` stays empty either way. `seen`:
     the chunks hold no event after `as_of` (`stream_dataset(..., as_of=as_of)` dropped them)."""
     interpreter, rows, why = Interpreter(policy, as_of, explain=explain), [], []
-    with fewer_collections():
-        for chunk in chunks:
-            result = interpreter.run_rows(chunk.leads, chunk.accounts, chunk.events, keep_states=False, seen=seen)
-            if sink is not None:
-                sink(result)
-                continue
-            rows.extend(result.rows)
-            why.extend(result.explain)
+    each = iter(chunks)
+    try:
+        with fewer_collections():
+            for chunk in each:
+                result = interpreter.run_rows(chunk.leads, chunk.accounts, chunk.events, keep_states=False, seen=seen)
+                if sink is not None:
+                    sink(result)
+                    continue
+                rows.extend(result.rows)
+                why.extend(result.explain)
+    finally:  # a failure releases the reading at once (`stream_dataset`'s DuckDB files), not when the traceback goes
+        if hasattr(each, "close"):
+            each.close()
     return Result(rows, why, {})
 
 

@@ -88,11 +88,11 @@ class Expressions:
                 return True if a is True else V.logic_or(a, right(s))
             return or_
         if op in ("+", "-", "*", "/"):
-            arith = V.arith
+            arith = V.ARITHMETIC[op]
 
             def arithmetic(s):
                 try:
-                    return arith(op, left(s), right(s))
+                    return arith(left(s), right(s))
                 except V.OutOfRange as err:
                     raise self._out_of_range(e, self._key(s), err) from None
             return arithmetic

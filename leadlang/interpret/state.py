@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)  # every closure reads its fields: slots are faster to read
 class LeadState:
     """Everything computed for one lead; `expect` lines and `explain` read it."""
 

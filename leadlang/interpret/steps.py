@@ -66,16 +66,20 @@ class Steps:
                 s.values[name] = V.round2(total)
             return derived
         # a `when` rule: (its condition, its points); a `per` rule: (None, the closure computing its points)
-        rules = [(r, r.id, *((self._compile(r.expr, event=False), r.points) if r.kind == "when" else (None, self._rule_points(r))))
+        rules = [(r, r.id, (name, r.id), *((self._compile(r.expr, event=False), r.points) if r.kind == "when" else (None, self._rule_points(r))))
                  for r in sc.rules]
         round2, why = V.round2, self.explain
         # every rule's points (a literal, a product `number` made, or a cap) fit: the partial sums need only a range check
         fits = all(V.fits(r.points) and (r.cap is None or V.fits(r.cap)) for r in sc.rules)
-        add = V.add_numbers if fits else (lambda a, b: V.arith("+", a, b))
+        add = V.add_numbers if fits else V.ARITHMETIC["+"]
+        # and none at all when every rule's points are at most a known size (`when` points, a cap) summing below 10^18
+        most = [abs(r.points) if r.kind == "when" else abs(r.cap) if r.cap is not None else None for r in sc.rules]
+        if fits and None not in most and V.total(most) < V.NUMBER_LIMIT:
+            add = V.exact_add
 
         def points_score(s):
             total = _ZERO
-            for r, rid, when, got in rules:
+            for r, rid, fired, when, got in rules:
                 if when is None:
                     points = got(s)
                 elif when(s) is True:
@@ -87,7 +91,7 @@ class Steps:
                         total = add(total, points)
                     except V.OutOfRange as err:
                         raise self._out_of_range(r, self._key(s), err) from None
-                    s.fired.add((name, rid))
+                    s.fired.add(fired)
                     if why:
                         s.explain.append({"component": name, "kind": "rule", "rule": rid, "points": round2(points)})
             if clamp is not None:
@@ -98,14 +102,14 @@ class Steps:
     def _rule_points(self, r: A.Rule) -> Callable[[LeadState], Decimal]:
         """A `per` rule's points: its value times its points, capped at its `max`; 0 when the value is missing."""
         f, points, cap = self._compile(r.expr, event=False), r.points, r.cap
-        arith, to_decimal, scale = V.arith, V.to_decimal, V.scale if V.fits(points) else None
+        times, to_decimal, scale = V.ARITHMETIC["*"], V.to_decimal, V.scale if V.fits(points) else None
 
         def per(s):
             value = f(s)
             if value is None:
                 return _ZERO
             try:  # a count times points that fit needs no rounding
-                got = scale(points, value) if scale and type(value) is int else arith("*", points, to_decimal(value))
+                got = scale(points, value) if scale and type(value) is int else times(points, to_decimal(value))
             except V.OutOfRange as err:
                 raise self._out_of_range(r, self._key(s), err) from None
             if cap is not None and abs(got) > cap:
