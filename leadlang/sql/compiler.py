@@ -342,7 +342,8 @@ class Compiler:
                 value = f"CAST(CASE WHEN {cond} THEN 1 ELSE 0 END AS {double})"
             else:
                 expr = self.expr(r.expr)
-                product = f"COALESCE({points} * CAST({expr} AS {self.d.numeric}), 0)"
+                whole = self.d.exact_int_product and self.kind(r.expr) == "int"
+                product = f"COALESCE({points} * {expr if whole else f'CAST({expr} AS {self.d.numeric})'}, 0)"
                 if r.cap is not None:
                     cap = self.d.literal(r.cap)
                     product = f"LEAST(GREATEST({product}, -{cap}), {cap})"

@@ -66,6 +66,9 @@ class Dialect:
     least_skips_nulls = True  # DuckDB, PostgreSQL, Spark; Snowflake and BigQuery do not
     key_collation = ""  # appended to ORDER BY key, so keys sort by code point everywhere
     inline_as_of = False  # the as-of time written into each event scan and the base, not CROSS JOINed from `__params`
+    # whether `number * int` keeps the number's scale exactly (so `per` on an int multiplies it as it is, no
+    # rescaling of a product of two 10-place decimals); Spark would lower the scale of a wide product
+    exact_int_product = False
     # How a quoted string or name holds a backslash: "literal" (it is itself), "doubled" (Snowflake's
     # strings: it escapes, so it is doubled), "escaped" (BigQuery, Spark: backslash, quote and every
     # control character written as escapes, see `backslash_escaped`).
@@ -207,6 +210,7 @@ class DuckDB(Dialect):
     name = "duckdb"
     double = "DOUBLE"
     inline_as_of = True  # a constant DuckDB folds: no join per event row (a fifth of the query's time)
+    exact_int_product = True  # DECIMAL(28, 10) * BIGINT is DECIMAL(38, 10): no 128-bit division per row
     FUNCTIONS = {
         **Dialect.FUNCTIONS,
         "epoch": "epoch({0})",
