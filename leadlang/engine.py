@@ -220,7 +220,7 @@ def _stream_lines(con, sql: str, f, header: bytes = b"") -> int:
     return count
 
 
-def _copy_lines(con, sql: str, target: str, header: bool, quoted: bool = False) -> int:
+def _copy_lines(con, sql: str, target: str, header: bool, quoted: bool = False, in_place: bool = False) -> int:
     """DuckDB's own CSV writer puts out `sql`'s rows as the query runs, each line then a newline, with `header`
     the column names first. `quoted`: the cells of `data.lines.cells_sql`, quoted by the writer as RFC 4180
     says; else one column of finished lines (`lines_sql`), written as they are. The row count."""
@@ -229,6 +229,8 @@ def _copy_lines(con, sql: str, target: str, header: bool, quoted: bool = False) 
     from leadlang.sql import DIALECTS
 
     quoting = ", COMMENT ''" if quoted else ", QUOTE '', ESCAPE ''"  # no comment character: DuckDB would quote a `#`
+    if in_place:  # `target` names an open file (`/dev/fd/N`): no temporary file renamed onto it
+        quoting += ", USE_TMP_FILE false"
     try:
         con.execute("SET preserve_insertion_order = true")  # the compiled ORDER BY holds through the projection
         return con.execute(
@@ -260,14 +262,22 @@ def _about_output(err: Exception) -> bool:
 
 
 def _stdout_copy(con, cells: str, fd: int, quoted: bool) -> int:
-    """COPY the CSV (`_copy_lines`' `quoted`) to the file descriptor `fd` (standard output): a pipe or terminal directly as they come;
-    a regular file through a temporary file appended at `fd`'s own position (reopening it would truncate it)."""
+    """COPY the CSV (`_copy_lines`' `quoted`) to the file descriptor `fd` (standard output): a pipe or terminal directly
+    as they come, and so an empty regular file at its start, not appending (`> out.csv`: reopening it truncates
+    nothing; `fd` is then moved past what DuckDB wrote); any other regular file through a temporary file written
+    at `fd`'s own position (reopening it would truncate it)."""
+    import fcntl
     import os
     import stat
     import tempfile
 
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
         return _copy_lines(con, cells, f"/dev/fd/{fd}", True, quoted)
+    if info.st_size == 0 and os.lseek(fd, 0, os.SEEK_CUR) == 0 and not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+        count = _copy_lines(con, cells, f"/dev/fd/{fd}", True, quoted, in_place=True)
+        os.lseek(fd, 0, os.SEEK_END)
+        return count
     with tempfile.TemporaryDirectory(prefix="leadlang-") as tmp:
         path = os.path.join(tmp, "out.csv")
         count = _copy_lines(con, cells, path, True, quoted)

@@ -207,15 +207,15 @@ def test_standard_output_written_by_duckdb_goes_where_it_points(tmp_path):
     piped = _cli(*args, stdout=-1)  # subprocess.PIPE
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout == expected
-    for mode in ("ab", "wb"):  # appending (no sendfile there), and `> file` already written to
-        log = tmp_path / f"log.{mode}.csv"
+    for mode, before in (("ab", b"before\n"), ("wb", b"before\n"), ("wb", b"")):  # appending (no sendfile there),
+        log = tmp_path / f"log.{mode}.{len(before)}.csv"  # `> file` already written to, and `> file` (DuckDB writes it)
         log.write_bytes(b"")
         with open(log, mode) as f:
-            f.write(b"before\n")
+            f.write(before)
             f.flush()
             assert _cli(*args, stdout=f).returncode == 0
             f.write(b"after\n")
-        assert log.read_bytes() == b"before\n" + expected + b"after\n", mode
+        assert log.read_bytes() == before + expected + b"after\n", mode
 
 
 def test_standard_output_closed_early_is_quiet(tmp_path):
