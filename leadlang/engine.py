@@ -41,8 +41,9 @@ def _streamable(policy: Policy) -> bool:
     A `number` signal's scale depends on its values, which only the Python writer measures; DuckDB would
     rename one of two outputs whose names differ only in case (`Fit`, `fit`).
     """
-    return (all(o.kind != "number" or o.role == "score" for o in policy.outputs)
-            and len({o.name.lower() for o in policy.outputs}) == len(policy.outputs))
+    from leadlang.data.lines import distinct_ignoring_case
+
+    return all(o.kind != "number" or o.role == "score" for o in policy.outputs) and distinct_ignoring_case([o.name for o in policy.outputs])
 
 
 def relations_for(policy: Policy, tables: dict[str, str]) -> dict[str, str]:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from leadlang.sql.dialects import DIALECTS
 
@@ -80,6 +81,11 @@ def _typed(con, sql: str, columns: list[tuple[str, str]]) -> tuple[list[tuple[st
     return typed, f"FROM (\n{sql}\n) AS scored({', '.join(refs)})"
 
 
+def distinct_ignoring_case(names: list[str]) -> bool:
+    """Whether no two names differ only in case: DuckDB would rename one of two such result columns."""
+    return len({n.lower() for n in names}) == len(names)
+
+
 def cells_sql(con, sql: str, columns: list[tuple[str, str]]) -> str | None:
     """A query of `columns` of `sql`'s rows that DuckDB's own CSV writer (default quoting, its header the column
     names) writes exactly as `data.writers.csv_line`: it quotes a field holding `,` `"` CR or LF and doubles its
@@ -88,7 +94,7 @@ def cells_sql(con, sql: str, columns: list[tuple[str, str]]) -> str | None:
     a type is not handled or two names differ only in case (the writer would rename one)."""
     q = DIALECTS["duckdb"].ident
     found = _typed(con, sql, columns)
-    if found is None or len({c.lower() for c, _ in columns}) != len(columns):
+    if found is None or not distinct_ignoring_case([c for c, _ in columns]):
         return None
     cells = []
     for ref, col, kind, t in found[0]:
@@ -106,7 +112,7 @@ def cells_sql(con, sql: str, columns: list[tuple[str, str]]) -> str | None:
 
 def plain(value: str) -> bool:
     """Whether a string is written as it is: no CSV quotes, no JSON escapes."""
-    return json.dumps(value, ensure_ascii=False) == f'"{value}"' and not any(c in value for c in ',"\r\n')
+    return json.dumps(value, ensure_ascii=False) == f'"{value}"' and not re.search(_CSV_QUOTE, value)
 
 
 def lines_sql(con, sql: str, columns: list[tuple[str, str]], fmt: str, newline: bool = True, name: str = "line",

@@ -9,6 +9,7 @@ policy with 300 rules is still one scan of each source and a handful of CTEs.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,6 +22,7 @@ from leadlang.syntax import ast as A
 
 KEY = "__key"
 ACCOUNT = "__account"
+_MOVING = re.compile(rf"__agg\d|{AS_OF}")  # SQL reading an aggregate column or the as-of time (`Compiler.moves`)
 
 
 @dataclass
@@ -149,9 +151,7 @@ class Compiler:
     def moves(self, sql: str, reads: list[str]) -> bool:
         """Whether a value can differ between the points of a series: its SQL reads an aggregate column (`__aggN`)
         or the as-of time, or it reads such a column. Told by the SQL: a false match only costs time."""
-        import re
-
-        return bool(re.search(rf"__agg\d|{AS_OF}", sql)) or any(r in self.moving for r in reads)
+        return bool(_MOVING.search(sql)) or any(r in self.moving for r in reads)
 
     def once_per_lead(self, e: A.Expr, sql: str) -> str:
         """In a series, a text test (`matches`, `contains`, ...) that reads no value moving between points, inside
@@ -492,7 +492,8 @@ class Compiler:
             if e.op == "contains_any":
                 values = self.p.let_values.get(e.arg.name) if isinstance(e.arg, A.Name) else tuple(i.value for i in e.arg.items)
                 return balanced("OR", [d.call("contains", [text, lit(v)]) for v in values], "FALSE")
-            return self.once_per_lead(e, d.call(e.op, [text, arg])) if event is None else d.call(e.op, [text, arg])  # contains, ..., matches
+            test = d.call(e.op, [text, arg])  # contains, starts_with, ends_with, matches
+            return test if event is not None else self.once_per_lead(e, test)
         if isinstance(e, A.IsMissing):
             return f"({self.expr(e.operand, event)} IS {'NOT ' if e.negated else ''}NULL)"
         if isinstance(e, A.IsLabel):

@@ -90,7 +90,7 @@ class EventScan:
     partials: list[tuple[str, str]] = field(default_factory=list)
     # `by account`, from the account's leads' partials: (column, SQL over the partials as `"ag_<name>"."<column>"`)
     rolled: list[tuple[str, str]] = field(default_factory=list)
-    # in a series, a group of decomposable aggregates of one window: the intervals its events fall in, and the
+    # in a series, a group of one window: the intervals its events fall in, and for decomposable aggregates the
     # per-(lead, interval) partials (`__ip_<name>`) `by_lead` and `partials` are then merged from: (column, SQL)
     intervals: Intervals | None = None
     pieces: list[tuple[str, str]] = field(default_factory=list)
@@ -107,19 +107,20 @@ class EventScan:
 
     def piece(self, sql: str, q) -> str:
         """The per-(lead, interval) column computing `sql`, as `"ip"."<column>"`."""
-        column = next((c for c, s in self.pieces if s == sql), None)
-        if column is None:
-            column = f"__ip{len(self.pieces) + 1}"
-            self.pieces.append((column, sql))
-        return f"{q('ip')}.{q(column)}"
+        return f"{q('ip')}.{q(_column(self.pieces, self.pieces, sql, '__ip'))}"
 
     def partial(self, sql: str, q) -> str:
         """The per-lead column computing `sql` (a lead's own aggregate if one computes it), as `"ag_<name>"."<column>"`."""
-        column = next((c for c, s in self.by_lead + self.partials if s == sql), None)
-        if column is None:
-            column = f"__part{len(self.partials) + 1}"
-            self.partials.append((column, sql))
-        return f"{q('ag_' + self.name)}.{q(column)}"
+        return f"{q('ag_' + self.name)}.{q(_column(self.by_lead + self.partials, self.partials, sql, '__part'))}"
+
+
+def _column(known: list[tuple[str, str]], into: list[tuple[str, str]], sql: str, prefix: str) -> str:
+    """The column of `known` computing `sql`, else a new one `<prefix>N` added to `into`."""
+    column = next((c for c, s in known if s == sql), None)
+    if column is None:
+        column = f"{prefix}{len(into) + 1}"
+        into.append((column, sql))
+    return column
 
 
 def aggregate(c: Compiler, e: A.Aggregate) -> str:
