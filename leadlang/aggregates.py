@@ -74,6 +74,9 @@ class Aggregate:
     rollup: Rollup | None = None  # None: `by account` reads the account's events themselves (a join of every event)
     # The values it can give when present, for lint: (the `A.Aggregate` node) -> a `lint.logic.Range`, or None for anything.
     value_range: Callable | None = None
+    # a count of distinct UTC dates: a series cut only at UTC midnights counts them per interval and adds them up
+    # (sql/scan.py `day_intervals`), for a lead or `by account` alike
+    whole_days: bool = False
 
 
 # ------------------------------------------------------------ implementations --
@@ -213,7 +216,7 @@ AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
     Aggregate("last", AT, None, "timestamp", largest, _call_sql("MAX"), rollup=_same("MAX")),
     # distinct days of the account's leads are not the sum of each lead's: no rollup
     Aggregate("active_days", DAY, None, "int", distinct, _count_distinct_sql, empty=0,
-              value_range=_active_days_range),
+              value_range=_active_days_range, whole_days=True),
     Aggregate("distinct_leads", LEAD, None, "int", distinct, _count_distinct_sql, empty=0, rollup=_LEADS,
               value_range=_nonnegative),
 )}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import random
 import re
 from decimal import Decimal
 from types import SimpleNamespace
@@ -162,18 +163,61 @@ def test_a_series_agrees_with_the_interpreter_at_every_point(engine):
     assert_same_result(POLICY, SimpleNamespace(rows=oracle, explain=[]), got, [], engine.name)
 
 
+MIDNIGHTS = [AS_OF.replace(hour=0) - dt.timedelta(days=d) for d in (12, 5, 3, 2, 0)]  # whole days apart, irregularly
+DAYS, DAY_SIGNALS = checked_signals(HEADER, [(f, n, e) for f, n, e in _candidates() if AGGREGATES[f].whole_days], "days.lead")
+
+
+def _on_every_edge(seed: int):
+    """`_rows`' events retimed onto the edges of midnight windows: every point, every point - window (the forms'
+    7, 30 and 2 days), a microsecond either side, and noon of those dates, so some dates hold only the midnight
+    instant and others that instant and later events too."""
+    rng = random.Random(seed)
+    us, noon = dt.timedelta(microseconds=1), dt.timedelta(hours=12)
+    cuts = {p - dt.timedelta(days=w) for p in MIDNIGHTS for w in (0, 2, 7, 30)}
+    moments = sorted({c + off for c in cuts for off in (dt.timedelta(0), us, -us, noon)} | {MIDNIGHTS[0] - dt.timedelta(days=90)})
+    leads, accounts, events = _rows(seed)
+    return leads, accounts, {"ev": [dict(e, at=rng.choice(moments)) for e in events["ev"]]}
+
+
+def test_distinct_days_of_a_midnight_series_add_up_over_its_intervals(engine):
+    """A series whose points are UTC midnights and whose windows are whole days counts distinct dates per
+    interval [start, end) and adds them up (`day_intervals`): each row equals the interpreter's at its point, for
+    `active_days` in every form (a lead's own and `by account`, windowed, filtered, unbounded), on events at
+    every cut, a microsecond either side, and later on the same dates."""
+    leads, accounts, events = _on_every_edge(3)
+    oracle = [row for rows in zip(*(evaluate(DAYS, leads, accounts, events, t).rows for t in MIDNIGHTS)) for row in rows]
+    moved = [name for name in DAY_SIGNALS if len({r[name] for r in oracle}) > 2]
+    assert len(moved) == len(DAY_SIGNALS), set(DAY_SIGNALS) - set(moved)
+    tables = tables_for(DAYS, leads, accounts, events)
+    sql = to_sql(DAYS, engine.name, MIDNIGHTS[0], catalog_safe(engine, tables), series=MIDNIGHTS)
+    assert "one row per UTC date of the interval" in sql and "SELECT e.*, cv." not in sql  # no event joined to its points
+    with interpreted(engine):
+        got = engine.run(sql, tables)
+    assert_same_result(DAYS, SimpleNamespace(rows=oracle, explain=[]), got, [], engine.name)
+
+
 def test_a_series_merges_partials_exactly_where_the_table_allows():
     """In a series, an aggregate whose `Rollup` merges exactly (no `half-life`, a rollup that is a lead's own
-    value or is taken `by account`) is computed per lead and interval (`__ip_`), never by joining each event
-    to the points its window holds; the others join each event to the points holding its interval (an equi-join,
-    no range join of events). The engines' agreement above checks the values."""
+    value or is taken `by account`; with `half-life`, `by account`) is computed per lead or account and interval
+    (`__ip_`), never by joining each event to the points its window holds; the others join each event to the
+    points holding its interval (an equi-join, no range join of events). A `by account` aggregate whose total
+    over any partials is exact is aggregated per account and interval, with no per-lead stage. The engines'
+    agreement above checks the values."""
     expressions = {name: expr for func, name, expr in _candidates()}
     for name, func in APPLIES.items():
         node = POLICY.signals[name].expr
-        rollup = AGGREGATES[func].rollup
-        merges = node.half_life is None and rollup is not None and (node.by_account or rollup.own)
+        spec = AGGREGATES[func]
+        if node.half_life is None:
+            rollup = spec.rollup
+            merges = rollup is not None and (node.by_account or rollup.own)
+        else:
+            rollup = spec.decayed.rollup
+            merges = rollup is not None and node.by_account and rollup.own
         one, _ = checked_signals(HEADER, [(func, "s", expressions[name])], "one.lead")
         sql = to_sql(one, "duckdb", AS_OF, series=SERIES)
         joined = 'JOIN "__cv_ev__1" cv ON cv."__iv" = e."__iv"' in sql
         assert ('"__ip_ev__1"' in sql, joined) == (merges, not merges), name
+        if merges:
+            pooled = node.by_account and rollup.own
+            assert ('GROUP BY "__account", "__iv"' in sql, '"__ag_ev__1"' in sql) == (pooled, not pooled), name
         assert 'JOIN "__params" p ON e.' not in sql, name

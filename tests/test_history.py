@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import random
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -26,6 +27,7 @@ from leadlang.diagnostics import DataError
 from leadlang.history import changes, label_columns, points, series
 from leadlang.interpret import evaluate
 from leadlang.sql import DIALECTS, to_sql
+from leadlang.sql.compiler import MAX_DECAYED_POINTS
 
 UTC = dt.timezone.utc
 PLG = "policies/plg/plg.lead"
@@ -122,6 +124,54 @@ def test_every_row_is_the_score_at_its_point(engine):
         got = engine.run(to_sql(POLICY, engine.name, WHEN[0], mapping, series=WHEN), tables)
     assert_same_result(POLICY, SimpleNamespace(rows=oracle, explain=[]), got, [], engine.name)
     assert [r["as_of"] for r in got] == [t for _ in leads for t in WHEN]
+
+
+DECAYED = checked('''policy pulse "Decayed account pulse"
+  version "1"
+  owner "tests"
+
+leads from ref("stg_leads") key lead_id account account_id {
+  plan enum("free", "pro")
+}
+
+events ev from ref("stg_events") {
+  lead lead_id
+  at   at
+  name name
+  seats int
+}
+
+signal pulse     = count(ev in last 10 days half-life 2 days by account)
+signal lifetime  = sum(ev.seats "login" half-life 12 hours by account)
+signal own_pulse = count(ev in last 10 days half-life 2 days)
+
+score engagement {
+  pulse: +1.5 per pulse, max 40
+  seats: +0.25 per lifetime
+}
+''', "pulse.lead")
+
+
+@pytest.mark.parametrize("days", [9, MAX_DECAYED_POINTS + 8])
+def test_a_decayed_pool_is_summed_once_per_point_holding_each_interval(duckdb_engine, days):
+    """A decayed `by account` aggregate sums each account's weights per interval once for each point holding it
+    (partials per account and interval, no per-lead stage) up to `MAX_DECAYED_POINTS` points per interval, and
+    joins each event to its points beyond; either way each row is the interpreter's at its point, with
+    irregular steps (a series of days, its points at 06:00) and events on every edge."""
+    when = points(FROM, FROM + dt.timedelta(days=days - 1), "1 day")
+    leads, accounts, events = _data()
+    events = {"ev": events["ev"] + [dict(e, at=p - dt.timedelta(days=10) + off) for e in events["ev"][:40] for p in when[::3]
+                                    for off in (dt.timedelta(0), dt.timedelta(microseconds=1))]}
+    oracle = _by_definition(DECAYED, leads, accounts, events, when)
+    assert len({r["pulse"] for r in oracle}) > days and len({r["lifetime"] for r in oracle}) > days  # the weights move
+    tables = tables_for(DECAYED, leads, accounts, events)
+    sql = to_sql(DECAYED, "duckdb", when[0], catalog_safe(duckdb_engine, tables), series=when)
+    pooled, joined = sql.count('GROUP BY "__account", "__iv"'), len(re.findall(r'"__ev_ev__\d+" AS \(', sql))
+    # the lead's own decayed count always joins its events to the points; the lifetime pool (a column per point) beyond the limit
+    assert (pooled, joined) == ((2, 1) if days <= MAX_DECAYED_POINTS else (1, 2))
+    with interpreted(duckdb_engine):
+        got = duckdb_engine.run(sql, tables)
+    assert_same_result(DECAYED, SimpleNamespace(rows=oracle, explain=[]), got, [], "duckdb")
 
 
 @pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])

@@ -319,3 +319,55 @@ def test_engines_agree_exactly_on_every_number(engine, tmp_path):
             if (a is None) != (b is None) or (a is not None and Decimal(a) != Decimal(b)):
                 differ.append(f"{w['id']} {column}: interpreter {a}, {engine.name} {b}")
     assert not differ, "\n".join(differ[:10])
+
+
+LITERALS = """\
+policy literals "Number literals as operands"
+  version "1"
+  owner "tests"
+
+leads from ref("leads") key id {
+  x number
+  y number
+  k int
+}
+
+signal tiny    = x * 0.0000000001
+signal scaled  = x * 0.37
+signal above   = x >= 0.0000000001
+signal inside  = x between -98765.4321098765 and 999999999.9999999999
+signal equal   = y = 1.2345678901
+signal whole   = k * 1.5
+
+score s clamp -12.5 to 1000000.25 {
+  small: +0.0000000001 per x, max 0.5
+  half:  -2.5 per k, max 7.25
+  big:   +999999.9999999999 when x > 3
+}
+score d = 0.6 * s + 0.4 * x
+
+bands s { top >= 999.99, mid >= -0.01, low otherwise }
+"""
+
+
+def test_number_literals_as_operands_keep_every_value_exact(engine, tmp_path):
+    """DuckDB types a number literal whose result type is fixed around it (a comparison, a product cast to a
+    number, a rule's points, a clamp, a threshold) by its own digits, not DECIMAL(28, 10), so such arithmetic
+    stays on 64-bit integers where it can (`Dialect.operand`); every engine still gives the interpreter's values,
+    cell for cell, on the edge numbers."""
+    path = tmp_path / "literals.lead"
+    path.write_text(LITERALS, encoding="utf-8")
+    policy = load(path)
+    pairs = [(x, y) for x in EDGES for y in EDGES if abs(x) < Decimal("1e12")]
+    leads, accounts, events = number_rows(pairs)
+    want = evaluate(policy, leads, accounts, events, __import__("datagen").AS_OF).rows
+    assert len({r["s_band"] for r in want}) == 3 and {r["inside"] for r in want} == {True, False}
+    table = Table("leads", [("id", "string"), ("x", "number"), ("y", "number"), ("k", "int")], leads)
+    sql = to_sql(policy, engine.name, __import__("datagen").AS_OF)
+    if engine.name == "duckdb":
+        assert "CAST('0.37' AS DECIMAL(3, 2))" in sql and "CAST('999.99' AS DECIMAL(5, 2))" in sql
+    got = engine.run(sql, [table])
+    differ = [f"{w['id']} {c}: interpreter {w[c]}, {engine.name} {g[c]}" for w, g in zip(want, got)
+              for c in ("tiny", "scaled", "above", "inside", "equal", "whole", "s", "d", "s_band")
+              if (w[c] is None) != (g[c] is None) or (w[c] is not None and str(w[c]) != str(g[c]) and Decimal(str(w[c])) != Decimal(str(g[c])))]
+    assert not differ, "\n".join(differ[:10])

@@ -22,7 +22,7 @@ from leadlang.sql.scan import EventScan
 # a DuckDB string literal (quotes doubled, no backslash escapes) or a quoted identifier, maybe qualified
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"(?:\.\"(?:[^\"]|\"\")*\")?")
 _SCAN_FIELDS = {"name", "relation", "columns", "by_lead", "by_account", "partials", "rolled"}  # what `merge` knows how to merge
-_SERIES_ONLY = {"intervals", "pieces"}  # a `history` series' fields: empty in a scoring plan, which is all `merge` sees
+_SERIES_ONLY = {"intervals", "pieces", "account", "day_flags"}  # a `history` series' fields: empty in a scoring plan, which is all `merge` sees
 # each list of an `EventScan`, in an order where a list's SQL reads only the lists before it (`rolled`: the
 # per-lead columns), and the alias of its CTE
 _SCAN_LISTS = (("by_lead", "ag"), ("partials", "ag"), ("by_account", "ae"), ("rolled", "aa"))

@@ -17,7 +17,7 @@ from leadlang.aggregates import AGGREGATES
 from leadlang.builtins import BUILTINS, TEMPORAL
 from leadlang.check.policy import Policy
 from leadlang.sql.dialects import Dialect
-from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, Piece, aggregate, intervals
+from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, Piece, aggregate, day_intervals, intervals
 from leadlang.syntax import ast as A
 
 KEY = "__key"
@@ -55,6 +55,16 @@ class Plan:
     # names every aggregate of the group reads (`names`, SQL, by the group's name)
     series_scans: list[EventScan] = field(default_factory=list)
     names: dict[str, str | None] = field(default_factory=dict)
+
+
+# a decayed `by account` aggregate in a series is summed once per point holding an interval (`series_scans`) up to
+# this many points; beyond, each event is joined to its points instead
+MAX_DECAYED_POINTS = 32
+
+
+def _epoch_us(t: dt.datetime) -> int:
+    """Whole microseconds since 1970-01-01 UTC, as `Dialect.epoch_us` computes them in SQL."""
+    return (t - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
 
 
 def balanced(op: str, terms: list[str], empty: str, chunk: int = 8) -> str:
@@ -230,44 +240,90 @@ class Compiler:
         return "aa" if any(c == column for c, _ in self.scans[agg.source].rolled) else "ae"
 
     def series_scans(self, base: list[tuple[str, str]]) -> tuple[list[EventScan], dict[str, str | None]]:
-        """A series' event scans: each source's aggregates grouped by their window (None: every past event), each
-        group's events given their interval of the series' time (`scan.Intervals`). A group of aggregates with a
-        `Piece` aggregates each lead's events once per interval and merges the intervals each point's window
-        holds; any other group joins each event to the points holding its interval. A group reads only the events
-        of the names every aggregate of it reads (the names by group, SQL). `base`'s references are pointed at
-        the groups (in place)."""
-        groups: dict[tuple[str, int | None, bool], EventScan] = {}
+        """A series' event scans: each source's aggregates grouped by their window (None: every past event) and by
+        how they are computed, each group's events given their interval of the series' time (`scan.Intervals`):
+        a group of aggregates with a `Piece` aggregates the events once per lead and interval and merges the
+        intervals each point's window holds; one of `by account` pieces whose total over any partials is exact
+        does so per account and interval, with no per-lead stage (a decayed one summing the weights once for each
+        point holding the interval, up to `MAX_DECAYED_POINTS`); distinct UTC dates in a series of UTC midnights
+        count the dates of intervals closed on the left (`scan.day_intervals`, `distinct_days`); any other group
+        joins each event to the points holding its interval. A group reads only the events of the names every
+        aggregate of it reads (the names by group, SQL). `base`'s references are pointed at the groups (in place)."""
+        groups: dict[tuple[str, int | None, str], EventScan] = {}
         names: dict[str, set[str] | None] = {}
-        owner: dict[str, str] = {}
+        owner: dict[str, EventScan] = {}
         for agg, column in self.aggregates.items():
             scan = self.scans[agg.source]
             window = None if agg.window is None else agg.window.seconds
             piece = self.pieces.get(column)
-            if (agg.source, window, piece is not None) not in groups:
+            days = piece is not None and piece.days is not None
+            cut = (day_intervals if days else intervals)(self.d, f"e.{self.q(AT)}", self.series, window)
+            if piece is not None and piece.decayed is not None and max(map(len, cut.holders.values())) > MAX_DECAYED_POINTS:
+                piece = None  # a column per point holding an interval: too many, each event joins its points instead
+            # "lead": partials per (lead, interval); "account": per (account, interval), for `by account` aggregates
+            # whose total over any partials is exact; "joined": each event joined to the points holding it; a count of
+            # distinct dates (`days`) per lead or account over intervals closed on the left
+            pooled = agg.by_account and (days or (piece is not None and piece.rollup.own))
+            mode = "joined" if piece is None else ("days " if days else "") + ("account" if pooled else "lead")
+            if (agg.source, window, mode) not in groups:
                 n = sum(1 for s, _, _ in groups if s == agg.source) + 1
-                group = EventScan(f"{agg.source}__{n}", scan.relation, scan.columns)
-                group.intervals = intervals(self.d, f"e.{self.q(AT)}", self.series, window)
-                groups[agg.source, window, piece is not None] = group
+                group = EventScan(f"{agg.source}__{n}", scan.relation, scan.columns, intervals=cut, account=pooled)
+                groups[agg.source, window, mode] = group
                 names[group.name] = set()
-            group = groups[agg.source, window, piece is not None]
-            if piece is not None:
+            group = groups[agg.source, window, mode]
+            if piece is not None and piece.decayed is not None:  # the sum of the weights at the interval's i-th holder
+                at_us = self.d.epoch_us(self.q(AT))
+                spans = cut.holders.items()
+                parts = []
+                for i in range(max(map(len, cut.holders.values()))):
+                    age = f"(CASE {self.q('__iv')} {' '.join(f'WHEN {j} THEN {_epoch_us(self.series[held[i]])}' for j, held in spans if len(held) > i)} END - {at_us})"
+                    parts.append((i, group.piece(piece.rollup.partials[0](self.d, piece.decayed(age)), self.q)))
+                whens = " ".join(f"WHEN {i} THEN {part}" for i, part in parts)
+                group.rolled.append((column, piece.rollup.total(self.d, [f"CASE {self.q('cv')}.{self.q('__r')} {whens} END"], piece.kind)))
+            elif days:
+                total = self.distinct_days(group, piece.days)
+                (group.rolled if pooled else group.by_lead).append((column, total))
+            elif piece is not None:
                 parts = [group.piece(sql, self.q) for sql in piece.partials]
-                if agg.by_account:
+                if pooled:  # totalled over the (account, interval) partials of the point's intervals
+                    group.rolled.append((column, piece.rollup.total(self.d, parts, piece.kind)))
+                elif agg.by_account:
                     merged = [group.partial(f"{merge}({part})", self.q) for merge, part in zip(piece.rollup.merges, parts)]
                     group.rolled.append((column, piece.rollup.total(self.d, merged, piece.kind)))
                 else:
                     group.by_lead.append((column, piece.rollup.total(self.d, parts, piece.kind)))
             else:
                 self.joined(scan, group, column, agg.by_account)
-            owner[column] = group.name
+            owner[column] = group
             if names[group.name] is not None:
                 names[group.name] = None if agg.names is None else names[group.name] | set(agg.names)
         for i, (agg, column) in enumerate(self.aggregates.items()):
-            alias = self.alias(agg, column) + "_"
-            old = f"{self.q(alias + agg.source)}.{self.q(column)}"
-            base[i] = (base[i][0], base[i][1].replace(old, f"{self.q(alias + owner[column])}.{self.q(column)}"))
+            alias = self.alias(agg, column)
+            old = f"{self.q(alias + '_' + agg.source)}.{self.q(column)}"
+            new = "aa" if owner[column].account else alias  # a pooled group's values are per account (`__aa_`)
+            base[i] = (base[i][0], base[i][1].replace(old, f"{self.q(new + '_' + owner[column].name)}.{self.q(column)}"))
         spelled = {g: None if n is None else ", ".join(self.d.literal(x) for x in sorted(n)) for g, n in names.items()}
         return list(groups.values()), spelled
+
+    def distinct_days(self, group: EventScan, cond: str) -> str:
+        """The distinct UTC dates of the events meeting `cond` in each point's window, from `day_intervals` [start,
+        end), one row per date first (`day_flags`): an interval's dates (role 0); the first interval's dates but
+        for the instant of the window's start, outside it (role 1); the date of the point itself if an event is
+        at that instant, in the interval starting there (role 2)."""
+        d, q = self.d, self.q
+        at = q(AT)
+        starts = [(j, start) for j, start, _, _ in group.intervals.rows if j]  # interval 0, unbounded, has no start
+        start = f"CASE {q('__iv')} {' '.join(f'WHEN {j} THEN {s}' for j, s in starts)} END"
+        flags = []
+        for test in (cond, f"{cond} AND {at} <> {start}", f"{cond} AND {at} = {start}"):
+            sql = f"MAX(CASE WHEN {test} THEN 1 ELSE 0 END)"
+            column = next((c for c, s in group.day_flags if s == sql), None) or f"__day{len(group.day_flags) + 1}"
+            if (column, sql) not in group.day_flags:
+                group.day_flags.append((column, sql))
+            flags.append(q(column))
+        any_day, later, at_start = (group.piece(f"{'MAX' if i == 2 else 'SUM'}({f})", q) for i, f in enumerate(flags))
+        merged = f"SUM(CASE {q('cv')}.{q('__r')} WHEN 0 THEN {any_day} WHEN 1 THEN {later} WHEN 2 THEN {at_start} END)"
+        return f"CAST({merged} AS {d.type_name('int')})"
 
     def joined(self, scan: EventScan, group: EventScan, column: str, by_account: bool) -> None:
         """Aggregate `column` of `scan` in `group`, a series' scan of the events joined to the points."""
@@ -323,7 +379,7 @@ class Compiler:
     def clamp_round(self, total: str, clamp: A.Clamp | None) -> str:
         value = f"CAST({total} AS {self.d.numeric})"
         if clamp is not None:
-            value = f"LEAST(GREATEST({value}, {self.d.literal(clamp.low)}), {self.d.literal(clamp.high)})"
+            value = f"LEAST(GREATEST({value}, {self.d.operand(clamp.low)}), {self.d.operand(clamp.high)})"
         return f"CAST(ROUND({value}, 2) AS {self.d.score})"
 
     def score(self, sc) -> None:
@@ -334,7 +390,7 @@ class Compiler:
         rule_columns = []
         for r in sc.rules:
             column = f"__rule.{sc.name}.{r.id}"
-            points = self.d.literal(r.points)
+            points = self.d.operand(r.points)
             double = self.d.double
             if r.kind == "when":
                 cond = self.expr(r.expr)
@@ -345,7 +401,7 @@ class Compiler:
                 whole = self.d.exact_int_product and self.kind(r.expr) == "int"
                 product = f"COALESCE({points} * {expr if whole else f'CAST({expr} AS {self.d.numeric})'}, 0)"
                 if r.cap is not None:
-                    cap = self.d.literal(r.cap)
+                    cap = self.d.operand(r.cap)
                     product = f"LEAST(GREATEST({product}, -{cap}), {cap})"
                 sql = f"CAST({product} AS {self.d.numeric})"
                 value = (f"CAST({self.c(column)} AS {double}) / CAST({points} AS {double})" if r.points
@@ -357,7 +413,7 @@ class Compiler:
         self.put(sc.name, self.clamp_round(total, sc.clamp), rule_columns)
 
     def band(self, b: A.Bands) -> None:
-        whens = " ".join(f"WHEN {self.c(b.score)} >= {self.d.literal(x.threshold)} THEN {self.d.literal(x.label)}" for x in b.bands if x.threshold is not None)
+        whens = " ".join(f"WHEN {self.c(b.score)} >= {self.d.operand(x.threshold)} THEN {self.d.literal(x.label)}" for x in b.bands if x.threshold is not None)
         self.put(self.p.band_column(b.score), f"CASE {whens} ELSE {self.d.literal(b.bands[-1].label)} END", [b.score])
 
     def criteria(self, cr: A.Criteria) -> None:
@@ -485,7 +541,7 @@ class Compiler:
             return f"({self.expr(e.operand, event)} {'NOT IN' if e.negated else 'IN'} {items})"
         if isinstance(e, A.Between):
             nodes = [e.operand, e.low, e.high]
-            x, lo, hi = self.unify(nodes, [self.expr(n, event) for n in nodes])
+            x, lo, hi = self.unify(nodes, [self.operand(n, event) for n in nodes])
             return f"({x} BETWEEN {lo} AND {hi})"
         if isinstance(e, A.TextTest):
             text, arg = self.expr(e.operand, event), self.expr(e.arg, event)
@@ -508,7 +564,8 @@ class Compiler:
         op = e.op
         if op in ("and", "or"):
             return balanced(op.upper(), [self.expr(t, event) for t in _chain_terms(e)], "")
-        left, right = self.expr(e.left, event), self.expr(e.right, event)
+        typed = op in ("=", "!=", "<", "<=", ">", ">=") or (op == "*" and self.kind(e) == "number")  # the result's type is fixed
+        left, right = (self.operand(x, event) if typed else self.expr(x, event) for x in (e.left, e.right))
         if op in ("=", "!=", "<", "<=", ">", ">="):
             left, right = self.unify([e.left, e.right], [left, right])
             return f"({left} {'<>' if op == '!=' else op} {right})"
@@ -518,6 +575,12 @@ class Compiler:
         if op == "*" and self.kind(e) == "number":
             return f"CAST({result} AS {self.d.numeric})"  # keeps the scale from growing with each product
         return result
+
+    def operand(self, e: A.Expr, event) -> str:
+        """`expr`, a number literal spelled as `Dialect.operand` (the caller fixes the result's type)."""
+        if isinstance(e, A.Literal):
+            return self.d.operand(e.value)
+        return self.expr(e, event)
 
     def call(self, e: A.Call, event) -> str:
         """A built-in function (leadlang/builtins.py): temporal arguments as timestamps, the arguments

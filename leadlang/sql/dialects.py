@@ -69,6 +69,9 @@ class Dialect:
     # whether `number * int` keeps the number's scale exactly (so `per` on an int multiplies it as it is, no
     # rescaling of a product of two 10-place decimals); Spark would lower the scale of a wide product
     exact_int_product = False
+    # whether a number literal whose result type the operation around it fixes (`Dialect.operand`) is typed by its
+    # own digits: DuckDB then keeps such arithmetic on 64-bit integers where it can, not 128-bit ones
+    narrow_operands = False
     # How a quoted string or name holds a backslash: "literal" (it is itself), "doubled" (Snowflake's
     # strings: it escapes, so it is doubled), "escaped" (BigQuery, Spark: backslash, quote and every
     # control character written as escapes, see `backslash_escaped`).
@@ -143,6 +146,20 @@ class Dialect:
     def decimal_literal(self, value: Decimal) -> str:
         return self.call("decimal_literal", [self.string_literal(format(value, "f"))])
 
+    def operand(self, value) -> str:
+        """A number literal as an operand whose result's type is fixed around it: a comparison's, a product cast
+        to a number, a rule's points. With `narrow_operands`, a decimal is typed by its own digits (`1.5` as
+        `DECIMAL(2, 1)`, not `DECIMAL(28, 10)`); the values computed are the same, exactly."""
+        if not self.narrow_operands or not isinstance(value, Decimal) or not value.is_finite():
+            return self.literal(value)
+        text = format(value, "f")
+        whole, _, places = text.lstrip("-").partition(".")
+        scale = len(places)
+        width = max(len(whole.lstrip("0")) + scale, scale + 1, 1)
+        if scale > 10 or width > 28:
+            return self.literal(value)
+        return f"CAST({self.string_literal(text)} AS DECIMAL({width}, {scale}))"
+
     def timestamp_literal(self, value: dt.datetime) -> str:
         text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") + self.utc_offset
         return self.call("timestamp_literal", [self.string_literal(text)])
@@ -211,6 +228,7 @@ class DuckDB(Dialect):
     double = "DOUBLE"
     inline_as_of = True  # a constant DuckDB folds: no join per event row (a fifth of the query's time)
     exact_int_product = True  # DECIMAL(28, 10) * BIGINT is DECIMAL(38, 10): no 128-bit division per row
+    narrow_operands = True  # `0.6 * fit` as DECIMAL(1, 1) * DECIMAL(38, 2): no 128-bit division by 10^10 per row
     FUNCTIONS = {
         **Dialect.FUNCTIONS,
         "epoch": "epoch({0})",

@@ -11,8 +11,9 @@ per event). One without (`active_days`) joins every event to its lead's account 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from leadlang import aggregates as G
 from leadlang.sql.dialects import Dialect
@@ -29,11 +30,19 @@ AS_OF = "__as_of"
 class Piece:
     """An aggregate a series computes from partials of disjoint stretches of time (`Intervals`): the SQL of
     each partial over a lead's events of one interval (without the window: the intervals hold it), and the
-    aggregate's `Rollup`, which merges and totals them exactly."""
+    aggregate's `Rollup`, which merges and totals them exactly.
+
+    A decayed `by account` aggregate has no partial of an interval alone (an event's weight depends on the
+    point): `decayed` gives its conditional weighted value for the SQL of the event's age in microseconds at a
+    point, and the series sums it once for each point holding the interval (`Compiler.series_scans`)."""
 
     partials: tuple[str, ...]
-    rollup: G.Rollup
+    rollup: G.Rollup | None
     kind: str
+    decayed: Callable[[str], str] | None = None
+    # distinct UTC dates (`whole_days`) in a series whose time is cut only at UTC midnights: the condition of the
+    # events it counts, without the window; the series counts each interval's dates (`day_intervals`)
+    days: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,12 @@ class Intervals:
     number: str  # SQL: the interval of an event's `__at` (NULL where no point's window reaches)
     first: str | None  # SQL literals: the events the intervals hold are in (first, last]; None: every past event
     last: str
-    rows: list[tuple[int, str, str]]  # (number, start, end) literals of each interval, (start, end]
+    # (number, start, end, lo) of each interval, (start, end] as literals ([start, end) if `closed_left`); lo: the
+    # index of the first point holding it
+    rows: list[tuple[int, str, str, int]]
     window: int | None  # seconds; None: every past event
+    holders: dict[int, range]  # each interval's number -> the indices of the points whose windows hold it
+    closed_left: bool = False  # `day_intervals`: [start, end), events from `first` on (else after it)
 
 
 def intervals(d: Dialect, at: str, points: list, window: int | None) -> Intervals:
@@ -72,8 +85,37 @@ def intervals(d: Dialect, at: str, points: list, window: int | None) -> Interval
         mid = (lo + hi) // 2
         return f"CASE WHEN {at} <= {lit[mid]} THEN {pick(lo, mid)} ELSE {pick(mid + 1, hi)} END"
 
-    rows = [(j, lit[j - 1] if j else lit[0], lit[j]) for j in sorted(kept)]
-    return Intervals(pick(0, len(cuts) - 1), None if window is None else lit[0], lit[-1], rows, window)
+    # the points p holding interval j: cuts[j] <= p (and p - window <= cuts[j - 1]), a run of them
+    holders = {j: range(bisect.bisect_left(points, cuts[j]), len(points) if window is None else
+                        bisect.bisect_right(points, cuts[j - 1] + dt.timedelta(seconds=window))) for j in sorted(kept)}
+    rows = [(j, lit[j - 1] if j else lit[0], lit[j], holders[j][0]) for j in sorted(kept)]
+    return Intervals(pick(0, len(cuts) - 1), None if window is None else lit[0], lit[-1], rows, window, holders)
+
+
+def whole_days(points: list, window: int | None) -> bool:
+    """Whether a series' time is cut only at UTC midnights: every point is one and the window is whole days."""
+    return all(p.astimezone(dt.timezone.utc).time() == dt.time(0) for p in points) and (window is None or window % 86400 == 0)
+
+
+def day_intervals(d: Dialect, at: str, points: list, window: int | None) -> Intervals:
+    """`intervals` for `whole_days` series, closed on the left: interval j is [cuts[j - 1], cuts[j]) (0 is
+    (-inf, cuts[0]) without a window), and the last, `len(cuts)`, is the instant of the last point. A UTC date is
+    then in one interval whole, so a window [p - window, p)'s distinct dates add up over its intervals; the
+    window (p - window, p] differs by the instant p - window (its date counts unless that date's events are all
+    at that instant: role 1, "first") and the instant p (role 2, "after": the interval starting at p)."""
+    cuts = sorted(set(points) | ({p - dt.timedelta(seconds=window) for p in points} if window is not None else set()))
+    lit = [d.timestamp_literal(t) for t in cuts]
+    last = len(cuts)
+
+    def pick(lo: int, hi: int) -> str:  # the interval of an `at` known to be in [cuts[lo - 1], cuts[hi]) (hi = last: up to cuts[-1])
+        if lo == hi:
+            return str(lo)
+        mid = (lo + hi) // 2
+        return f"CASE WHEN {at} < {lit[mid]} THEN {pick(lo, mid)} ELSE {pick(mid + 1, hi)} END"
+
+    none = d.cast("NULL", "timestamp")
+    rows = [(j, lit[j - 1] if j else none, lit[j] if j < last else lit[-1], 0) for j in range(0 if window is None else 1, last + 1)]
+    return Intervals(pick(0 if window is None else 1, last), None if window is None else lit[0], lit[-1], rows, window, {}, closed_left=True)
 
 
 @dataclass
@@ -94,6 +136,11 @@ class EventScan:
     # per-(lead, interval) partials (`__ip_<name>`) `by_lead` and `partials` are then merged from: (column, SQL)
     intervals: Intervals | None = None
     pieces: list[tuple[str, str]] = field(default_factory=list)
+    # in a series, a group of `by account` pieces: partials per (account, interval), merged per (account, as-of) into
+    # `rolled` (over the partials as `"ip"."<column>"` and the point's place among the interval's holders `"cv"."__r"`)
+    account: bool = False
+    # in a series, a group of `day_intervals`: flags per (lead or account, interval, UTC date), which `pieces` read
+    day_flags: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def per_lead(self) -> bool:
@@ -149,13 +196,13 @@ def aggregate(c: Compiler, e: A.Aggregate) -> str:
         whole = f"CASE WHEN {timeless} THEN {_reads(c, spec.reads, e.column)} END"
         if rollup is not None and (e.by_account or rollup.own) and c.q(AS_OF) not in whole:
             c.pieces[column] = Piece(tuple(partial(d, whole) for partial in rollup.partials), rollup, c.kind(e))
+        if spec.whole_days and c.series and c.q(AS_OF) not in timeless and whole_days(c.series, None if e.window is None else e.window.seconds):
+            c.pieces[column] = Piece((), None, c.kind(e), days=timeless)
     else:
-        weight = decay_weight(d, f"({d.epoch_us(c.q(AS_OF))} - {d.epoch_us(c.q(AT))})", e.half_life.seconds)
-        if spec.reads == G.COLUMN:  # value x weight exactly (ints as DECIMAL(19, 0))
-            whole = c.p.event_types[e.source][e.column].kind == "int"
-            weight = f"CAST({c.q(e.column)} AS {d.exact_int if whole else d.numeric}) * {weight}"
-        value = f"CASE WHEN {cond} THEN {weight} END"
+        value = _decayed_value(c, e, cond)(f"({d.epoch_us(c.q(AS_OF))} - {d.epoch_us(c.q(AT))})")
         sql, rollup = spec.decayed.sql(d, value), spec.decayed.rollup
+        if e.by_account and rollup is not None and rollup.own and c.series:
+            c.pieces[column] = Piece((), rollup, c.kind(e), decayed=_decayed_value(c, e, timeless))
     if not e.by_account:
         scan.by_lead.append((column, sql))
     elif rollup is None:
@@ -164,6 +211,20 @@ def aggregate(c: Compiler, e: A.Aggregate) -> str:
         partials = [scan.partial(partial(d, value), c.q) for partial in rollup.partials]
         scan.rolled.append((column, rollup.total(d, partials, c.kind(e))))
     return column
+
+
+def _decayed_value(c: Compiler, e: A.Aggregate, cond: str) -> Callable[[str], str]:
+    """The conditional weighted value of decayed aggregate `e` (`cond` without the window) for an event whose age
+    at a point, in microseconds, is the SQL it is given."""
+    d, spec = c.d, G.AGGREGATES[e.func]
+
+    def value(age_us: str) -> str:
+        weight = decay_weight(d, age_us, e.half_life.seconds)
+        if spec.reads == G.COLUMN:  # value x weight exactly (ints as DECIMAL(19, 0))
+            whole = c.p.event_types[e.source][e.column].kind == "int"
+            weight = f"CAST({c.q(e.column)} AS {d.exact_int if whole else d.numeric}) * {weight}"
+        return f"CASE WHEN {cond} THEN {weight} END"
+    return value
 
 
 def _reads(c: Compiler, reads: str, column: str | None) -> str:
