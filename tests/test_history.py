@@ -33,10 +33,7 @@ UTC = dt.timezone.utc
 PLG = "policies/plg/plg.lead"
 PLG_DATA = "policies/plg/data"
 
-POLICY = checked('''policy hist "History over windows"
-  version "1"
-  owner "tests"
-
+SOURCES = '''
 leads from ref("stg_leads") key lead_id account account_id {
   plan enum("free", "pro")
 }
@@ -47,6 +44,12 @@ events ev from ref("stg_events") {
   name name
   seats int
 }
+'''  # the leads and the `ev` events of both policies here (`_data` makes them)
+
+POLICY = checked('''policy hist "History over windows"
+  version "1"
+  owner "tests"
+''' + SOURCES + '''
 
 events web from ref("stg_web") {
   lead lead_id
@@ -129,17 +132,7 @@ def test_every_row_is_the_score_at_its_point(engine):
 DECAYED = checked('''policy pulse "Decayed account pulse"
   version "1"
   owner "tests"
-
-leads from ref("stg_leads") key lead_id account account_id {
-  plan enum("free", "pro")
-}
-
-events ev from ref("stg_events") {
-  lead lead_id
-  at   at
-  name name
-  seats int
-}
+''' + SOURCES + '''
 
 signal pulse     = count(ev in last 10 days half-life 2 days by account)
 signal lifetime  = sum(ev.seats "login" half-life 12 hours by account)

@@ -32,17 +32,19 @@ from leadlang.interpret import values as V
 from leadlang.sql import to_sql
 
 AS_OF = "2024-06-01"
-POLICY = """\
-policy numbers "Numbers on every engine"
-  version "1"
-  owner "tests"
-
+LEADS = """\
 leads from ref("leads") key id {
   x number
   y number
   k int
 }
+"""  # the one table of both policies here (`number_rows` makes it)
+POLICY = """\
+policy numbers "Numbers on every engine"
+  version "1"
+  owner "tests"
 
+""" + LEADS + """
 signal pos     = x > 0
 signal third   = x / 3
 signal quarter = x / 4
@@ -326,12 +328,7 @@ policy literals "Number literals as operands"
   version "1"
   owner "tests"
 
-leads from ref("leads") key id {
-  x number
-  y number
-  k int
-}
-
+""" + LEADS + """
 signal tiny    = x * 0.0000000001
 signal scaled  = x * 0.37
 signal above   = x >= 0.0000000001
