@@ -17,7 +17,7 @@ from leadlang.aggregates import AGGREGATES
 from leadlang.builtins import BUILTINS, TEMPORAL
 from leadlang.check.policy import Policy
 from leadlang.sql.dialects import Dialect
-from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, Piece, aggregate, day_intervals, intervals
+from leadlang.sql.scan import AS_OF, AT, LEAD, NAME, EventScan, Piece, _column, aggregate, day_intervals, intervals
 from leadlang.syntax import ast as A
 
 KEY = "__key"
@@ -60,11 +60,6 @@ class Plan:
 # a decayed `by account` aggregate in a series is summed once per point holding an interval (`series_scans`) up to
 # this many points; beyond, each event is joined to its points instead
 MAX_DECAYED_POINTS = 32
-
-
-def _epoch_us(t: dt.datetime) -> int:
-    """Whole microseconds since 1970-01-01 UTC, as `Dialect.epoch_us` computes them in SQL."""
-    return (t - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
 
 
 def balanced(op: str, terms: list[str], empty: str, chunk: int = 8) -> str:
@@ -271,15 +266,8 @@ class Compiler:
                 groups[agg.source, window, mode] = group
                 names[group.name] = set()
             group = groups[agg.source, window, mode]
-            if piece is not None and piece.decayed is not None:  # the sum of the weights at the interval's i-th holder
-                at_us = self.d.epoch_us(self.q(AT))
-                spans = cut.holders.items()
-                parts = []
-                for i in range(max(map(len, cut.holders.values()))):
-                    age = f"(CASE {self.q('__iv')} {' '.join(f'WHEN {j} THEN {_epoch_us(self.series[held[i]])}' for j, held in spans if len(held) > i)} END - {at_us})"
-                    parts.append((i, group.piece(piece.rollup.partials[0](self.d, piece.decayed(age)), self.q)))
-                whens = " ".join(f"WHEN {i} THEN {part}" for i, part in parts)
-                group.rolled.append((column, piece.rollup.total(self.d, [f"CASE {self.q('cv')}.{self.q('__r')} {whens} END"], piece.kind)))
+            if piece is not None and piece.decayed is not None:
+                group.rolled.append((column, self.decayed_pool(group, piece)))
             elif days:
                 total = self.distinct_days(group, piece.days)
                 (group.rolled if pooled else group.by_lead).append((column, total))
@@ -305,6 +293,20 @@ class Compiler:
         spelled = {g: None if n is None else ", ".join(self.d.literal(x) for x in sorted(n)) for g, n in names.items()}
         return list(groups.values()), spelled
 
+    def decayed_pool(self, group: EventScan, piece: Piece) -> str:
+        """A decayed `by account` aggregate per account and point, from per-(account, interval) partials holding the
+        sum of the weights at each point holding the interval (the i-th holder's, as `__ipN`), the point picking its
+        own by its place among the holders (`"cv"."__r"`)."""
+        from leadlang.interpret.aggregates import micros  # the interpreter's whole microseconds, as `epoch_us` in SQL
+
+        q, holders = self.q, group.intervals.holders.items()
+        parts = []
+        for i in range(max(len(held) for _, held in holders)):
+            at_point = " ".join(f"WHEN {j} THEN {micros(self.series[held[i]])}" for j, held in holders if len(held) > i)
+            age = f"(CASE {q('__iv')} {at_point} END - {self.d.epoch_us(q(AT))})"
+            parts.append(f"WHEN {i} THEN {group.piece(piece.rollup.partials[0](self.d, piece.decayed(age)), q)}")
+        return piece.rollup.total(self.d, [f"CASE {q('cv')}.{q('__r')} {' '.join(parts)} END"], piece.kind)
+
     def distinct_days(self, group: EventScan, cond: str) -> str:
         """The distinct UTC dates of the events meeting `cond` in each point's window, from `day_intervals` [start,
         end), one row per date first (`day_flags`): an interval's dates (role 0); the first interval's dates but
@@ -314,13 +316,8 @@ class Compiler:
         at = q(AT)
         starts = [(j, start) for j, start, _, _ in group.intervals.rows if j]  # interval 0, unbounded, has no start
         start = f"CASE {q('__iv')} {' '.join(f'WHEN {j} THEN {s}' for j, s in starts)} END"
-        flags = []
-        for test in (cond, f"{cond} AND {at} <> {start}", f"{cond} AND {at} = {start}"):
-            sql = f"MAX(CASE WHEN {test} THEN 1 ELSE 0 END)"
-            column = next((c for c, s in group.day_flags if s == sql), None) or f"__day{len(group.day_flags) + 1}"
-            if (column, sql) not in group.day_flags:
-                group.day_flags.append((column, sql))
-            flags.append(q(column))
+        flags = [q(_column(group.day_flags, group.day_flags, f"MAX(CASE WHEN {test} THEN 1 ELSE 0 END)", "__day"))
+                 for test in (cond, f"{cond} AND {at} <> {start}", f"{cond} AND {at} = {start}")]
         any_day, later, at_start = (group.piece(f"{'MAX' if i == 2 else 'SUM'}({f})", q) for i, f in enumerate(flags))
         merged = f"SUM(CASE {q('cv')}.{q('__r')} WHEN 0 THEN {any_day} WHEN 1 THEN {later} WHEN 2 THEN {at_start} END)"
         return f"CAST({merged} AS {d.type_name('int')})"

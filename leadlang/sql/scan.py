@@ -62,13 +62,29 @@ class Intervals:
     closed_left: bool = False  # `day_intervals`: [start, end), events from `first` on (else after it)
 
 
+def _cuts(points: list, window: int | None) -> list:
+    """A series' cut times, ascending: every point and, with a window (seconds), every point - window."""
+    return sorted(set(points) | ({p - dt.timedelta(seconds=window) for p in points} if window is not None else set()))
+
+
+def _case_tree(at: str, lit: list[str], lo: int, hi: int, below: str, kept=None) -> str:
+    """The SQL of the interval of `at`, known to be one of intervals lo..hi: a binary tree of `at below lit[mid]`
+    tests (interval j ends at cut j: `<=` for (start, end], `<` for [start, end)); NULL for a run of intervals not kept."""
+    if kept is not None and all(j not in kept for j in range(lo, hi + 1)):
+        return "NULL"
+    if lo == hi:
+        return str(lo)
+    mid = (lo + hi) // 2
+    return (f"CASE WHEN {at} {below} {lit[mid]} THEN {_case_tree(at, lit, lo, mid, below, kept)} "
+            f"ELSE {_case_tree(at, lit, mid + 1, hi, below, kept)} END")
+
+
 def intervals(d: Dialect, at: str, points: list, window: int | None) -> Intervals:
     """The intervals of `points` (ascending datetimes) for aggregates of `window` seconds (None: unbounded),
     `at` the SQL of an event's time. Unbounded, interval 0 is (-inf, first point]."""
     import bisect
-    import datetime as dt
 
-    cuts = sorted(set(points) | ({p - dt.timedelta(seconds=window) for p in points} if window is not None else set()))
+    cuts = _cuts(points, window)
     # interval j is (cuts[j - 1], cuts[j]]; kept when some point's window holds it whole
     if window is None:
         kept = set(range(len(cuts)))
@@ -76,20 +92,11 @@ def intervals(d: Dialect, at: str, points: list, window: int | None) -> Interval
         reach = dt.timedelta(seconds=window)
         kept = {j for j in range(1, len(cuts)) if (i := bisect.bisect_left(points, cuts[j])) < len(points) and points[i] <= cuts[j - 1] + reach}
     lit = [d.timestamp_literal(t) for t in cuts]
-
-    def pick(lo: int, hi: int) -> str:  # the interval of an `at` known to be in (cuts[lo - 1], cuts[hi]]
-        if all(j not in kept for j in range(lo, hi + 1)):
-            return "NULL"
-        if lo == hi:
-            return str(lo)
-        mid = (lo + hi) // 2
-        return f"CASE WHEN {at} <= {lit[mid]} THEN {pick(lo, mid)} ELSE {pick(mid + 1, hi)} END"
-
     # the points p holding interval j: cuts[j] <= p (and p - window <= cuts[j - 1]), a run of them
     holders = {j: range(bisect.bisect_left(points, cuts[j]), len(points) if window is None else
-                        bisect.bisect_right(points, cuts[j - 1] + dt.timedelta(seconds=window))) for j in sorted(kept)}
+                        bisect.bisect_right(points, cuts[j - 1] + reach)) for j in sorted(kept)}
     rows = [(j, lit[j - 1] if j else lit[0], lit[j], holders[j][0]) for j in sorted(kept)]
-    return Intervals(pick(0, len(cuts) - 1), None if window is None else lit[0], lit[-1], rows, window, holders)
+    return Intervals(_case_tree(at, lit, 0, len(cuts) - 1, "<=", kept), None if window is None else lit[0], lit[-1], rows, window, holders)
 
 
 def whole_days(points: list, window: int | None) -> bool:
@@ -103,19 +110,12 @@ def day_intervals(d: Dialect, at: str, points: list, window: int | None) -> Inte
     then in one interval whole, so a window [p - window, p)'s distinct dates add up over its intervals; the
     window (p - window, p] differs by the instant p - window (its date counts unless that date's events are all
     at that instant: role 1, "first") and the instant p (role 2, "after": the interval starting at p)."""
-    cuts = sorted(set(points) | ({p - dt.timedelta(seconds=window) for p in points} if window is not None else set()))
+    cuts = _cuts(points, window)
     lit = [d.timestamp_literal(t) for t in cuts]
-    last = len(cuts)
-
-    def pick(lo: int, hi: int) -> str:  # the interval of an `at` known to be in [cuts[lo - 1], cuts[hi]) (hi = last: up to cuts[-1])
-        if lo == hi:
-            return str(lo)
-        mid = (lo + hi) // 2
-        return f"CASE WHEN {at} < {lit[mid]} THEN {pick(lo, mid)} ELSE {pick(mid + 1, hi)} END"
-
+    last, first = len(cuts), 0 if window is None else 1
     none = d.cast("NULL", "timestamp")
-    rows = [(j, lit[j - 1] if j else none, lit[j] if j < last else lit[-1], 0) for j in range(0 if window is None else 1, last + 1)]
-    return Intervals(pick(0 if window is None else 1, last), None if window is None else lit[0], lit[-1], rows, window, {}, closed_left=True)
+    rows = [(j, lit[j - 1] if j else none, lit[min(j, last - 1)], 0) for j in range(first, last + 1)]
+    return Intervals(_case_tree(at, lit, first, last, "<"), None if window is None else lit[0], lit[-1], rows, window, {}, closed_left=True)
 
 
 @dataclass
